@@ -49,6 +49,8 @@ def language_from_code(language_code: str | None) -> str:
     """Telegram's language_code (e.g. 'en-CA') to one of the catalogs' languages."""
     if language_code and language_code.lower().startswith("en"):
         return "en"
-    return DEFAULT_LANGUAGE if not language_code else (
-        "fr" if language_code.lower().startswith("fr") else "en"
+    return (
+        DEFAULT_LANGUAGE
+        if not language_code
+        else ("fr" if language_code.lower().startswith("fr") else "en")
     )

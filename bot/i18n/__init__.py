@@ -1,0 +1,40 @@
+"""Translation catalogs: every user-facing sentence, in French and English, as gettext .po
+files read with Babel. Keys are stable ids such as 'consult.sent'; parameters use {name}."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from flows.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
+
+CATALOG_DIR = Path(__file__).parent
+
+
+class MissingTranslation(KeyError):
+    """A key absent from a catalog: a programming error caught by the catalog tests."""
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """All keys of one language's catalog."""
+    with (CATALOG_DIR / f"{language}.po").open("rb") as handle:
+        po = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in po if m.id and isinstance(m.id, str)}
+
+
+def t(language: str | None, key: str, /, **params: object) -> str:
+    """The sentence for key in that language (French when unknown), with parameters filled."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    try:
+        template = catalog(lang)[key]
+    except KeyError:
+        raise MissingTranslation(f"{key!r} missing from the {lang} catalog") from None
+    return template.format(**params) if params else template
+
+
+def both(key: str, /, **params: object) -> str:
+    """French then English, for people whose language is not known yet."""
+    return f"{t('fr', key, **params)}\n\n{t('en', key, **params)}"

@@ -1,0 +1,99 @@
+"""Compact, validated callback_data: an action code and integer ids, well under Telegram's
+64 bytes. Anything that does not decode exactly is treated as forged and refused."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flows.vocabulary import Category, Outcome, Urgency
+
+MAX_BYTES = 64
+_PATTERN = re.compile(r"^([a-z]):(\d{1,12})(?::(\d{1,3}))?$")
+
+
+class Action(StrEnum):
+    CATEGORY = "c"  # consultation id, category index
+    URGENCY = "u"  # consultation id, urgency index
+    ACCEPT = "a"  # consultation id
+    OUTCOME = "o"  # consultation id, outcome index
+    CLOSE = "x"  # consultation id
+    LANGUAGE = "l"  # 0 = fr, 1 = en
+
+
+CATEGORIES = list(Category)
+URGENCIES = list(Urgency)
+OUTCOMES = list(Outcome)
+LANGUAGE_CHOICES = ["fr", "en"]
+_CHOICES: dict[Action, list[object]] = {
+    Action.CATEGORY: list(CATEGORIES),
+    Action.URGENCY: list(URGENCIES),
+    Action.OUTCOME: list(OUTCOMES),
+}
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: Action
+    target: int
+    choice: int | None = None
+
+    def encode(self) -> str:
+        data = f"{self.action.value}:{self.target}"
+        if self.choice is not None:
+            data += f":{self.choice}"
+        assert len(data.encode()) <= MAX_BYTES
+        return data
+
+    def chosen(self) -> object:
+        """The enum member the choice index designates (decode() guarantees it exists)."""
+        assert self.choice is not None
+        return _CHOICES[self.action][self.choice]
+
+
+def decode(data: str | None) -> Callback | None:
+    """The callback, or None when the data is malformed, unknown or out of range."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    match = _PATTERN.match(data)
+    if match is None:
+        return None
+    try:
+        action = Action(match.group(1))
+    except ValueError:
+        return None
+    target = int(match.group(2))
+    choice = int(match.group(3)) if match.group(3) is not None else None
+    needs_choice = action in _CHOICES
+    if needs_choice != (choice is not None):
+        return None
+    if choice is not None and choice >= len(_CHOICES[action]):
+        return None
+    if action == Action.LANGUAGE and target >= len(LANGUAGE_CHOICES):
+        return None
+    return Callback(action, target, choice)
+
+
+def category(consultation_id: int, value: Category) -> str:
+    return Callback(Action.CATEGORY, consultation_id, CATEGORIES.index(value)).encode()
+
+
+def urgency(consultation_id: int, value: Urgency) -> str:
+    return Callback(Action.URGENCY, consultation_id, URGENCIES.index(value)).encode()
+
+
+def outcome(consultation_id: int, value: Outcome) -> str:
+    return Callback(Action.OUTCOME, consultation_id, OUTCOMES.index(value)).encode()
+
+
+def accept(consultation_id: int) -> str:
+    return Callback(Action.ACCEPT, consultation_id).encode()
+
+
+def close(consultation_id: int) -> str:
+    return Callback(Action.CLOSE, consultation_id).encode()
+
+
+def language(code: str) -> str:
+    return Callback(Action.LANGUAGE, LANGUAGE_CHOICES.index(code)).encode()

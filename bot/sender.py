@@ -1,0 +1,172 @@
+"""The one way out: everything the bot sends goes through here, so splitting to Telegram's
+limits, flood-control waits, retries and logging live in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, Message, MessageId, ReplyParameters
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 5
+MAX_FLOOD_WAIT_S = 60.0
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
+CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut text into pieces Telegram accepts, preferring line then word boundaries; never
+    drops a character."""
+    if not text:
+        return [text]
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", limit // 2, limit)
+        if cut == -1:
+            cut = rest.rfind(" ", limit // 2, limit)
+        if cut == -1:
+            cut = limit
+        else:
+            cut += 1  # keep the separator with the first piece, so nothing is lost
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
+
+
+class Sender:
+    """Sends, copies and edits with flood-control waits and bounded retries. Methods return
+    what was delivered (message ids) and never raise for a recipient who blocked the bot."""
+
+    def __init__(self, bot: Bot, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self._bot = bot
+        self._sleep = sleep
+
+    async def text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        keyboard: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+    ) -> list[int]:
+        """Send text (split when over 4096 characters; the keyboard goes on the last piece)."""
+        pieces = split_text(text)
+        sent: list[int] = []
+        for index, piece in enumerate(pieces):
+            markup = keyboard if index == len(pieces) - 1 else None
+            reply = _reply(reply_to) if index == 0 else None
+            message = await self._call(
+                "sendMessage",
+                chat_id,
+                lambda piece=piece, markup=markup, reply=reply: self._bot.send_message(
+                    chat_id, piece, reply_markup=markup, reply_parameters=reply
+                ),
+            )
+            if message is None:
+                break
+            sent.append(message.message_id)
+        return sent
+
+    async def copy(
+        self,
+        chat_id: int,
+        from_chat_id: int,
+        message_id: int,
+        *,
+        caption: str | None = None,
+        reply_to: int | None = None,
+    ) -> int | None:
+        """Copy a message (not forward: no account details leak), optionally re-captioned."""
+        result: MessageId | None = await self._call(
+            "copyMessage",
+            chat_id,
+            lambda: self._bot.copy_message(
+                chat_id,
+                from_chat_id,
+                message_id,
+                caption=caption,
+                reply_parameters=_reply(reply_to),
+            ),
+        )
+        return result.message_id if result else None
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        keyboard: InlineKeyboardMarkup | None = None,
+    ) -> bool:
+        """Edit a message's text; an unchanged text counts as success."""
+        result = await self._call(
+            "editMessageText",
+            chat_id,
+            lambda: self._bot.edit_message_text(
+                split_text(text)[0], chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+            ),
+        )
+        return result is not None
+
+    async def answer(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer a button press (the spinner stops; the text shows as a toast or an alert)."""
+        await self._call(
+            "answerCallbackQuery",
+            None,
+            lambda: self._bot.answer_callback_query(query_id, text=text, show_alert=alert),
+        )
+
+    async def leave(self, chat_id: int) -> None:
+        await self._call("leaveChat", chat_id, lambda: self._bot.leave_chat(chat_id))
+
+    async def _call(
+        self, method: str, chat_id: int | None, make: Callable[[], Awaitable[T]]
+    ) -> T | None:
+        delay = 0.5
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await make()
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                log.warning("flood control on %s chat=%s: waiting %.1fs", method, chat_id, wait)
+                await self._sleep(min(wait, MAX_FLOOD_WAIT_S))
+            except Forbidden:
+                log.warning("%s refused: chat=%s blocked the bot or left", method, chat_id)
+                return None
+            except BadRequest as exc:
+                if "message is not modified" in exc.message:
+                    return True  # type: ignore[return-value]
+                log.error("%s bad request chat=%s: %s", method, chat_id, exc.message)
+                return None
+            except (TimedOut, NetworkError) as exc:
+                # TimedOut may hide a delivered message; a rare duplicate beats a lost one.
+                log.warning(
+                    "%s network error chat=%s attempt=%d: %s", method, chat_id, attempt, exc
+                )
+                await self._sleep(delay)
+                delay *= 2
+        log.error("%s gave up after %d attempts chat=%s", method, MAX_ATTEMPTS, chat_id)
+        return None
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+__all__ = ["Message", "Sender", "split_text"]

@@ -1,0 +1,139 @@
+"""Configuration, read once from environment variables and an optional .env file into a typed
+object. The only module that reads the environment. Bad values stop start-up with one sentence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one sentence a person can act on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(
+        default=TELEGRAM_API, validation_alias="TELEGRAM_API_BASE_URL"
+    )
+    database_url: str = Field(default="sqlite:///relais.db", validation_alias="DATABASE_URL")
+    timezone: str = Field(
+        default="America/Montreal", validation_alias=AliasChoices("RELAIS_TIMEZONE", "TZ_NAME")
+    )
+    fallback_line: str = Field(
+        default="Info-Social 811", validation_alias="RELAIS_FALLBACK_LINE", min_length=3
+    )
+    invite_ttl_hours: int = Field(default=72, validation_alias="RELAIS_INVITE_TTL_HOURS", gt=0)
+    directory_path: Path = Field(
+        default=Path("resources_directory.yaml"), validation_alias="RELAIS_DIRECTORY_PATH"
+    )
+    bot_username: str | None = Field(default=None, validation_alias="RELAIS_BOT_USERNAME")
+    concurrent_updates: int = Field(
+        default=64, validation_alias="RELAIS_CONCURRENT_UPDATES", ge=1, le=1024
+    )
+    log_level: str = Field(default="INFO", validation_alias="RELAIS_LOG_LEVEL")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() == "":
+            return None
+        if value is not None and not TOKEN_PATTERN.match(value.strip()):
+            raise ValueError("must look like 123456789:ABC-the-token-BotFather-gave-you")
+        return value.strip() if value else value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081/bot")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("must be a SQLAlchemy URL such as sqlite:///relais.db") from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+            value = value.replace("postgresql://", "postgresql+psycopg://", 1)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as America/Montreal") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        if not self.telegram_bot_token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: give the token BotFather gave you "
+                "(environment, .env or --token), or try Relais offline with `relais demo`."
+            )
+        return self.telegram_bot_token
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the configuration; raise ConfigError with one sentence naming what to fix."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise ConfigError(_sentence(exc)) from None
+
+
+def _sentence(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else "configuration"
+    variable = _env_name(field)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    value = error.get("input")
+    shown = (
+        f" (got {value!r})"
+        if isinstance(value, str | int) and field != "telegram_bot_token"
+        else ""
+    )
+    return f"{variable} {message}{shown}."
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()

@@ -1,0 +1,656 @@
+"""Consultations from opening to closing: draft, submit and offer, atomic accept, relay
+routing, close and outcome. Every step appends an Event; functions return plain results
+that the edge renders, never text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flows.models import (
+    Consultation,
+    ConsultationState,
+    Event,
+    EventKind,
+    Offer,
+    OfferState,
+    Person,
+    RelayedMessage,
+    reference_of,
+)
+from flows.people import PersonView, view_of
+from flows.store import Clock, Database
+from flows.vocabulary import Category, Outcome, Role, Urgency
+
+MAX_REQUEST_TEXT = 8000
+OPEN_STATES = (ConsultationState.DRAFT, ConsultationState.WAITING, ConsultationState.ACTIVE)
+
+
+@dataclass(frozen=True)
+class ConsultationView:
+    id: int
+    reference: str
+    state: ConsultationState
+    category: Category | None
+    urgency: Urgency | None
+    request_text: str
+    officer: PersonView
+    worker: PersonView | None
+    outcome: Outcome | None
+    created_at: datetime
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+    closed_at: datetime | None
+
+
+def _view(session: Session, c: Consultation) -> ConsultationView:
+    officer = session.get_one(Person, c.officer_id)
+    worker = session.get(Person, c.worker_id) if c.worker_id else None
+    return ConsultationView(
+        id=c.id,
+        reference=c.reference,
+        state=c.state,
+        category=c.category,
+        urgency=c.urgency,
+        request_text=c.request_text,
+        officer=view_of(officer),
+        worker=view_of(worker) if worker else None,
+        outcome=c.outcome,
+        created_at=c.created_at,
+        submitted_at=c.submitted_at,
+        accepted_at=c.accepted_at,
+        closed_at=c.closed_at,
+    )
+
+
+def _event(
+    session: Session,
+    consultation_id: int,
+    kind: EventKind,
+    actor_id: int | None,
+    at: datetime,
+    **data: Any,
+) -> None:
+    session.add(
+        Event(consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data)
+    )
+
+
+def parse_reference(text: str) -> int | None:
+    """'C-0042', 'c42' or '42' to 42; None when it is not a reference."""
+    cleaned = text.strip().upper().removeprefix("C").lstrip("-").strip()
+    return int(cleaned) if cleaned.isdigit() and 0 < len(cleaned) <= 9 else None
+
+
+# --- opening -------------------------------------------------------------------------------
+
+
+def open_consultation_of_officer(db: Database, officer_id: int) -> ConsultationView | None:
+    """The officer's consultation that is not closed yet (an officer has at most one)."""
+    with db.unit_of_work() as session:
+        c = session.scalar(
+            select(Consultation)
+            .where(Consultation.officer_id == officer_id, Consultation.state.in_(OPEN_STATES))
+            .order_by(Consultation.id.desc())
+        )
+        return _view(session, c) if c else None
+
+
+def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> ConsultationView:
+    """Start a consultation from the officer's first words; category and urgency come next."""
+    now = clock()
+    with db.unit_of_work() as session:
+        c = Consultation(
+            officer_id=officer_id,
+            state=ConsultationState.DRAFT,
+            request_text=text.strip()[:MAX_REQUEST_TEXT],
+            created_at=now,
+        )
+        session.add(c)
+        session.flush()
+        _event(session, c.id, EventKind.CREATED, officer_id, now, text=c.request_text)
+        return _view(session, c)
+
+
+def add_to_draft(db: Database, officer_id: int, consultation_id: int, text: str) -> bool:
+    """More words while still choosing buttons are kept with the request, not lost."""
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        if c is None or c.officer_id != officer_id or c.state != ConsultationState.DRAFT:
+            return False
+        joined = f"{c.request_text}\n{text.strip()}" if c.request_text else text.strip()
+        c.request_text = joined[:MAX_REQUEST_TEXT]
+        return True
+
+
+class DraftStatus(StrEnum):
+    OK = "ok"
+    NOT_YOURS = "not_yours"  # unknown id, someone else's, or forged
+    NO_LONGER_DRAFT = "no_longer_draft"
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    status: DraftStatus
+    consultation: ConsultationView | None = None
+
+
+def set_category(
+    db: Database, officer_id: int, consultation_id: int, category: Category, clock: Clock
+) -> DraftResult:
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        if c is None or c.officer_id != officer_id:
+            return DraftResult(DraftStatus.NOT_YOURS)
+        if c.state != ConsultationState.DRAFT:
+            return DraftResult(DraftStatus.NO_LONGER_DRAFT, _view(session, c))
+        c.category = category
+        _event(session, c.id, EventKind.CATEGORY_SET, officer_id, clock(), category=category.value)
+        return DraftResult(DraftStatus.OK, _view(session, c))
+
+
+@dataclass(frozen=True)
+class OfferTarget:
+    offer_id: int
+    worker: PersonView
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    status: DraftStatus
+    consultation: ConsultationView | None = None
+    offers: list[OfferTarget] = field(default_factory=list)
+
+
+def submit(
+    db: Database, officer_id: int, consultation_id: int, urgency: Urgency, clock: Clock
+) -> SubmitResult:
+    """Send the request out: every available worker gets an offer. With nobody available the
+    consultation still waits in the queue and the caller tells the officer at once."""
+    now = clock()
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        if c is None or c.officer_id != officer_id:
+            return SubmitResult(DraftStatus.NOT_YOURS)
+        if c.state != ConsultationState.DRAFT:
+            return SubmitResult(DraftStatus.NO_LONGER_DRAFT, _view(session, c))
+        c.urgency = urgency
+        c.category = c.category or Category.OTHER
+        c.state = ConsultationState.WAITING
+        c.submitted_at = now
+        _event(
+            session,
+            c.id,
+            EventKind.SUBMITTED,
+            officer_id,
+            now,
+            category=c.category.value,
+            urgency=urgency.value,
+        )
+        offers = _offer_to_available(session, c, now)
+        if not offers:
+            _event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
+        return SubmitResult(DraftStatus.OK, _view(session, c), offers)
+
+
+def _offer_to_available(session: Session, c: Consultation, now: datetime) -> list[OfferTarget]:
+    workers = session.scalars(
+        select(Person)
+        .where(
+            Person.role == Role.WORKER,
+            Person.available.is_(True),
+            Person.revoked_at.is_(None),
+            Person.id.not_in(select(Offer.worker_id).where(Offer.consultation_id == c.id)),
+        )
+        .order_by(Person.id)
+    ).all()
+    targets = []
+    for worker in workers:
+        offer = Offer(
+            consultation_id=c.id, worker_id=worker.id, state=OfferState.OPEN, created_at=now
+        )
+        session.add(offer)
+        session.flush()
+        _event(session, c.id, EventKind.OFFERED, None, now, worker_id=worker.id)
+        targets.append(OfferTarget(offer.id, view_of(worker)))
+    return targets
+
+
+@dataclass(frozen=True)
+class PendingOffer:
+    consultation: ConsultationView
+    target: OfferTarget
+
+
+def offer_waiting_to(db: Database, worker_id: int, clock: Clock) -> list[PendingOffer]:
+    """A worker who just became available is offered every consultation still waiting."""
+    now = clock()
+    with db.unit_of_work() as session:
+        waiting = session.scalars(
+            select(Consultation)
+            .where(
+                Consultation.state == ConsultationState.WAITING,
+                Consultation.id.not_in(
+                    select(Offer.consultation_id).where(Offer.worker_id == worker_id)
+                ),
+            )
+            .order_by(Consultation.submitted_at)
+        ).all()
+        worker = session.get_one(Person, worker_id)
+        result = []
+        for c in waiting:
+            offer = Offer(
+                consultation_id=c.id, worker_id=worker_id, state=OfferState.OPEN, created_at=now
+            )
+            session.add(offer)
+            session.flush()
+            _event(session, c.id, EventKind.OFFERED, None, now, worker_id=worker_id)
+            result.append(PendingOffer(_view(session, c), OfferTarget(offer.id, view_of(worker))))
+        return result
+
+
+def record_offer_message(db: Database, offer_id: int, chat_id: int, message_id: int) -> None:
+    """Remember where the offer card is, so it can be edited when someone takes the case."""
+    with db.unit_of_work() as session:
+        session.execute(
+            update(Offer).where(Offer.id == offer_id).values(chat_id=chat_id, message_id=message_id)
+        )
+
+
+# --- accepting -----------------------------------------------------------------------------
+
+
+class AcceptStatus(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY_YOURS = "already_yours"
+    TAKEN = "taken"
+    CLOSED = "closed"
+    NOT_OFFERED = "not_offered"  # forged, stale from another world, or not a worker's offer
+
+
+@dataclass(frozen=True)
+class CardToEdit:
+    offer_id: int
+    worker: PersonView
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    source_chat_id: int
+    source_message_id: int
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    status: AcceptStatus
+    consultation: ConsultationView | None = None
+    other_cards: list[CardToEdit] = field(default_factory=list)
+    queued_messages: list[QueuedMessage] = field(default_factory=list)
+
+
+def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> AcceptResult:
+    """First accept wins: the claim is a single conditional UPDATE ... RETURNING, atomic on
+    SQLite and PostgreSQL alike, with no read-then-write window."""
+    now = clock()
+    with db.unit_of_work() as session:
+        offer = session.scalar(
+            select(Offer).where(
+                Offer.consultation_id == consultation_id, Offer.worker_id == worker_id
+            )
+        )
+        if offer is None:
+            return AcceptResult(AcceptStatus.NOT_OFFERED)
+        claimed = session.execute(
+            update(Consultation)
+            .where(
+                Consultation.id == consultation_id,
+                Consultation.state == ConsultationState.WAITING,
+            )
+            .values(worker_id=worker_id, state=ConsultationState.ACTIVE, accepted_at=now)
+            .returning(Consultation.id)
+        ).first()
+        c = session.get_one(Consultation, consultation_id)
+        session.refresh(c)
+        if claimed is None:
+            if c.state == ConsultationState.CLOSED:
+                status = AcceptStatus.CLOSED
+            elif c.worker_id == worker_id:
+                status = AcceptStatus.ALREADY_YOURS
+            else:
+                status = AcceptStatus.TAKEN
+            _event(session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value)
+            return AcceptResult(status, _view(session, c))
+        _event(session, c.id, EventKind.ACCEPTED, worker_id, now)
+        offers = session.scalars(select(Offer).where(Offer.consultation_id == c.id)).all()
+        cards = []
+        for o in offers:
+            o.state = (
+                OfferState.TAKEN_BY_ME if o.worker_id == worker_id else OfferState.TAKEN_BY_OTHER
+            )
+            if o.worker_id != worker_id and o.chat_id is not None and o.message_id is not None:
+                other = view_of(session.get_one(Person, o.worker_id))
+                cards.append(CardToEdit(o.id, other, o.chat_id, o.message_id))
+        queued = [
+            QueuedMessage(int(e.data["chat_id"]), int(e.data["message_id"]))
+            for e in session.scalars(
+                select(Event)
+                .where(Event.consultation_id == c.id, Event.kind == EventKind.MESSAGE_QUEUED)
+                .order_by(Event.id)
+            )
+        ]
+        return AcceptResult(AcceptStatus.ACCEPTED, _view(session, c), cards, queued)
+
+
+# --- relaying ------------------------------------------------------------------------------
+
+
+class RelayStatus(StrEnum):
+    RELAY = "relay"  # an active consultation: copy to the other side
+    QUEUE = "queue"  # waiting for a worker: keep it for whoever accepts
+    DRAFT = "draft"  # the officer is still choosing category/urgency
+    NONE = "none"  # nothing open for this person
+
+
+@dataclass(frozen=True)
+class RelayRoute:
+    status: RelayStatus
+    consultation: ConsultationView | None = None
+    recipient: PersonView | None = None
+    guessed: bool = False  # a worker with several cases who did not reply to one
+
+
+def route_message(
+    db: Database, sender: PersonView, chat_id: int, reply_to_message_id: int | None
+) -> RelayRoute:
+    """Where a message from this person goes. A worker's reply to a relayed message goes to
+    that message's consultation; otherwise to their most recently active one."""
+    with db.unit_of_work() as session:
+        if sender.role == Role.OFFICER:
+            c = session.scalar(
+                select(Consultation)
+                .where(Consultation.officer_id == sender.id, Consultation.state.in_(OPEN_STATES))
+                .order_by(Consultation.id.desc())
+            )
+            if c is None:
+                return RelayRoute(RelayStatus.NONE)
+            if c.state == ConsultationState.DRAFT:
+                return RelayRoute(RelayStatus.DRAFT, _view(session, c))
+            if c.state == ConsultationState.WAITING:
+                return RelayRoute(RelayStatus.QUEUE, _view(session, c))
+            view = _view(session, c)
+            return RelayRoute(RelayStatus.RELAY, view, view.worker)
+        active = session.scalars(
+            select(Consultation)
+            .where(
+                Consultation.worker_id == sender.id,
+                Consultation.state == ConsultationState.ACTIVE,
+            )
+            .order_by(Consultation.accepted_at.desc(), Consultation.id.desc())
+        ).all()
+        if not active:
+            return RelayRoute(RelayStatus.NONE)
+        chosen = None
+        if reply_to_message_id is not None:
+            linked = _consultation_of_message(session, chat_id, reply_to_message_id)
+            chosen = next((c for c in active if c.id == linked), None)
+        guessed = chosen is None and len(active) > 1
+        if chosen is None:
+            chosen = _most_recent(session, active)
+        view = _view(session, chosen)
+        return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
+
+
+def _consultation_of_message(session: Session, chat_id: int, message_id: int) -> int | None:
+    linked = session.scalar(
+        select(RelayedMessage.consultation_id).where(
+            RelayedMessage.chat_id == chat_id, RelayedMessage.message_id == message_id
+        )
+    )
+    if linked is not None:
+        return linked
+    return session.scalar(
+        select(Offer.consultation_id).where(
+            Offer.chat_id == chat_id, Offer.message_id == message_id
+        )
+    )
+
+
+def _most_recent(session: Session, consultations: list[Consultation]) -> Consultation:
+    """The consultation with the latest relayed message, or the latest accepted."""
+    ids = [c.id for c in consultations]
+    latest = session.scalar(
+        select(RelayedMessage.consultation_id)
+        .where(RelayedMessage.consultation_id.in_(ids))
+        .order_by(RelayedMessage.id.desc())
+        .limit(1)
+    )
+    return next((c for c in consultations if c.id == latest), consultations[0])
+
+
+def consultation_of_message(db: Database, chat_id: int, message_id: int) -> int | None:
+    with db.unit_of_work() as session:
+        return _consultation_of_message(session, chat_id, message_id)
+
+
+def record_relay(
+    db: Database,
+    consultation_id: int,
+    sender_id: int,
+    source: tuple[int, int],
+    delivered: list[tuple[int, int]],
+    kind: str,
+    text: str | None,
+    clock: Clock,
+) -> None:
+    """Log a relayed message and link both copies to the consultation, for reply routing."""
+    now = clock()
+    with db.unit_of_work() as session:
+        for chat_id, message_id in [source, *delivered]:
+            session.add(
+                RelayedMessage(
+                    consultation_id=consultation_id,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    source_chat_id=source[0],
+                    source_message_id=source[1],
+                    created_at=now,
+                )
+            )
+        data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
+        if text is not None:
+            data["text"] = text
+        _event(session, consultation_id, EventKind.MESSAGE_RELAYED, sender_id, now, **data)
+
+
+def queue_message(
+    db: Database,
+    consultation_id: int,
+    sender_id: int,
+    source: tuple[int, int],
+    kind: str,
+    text: str | None,
+    clock: Clock,
+) -> None:
+    """An officer's message before anyone accepted: kept and delivered on accept."""
+    data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
+    if text is not None:
+        data["text"] = text
+    with db.unit_of_work() as session:
+        _event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, clock(), **data)
+
+
+def link_message(
+    db: Database, consultation_id: int, chat_id: int, message_id: int, clock: Clock
+) -> None:
+    """Link a message the bot sent (a header, a card) to a consultation for reply routing."""
+    with db.unit_of_work() as session:
+        session.add(
+            RelayedMessage(
+                consultation_id=consultation_id,
+                chat_id=chat_id,
+                message_id=message_id,
+                source_chat_id=chat_id,
+                source_message_id=message_id,
+                created_at=clock(),
+            )
+        )
+
+
+# --- closing -------------------------------------------------------------------------------
+
+
+class CloseStatus(StrEnum):
+    CLOSED = "closed"
+    NOTHING_OPEN = "nothing_open"
+    CHOOSE = "choose"  # a worker with several active consultations must say which
+    NOT_YOURS = "not_yours"
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    status: CloseStatus
+    consultation: ConsultationView | None = None
+    withdrawn_cards: list[CardToEdit] = field(default_factory=list)
+    choices: list[ConsultationView] = field(default_factory=list)
+
+
+def close(
+    db: Database, person: PersonView, consultation_id: int | None, clock: Clock
+) -> CloseResult:
+    """Close a consultation from either side. Without an id: the officer's open one, or the
+    worker's only active one; a worker with several gets a choice."""
+    now = clock()
+    with db.unit_of_work() as session:
+        if consultation_id is None:
+            candidates = _closable(session, person)
+            if not candidates:
+                return CloseResult(CloseStatus.NOTHING_OPEN)
+            if len(candidates) > 1:
+                return CloseResult(
+                    CloseStatus.CHOOSE, choices=[_view(session, c) for c in candidates]
+                )
+            c = candidates[0]
+        else:
+            found = session.get(Consultation, consultation_id)
+            if found is None or person.id not in (found.officer_id, found.worker_id):
+                return CloseResult(CloseStatus.NOT_YOURS)
+            c = found
+        if c.state == ConsultationState.CLOSED:
+            return CloseResult(CloseStatus.NOTHING_OPEN, _view(session, c))
+        was = c.state
+        c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
+        _event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
+        withdrawn = []
+        for o in session.scalars(
+            select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
+        ):
+            o.state = OfferState.WITHDRAWN
+            if o.chat_id is not None and o.message_id is not None:
+                worker = view_of(session.get_one(Person, o.worker_id))
+                withdrawn.append(CardToEdit(o.id, worker, o.chat_id, o.message_id))
+        return CloseResult(CloseStatus.CLOSED, _view(session, c), withdrawn)
+
+
+def _closable(session: Session, person: PersonView) -> list[Consultation]:
+    if person.role == Role.OFFICER:
+        where = [Consultation.officer_id == person.id, Consultation.state.in_(OPEN_STATES)]
+    else:
+        where = [
+            Consultation.worker_id == person.id,
+            Consultation.state == ConsultationState.ACTIVE,
+        ]
+    return list(session.scalars(select(Consultation).where(*where).order_by(Consultation.id)))
+
+
+class OutcomeStatus(StrEnum):
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already_recorded"
+    NOT_YOURS = "not_yours"
+    NOT_CLOSED = "not_closed"
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    status: OutcomeStatus
+    consultation: ConsultationView | None = None
+
+
+def record_outcome(
+    db: Database, worker_id: int, consultation_id: int, outcome: Outcome, clock: Clock
+) -> OutcomeResult:
+    """The worker's outcome for a closed consultation; the first answer stands."""
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        if c is None or c.worker_id != worker_id:
+            return OutcomeResult(OutcomeStatus.NOT_YOURS)
+        if c.state != ConsultationState.CLOSED:
+            return OutcomeResult(OutcomeStatus.NOT_CLOSED, _view(session, c))
+        claimed = session.execute(
+            update(Consultation)
+            .where(Consultation.id == c.id, Consultation.outcome.is_(None))
+            .values(outcome=outcome)
+            .returning(Consultation.id)
+        ).first()
+        session.refresh(c)
+        if claimed is None:
+            return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, _view(session, c))
+        _event(session, c.id, EventKind.OUTCOME_RECORDED, worker_id, clock(), outcome=outcome.value)
+        return OutcomeResult(OutcomeStatus.RECORDED, _view(session, c))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_view(db: Database, consultation_id: int) -> ConsultationView | None:
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        return _view(session, c) if c else None
+
+
+def active_of_worker(db: Database, worker_id: int) -> list[ConsultationView]:
+    with db.unit_of_work() as session:
+        rows = session.scalars(
+            select(Consultation)
+            .where(
+                Consultation.worker_id == worker_id,
+                Consultation.state == ConsultationState.ACTIVE,
+            )
+            .order_by(Consultation.id)
+        )
+        return [_view(session, c) for c in rows]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: EventKind
+    actor: str | None
+    data: dict[str, Any]
+
+
+def list_consultations(db: Database, limit: int = 50) -> list[ConsultationView]:
+    with db.unit_of_work() as session:
+        rows = session.scalars(select(Consultation).order_by(Consultation.id.desc()).limit(limit))
+        return [_view(session, c) for c in rows]
+
+
+def timeline(db: Database, consultation_id: int) -> list[TimelineEntry]:
+    with db.unit_of_work() as session:
+        events = session.scalars(
+            select(Event).where(Event.consultation_id == consultation_id).order_by(Event.id)
+        ).all()
+        names = {p.id: p.display_name for p in session.scalars(select(Person))}
+        return [
+            TimelineEntry(e.at, e.kind, names.get(e.actor_id) if e.actor_id else None, dict(e.data))
+            for e in events
+        ]
+
+
+__all__ = ["reference_of"]

@@ -1,0 +1,112 @@
+"""Invites and enrolment: one-time codes, stored hashed, that bind a Telegram account to a role."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+
+from flows.models import Invite, Person
+from flows.people import PersonView, view_of
+from flows.store import Clock, Database
+from flows.vocabulary import Role, language_from_code
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by phone
+CODE_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    code: str
+    role: Role
+    display_name: str
+    expires_at: datetime
+
+
+class RedeemStatus(StrEnum):
+    ENROLLED = "enrolled"
+    ALREADY_ENROLLED = "already_enrolled"
+    INVALID = "invalid"  # wrong, used or expired: one refusal, nothing leaked
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    status: RedeemStatus
+    person: PersonView | None = None
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def create_invite(
+    db: Database, role: Role, display_name: str, clock: Clock, ttl: timedelta
+) -> IssuedInvite:
+    """Issue a one-time code; only its hash is kept, so a database leak reveals no usable code."""
+    name = display_name.strip()
+    if not name:
+        raise ValueError("an invite needs the person's name")
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    now = clock()
+    with db.unit_of_work() as session:
+        session.add(
+            Invite(
+                code_hash=hash_code(code),
+                role=role,
+                display_name=name[:120],
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        )
+    return IssuedInvite(code=code, role=role, display_name=name, expires_at=now + ttl)
+
+
+def redeem_invite(
+    db: Database, code: str, telegram_user_id: int, language_code: str | None, clock: Clock
+) -> RedeemResult:
+    """Bind a Telegram account with a valid code. The claim is one conditional UPDATE, so two
+    people racing for one code cannot both get in."""
+    now = clock()
+    with db.unit_of_work() as session:
+        existing = session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+        if existing is not None and existing.revoked_at is None:
+            return RedeemResult(RedeemStatus.ALREADY_ENROLLED, view_of(existing))
+        claimed = session.execute(
+            update(Invite)
+            .where(
+                Invite.code_hash == hash_code(code),
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(Invite.id, Invite.role, Invite.display_name)
+        ).first()
+        if claimed is None:
+            return RedeemResult(RedeemStatus.INVALID)
+        invite_id, role, display_name = claimed
+        language = language_from_code(language_code)
+        if existing is not None:  # re-enrolment of a revoked account
+            existing.role, existing.display_name = Role(role), display_name
+            existing.revoked_at, existing.available, existing.language = None, False, language
+            person = existing
+        else:
+            person = Person(
+                telegram_user_id=telegram_user_id,
+                display_name=display_name,
+                role=Role(role),
+                language=language,
+                available=False,
+                created_at=now,
+            )
+            session.add(person)
+        session.flush()
+        session.execute(update(Invite).where(Invite.id == invite_id).values(used_by_id=person.id))
+        return RedeemResult(RedeemStatus.ENROLLED, view_of(person))

@@ -1,0 +1,226 @@
+"""SQLAlchemy 2 typed models: people, invites, consultations, offers, relayed messages
+and the append-only event log. Times are stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from flows.vocabulary import Category, Outcome, Role, Urgency
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the backend keeps (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(enum_type: type[StrEnum], name: str) -> Enum:
+    """Store enums by value as plain strings (no native ENUM type: migrations stay simple)."""
+    return Enum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class ConsultationState(StrEnum):
+    DRAFT = "draft"  # the officer is still choosing category and urgency
+    WAITING = "waiting"  # sent out, nobody has accepted yet
+    ACTIVE = "active"  # a worker accepted; messages are relayed
+    CLOSED = "closed"
+
+
+class OfferState(StrEnum):
+    OPEN = "open"
+    TAKEN_BY_ME = "taken_by_me"
+    TAKEN_BY_OTHER = "taken_by_other"
+    WITHDRAWN = "withdrawn"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    CATEGORY_SET = "category_set"
+    SUBMITTED = "submitted"
+    NO_WORKER_AVAILABLE = "no_worker_available"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    ACCEPT_REFUSED = "accept_refused"
+    MESSAGE_RELAYED = "message_relayed"
+    MESSAGE_QUEUED = "message_queued"
+    CLOSED = "closed"
+    OUTCOME_RECORDED = "outcome_recorded"
+    REFERRAL_SENT = "referral_sent"
+    NOTE = "note"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    """Someone enrolled through an invite, bound to one Telegram account."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    language: Mapped[str] = mapped_column(String(8))
+    available: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Invite(Base):
+    """A one-time enrolment code; only its hash is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    display_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+
+
+class Consultation(Base):
+    """One officer's request for advice about one situation."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    state: Mapped[ConsultationState] = mapped_column(_enum(ConsultationState, "cstate"))
+    category: Mapped[Category | None] = mapped_column(_enum(Category, "category"), default=None)
+    urgency: Mapped[Urgency | None] = mapped_column(_enum(Urgency, "urgency"), default=None)
+    request_text: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+
+    __table_args__ = (
+        Index("ix_consultations_state", "state"),
+        Index("ix_consultations_officer_state", "officer_id", "state"),
+        Index("ix_consultations_worker_state", "worker_id", "state"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return reference_of(self.id)
+
+
+def reference_of(consultation_id: int) -> str:
+    """The short public reference, e.g. C-0042."""
+    return f"C-{consultation_id:04d}"
+
+
+class Offer(Base):
+    """A consultation shown to one worker, with the card's message so it can be edited later."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    state: Mapped[OfferState] = mapped_column(_enum(OfferState, "ostate"))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("consultation_id", "worker_id"),)
+
+
+class RelayedMessage(Base):
+    """Links a message in one chat to its consultation, so replies route to the right case
+    and messages queued before an accept can be delivered afterwards."""
+
+    __tablename__ = "relayed_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_relayed_chat_message", "chat_id", "message_id"),)
+
+
+class Event(Base):
+    """Append-only record of what happened to a consultation; reports are computed from it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_events_consultation", "consultation_id", "id"),)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so a re-delivered update is not applied twice."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Setting(Base):
+    """Small facts learned at run time, e.g. the bot's username for invite links."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
