@@ -285,6 +285,8 @@ class CardToEdit:
 class QueuedMessage:
     source_chat_id: int
     source_message_id: int
+    kind: str
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -338,7 +340,9 @@ def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> 
                 other = view_of(session.get_one(Person, o.worker_id))
                 cards.append(CardToEdit(o.id, other, o.chat_id, o.message_id))
         queued = [
-            QueuedMessage(int(e.data["chat_id"]), int(e.data["message_id"]))
+            QueuedMessage(
+                int(e.data["chat_id"]), int(e.data["message_id"]), e.data["kind"], e.data.get("text")
+            )
             for e in session.scalars(
                 select(Event)
                 .where(Event.consultation_id == c.id, Event.kind == EventKind.MESSAGE_QUEUED)

@@ -1,0 +1,130 @@
+"""Build the Telegram application: handlers in order, the concurrent ordered processor, the
+error handler and start-up work (commands menu, bot username for invite links)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import services as services_module
+from bot.handlers import availability, buttons, closing, consult, enrolment, messages
+from bot.handlers.access import refuse_group
+from bot.i18n import t
+from bot.ordering import OrderedOnceProcessor
+from bot.sender import Sender
+from bot.services import Services
+from bot.settings import Settings
+from flows import people, settings_store, updates
+from flows.store import Clock, Database
+from flows.vocabulary import LANGUAGES, language_from_code
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("consult", "close", "on", "off", "status", "lang", "help")
+
+
+def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
+    token = settings.require_token()
+    holder: dict[str, Services] = {}
+
+    async def seen(update_id: int) -> bool:
+        return await holder["s"].run(updates.was_processed, db, update_id)
+
+    async def mark(update_id: int) -> None:
+        await holder["s"].run(updates.mark_processed, db, update_id, clock)
+
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
+        .concurrent_updates(OrderedOnceProcessor(settings.concurrent_updates, seen=seen, mark=mark))
+        .connection_pool_size(32)
+        .get_updates_read_timeout(40)
+        .post_init(_post_init)
+        .build()
+    )
+    services = Services(db=db, settings=settings, clock=clock, sender=Sender(application.bot))
+    holder["s"] = services
+    application.bot_data[services_module.KEY] = services
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    groups = ~filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(groups & filters.UpdateType.MESSAGES, _group))
+    app.add_handler(CallbackQueryHandler(buttons.on_button))
+    app.add_handler(CommandHandler("start", enrolment.start))
+    app.add_handler(CommandHandler("help", enrolment.show_help))
+    app.add_handler(CommandHandler("lang", enrolment.choose_language))
+    app.add_handler(CommandHandler("on", availability.go_on))
+    app.add_handler(CommandHandler("off", availability.go_off))
+    app.add_handler(CommandHandler("status", availability.status))
+    app.add_handler(CommandHandler("consult", consult.consult_command))
+    app.add_handler(CommandHandler("close", closing.close_command))
+    app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
+    app.add_error_handler(_on_error)
+
+
+async def _group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await refuse_group(update, services_module.of(context))
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    services = app.bot_data[services_module.KEY]
+    me = await app.bot.get_me()
+    if me.username:
+        await services.run(settings_store.put, services.db, "bot_username", me.username)
+    for lang in LANGUAGES:
+        commands = [BotCommand(name, t(lang, f"command.{name}")) for name in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=lang)
+    await app.bot.set_my_commands([BotCommand(n, t("fr", f"command.{n}")) for n in COMMANDS])
+    log.info("ready as @%s", me.username)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A program error: logged with ids (never message text), and the person gets an apology
+    with the fallback line, so nobody is left without an answer."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error handling update=%s", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE or update.effective_user is None:
+        return
+    services: Services = services_module.of(context)
+    try:
+        person = await services.run(
+            people.find_by_telegram_id, services.db, update.effective_user.id
+        )
+    except Exception:  # the database itself may be what failed
+        person = None
+    lang = person.language if person else language_from_code(update.effective_user.language_code)
+    text = t(lang, "error.generic", fallback=services.settings.fallback_line)
+    if update.callback_query is not None:
+        await services.sender.answer(update.callback_query.id, text, alert=True)
+    else:
+        await services.sender.text(update.effective_chat.id, text)
+
+
+def run(settings: Settings, db: Database, clock: Clock) -> None:
+    """Run the bot until SIGINT/SIGTERM. Pending updates are kept, never dropped."""
+    application = build_application(settings, db, clock)
+    application.run_polling(
+        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+        drop_pending_updates=False,
+        timeout=30,
+    )

@@ -1,0 +1,64 @@
+"""Every inline button press comes here: the data is decoded strictly, the presser's role is
+checked, and the press goes to its handler. Forged or stale data changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks
+from bot import services as services_module
+from bot.callbacks import Action
+from bot.handlers import closing, consult, enrolment, offers
+from bot.handlers.access import identify
+from bot.i18n import t
+from flows.vocabulary import Category, Outcome, Role, Urgency
+
+log = logging.getLogger(__name__)
+E = TypeVar("E")
+
+ALLOWED: dict[Action, tuple[Role, ...]] = {
+    Action.CATEGORY: (Role.OFFICER,),
+    Action.URGENCY: (Role.OFFICER,),
+    Action.ACCEPT: (Role.WORKER, Role.SUPERVISOR),
+    Action.OUTCOME: (Role.WORKER, Role.SUPERVISOR),
+    Action.CLOSE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+    Action.LANGUAGE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+}
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    services = services_module.of(context)
+    person = await identify(update, services)
+    if person is None:
+        return
+    decoded = callbacks.decode(query.data)
+    if decoded is None or person.role not in ALLOWED[decoded.action]:
+        log.info("refused button update=%s person=%s", update.update_id, person.id)
+        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        return
+    action, target = decoded.action, decoded.target
+    if action == Action.CATEGORY:
+        await consult.on_category(services, query, person, target, _as(Category, decoded.chosen()))
+    elif action == Action.URGENCY:
+        await consult.on_urgency(services, query, person, target, _as(Urgency, decoded.chosen()))
+    elif action == Action.ACCEPT:
+        await offers.on_accept(services, query, person, target)
+    elif action == Action.OUTCOME:
+        await closing.on_outcome(services, query, person, target, _as(Outcome, decoded.chosen()))
+    elif action == Action.CLOSE:
+        await closing.on_close_choice(services, query, person, target)
+    elif action == Action.LANGUAGE:
+        await services.sender.answer(query.id)
+        await enrolment.apply_language(services, person, callbacks.LANGUAGE_CHOICES[target])
+
+
+def _as(kind: type[E], value: object) -> E:
+    assert isinstance(value, kind)
+    return value

@@ -1,0 +1,169 @@
+"""The officer's side: any message opens a consultation (or goes to the open one), two taps
+choose category and urgency, and the request goes out with the reference and how many
+workers are available now. Never silence: every message gets an answer."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Message, Update
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.handlers.access import requires
+from bot.handlers.offers import send_offer_cards
+from bot.handlers.relay import message_kind, relay
+from bot.i18n import t
+from bot.services import Services
+from flows import consultations
+from flows.consultations import ConsultationView, DraftStatus, RelayStatus
+from flows.people import PersonView
+from flows.vocabulary import Category, Role, Urgency
+
+log = logging.getLogger(__name__)
+
+
+@requires(Role.OFFICER)
+async def consult_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, officer: PersonView
+) -> None:
+    """/consult [words]: open a consultation explicitly."""
+    existing = await services.run(
+        consultations.open_consultation_of_officer, services.db, officer.id
+    )
+    if existing is not None:
+        await services.sender.text(
+            officer.chat_id, t(officer.language, "consult.already_open", ref=existing.reference)
+        )
+        return
+    words = " ".join(context.args or [])
+    c = await services.run(consultations.open_draft, services.db, officer.id, words, services.clock)
+    await _prompt(services, officer, c)
+
+
+async def on_officer_message(services: Services, officer: PersonView, message: Message) -> None:
+    """Route what an officer sends: open a draft, add to it, queue it, or relay it."""
+    kind = message_kind(message)
+    if kind is None:
+        await services.sender.text(officer.chat_id, t(officer.language, "relay.unsupported"))
+        return
+    route = await services.run(
+        consultations.route_message, services.db, officer, message.chat_id, None
+    )
+    c = route.consultation
+    if route.status == RelayStatus.NONE:
+        c = await services.run(
+            consultations.open_draft, services.db, officer.id, message.text or "", services.clock
+        )
+        log.info("opened consultation=%s officer=%s", c.id, officer.id)
+        if kind != "text":
+            await _queue(services, c, officer, message, kind)
+        await _prompt(services, officer, c)
+        return
+    assert c is not None
+    if route.status == RelayStatus.DRAFT:
+        if kind == "text":
+            await services.run(
+                consultations.add_to_draft, services.db, officer.id, c.id, message.text or ""
+            )
+        else:
+            await _queue(services, c, officer, message, kind)
+        await services.sender.text(
+            officer.chat_id, t(officer.language, "consult.draft_kept", ref=c.reference)
+        )
+        await _prompt(services, officer, c)
+        return
+    if route.status == RelayStatus.QUEUE:
+        await _queue(services, c, officer, message, kind)
+        await services.sender.text(
+            officer.chat_id, t(officer.language, "consult.queued", ref=c.reference)
+        )
+        return
+    assert route.recipient is not None
+    if not await relay(services, c, officer, route.recipient, message):
+        await services.sender.text(
+            officer.chat_id,
+            t(
+                officer.language,
+                "relay.failed",
+                name=route.recipient.display_name,
+                fallback=services.settings.fallback_line,
+            ),
+        )
+
+
+async def _queue(
+    services: Services, c: ConsultationView, officer: PersonView, message: Message, kind: str
+) -> None:
+    await services.run(
+        consultations.queue_message,
+        services.db,
+        c.id,
+        officer.id,
+        (message.chat_id, message.message_id),
+        kind,
+        message.text if kind == "text" else message.caption,
+        services.clock,
+    )
+
+
+async def _prompt(services: Services, officer: PersonView, c: ConsultationView) -> None:
+    """Ask for whatever the draft still lacks: category first, then urgency."""
+    prompt = (
+        render.category_prompt(officer.language, c)
+        if c.category is None
+        else render.urgency_prompt(officer.language, c)
+    )
+    await services.sender.text(officer.chat_id, prompt.text, keyboard=prompt.keyboard)
+
+
+async def on_category(
+    services: Services, query: CallbackQuery, officer: PersonView, cid: int, category: Category
+) -> None:
+    """First tap: the category; the same message becomes the urgency question."""
+    result = await services.run(
+        consultations.set_category, services.db, officer.id, cid, category, services.clock
+    )
+    if result.status != DraftStatus.OK or result.consultation is None:
+        await _stale(services, query, officer, result.status)
+        return
+    await services.sender.answer(query.id)
+    prompt = render.urgency_prompt(officer.language, result.consultation)
+    if query.message is not None:
+        await services.sender.edit(
+            officer.chat_id, query.message.message_id, prompt.text, keyboard=prompt.keyboard
+        )
+
+
+async def on_urgency(
+    services: Services, query: CallbackQuery, officer: PersonView, cid: int, urgency: Urgency
+) -> None:
+    """Second tap: the request goes out to every available worker, or the fallback line."""
+    result = await services.run(
+        consultations.submit, services.db, officer.id, cid, urgency, services.clock
+    )
+    c = result.consultation
+    if result.status != DraftStatus.OK or c is None:
+        await _stale(services, query, officer, result.status)
+        return
+    await services.sender.answer(query.id)
+    lang = officer.language
+    if query.message is not None:
+        await services.sender.edit(
+            officer.chat_id, query.message.message_id, render.request_summary(lang, c)
+        )
+    if result.offers:
+        text = t(lang, "consult.sent", ref=c.reference, count=len(result.offers))
+    else:
+        text = t(lang, "consult.nobody", ref=c.reference, fallback=services.settings.fallback_line)
+    await services.sender.text(officer.chat_id, text)
+    log.info("submitted consultation=%s offers=%d", c.id, len(result.offers))
+    await send_offer_cards(services, c, result.offers)
+
+
+async def _stale(
+    services: Services, query: CallbackQuery, officer: PersonView, status: DraftStatus
+) -> None:
+    key = "callback.stale" if status == DraftStatus.NO_LONGER_DRAFT else "callback.invalid"
+    log.info("refused draft button status=%s officer=%s", status.value, officer.id)
+    await services.sender.answer(query.id, t(officer.language, key), alert=True)

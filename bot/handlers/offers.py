@@ -1,0 +1,115 @@
+"""Offer cards: sending them to available workers, the Accept button (first press wins), and
+editing every other card to say who took the consultation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import CallbackQuery
+
+from bot import render
+from bot.handlers.relay import deliver_queued
+from bot.i18n import t
+from bot.services import Services
+from flows import consultations
+from flows.consultations import AcceptStatus, ConsultationView, OfferTarget
+from flows.people import PersonView
+
+log = logging.getLogger(__name__)
+
+
+async def send_offer_cards(
+    services: Services, consultation: ConsultationView, targets: list[OfferTarget]
+) -> None:
+    await asyncio.gather(*(send_offer_card(services, consultation, t_) for t_ in targets))
+
+
+async def send_offer_card(
+    services: Services, consultation: ConsultationView, target: OfferTarget
+) -> None:
+    """Send one card and remember where it is, so it can be edited when someone takes it."""
+    worker = target.worker
+    card = render.offer_card(worker.language, consultation)
+    sent = await services.sender.text(worker.chat_id, card.text, keyboard=card.keyboard)
+    if not sent:
+        log.warning(
+            "offer card not delivered consultation=%s worker=%s", consultation.id, worker.id
+        )
+        return
+    await services.run(
+        consultations.record_offer_message, services.db, target.offer_id, worker.chat_id, sent[-1]
+    )
+    log.info("offered consultation=%s worker=%s", consultation.id, worker.id)
+
+
+async def on_accept(
+    services: Services, query: CallbackQuery, worker: PersonView, consultation_id: int
+) -> None:
+    """Accept button: claim atomically, then tell the officer, the winner and the others."""
+    result = await services.run(
+        consultations.accept, services.db, worker.id, consultation_id, services.clock
+    )
+    lang = worker.language
+    c = result.consultation
+    if result.status == AcceptStatus.NOT_OFFERED or c is None:
+        log.info("refused accept worker=%s consultation=%s", worker.id, consultation_id)
+        await services.sender.answer(query.id, t(lang, "callback.invalid"), alert=True)
+        return
+    if result.status != AcceptStatus.ACCEPTED:
+        await _answer_refused_accept(services, query, worker, result.status, c)
+        return
+    log.info("accepted consultation=%s worker=%s", c.id, worker.id)
+    await services.sender.answer(query.id, t(lang, "accept.ok", ref=c.reference))
+    if query.message is not None:
+        mine = render.offer_mine_card(lang, c)
+        await services.sender.edit(worker.chat_id, query.message.message_id, mine.text)
+    officer = c.officer
+    await services.sender.text(
+        officer.chat_id,
+        t(officer.language, "consult.accepted", ref=c.reference, worker=worker.display_name),
+    )
+    intro = t(lang, "accept.intro", ref=c.reference, officer=officer.display_name)
+    intro_ids = await services.sender.text(worker.chat_id, intro)
+    for message_id in intro_ids:
+        await services.run(
+            consultations.link_message,
+            services.db,
+            c.id,
+            worker.chat_id,
+            message_id,
+            services.clock,
+        )
+    await deliver_queued(services, c, result.queued_messages)
+    await asyncio.gather(
+        *(
+            services.sender.edit(
+                card.chat_id,
+                card.message_id,
+                render.offer_taken_card(card.worker.language, c, worker.display_name).text,
+            )
+            for card in result.other_cards
+        )
+    )
+
+
+async def _answer_refused_accept(
+    services: Services,
+    query: CallbackQuery,
+    worker: PersonView,
+    status: AcceptStatus,
+    c: ConsultationView,
+) -> None:
+    lang = worker.language
+    if status == AcceptStatus.ALREADY_YOURS:
+        await services.sender.answer(query.id, t(lang, "accept.already_yours", ref=c.reference))
+        return
+    if status == AcceptStatus.TAKEN:
+        taker = c.worker.display_name if c.worker else "—"
+        await services.sender.answer(query.id, t(lang, "accept.taken", worker=taker), alert=True)
+        card = render.offer_taken_card(lang, c, taker)
+    else:
+        await services.sender.answer(query.id, t(lang, "accept.closed"), alert=True)
+        card = render.offer_withdrawn_card(lang, c)
+    if query.message is not None:  # a card sent before the claim was recorded: fix it now
+        await services.sender.edit(worker.chat_id, query.message.message_id, card.text)
