@@ -121,11 +121,8 @@ def _sentence(exc: ValidationError) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
     value = error.get("input")
-    shown = (
-        f" (got {value!r})"
-        if isinstance(value, str | int) and field != "telegram_bot_token"
-        else ""
-    )
+    secret = variable == "TELEGRAM_BOT_TOKEN"
+    shown = f" (got {value!r})" if isinstance(value, str | int) and not secret else ""
     return f"{variable} {message}{shown}."
 
 

@@ -74,6 +74,7 @@ def _event(
     kind: EventKind,
     actor_id: int | None,
     at: datetime,
+    /,
     **data: Any,
 ) -> None:
     session.add(
@@ -341,7 +342,10 @@ def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> 
                 cards.append(CardToEdit(o.id, other, o.chat_id, o.message_id))
         queued = [
             QueuedMessage(
-                int(e.data["chat_id"]), int(e.data["message_id"]), e.data["kind"], e.data.get("text")
+                int(e.data["chat_id"]),
+                int(e.data["message_id"]),
+                e.data["kind"],
+                e.data.get("text"),
             )
             for e in session.scalars(
                 select(Event)

@@ -1,0 +1,5 @@
+"""python -m bot: the relais command."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,246 @@
+"""The `relais` command: run the bot, play the offline demo, enrol people, read the log,
+migrate the database. Configuration errors end with one sentence and exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import click
+
+from bot.settings import ConfigError, Settings, load_settings
+from flows import consultations, enrollment, people, settings_store
+from flows.store import Database, utc_now
+from flows.vocabulary import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn configuration errors into one sentence on stderr and exit code 2, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"relais: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_database(settings: Settings) -> Database:
+    """The configured database, migrated to the latest schema."""
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+    except Exception as exc:  # unreachable server, bad path, permissions
+        raise ConfigError(
+            f"DATABASE_URL could not be opened ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+            "check the URL, that the server is running and that the file's folder exists"
+        ) from None
+    return db
+
+
+@click.group()
+def main() -> None:
+    """Relais: police–social-work co-response over Telegram."""
+
+
+@main.command()
+@click.option("--token", help="Bot token (overrides TELEGRAM_BOT_TOKEN).")
+@click.option("--base-url", help="Bot API base URL, e.g. http://127.0.0.1:8081/bot.")
+@friendly
+def run(token: str | None, base_url: str | None) -> None:
+    """Run the bot (long polling) until stopped."""
+    settings = load_settings(telegram_bot_token=token, telegram_api_base_url=base_url)
+    settings.require_token()
+    _configure_logging(settings.log_level)
+    db = open_database(settings)
+    from bot.app import run as run_bot
+
+    run_bot(settings, db, utc_now)
+
+
+@main.command()
+@click.option("--keep-database", type=click.Path(), help="Keep the demo's SQLite file here.")
+@friendly
+def demo(keep_database: str | None) -> None:
+    """Play a complete consultation offline against the built-in sandbox; print the transcript."""
+    from bot.demo import play
+
+    sys.exit(play(keep_database))
+
+
+@main.command()
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", required=True, help="The person's display name.")
+@click.option("--ttl-hours", type=click.IntRange(min=1), help="Validity (default 72 h).")
+@click.option("--quiet", is_flag=True, help="Print only the code.")
+@friendly
+def invite(role: str, name: str, ttl_hours: int | None, quiet: bool) -> None:
+    """Issue a one-time invite code and its t.me link."""
+    settings = load_settings()
+    db = open_database(settings)
+    if not name.strip():
+        raise click.BadParameter("the name cannot be empty", param_hint="--name")
+    ttl = timedelta(hours=ttl_hours or settings.invite_ttl_hours)
+    issued = enrollment.create_invite(db, Role(role), name, utc_now, ttl)
+    if quiet:
+        click.echo(issued.code)
+        return
+    username = settings.bot_username or settings_store.get(db, "bot_username")
+    click.echo(
+        f"Invite for {issued.display_name} ({issued.role.value}), valid until "
+        f"{issued.expires_at.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}:"
+    )
+    click.echo(f"  code: {issued.code}")
+    if username:
+        click.echo(f"  link: https://t.me/{username}?start={issued.code}")
+    else:
+        click.echo(f"  link: https://t.me/<your_bot>?start={issued.code}")
+        click.echo("  (run the bot once, or set RELAIS_BOT_USERNAME, to get the exact link)")
+    click.echo(f"  or send to the bot: /start {issued.code}")
+
+
+@main.group()
+def users() -> None:
+    """Enrolled people."""
+
+
+@users.command("list")
+@friendly
+def users_list() -> None:
+    """List enrolled people."""
+    settings = load_settings()
+    db = open_database(settings)
+    rows = people.list_people(db)
+    if not rows:
+        click.echo("Nobody is enrolled yet: `relais invite --role officer --name ...`.")
+        return
+    click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<9}  NAME")
+    for p in rows:
+        state = "revoked" if not p.active else ("on" if p.available else "enrolled")
+        click.echo(f"{p.id:>4}  {p.role.value:<10}  {p.language:<4}  {state:<9}  {p.display_name}")
+
+
+@users.command("revoke")
+@click.argument("person_id", type=int)
+@friendly
+def users_revoke(person_id: int) -> None:
+    """Revoke someone's access (they become an unknown user to the bot)."""
+    settings = load_settings()
+    db = open_database(settings)
+    revoked = people.revoke(db, person_id, utc_now)
+    if revoked is None:
+        click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
+        sys.exit(1)
+    click.echo(f"Revoked {revoked.display_name} ({revoked.role.value}, id {revoked.id}).")
+
+
+@main.group(name="consultations")
+def consultations_group() -> None:
+    """The consultation log."""
+
+
+@consultations_group.command("list")
+@click.option("--limit", default=50, show_default=True)
+@friendly
+def consultations_list(limit: int) -> None:
+    """Most recent consultations first."""
+    settings = load_settings()
+    db = open_database(settings)
+    rows = consultations.list_consultations(db, limit)
+    if not rows:
+        click.echo("No consultation yet.")
+        return
+    zone = settings.zone
+    click.echo(
+        f"{'REF':<8} {'OPENED':<16} {'STATE':<8} {'URGENCY':<10} {'CATEGORY':<18} OFFICER -> WORKER"
+    )
+    for c in rows:
+        worker = c.worker.display_name if c.worker else "—"
+        click.echo(
+            f"{c.reference:<8} {c.created_at.astimezone(zone):%Y-%m-%d %H:%M} "
+            f"{c.state.value:<8} {(c.urgency or '—'):<10} {(c.category or '—'):<18} "
+            f"{c.officer.display_name} -> {worker}"
+        )
+
+
+@consultations_group.command("show")
+@click.argument("reference")
+@friendly
+def consultations_show(reference: str) -> None:
+    """One consultation and its timeline of events (times in the service's zone)."""
+    settings = load_settings()
+    db = open_database(settings)
+    cid = consultations.parse_reference(reference)
+    c = consultations.get_view(db, cid) if cid else None
+    if c is None:
+        click.echo(
+            f"relais: no consultation {reference} (see `relais consultations list`).", err=True
+        )
+        sys.exit(1)
+    zone = settings.zone
+    worker = c.worker.display_name if c.worker else "—"
+    click.echo(
+        f"{c.reference}  {c.state.value}  {c.category or '—'} / {c.urgency or '—'}  "
+        f"outcome: {c.outcome or '—'}"
+    )
+    click.echo(f"officer: {c.officer.display_name}   worker: {worker}")
+    click.echo(f"request: {c.request_text or '—'}")
+    click.echo("timeline (UTC stored, shown in " + settings.timezone + "):")
+    for entry in consultations.timeline(db, c.id):
+        detail = ", ".join(f"{k}={v}" for k, v in entry.data.items())
+        actor = entry.actor or "system"
+        click.echo(
+            f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {entry.kind.value:<20} "
+            f"{actor:<20} {detail}"
+        )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Apply the Alembic migrations not yet applied."""
+    settings = load_settings()
+    open_database(settings)
+    click.echo("Database schema is up to date.")
+
+
+@main.command()
+@click.option("--port", default=8081, show_default=True)
+@click.option("--token", default="123456:SANDBOX-relais-demo-token", show_default=True)
+def sandbox(port: int, token: str) -> None:
+    """Serve the Bot API sandbox on 127.0.0.1 (for trying the bot by hand)."""
+    from bot.sandbox import SandboxServer
+
+    server = SandboxServer(token=token, port=port)
+    server.start()
+    click.echo(f"Sandbox Bot API at {server.base_url} (user side at {server.control_url}).")
+    click.echo(f"Run: relais run --token {token} --base-url {server.base_url}")
+    try:
+        import threading
+
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,0 +1,31 @@
+"""Shared fixtures: a fake clock, and databases (SQLite always, PostgreSQL where reachable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.store import Database
+from tests.support.clock import FakeClock
+from tests.support.databases import database
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A temporary SQLite database, migrated: the default for unit tests on flows/."""
+    with database("sqlite", tmp_path) as migrated:
+        yield migrated
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The same test on SQLite and on PostgreSQL: for storage and concurrency tests."""
+    with database(request.param, tmp_path) as migrated:
+        yield migrated

@@ -1,0 +1,32 @@
+"""Enrol people directly through flows/, for tests that are not about enrolment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+
+from flows import enrollment, people
+from flows.people import PersonView
+from flows.store import Clock, Database
+from flows.vocabulary import Role
+
+_ids = count(1000)
+
+
+def enrol(
+    db: Database,
+    clock: Clock,
+    role: Role,
+    name: str,
+    *,
+    telegram_user_id: int | None = None,
+    language_code: str = "fr",
+    available: bool = False,
+) -> PersonView:
+    issued = enrollment.create_invite(db, role, name, clock, timedelta(hours=1))
+    user_id = telegram_user_id if telegram_user_id is not None else next(_ids)
+    result = enrollment.redeem_invite(db, issued.code, user_id, language_code, clock)
+    assert result.person is not None
+    if available:
+        return people.set_available(db, result.person.id, True)
+    return result.person

@@ -1,0 +1,55 @@
+"""Callback data: compact, within 64 bytes, and anything forged decodes to nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import callbacks
+from bot.callbacks import Action
+from flows.vocabulary import Category, Outcome, Urgency
+
+
+def test_every_button_round_trips_and_fits_in_64_bytes():
+    big = 999_999_999_999
+    for data in [
+        callbacks.category(big, Category.ELDER),
+        callbacks.urgency(big, Urgency.ADVICE),
+        callbacks.outcome(big, Outcome.OTHER),
+        callbacks.accept(big),
+        callbacks.close(big),
+        callbacks.language("en"),
+    ]:
+        assert len(data.encode()) <= 64
+        decoded = callbacks.decode(data)
+        assert decoded is not None and decoded.encode() == data
+
+
+def test_the_choice_designates_the_enum_member():
+    decoded = callbacks.decode(callbacks.urgency(5, Urgency.URGENT))
+    assert decoded is not None
+    assert (decoded.action, decoded.target, decoded.chosen()) == (Action.URGENCY, 5, Urgency.URGENT)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        None,
+        "",
+        "a",
+        "a:",
+        "a:x",
+        "z:1",
+        "a:1:2",
+        "c:1",
+        "c:1:99",
+        "o:1:-1",
+        "l:5",
+        "a:1;drop",
+        "a:" + "9" * 40,
+        "é:1",
+        "u:1:3",
+        " a:1",
+    ],
+)
+def test_forged_or_malformed_data_decodes_to_nothing(forged):
+    assert callbacks.decode(forged) is None

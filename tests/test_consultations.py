@@ -1,0 +1,305 @@
+"""Consultations in the domain: open, choose, submit and offer, accept (first wins), relay
+routing, queueing before an accept, close and outcome; every step is an event."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from flows import consultations as cs
+from flows import people
+from flows.consultations import (
+    AcceptStatus,
+    CloseStatus,
+    DraftStatus,
+    OutcomeStatus,
+    RelayStatus,
+)
+from flows.models import ConsultationState, EventKind
+from flows.store import Database
+from flows.vocabulary import Category, Outcome, Role, Urgency
+from tests.support.clock import FakeClock
+from tests.support.people import enrol
+
+
+def submitted(db, clock, officer, text="Homme en crise sur le pont", urgency=Urgency.IMMEDIATE):
+    c = cs.open_draft(db, officer.id, text, clock)
+    cs.set_category(db, officer.id, c.id, Category.SUICIDE_RISK, clock)
+    return cs.submit(db, officer.id, c.id, urgency, clock)
+
+
+def kinds(db, consultation_id):
+    return [e.kind for e in cs.timeline(db, consultation_id)]
+
+
+def test_an_officers_words_open_a_draft_with_a_reference(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    c = cs.open_draft(db, officer.id, "Femme désorientée au métro", clock)
+    assert c.reference == f"C-{c.id:04d}"
+    assert c.state == ConsultationState.DRAFT
+    assert c.request_text == "Femme désorientée au métro"
+    assert kinds(db, c.id) == [EventKind.CREATED]
+
+
+def test_submitting_offers_the_request_to_every_available_worker_only(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    gagnon = enrol(db, clock, Role.WORKER, "Luc Gagnon", available=True)
+    enrol(db, clock, Role.WORKER, "Off Duty")
+    result = submitted(db, clock, officer)
+    assert result.status == DraftStatus.OK
+    assert [o.worker.id for o in result.offers] == [roy.id, gagnon.id]
+    assert result.consultation is not None
+    assert result.consultation.state == ConsultationState.WAITING
+    assert kinds(db, result.consultation.id)[-3:] == [
+        EventKind.SUBMITTED,
+        EventKind.OFFERED,
+        EventKind.OFFERED,
+    ]
+
+
+def test_with_nobody_available_the_request_waits_and_says_so(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    result = submitted(db, clock, officer)
+    assert result.offers == []
+    assert result.consultation is not None
+    assert result.consultation.state == ConsultationState.WAITING
+    assert kinds(db, result.consultation.id)[-1] == EventKind.NO_WORKER_AVAILABLE
+
+
+def test_a_worker_coming_on_is_offered_what_is_waiting(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy")
+    result = submitted(db, clock, officer)
+    people.set_available(db, worker.id, True)
+    pending = cs.offer_waiting_to(db, worker.id, clock)
+    assert [p.consultation.id for p in pending] == [result.consultation.id]
+    assert cs.offer_waiting_to(db, worker.id, clock) == []  # never offered twice
+
+
+def test_someone_elses_draft_cannot_be_changed(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    other = enrol(db, clock, Role.OFFICER, "Agent Côté")
+    c = cs.open_draft(db, officer.id, "x", clock)
+    assert (
+        cs.set_category(db, other.id, c.id, Category.YOUTH, clock).status == DraftStatus.NOT_YOURS
+    )
+    assert cs.submit(db, other.id, c.id, Urgency.ADVICE, clock).status == DraftStatus.NOT_YOURS
+    assert cs.submit(db, officer.id, 9999, Urgency.ADVICE, clock).status == DraftStatus.NOT_YOURS
+
+
+def test_a_submitted_request_cannot_be_submitted_again(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    result = submitted(db, clock, officer)
+    again = cs.submit(db, officer.id, result.consultation.id, Urgency.ADVICE, clock)
+    assert again.status == DraftStatus.NO_LONGER_DRAFT
+
+
+def test_the_first_accept_wins_and_the_others_learn_who_took_it(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    gagnon = enrol(db, clock, Role.WORKER, "Luc Gagnon", available=True)
+    result = submitted(db, clock, officer)
+    cid = result.consultation.id
+    for offer in result.offers:
+        cs.record_offer_message(db, offer.offer_id, offer.worker.chat_id, 7)
+    first = cs.accept(db, gagnon.id, cid, clock)
+    assert first.status == AcceptStatus.ACCEPTED
+    assert first.consultation.worker.id == gagnon.id
+    assert [card.worker.id for card in first.other_cards] == [roy.id]
+    late = cs.accept(db, roy.id, cid, clock)
+    assert late.status == AcceptStatus.TAKEN
+    assert late.consultation.worker.id == gagnon.id
+    assert cs.accept(db, gagnon.id, cid, clock).status == AcceptStatus.ALREADY_YOURS
+
+
+def test_accepting_without_an_offer_is_refused_and_changes_nothing(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    outsider = enrol(db, clock, Role.WORKER, "Not Offered")
+    result = submitted(db, clock, officer)
+    refused = cs.accept(db, outsider.id, result.consultation.id, clock)
+    assert refused.status == AcceptStatus.NOT_OFFERED
+    assert cs.get_view(db, result.consultation.id).state == ConsultationState.WAITING
+    assert cs.accept(db, outsider.id, 424242, clock).status == AcceptStatus.NOT_OFFERED
+
+
+@pytest.mark.parametrize("workers", [2, 5])
+def test_workers_accepting_at_the_same_instant_get_exactly_one_winner(any_db: Database, workers):
+    clock = FakeClock()
+    officer = enrol(any_db, clock, Role.OFFICER, "Agent Tremblay")
+    team = [enrol(any_db, clock, Role.WORKER, f"W{i}", available=True) for i in range(workers)]
+    for _round in range(25):
+        result = submitted(any_db, clock, officer)
+        cid = result.consultation.id
+        barrier = threading.Barrier(workers)
+        outcomes: list[AcceptStatus] = []
+
+        def press(worker_id: int, cid: int = cid, barrier=barrier, outcomes=outcomes) -> None:
+            barrier.wait()
+            outcomes.append(cs.accept(any_db, worker_id, cid, clock).status)
+
+        threads = [threading.Thread(target=press, args=(w.id,)) for w in team]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes.count(AcceptStatus.ACCEPTED) == 1, outcomes
+        assert outcomes.count(AcceptStatus.TAKEN) == workers - 1, outcomes
+        assert kinds(any_db, cid).count(EventKind.ACCEPTED) == 1
+        cs.close(any_db, officer, cid, clock)
+
+
+def test_officer_messages_before_an_accept_are_queued_and_handed_over_on_accept(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    result = submitted(db, clock, officer)
+    cid = result.consultation.id
+    route = cs.route_message(db, officer, officer.chat_id, None)
+    assert route.status == RelayStatus.QUEUE
+    cs.queue_message(db, cid, officer.id, (officer.chat_id, 55), "location", None, clock)
+    cs.queue_message(db, cid, officer.id, (officer.chat_id, 56), "text", "il a un couteau", clock)
+    accepted = cs.accept(db, worker.id, cid, clock)
+    assert [(q.source_message_id, q.kind, q.text) for q in accepted.queued_messages] == [
+        (55, "location", None),
+        (56, "text", "il a un couteau"),
+    ]
+
+
+def test_after_the_accept_each_side_relays_to_the_other(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submitted(db, clock, officer).consultation.id
+    cs.accept(db, worker.id, cid, clock)
+    to_worker = cs.route_message(db, officer, officer.chat_id, None)
+    assert (to_worker.status, to_worker.recipient.id) == (RelayStatus.RELAY, worker.id)
+    to_officer = cs.route_message(db, worker, worker.chat_id, None)
+    assert (to_officer.status, to_officer.recipient.id, to_officer.guessed) == (
+        RelayStatus.RELAY,
+        officer.id,
+        False,
+    )
+
+
+def test_a_worker_with_two_cases_routes_by_reply_or_else_to_the_latest_and_is_told(db, clock):
+    first_officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    second_officer = enrol(db, clock, Role.OFFICER, "Agent Côté")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    first = submitted(db, clock, first_officer).consultation.id
+    second = submitted(db, clock, second_officer).consultation.id
+    cs.accept(db, worker.id, first, clock)
+    clock.advance(seconds=5)
+    cs.accept(db, worker.id, second, clock)
+    cs.record_relay(
+        db,
+        first,
+        first_officer.id,
+        (first_officer.chat_id, 10),
+        [(worker.chat_id, 500)],
+        "text",
+        "x",
+        clock,
+    )
+    by_reply = cs.route_message(db, worker, worker.chat_id, 500)
+    assert (by_reply.consultation.id, by_reply.guessed) == (first, False)
+    guessed = cs.route_message(db, worker, worker.chat_id, None)
+    assert guessed.guessed is True
+    assert guessed.consultation.id == first  # the one with the latest relayed message
+
+
+def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submitted(db, clock, officer).consultation.id
+    cs.accept(db, worker.id, cid, clock)
+    closed = cs.close(db, officer, None, clock)
+    assert closed.status == CloseStatus.CLOSED
+    assert cs.route_message(db, officer, officer.chat_id, None).status == RelayStatus.NONE
+    assert cs.route_message(db, worker, worker.chat_id, None).status == RelayStatus.NONE
+    assert cs.open_consultation_of_officer(db, officer.id) is None
+
+
+def test_closing_before_an_accept_withdraws_the_offers(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    result = submitted(db, clock, officer)
+    offer = result.offers[0]
+    cs.record_offer_message(db, offer.offer_id, offer.worker.chat_id, 9)
+    closed = cs.close(db, officer, None, clock)
+    assert [(c.chat_id, c.message_id) for c in closed.withdrawn_cards] == [
+        (offer.worker.chat_id, 9)
+    ]
+    late = cs.accept(db, offer.worker.id, result.consultation.id, clock)
+    assert late.status == AcceptStatus.CLOSED
+
+
+def test_a_worker_with_several_cases_is_asked_which_to_close(db, clock):
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    ids = []
+    for name in ("Agent Tremblay", "Agent Côté"):
+        officer = enrol(db, clock, Role.OFFICER, name)
+        cid = submitted(db, clock, officer).consultation.id
+        cs.accept(db, worker.id, cid, clock)
+        ids.append(cid)
+    choice = cs.close(db, worker, None, clock)
+    assert choice.status == CloseStatus.CHOOSE
+    assert [c.id for c in choice.choices] == ids
+    assert cs.close(db, worker, ids[1], clock).status == CloseStatus.CLOSED
+
+
+def test_nobody_closes_someone_elses_consultation(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    stranger = enrol(db, clock, Role.OFFICER, "Agent Côté")
+    cid = submitted(db, clock, officer).consultation.id
+    assert cs.close(db, stranger, cid, clock).status == CloseStatus.NOT_YOURS
+
+
+def test_the_worker_records_the_outcome_once(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submitted(db, clock, officer).consultation.id
+    cs.accept(db, worker.id, cid, clock)
+    early = cs.record_outcome(db, worker.id, cid, Outcome.REFERRED, clock)
+    assert early.status == OutcomeStatus.NOT_CLOSED
+    cs.close(db, officer, None, clock)
+    assert cs.record_outcome(db, officer.id, cid, Outcome.REFERRED, clock).status == (
+        OutcomeStatus.NOT_YOURS
+    )
+    done = cs.record_outcome(db, worker.id, cid, Outcome.REFERRED, clock)
+    assert (done.status, done.consultation.outcome) == (OutcomeStatus.RECORDED, Outcome.REFERRED)
+    again = cs.record_outcome(db, worker.id, cid, Outcome.JUDICIAL, clock)
+    assert (again.status, again.consultation.outcome) == (
+        OutcomeStatus.ALREADY_RECORDED,
+        Outcome.REFERRED,
+    )
+
+
+def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submitted(db, clock, officer).consultation.id
+    cs.accept(db, worker.id, cid, clock)
+    cs.record_relay(db, cid, officer.id, (1, 2), [(3, 4)], "text", "bonjour", clock)
+    cs.close(db, worker, cid, clock)
+    cs.record_outcome(db, worker.id, cid, Outcome.RESOLVED_ON_SCENE, clock)
+    entries = cs.timeline(db, cid)
+    assert [e.kind for e in entries] == [
+        EventKind.CREATED,
+        EventKind.CATEGORY_SET,
+        EventKind.SUBMITTED,
+        EventKind.OFFERED,
+        EventKind.ACCEPTED,
+        EventKind.MESSAGE_RELAYED,
+        EventKind.CLOSED,
+        EventKind.OUTCOME_RECORDED,
+    ]
+    assert entries[4].actor == "Marie Roy"
+    assert all(e.at.utcoffset().total_seconds() == 0 for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("C-0042", 42), ("c42", 42), ("42", 42), ("C-", None), ("abc", None)]
+)
+def test_references_are_parsed_leniently(text, expected):
+    assert cs.parse_reference(text) == expected

@@ -1,0 +1,67 @@
+"""The one way out: long text is split without losing a character; flood control is waited
+out; a blocked recipient is reported, not raised."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from telegram.error import Forbidden, RetryAfter
+
+from bot.sender import Sender, split_text
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, 4097, 9000, 20_000])
+def test_splitting_never_loses_or_exceeds(size):
+    text = ("mot " * 5000 + "\n" + "x" * 9000)[:size]
+    pieces = split_text(text)
+    assert "".join(pieces) == text
+    assert all(len(p) <= 4096 for p in pieces)
+
+
+def test_splitting_prefers_line_breaks():
+    text = "a" * 3000 + "\n" + "b" * 3000
+    assert split_text(text) == ["a" * 3000 + "\n", "b" * 3000]
+
+
+class FakeBot:
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.sent: list[str] = []
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(text)
+
+        class Sent:
+            message_id = len(self.sent)
+
+        return Sent()
+
+
+def test_flood_control_is_waited_out_then_the_message_goes():
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    bot = FakeBot([RetryAfter(3)])
+    sender = Sender(bot, sleep=sleep)  # type: ignore[arg-type]
+    assert asyncio.run(sender.text(1, "bonjour")) == [1]
+    assert waits == [3.0]
+    assert bot.sent == ["bonjour"]
+
+
+def test_a_blocked_recipient_returns_nothing_delivered():
+    sender = Sender(FakeBot([Forbidden("bot was blocked by the user")]))  # type: ignore[arg-type]
+    assert asyncio.run(sender.text(1, "bonjour")) == []
+
+
+def test_a_long_text_arrives_in_order_in_several_messages():
+    bot = FakeBot([])
+    sender = Sender(bot)  # type: ignore[arg-type]
+    ids = asyncio.run(sender.text(1, "y" * 9000))
+    assert ids == [1, 2, 3]
+    assert "".join(bot.sent) == "y" * 9000

@@ -1,0 +1,92 @@
+"""Configuration: sensible defaults, and a bad value stops start-up with one sentence naming
+the variable, with no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "RELAIS_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults_are_sensible():
+    settings = load_settings()
+    assert settings.timezone == "America/Montreal"
+    assert settings.database_url.startswith("sqlite:///")
+    assert "811" in settings.fallback_line
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.invite_ttl_hours == 72
+
+
+def test_values_come_from_the_environment_and_a_dotenv_file(monkeypatch, tmp_path):
+    (tmp_path / ".env").write_text("RELAIS_TIMEZONE=America/Toronto\n")
+    monkeypatch.setenv("RELAIS_FALLBACK_LINE", "Ligne 24/7 : 1-866-277-3553")
+    settings = load_settings()
+    assert (settings.timezone, settings.fallback_line) == (
+        "America/Toronto",
+        "Ligne 24/7 : 1-866-277-3553",
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN"),
+        ("TELEGRAM_API_BASE_URL", "ftp://x", "TELEGRAM_API_BASE_URL"),
+        ("DATABASE_URL", "mysql://localhost/x", "DATABASE_URL"),
+        ("RELAIS_TIMEZONE", "Mars/Olympus_Mons", "RELAIS_TIMEZONE"),
+        ("RELAIS_INVITE_TTL_HOURS", "soon", "RELAIS_INVITE_TTL_HOURS"),
+    ],
+)
+def test_a_bad_value_is_one_sentence_naming_the_variable(monkeypatch, variable, value, named):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(named)
+    assert "\n" not in message
+
+
+def test_the_token_never_appears_in_an_error(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "secret-looking-but-wrong")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "secret-looking" not in str(caught.value)
+
+
+def test_run_without_a_token_exits_2_with_one_sentence_and_no_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_exits_2_with_one_sentence(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "users", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("relais: DATABASE_URL could not be opened")
+    assert "Traceback" not in done.stderr
