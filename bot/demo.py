@@ -1,0 +1,131 @@
+"""`relais demo`: the whole product offline. Starts the Bot API sandbox on a free loopback
+port, runs the real bot against it as `relais run` would, enrols an officer and two social
+workers, plays one consultation from the scene to its outcome, and prints the transcript."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from bot.launcher import BotProcess
+from bot.sandbox import SandboxClient, SandboxServer
+from flows import consultations, enrollment
+from flows.store import Database, utc_now
+from flows.vocabulary import Role
+
+DEMO_TOKEN = "123456789:SANDBOX-demo-token-not-a-real-one"
+OFFICER, WORKER_FR, WORKER_EN = 1001, 2001, 2002
+NAMES = {OFFICER: "officer Tremblay", WORKER_FR: "worker Roy", WORKER_EN: "worker Wilson"}
+STARTUP_TIMEOUT = 60.0
+STEP_TIMEOUT = 15.0
+
+
+def play(keep_database: str | None = None) -> int:
+    """Run the demo; 0 when the whole consultation played, 1 otherwise (with the reason)."""
+    with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp:
+        folder = Path(tmp)
+        db_path = Path(keep_database) if keep_database else folder / "demo.db"
+        database_url = f"sqlite:///{db_path.resolve()}"
+        db = Database(database_url)
+        db.upgrade()
+        with SandboxServer(token=DEMO_TOKEN) as sandbox, SandboxClient(sandbox.control_url) as user:
+            bot = BotProcess(
+                token=DEMO_TOKEN,
+                base_url=sandbox.base_url,
+                database_url=database_url,
+                log_path=folder / "bot.log",
+            )
+            print(f"Sandbox Bot API on {sandbox.base_url}; starting the bot…", flush=True)
+            bot.start()
+            try:
+                reference = _scenario(user, db)
+            except (TimeoutError, ValueError) as exc:
+                print(f"\nThe demo did not complete: {exc}", file=sys.stderr)
+                print(f"\nBot log (last lines):\n{bot.log_tail()}", file=sys.stderr)
+                return 1
+            finally:
+                bot.stop()
+            print("\n=== Transcript ===\n")
+            print(user.render_transcript(NAMES))
+        print(f"\n=== What the log says about {reference} (relais consultations show) ===\n")
+        _print_timeline(db, reference)
+        db.dispose()
+    return 0
+
+
+def _scenario(user: SandboxClient, db: Database) -> str:
+    user.add_user(OFFICER, "Julie Tremblay", language_code="fr")
+    user.add_user(WORKER_FR, "Marie Roy", language_code="fr")
+    user.add_user(WORKER_EN, "Sam Wilson", language_code="en")
+    _enrol(user, db, OFFICER, Role.OFFICER, "Agent Julie Tremblay", "Bienvenue", STARTUP_TIMEOUT)
+    _enrol(user, db, WORKER_FR, Role.WORKER, "Marie Roy", "Bienvenue", STEP_TIMEOUT)
+    _enrol(user, db, WORKER_EN, Role.WORKER, "Sam Wilson", "Welcome", STEP_TIMEOUT)
+    user.send_text(WORKER_FR, "/on")
+    user.wait_for_text(WORKER_FR, "Vous êtes disponible", STEP_TIMEOUT)
+    user.send_text(WORKER_EN, "/on")
+    user.wait_for_text(WORKER_EN, "You are available", STEP_TIMEOUT)
+
+    user.send_text(
+        OFFICER,
+        "Homme d'environ 40 ans sur le pont, dit vouloir sauter. Il me parle, calme pour "
+        "l'instant. Comment l'aborder ?",
+    )
+    prompt = user.wait_for_text(OFFICER, "Quelle catégorie", STEP_TIMEOUT)
+    user.press(OFFICER, prompt["message_id"], text="Risque suicidaire")
+    user.wait_for_text(OFFICER, "Quelle urgence", STEP_TIMEOUT)
+    user.press(OFFICER, prompt["message_id"], text="Immédiate (danger maintenant)")
+    sent = user.wait_for_text(OFFICER, "envoyée", STEP_TIMEOUT)
+    reference = sent["text"].split()[1]
+
+    card_fr = user.wait_for_text(WORKER_FR, f"Nouvelle demande {reference}", STEP_TIMEOUT)
+    user.wait_for_text(WORKER_EN, f"New request {reference}", STEP_TIMEOUT)
+    user.press(WORKER_FR, card_fr["message_id"], text="Accepter")
+    user.wait_for_text(OFFICER, "acceptée par Marie Roy", STEP_TIMEOUT)
+    user.wait_for_text(WORKER_EN, "Taken by Marie Roy", STEP_TIMEOUT)
+
+    user.send_text(
+        WORKER_FR,
+        "Restez à sa hauteur, à distance. Demandez-lui son prénom et s'il a consommé. "
+        "Ne promettez rien que vous ne pouvez tenir.",
+    )
+    user.wait_for_text(OFFICER, "Demandez-lui son prénom", STEP_TIMEOUT)
+    user.send_text(OFFICER, "Il s'appelle Marc, il a bu. Il accepte de venir à l'hôpital.")
+    user.wait_for_text(WORKER_FR, "Il s'appelle Marc", STEP_TIMEOUT)
+    user.send_location(OFFICER, 45.5227, -73.5396)
+    user.wait_for(WORKER_FR, lambda m: "location" in m, STEP_TIMEOUT, description="a location")
+    user.send_text(WORKER_FR, "Parfait. J'appelle l'urgence pour les prévenir.")
+    user.wait_for_text(OFFICER, "J'appelle l'urgence", STEP_TIMEOUT)
+
+    user.send_text(WORKER_FR, "/close")
+    user.wait_for_text(OFFICER, "a été fermée par Marie Roy", STEP_TIMEOUT)
+    outcome = user.wait_for_text(WORKER_FR, "Quel est le résultat", STEP_TIMEOUT)
+    user.press(WORKER_FR, outcome["message_id"], text="Transport volontaire à l'hôpital")
+    user.wait_for_text(WORKER_FR, "résultat noté", STEP_TIMEOUT)
+    return reference
+
+
+def _enrol(
+    user: SandboxClient,
+    db: Database,
+    user_id: int,
+    role: Role,
+    name: str,
+    greeting: str,
+    timeout: float,
+) -> None:
+    issued = enrollment.create_invite(db, role, name, utc_now, timedelta(hours=1))
+    user.send_text(user_id, f"/start {issued.code}")
+    user.wait_for_text(user_id, greeting, timeout)
+
+
+def _print_timeline(db: Database, reference: str) -> None:
+    cid = consultations.parse_reference(reference)
+    assert cid is not None
+    for entry in consultations.timeline(db, cid):
+        detail = ", ".join(f"{k}={v}" for k, v in entry.data.items() if k != "text")
+        print(
+            f"  {entry.at:%H:%M:%S} UTC  {entry.kind.value:<18} {entry.actor or 'system':<22} "
+            f"{detail}"
+        )
