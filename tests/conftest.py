@@ -10,6 +10,7 @@ import pytest
 from flows.store import Database
 from tests.support.clock import FakeClock
 from tests.support.databases import database
+from tests.support.e2e import World, running_world
 
 
 @pytest.fixture
@@ -29,3 +30,17 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]
     """The same test on SQLite and on PostgreSQL: for storage and concurrency tests."""
     with database(request.param, tmp_path) as migrated:
         yield migrated
+
+
+@pytest.fixture
+def world(db: Database, tmp_path: Path) -> Iterator[World]:
+    """The sandbox and the real bot (a child process) on a temporary SQLite database."""
+    with running_world(db, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def world_any_db(any_db: Database, tmp_path: Path) -> Iterator[World]:
+    """The same, on SQLite and on PostgreSQL."""
+    with running_world(any_db, tmp_path) as running:
+        yield running

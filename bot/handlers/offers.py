@@ -65,10 +65,6 @@ async def on_accept(
         mine = render.offer_mine_card(lang, c)
         await services.sender.edit(worker.chat_id, query.message.message_id, mine.text)
     officer = c.officer
-    await services.sender.text(
-        officer.chat_id,
-        t(officer.language, "consult.accepted", ref=c.reference, worker=worker.display_name),
-    )
     intro = t(lang, "accept.intro", ref=c.reference, officer=officer.display_name)
     intro_ids = await services.sender.text(worker.chat_id, intro)
     for message_id in intro_ids:
@@ -81,6 +77,10 @@ async def on_accept(
             services.clock,
         )
     await deliver_queued(services, c, result.queued_messages)
+    await services.sender.text(
+        officer.chat_id,
+        t(officer.language, "consult.accepted", ref=c.reference, worker=worker.display_name),
+    )
     await asyncio.gather(
         *(
             services.sender.edit(

@@ -1,0 +1,142 @@
+"""End-to-end harness: the sandbox in this process, the real bot as a child process
+(`python -m bot run --base-url ...`), and helpers that act as officers and workers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from bot.launcher import BotProcess
+from bot.sandbox import SandboxClient, SandboxServer
+from flows import enrollment
+from flows.store import Database, utc_now
+from flows.vocabulary import Role
+
+TOKEN = "987654321:E2E-test-token-for-the-sandbox"
+STARTUP = 60.0  # the first answer includes the bot's start-up
+STEP = 15.0
+
+
+class World:
+    """One sandbox, one bot process, one database: a small police service in a box."""
+
+    def __init__(self, sandbox: SandboxServer, db: Database, tmp_path: Path) -> None:
+        self.sandbox = sandbox
+        self.db = db
+        self.user = SandboxClient(sandbox.control_url)
+        self.bot = BotProcess(
+            token=TOKEN,
+            base_url=sandbox.base_url,
+            database_url=db.url,
+            log_path=tmp_path / "bot.log",
+        )
+        self.names: dict[int, str] = {}
+        self._first_wait = True
+
+    @property
+    def step(self) -> float:
+        if self._first_wait:
+            self._first_wait = False
+            return STARTUP
+        return STEP
+
+    def restart(self) -> None:
+        self.bot.start()
+        self._first_wait = True
+
+    def enrol(self, user_id: int, role: Role, name: str, language_code: str = "fr") -> None:
+        """Invite, then /start CODE from that account, as a new person would."""
+        self.user.add_user(user_id, name.split()[-1], language_code=language_code)
+        issued = enrollment.create_invite(self.db, role, name, utc_now, timedelta(hours=1))
+        self.user.send_text(user_id, f"/start {issued.code}")
+        self.user.wait_for_text(user_id, name, self.step)
+        self.names[user_id] = f"{role.value} {name}"
+
+    def go_on(self, user_id: int) -> None:
+        self.user.send_text(user_id, "/on")
+        self.user.wait_for(
+            user_id,
+            lambda m: "disponible :" in m.get("text", "") or "You are available" in m.get("text", ""),
+            self.step,
+            description="the /on confirmation",
+        )
+
+    def open_consultation(
+        self,
+        officer_id: int,
+        text: str,
+        category: str = "Santé mentale",
+        urgency: str = "Urgente (dans l'heure)",
+    ) -> str:
+        """Officer writes, taps a category then an urgency; returns the reference."""
+        before = self._last_id(officer_id)
+        self.user.send_text(officer_id, text)
+        prompt = self.user.wait_for(
+            officer_id,
+            lambda m: m["message_id"] > before and "Quelle catégorie" in m.get("text", ""),
+            self.step,
+            description="the category question",
+        )
+        self.user.press(officer_id, prompt["message_id"], text=category)
+        self.user.wait_for(
+            officer_id,
+            lambda m: m["message_id"] == prompt["message_id"] and "Quelle urgence" in m["text"],
+            self.step,
+            description="the urgency question",
+        )
+        self.user.press(officer_id, prompt["message_id"], text=urgency)
+        answer = self.user.wait_for(
+            officer_id,
+            lambda m: m["message_id"] > prompt["message_id"]
+            and ("envoyée" in m["text"] or "aucun·e intervenant·e" in m["text"]),
+            self.step,
+            description="the request sent / nobody available answer",
+        )
+        found = re.search(r"C-\d{4,}", answer["text"])
+        assert found is not None, answer["text"]
+        return found.group(0)
+
+    def card(self, worker_id: int, reference: str) -> dict:
+        return self.user.wait_for(
+            worker_id,
+            lambda m: f"{reference}\n" in m.get("text", "") and bool(m.get("reply_markup")),
+            self.step,
+            description=f"the offer card for {reference}",
+        )
+
+    def accept(self, worker_id: int, reference: str) -> None:
+        card = self.card(worker_id, reference)
+        query = self.user.press(worker_id, card["message_id"], data=card_button(card))
+        self.user.wait_for_callback_answer(query, self.step)
+
+    def _last_id(self, chat_id: int) -> int:
+        messages = self.user.messages(chat_id)
+        return messages[-1]["message_id"] if messages else 0
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.user.messages(chat_id)]
+
+    def close(self) -> None:
+        self.bot.stop()
+        self.user.close()
+
+
+def card_button(card: dict) -> str:
+    return str(card["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+
+
+@contextmanager
+def running_world(db: Database, tmp_path: Path) -> Iterator[World]:
+    with SandboxServer(token=TOKEN) as sandbox:
+        world = World(sandbox, db, tmp_path)
+        world.bot.start()
+        try:
+            yield world
+        except BaseException:
+            print("---- bot log ----\n" + world.bot.log_tail(80))
+            raise
+        finally:
+            world.close()
