@@ -25,7 +25,9 @@ def bot_messages(world, chat_id):
 
 def test_a_code_enrols_the_person_in_their_telegram_language(world):
     world.enrol(WORKER, Role.WORKER, "Sam Wilson", language_code="en")
-    assert world.texts(WORKER)[-1].startswith("Welcome, Sam Wilson. You are enrolled as a social worker.")
+    assert world.texts(WORKER)[-1].startswith(
+        "Welcome, Sam Wilson. You are enrolled as a social worker."
+    )
     person = people.find_by_telegram_id(world.db, WORKER)
     assert person is not None and person.role == Role.WORKER and person.language == "en"
 
@@ -45,7 +47,9 @@ def test_an_unknown_user_gets_one_short_refusal_and_nothing_else(world):
 
 
 def test_a_used_a_wrong_and_an_expired_code_are_refused(world):
-    issued = enrollment.create_invite(world.db, Role.OFFICER, "Julie Tremblay", utc_now, timedelta(hours=1))
+    issued = enrollment.create_invite(
+        world.db, Role.OFFICER, "Julie Tremblay", utc_now, timedelta(hours=1)
+    )
     world.user.add_user(OFFICER, "Tremblay")
     world.user.send_text(OFFICER, f"/start {issued.code}")
     world.user.wait_for_text(OFFICER, "Bienvenue", world.step)
@@ -103,8 +107,12 @@ def test_invites_from_the_cli_work_in_the_bot_and_people_can_be_listed_and_revok
 
     def relais(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True,
-            timeout=60, check=True,
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
 
     code = relais("invite", "--role", "worker", "--name", "Marie Roy", "--quiet").stdout.strip()

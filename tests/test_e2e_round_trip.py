@@ -27,15 +27,22 @@ def team(world, *, workers_on=(ROY, WILSON)):
 
 def test_a_whole_consultation_round_trip(world):
     team(world)
-    ref = world.open_consultation(OFFICER, "Homme en crise sur le pont, dit vouloir sauter.",
-                                  category="Risque suicidaire",
-                                  urgency="Immédiate (danger maintenant)")
+    ref = world.open_consultation(
+        OFFICER,
+        "Homme en crise sur le pont, dit vouloir sauter.",
+        category="Risque suicidaire",
+        urgency="Immédiate (danger maintenant)",
+    )
     sent = world.texts(OFFICER)[-1]
-    assert sent == (f"Demande {ref} envoyée. Intervenant·e·s disponibles maintenant : 2. "
-                    "Je vous préviens dès qu'une personne accepte.")
+    assert sent == (
+        f"Demande {ref} envoyée. Intervenant·e·s disponibles maintenant : 2. "
+        "Je vous préviens dès qu'une personne accepte."
+    )
     card_en = world.card(WILSON, ref)
-    assert card_en["text"].startswith(f"New request {ref}\nCategory: Suicide risk\n"
-                                      "Urgency: Immediate (danger now)\nFrom: Julie Tremblay")
+    assert card_en["text"].startswith(
+        f"New request {ref}\nCategory: Suicide risk\n"
+        "Urgency: Immediate (danger now)\nFrom: Julie Tremblay"
+    )
     assert "sur le pont" in card_en["text"]
     world.accept(ROY, ref)
     world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
@@ -84,10 +91,19 @@ def test_a_whole_consultation_round_trip(world):
     cid = cs.parse_reference(ref)
     c = cs.get_view(world.db, cid)
     assert (c.state, c.outcome, c.worker.display_name) == (
-        ConsultationState.CLOSED, Outcome.REFERRED, "Marie Roy")
+        ConsultationState.CLOSED,
+        Outcome.REFERRED,
+        "Marie Roy",
+    )
     kinds = [e.kind for e in cs.timeline(world.db, cid)]
-    assert kinds[:6] == [EventKind.CREATED, EventKind.CATEGORY_SET, EventKind.SUBMITTED,
-                         EventKind.OFFERED, EventKind.OFFERED, EventKind.ACCEPTED]
+    assert kinds[:6] == [
+        EventKind.CREATED,
+        EventKind.CATEGORY_SET,
+        EventKind.SUBMITTED,
+        EventKind.OFFERED,
+        EventKind.OFFERED,
+        EventKind.ACCEPTED,
+    ]
     assert kinds.count(EventKind.MESSAGE_RELAYED) == 6
     assert kinds[-2:] == [EventKind.CLOSED, EventKind.OUTCOME_RECORDED]
 
@@ -96,7 +112,8 @@ def test_with_nobody_available_the_officer_gets_the_fallback_at_once_and_the_que
     team(world, workers_on=())
     ref = world.open_consultation(OFFICER, "Femme désorientée, sans domicile, -20 °C.")
     assert world.texts(OFFICER)[-1].startswith(
-        f"{ref} : aucun·e intervenant·e n'est disponible en ce moment. Appelez Info-Social 811")
+        f"{ref} : aucun·e intervenant·e n'est disponible en ce moment. Appelez Info-Social 811"
+    )
     world.user.send_text(OFFICER, "Elle a froid, elle refuse le refuge.")
     world.user.wait_for_text(OFFICER, f"{ref} : message gardé", world.step)
     world.go_on(ROY)

@@ -59,7 +59,9 @@ class World:
         self.user.send_text(user_id, "/on")
         self.user.wait_for(
             user_id,
-            lambda m: "disponible :" in m.get("text", "") or "You are available" in m.get("text", ""),
+            lambda m: (
+                "disponible :" in m.get("text", "") or "You are available" in m.get("text", "")
+            ),
             self.step,
             description="the /on confirmation",
         )
@@ -90,8 +92,10 @@ class World:
         self.user.press(officer_id, prompt["message_id"], text=urgency)
         answer = self.user.wait_for(
             officer_id,
-            lambda m: m["message_id"] > prompt["message_id"]
-            and ("envoyée" in m["text"] or "aucun·e intervenant·e" in m["text"]),
+            lambda m: (
+                m["message_id"] > prompt["message_id"]
+                and ("envoyée" in m["text"] or "aucun·e intervenant·e" in m["text"])
+            ),
             self.step,
             description="the request sent / nobody available answer",
         )
