@@ -28,7 +28,15 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
@@ -137,14 +145,23 @@ def test_parameters_as_form_json_body_or_query_string(
     client.send_text(OFFICER, "hello")
     base = f"{server.base_url}{TOKEN}"
     markup = '{"inline_keyboard":[[{"text":"Go","callback_data":"go"}]]}'
-    form = httpx.post(f"{base}/sendMessage", trust_env=False,
-                      data={"chat_id": str(OFFICER), "text": "form", "reply_markup": markup})
-    body = httpx.post(f"{base}/sendMessage", trust_env=False,
-                      json={"chat_id": OFFICER, "text": "json",
-                            "reply_markup": {"inline_keyboard": [[{"text": "Go",
-                                                                   "callback_data": "go"}]]}})
-    query = httpx.get(f"{base}/sendMessage", params={"chat_id": OFFICER, "text": "query"},
-                      trust_env=False)
+    form = httpx.post(
+        f"{base}/sendMessage",
+        trust_env=False,
+        data={"chat_id": str(OFFICER), "text": "form", "reply_markup": markup},
+    )
+    body = httpx.post(
+        f"{base}/sendMessage",
+        trust_env=False,
+        json={
+            "chat_id": OFFICER,
+            "text": "json",
+            "reply_markup": {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]},
+        },
+    )
+    query = httpx.get(
+        f"{base}/sendMessage", params={"chat_id": OFFICER, "text": "query"}, trust_env=False
+    )
     assert [r.status_code for r in (form, body, query)] == [200, 200, 200]
     assert form.json()["result"]["reply_markup"] == body.json()["result"]["reply_markup"]
     assert [m["text"] for m in client.messages(OFFICER)] == ["form", "json", "query"]
@@ -229,8 +246,7 @@ def test_second_poller_terminates_the_first_with_409(server: SandboxServer) -> N
     with_bot(server, body)
 
 
-def test_allowed_updates_filters_new_updates(server: SandboxServer, client: SandboxClient
-                                             ) -> None:
+def test_allowed_updates_filters_new_updates(server: SandboxServer, client: SandboxClient) -> None:
     async def body(bot: Bot) -> None:
         start = await bot.get_updates(allowed_updates=["callback_query"])
         sent = await bot.send_message(OFFICER, "Choose", reply_markup=keyboard("Yes"))
@@ -245,8 +261,9 @@ def test_allowed_updates_filters_new_updates(server: SandboxServer, client: Sand
     with_bot(server, body)
 
 
-def test_delete_webhook_can_drop_pending_updates(server: SandboxServer, client: SandboxClient
-                                                 ) -> None:
+def test_delete_webhook_can_drop_pending_updates(
+    server: SandboxServer, client: SandboxClient
+) -> None:
     client.send_text(OFFICER, "old")
 
     async def body(bot: Bot) -> None:
@@ -261,8 +278,7 @@ def test_delete_webhook_can_drop_pending_updates(server: SandboxServer, client: 
 # -- sending and errors ---------------------------------------------------------------
 
 
-def test_send_message_shapes_html_and_replies(server: SandboxServer, client: SandboxClient
-                                              ) -> None:
+def test_send_message_shapes_html_and_replies(server: SandboxServer, client: SandboxClient) -> None:
     asked = client.send_text(OFFICER, "/start CODE42")
     assert asked["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
 
@@ -276,7 +292,9 @@ def test_send_message_shapes_html_and_replies(server: SandboxServer, client: San
         )
         assert sent.text == "C-0042 \U0001f6a8 urgent <3"
         assert [(e.type, e.offset, e.length) for e in sent.entities] == [
-            ("bold", 0, 6), ("italic", 10, 6)]  # the emoji is 2 UTF-16 units
+            ("bold", 0, 6),
+            ("italic", 10, 6),
+        ]  # the emoji is 2 UTF-16 units
         assert sent.from_user.id == 123456789 and sent.chat.id == OFFICER
         assert sent.reply_to_message.text == "/start CODE42"
         legacy = await bot.send_message(OFFICER, "again", reply_to_message_id=1)
@@ -284,7 +302,8 @@ def test_send_message_shapes_html_and_replies(server: SandboxServer, client: San
         with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
             await bot.send_message(OFFICER, "x", reply_parameters=ReplyParameters(99))
         lenient = await bot.send_message(
-            OFFICER, "x", reply_parameters=ReplyParameters(99, allow_sending_without_reply=True))
+            OFFICER, "x", reply_parameters=ReplyParameters(99, allow_sending_without_reply=True)
+        )
         assert lenient.reply_to_message is None
 
     with_bot(server, body)
@@ -299,10 +318,24 @@ def test_send_message_shapes_html_and_replies(server: SandboxServer, client: San
         ({"text": "x" * 4097}, "message is too long"),
         ({"text": "a <3 b", "parse_mode": "HTML"}, 'unsupported start tag "3" at byte offset 2'),
         ({"text": "C-0042.", "parse_mode": "MarkdownV2"}, "character '-' is reserved"),
-        ({"text": "x", "reply_markup": InlineKeyboardMarkup(
-            [[InlineKeyboardButton("Big", callback_data="é" * 33)]])}, "button_data_invalid"),
-        ({"text": "x", "reply_markup": InlineKeyboardMarkup(
-            [[InlineKeyboardButton("Call", url="tel:+15145551234")]])}, "button_url_invalid"),
+        (
+            {
+                "text": "x",
+                "reply_markup": InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("Big", callback_data="é" * 33)]]
+                ),
+            },
+            "button_data_invalid",
+        ),
+        (
+            {
+                "text": "x",
+                "reply_markup": InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("Call", url="tel:+15145551234")]]
+                ),
+            },
+            "button_url_invalid",
+        ),
     ],
 )
 def test_send_message_validation_errors(
@@ -323,11 +356,16 @@ def test_4096_characters_and_64_byte_callback_data_are_accepted(
     server: SandboxServer, client: SandboxClient
 ) -> None:
     client.send_text(OFFICER, "/start")
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ok", callback_data="é" * 32),
-                                    InlineKeyboardButton("Web", url="https://example.org"),
-                                    InlineKeyboardButton("App", url="tg://resolve?domain=x")]])
-    sent = with_bot(server, lambda bot: bot.send_message(OFFICER, "y" * 4096,
-                                                         reply_markup=markup))
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Ok", callback_data="é" * 32),
+                InlineKeyboardButton("Web", url="https://example.org"),
+                InlineKeyboardButton("App", url="tg://resolve?domain=x"),
+            ]
+        ]
+    )
+    sent = with_bot(server, lambda bot: bot.send_message(OFFICER, "y" * 4096, reply_markup=markup))
     assert len(sent.text) == 4096
 
 
@@ -389,9 +427,12 @@ def test_injected_flood_raises_retry_after_then_clears(
     client.inject_flood(method="getMe", retry_after=3)
     response = raw.get(f"{server.base_url}{TOKEN}/getMe")
     assert response.status_code == 429
-    assert response.json() == {"ok": False, "error_code": 429,
-                               "description": "Too Many Requests: retry after 3",
-                               "parameters": {"retry_after": 3}}
+    assert response.json() == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 3",
+        "parameters": {"retry_after": 3},
+    }
     raw.close()
 
 
@@ -428,15 +469,17 @@ def test_bot_sends_media_by_file_id_upload_and_coordinates(
         assert sent.photo[-1].file_unique_id == photo["photo"][-1]["file_unique_id"]
         uploaded = await bot.send_photo(WORKER, b"\x89PNG fake bytes")
         assert uploaded.photo and uploaded.photo[-1].file_id not in {
-            p["file_id"] for p in photo["photo"]}
+            p["file_id"] for p in photo["photo"]
+        }
         doc = await bot.send_document(WORKER, document["document"]["file_id"])
         assert doc.document.file_name == "rapport.pdf"
         vo = await bot.send_voice(WORKER, voice["voice"]["file_id"])
         assert vo.voice.to_dict()["duration"] == 9
         loc = await bot.send_location(WORKER, latitude=45.5017, longitude=-73.5673)
         assert (loc.location.latitude, loc.location.longitude) == (45.5017, -73.5673)
-        contact = await bot.send_contact(WORKER, phone_number="+15148731234",
-                                         first_name="Ligne", last_name="Suicide")
+        contact = await bot.send_contact(
+            WORKER, phone_number="+15148731234", first_name="Ligne", last_name="Suicide"
+        )
         assert contact.contact.phone_number == "+15148731234"
         with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
             await bot.send_photo(WORKER, "no-such-file")
@@ -445,8 +488,10 @@ def test_bot_sends_media_by_file_id_upload_and_coordinates(
 
     client.send_text(WORKER, "/start")
     with_bot(server, body)
-    kinds = [next(k for k in ("photo", "document", "voice", "location", "contact") if k in m)
-             for m in client.messages(WORKER)]
+    kinds = [
+        next(k for k in ("photo", "document", "voice", "location", "contact") if k in m)
+        for m in client.messages(WORKER)
+    ]
     assert kinds == ["photo", "photo", "document", "voice", "location", "contact"]
 
 
@@ -460,9 +505,14 @@ def test_copy_message_keeps_content_with_new_caption(
     dice = client.send_message(OFFICER, {"dice": {"emoji": "🎲", "value": 4}})
 
     async def body(bot: Bot) -> None:
-        copied = await bot.copy_message(WORKER, OFFICER, photo["message_id"],
-                                        caption="<b>C-0042</b> from the officer",
-                                        parse_mode="HTML", reply_markup=keyboard("Reply"))
+        copied = await bot.copy_message(
+            WORKER,
+            OFFICER,
+            photo["message_id"],
+            caption="<b>C-0042</b> from the officer",
+            parse_mode="HTML",
+            reply_markup=keyboard("Reply"),
+        )
         assert copied.message_id == 2
         await bot.copy_message(WORKER, OFFICER, where["message_id"], caption="ignored")
         await bot.copy_message(WORKER, OFFICER, sticker["message_id"])
@@ -497,23 +547,30 @@ def test_edits_are_visible_and_not_modified_is_refused(
 
     async def body(bot: Bot) -> None:
         card = await bot.send_message(WORKER, "C-0042 offered", reply_markup=keyboard("Accept"))
-        edited = await bot.edit_message_text("C-0042 offered", WORKER, card.message_id,
-                                             reply_markup=keyboard("Accept", "Decline"))
+        edited = await bot.edit_message_text(
+            "C-0042 offered", WORKER, card.message_id, reply_markup=keyboard("Accept", "Decline")
+        )
         assert edited.edit_date is not None
         with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-            await bot.edit_message_text("C-0042 offered", WORKER, card.message_id,
-                                        reply_markup=keyboard("Accept", "Decline"))
+            await bot.edit_message_text(
+                "C-0042 offered",
+                WORKER,
+                card.message_id,
+                reply_markup=keyboard("Accept", "Decline"),
+            )
         # Like Telegram: an edit without reply_markup removes the inline keyboard.
         await bot.edit_message_text("C-0042 taken by Gagnon", WORKER, card.message_id)
         with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
             await bot.edit_message_text("nope", WORKER, 999)
         with pytest.raises(BadRequest, match=r"(?i)message can't be edited"):
             await bot.edit_message_text("nope", WORKER, 1)  # the user's own /start
-        await bot.edit_message_reply_markup(WORKER, card.message_id,
-                                            reply_markup=keyboard("Reopen"))
+        await bot.edit_message_reply_markup(
+            WORKER, card.message_id, reply_markup=keyboard("Reopen")
+        )
         with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-            await bot.edit_message_reply_markup(WORKER, card.message_id,
-                                                reply_markup=keyboard("Reopen"))
+            await bot.edit_message_reply_markup(
+                WORKER, card.message_id, reply_markup=keyboard("Reopen")
+            )
         pic = await bot.copy_message(WORKER, OFFICER, photo["message_id"], caption="v1")
         await bot.edit_message_caption(WORKER, pic.message_id, caption="v2")
         with pytest.raises(BadRequest, match=r"(?i)no text in the message to edit"):
@@ -538,10 +595,14 @@ def test_press_and_answer_flow(server: SandboxServer, client: SandboxClient) -> 
     client.send_text(WORKER, "/start")
 
     async def body(bot: Bot) -> None:
-        card = await bot.send_message(WORKER, "C-0042: domestic violence, urgent",
-                                      reply_markup=keyboard("Accept C-0042", "Decline"))
-        query_id = await asyncio.to_thread(client.press, WORKER, card.message_id,
-                                           text="Accept")  # substring of the label
+        card = await bot.send_message(
+            WORKER,
+            "C-0042: domestic violence, urgent",
+            reply_markup=keyboard("Accept C-0042", "Decline"),
+        )
+        query_id = await asyncio.to_thread(
+            client.press, WORKER, card.message_id, text="Accept"
+        )  # substring of the label
         updates = await bot.get_updates()
         query = updates[-1].callback_query
         assert query.id == query_id and query.data == "cb:accept c-0042"
@@ -557,11 +618,14 @@ def test_press_and_answer_flow(server: SandboxServer, client: SandboxClient) -> 
         assert answer["text"] == "Taken" and answer["show_alert"] is True
 
         exact = await asyncio.to_thread(client.press, WORKER, card.message_id, text="Decline")
-        forged = await asyncio.to_thread(client.press, WORKER, card.message_id,
-                                         data="cb:accept c-9999")
+        forged = await asyncio.to_thread(
+            client.press, WORKER, card.message_id, data="cb:accept c-9999"
+        )
         updates = await bot.get_updates(offset=updates[-1].update_id + 1)
         assert [(u.callback_query.id, u.callback_query.data) for u in updates] == [
-            (exact, "cb:decline"), (forged, "cb:accept c-9999")]
+            (exact, "cb:decline"),
+            (forged, "cb:accept c-9999"),
+        ]
 
     with_bot(server, body)
     log = client.render_transcript({WORKER: "worker Roy"})
@@ -574,8 +638,9 @@ def test_press_of_missing_button_lists_the_available_ones(
     server: SandboxServer, client: SandboxClient
 ) -> None:
     client.send_text(WORKER, "/start")
-    card = with_bot(server, lambda bot: bot.send_message(WORKER, "Offer",
-                                                         reply_markup=keyboard("Accept")))
+    card = with_bot(
+        server, lambda bot: bot.send_message(WORKER, "Offer", reply_markup=keyboard("Accept"))
+    )
     with pytest.raises(ValueError, match=r"no button 'Refuse'.*\['Accept'\]"):
         client.press(WORKER, card.message_id, text="Refuse")
     with pytest.raises(ValueError, match="message 42 not found"):
@@ -589,20 +654,28 @@ def test_press_many_lands_in_one_batch(server: SandboxServer, client: SandboxCli
 
     async def body(bot: Bot) -> None:
         first = await bot.get_updates()
-        cards = [await bot.send_message(uid, "C-7", reply_markup=keyboard("Accept"))
-                 for uid in (WORKER, WORKER2)]
-        ids = await asyncio.to_thread(client.press_many, [
-            {"user_id": WORKER, "message_id": cards[0].message_id, "text": "Accept"},
-            {"user_id": WORKER2, "message_id": cards[1].message_id, "text": "Accept"},
-        ])
+        cards = [
+            await bot.send_message(uid, "C-7", reply_markup=keyboard("Accept"))
+            for uid in (WORKER, WORKER2)
+        ]
+        ids = await asyncio.to_thread(
+            client.press_many,
+            [
+                {"user_id": WORKER, "message_id": cards[0].message_id, "text": "Accept"},
+                {"user_id": WORKER2, "message_id": cards[1].message_id, "text": "Accept"},
+            ],
+        )
         batch = await bot.get_updates(offset=first[-1].update_id + 1)
         assert [u.callback_query.id for u in batch] == ids
         assert [u.callback_query.from_user.id for u in batch] == [WORKER, WORKER2]
         with pytest.raises(ValueError):
-            await asyncio.to_thread(client.press_many, [
-                {"user_id": WORKER, "message_id": cards[0].message_id, "text": "Accept"},
-                {"user_id": WORKER2, "message_id": cards[1].message_id, "text": "Nope"},
-            ])
+            await asyncio.to_thread(
+                client.press_many,
+                [
+                    {"user_id": WORKER, "message_id": cards[0].message_id, "text": "Accept"},
+                    {"user_id": WORKER2, "message_id": cards[1].message_id, "text": "Nope"},
+                ],
+            )
         assert client.pending_updates() == 2  # nothing of the refused batch was queued
 
     with_bot(server, body)
@@ -642,8 +715,7 @@ def test_commands_menu_button_and_descriptions_are_recorded(
 
     with_bot(server, body)
     assert [c["command"] for c in client.bot_commands()] == ["start", "help"]
-    assert client.bot_commands(language_code="en") == [{"command": "start",
-                                                         "description": "Start"}]
+    assert client.bot_commands(language_code="en") == [{"command": "start", "description": "Start"}]
     info = client.info()
     assert info["profile"]["short_description"] == {"": "Relais"}
     assert info["menu_buttons"] == {"None": {"type": "commands"}}
@@ -673,29 +745,36 @@ def test_get_chat_and_chat_action(server: SandboxServer, client: SandboxClient) 
 # -- user side conveniences -----------------------------------------------------------
 
 
-def test_wait_for_wakes_on_a_later_message_and_edit(server: SandboxServer,
-                                                    client: SandboxClient) -> None:
+def test_wait_for_wakes_on_a_later_message_and_edit(
+    server: SandboxServer, client: SandboxClient
+) -> None:
     client.send_text(OFFICER, "/start")
 
     async def body(bot: Bot) -> None:
-        waiter = asyncio.create_task(asyncio.to_thread(client.wait_for_text, OFFICER,
-                                                       "accepted", 5))
+        waiter = asyncio.create_task(
+            asyncio.to_thread(client.wait_for_text, OFFICER, "accepted", 5)
+        )
         first = await bot.send_message(OFFICER, "C-0042 sent to 2 workers")
         await bot.edit_message_text("C-0042 accepted by Roy", OFFICER, first.message_id)
         found = await waiter
         assert found["message_id"] == first.message_id and "edit_date" in found
-        new = asyncio.create_task(asyncio.to_thread(client.wait_for_new, OFFICER,
-                                                    first.message_id, 5))
-        await bot.send_photo(OFFICER, (await asyncio.to_thread(
-            client.send_photo, WORKER))["photo"][0]["file_id"], caption="scene")
+        new = asyncio.create_task(
+            asyncio.to_thread(client.wait_for_new, OFFICER, first.message_id, 5)
+        )
+        await bot.send_photo(
+            OFFICER,
+            (await asyncio.to_thread(client.send_photo, WORKER))["photo"][0]["file_id"],
+            caption="scene",
+        )
         assert (await new)["caption"] == "scene"
 
     with_bot(server, body)
     assert client.wait_for_text(OFFICER, "scene", timeout=0.1)["photo"]
 
 
-def test_wait_for_timeout_includes_the_transcript(server: SandboxServer,
-                                                  client: SandboxClient) -> None:
+def test_wait_for_timeout_includes_the_transcript(
+    server: SandboxServer, client: SandboxClient
+) -> None:
     client.send_text(OFFICER, "/start INVITE")
     with_bot(server, lambda bot: bot.send_message(OFFICER, "Bienvenue, agent."))
     with pytest.raises(TimeoutError) as exc:
@@ -707,8 +786,9 @@ def test_wait_for_timeout_includes_the_transcript(server: SandboxServer,
     assert "1 update(s) not yet confirmed by the bot" in text
 
 
-def test_wait_until_idle_waits_for_confirmation(server: SandboxServer,
-                                                client: SandboxClient) -> None:
+def test_wait_until_idle_waits_for_confirmation(
+    server: SandboxServer, client: SandboxClient
+) -> None:
     client.send_text(OFFICER, "hello")
     with pytest.raises(TimeoutError, match="1 update"):
         client.wait_until_idle(timeout=0.2)
@@ -722,17 +802,27 @@ def test_wait_until_idle_waits_for_confirmation(server: SandboxServer,
     client.wait_until_idle(timeout=2, quiet=0.05)
 
 
-def test_group_chat_and_unsupported_content(server: SandboxServer,
-                                            client: SandboxClient) -> None:
-    in_group = client.send_text(OFFICER, "/help@relais_sandbox_bot", chat_id=-42,
-                                chat_type="group")
+def test_group_chat_and_unsupported_content(server: SandboxServer, client: SandboxClient) -> None:
+    in_group = client.send_text(OFFICER, "/help@relais_sandbox_bot", chat_id=-42, chat_type="group")
     assert in_group["chat"] == {"id": -42, "type": "group", "title": "Group -42"}
     assert in_group["entities"][0] == {"type": "bot_command", "offset": 0, "length": 24}
-    poll = client.send_message(OFFICER, {"poll": {
-        "id": "1", "question": "Lunch?",
-        "options": [{"persistent_id": "o1", "text": "yes", "voter_count": 0}],
-        "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
-        "allows_multiple_answers": False, "allows_revoting": False, "members_only": False}})
+    poll = client.send_message(
+        OFFICER,
+        {
+            "poll": {
+                "id": "1",
+                "question": "Lunch?",
+                "options": [{"persistent_id": "o1", "text": "yes", "voter_count": 0}],
+                "total_voter_count": 0,
+                "is_closed": False,
+                "is_anonymous": True,
+                "type": "regular",
+                "allows_multiple_answers": False,
+                "allows_revoting": False,
+                "members_only": False,
+            }
+        },
+    )
     with pytest.raises(ValueError, match="group chat ids are negative"):
         client.send_text(OFFICER, "x", chat_id=42, chat_type="group")
     with pytest.raises(ValueError, match="unknown user"):
@@ -759,8 +849,7 @@ def test_reset_forgets_the_world_but_update_ids_keep_rising(
     assert with_bot(server, lambda bot: bot.get_updates())[0].update_id > first
 
 
-def test_transcript_entries_and_render_names(server: SandboxServer,
-                                             client: SandboxClient) -> None:
+def test_transcript_entries_and_render_names(server: SandboxServer, client: SandboxClient) -> None:
     client.send_text(OFFICER, "Line one\nline two")
     client.send_voice(OFFICER, duration=4)
     client.send_location(OFFICER, 45.5, -73.56)
@@ -777,14 +866,18 @@ def test_transcript_entries_and_render_names(server: SandboxServer,
 
 
 def test_parse_text_html_markdown_and_stripping() -> None:
-    assert parse_text("  <b>hi</b>  ", "HTML") == ("hi", [{"type": "bold", "offset": 0,
-                                                           "length": 2}])
+    assert parse_text("  <b>hi</b>  ", "HTML") == (
+        "hi",
+        [{"type": "bold", "offset": 0, "length": 2}],
+    )
     text, entities = parse_text('<a href="https://x.org/?a=1&amp;b=2">lien</a>', "html")
     assert text == "lien" and entities[0]["url"] == "https://x.org/?a=1&b=2"
     text, entities = parse_text(r"*C\-0042* _urgent_ \(2\)", "MarkdownV2")
     assert text == "C-0042 urgent (2)"
     assert [(e["type"], e["offset"], e["length"]) for e in entities] == [
-        ("bold", 0, 6), ("italic", 7, 6)]
+        ("bold", 0, 6),
+        ("italic", 7, 6),
+    ]
     text, entities = parse_text("see https://relais.example/x and /help", None)
     assert [e["type"] for e in entities] == ["url", "bot_command"]
 
@@ -792,13 +885,15 @@ def test_parse_text_html_markdown_and_stripping() -> None:
 # -- a real PTB Application polling the sandbox ---------------------------------------
 
 
-def test_ptb_application_polls_handles_and_confirms(server: SandboxServer,
-                                                    client: SandboxClient) -> None:
+def test_ptb_application_polls_handles_and_confirms(
+    server: SandboxServer, client: SandboxClient
+) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         code = context.args[0] if context.args else "?"
-        await update.effective_message.reply_text(f"Code {code} accepted.",
-                                                  reply_markup=keyboard("Ready"))
+        await update.effective_message.reply_text(
+            f"Code {code} accepted.", reply_markup=keyboard("Ready")
+        )
 
     async def ready(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -813,13 +908,15 @@ def test_ptb_application_polls_handles_and_confirms(server: SandboxServer,
         async with app:
             await app.start()
             assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=5,
-                                            allowed_updates=Update.ALL_TYPES)
+            await app.updater.start_polling(
+                poll_interval=0, timeout=5, allowed_updates=Update.ALL_TYPES
+            )
             await asyncio.to_thread(client.send_text, WORKER, "/start ABC123")
             card = await asyncio.to_thread(client.wait_for_text, WORKER, "accepted", 5)
             assert "reply_to_message" not in card  # PTB quotes only in groups by default
-            query_id = await asyncio.to_thread(client.press, WORKER, card["message_id"],
-                                               text="Ready")
+            query_id = await asyncio.to_thread(
+                client.press, WORKER, card["message_id"], text="Ready"
+            )
             await asyncio.to_thread(client.wait_for_text, WORKER, "on duty", 5)
             answer = await asyncio.to_thread(client.wait_for_callback_answer, query_id, 5)
             assert answer["text"] == "Noted"
@@ -833,16 +930,18 @@ def test_ptb_application_polls_handles_and_confirms(server: SandboxServer,
         "[worker Roy -> bot] /start ABC123",
         "[bot -> worker Roy] Code ABC123 accepted.  [Ready]",
         '[worker Roy pressed "Ready"]',
-        "[bot answered worker Roy's press with toast: \"Noted\"]",
+        '[bot answered worker Roy\'s press with toast: "Noted"]',
         "[bot edited msg 2 for worker Roy] You are on duty.",
     ]
 
 
-def test_reply_keyboard_is_kept_for_the_user_side(server: SandboxServer,
-                                                  client: SandboxClient) -> None:
+def test_reply_keyboard_is_kept_for_the_user_side(
+    server: SandboxServer, client: SandboxClient
+) -> None:
     client.send_text(OFFICER, "/new")
-    ask = ReplyKeyboardMarkup([[KeyboardButton("Share location", request_location=True)]],
-                              one_time_keyboard=True)
+    ask = ReplyKeyboardMarkup(
+        [[KeyboardButton("Share location", request_location=True)]], one_time_keyboard=True
+    )
 
     async def body(bot: Bot) -> None:
         sent = await bot.send_message(OFFICER, "Where are you?", reply_markup=ask)
@@ -868,6 +967,55 @@ def test_serve_forever_runs_on_the_callers_loop() -> None:
             assert (await bot.get_me()).username == "relais_sandbox_bot"
         server.stop()
         await asyncio.wait_for(serving, 5)
+
+    asyncio.run(main())
+    assert not server.running
+
+
+def test_injected_error_and_late_answer(server: SandboxServer, client: SandboxClient) -> None:
+    client.send_text(WORKER, "/start")
+    client.inject_error(method="sendMessage", error_code=502, description="Bad Gateway")
+    client.inject_delay(method="sendMessage", chat_id=WORKER, seconds=30)
+
+    async def body(bot: Bot) -> None:
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await bot.send_message(WORKER, "lost")
+        with pytest.raises(TimedOut):
+            await bot.send_message(WORKER, "slow but delivered", read_timeout=0.3)
+        assert (await bot.send_message(WORKER, "normal")).text == "normal"
+
+    with_bot(server, body)
+    assert [m["text"] for m in client.messages(WORKER)] == ["slow but delivered", "normal"]
+    with pytest.raises(ValueError, match="error_code"):
+        client.inject_error(error_code=200)
+
+
+def test_wait_for_ignores_messages_the_predicate_cannot_read(
+    server: SandboxServer, client: SandboxClient
+) -> None:
+    photo = client.send_photo(OFFICER)
+
+    async def body(bot: Bot) -> None:
+        await bot.send_photo(OFFICER, photo["photo"][0]["file_id"])
+        await bot.send_message(OFFICER, "after the photo")
+
+    with_bot(server, body)
+    found = client.wait_for(OFFICER, lambda m: "after" in m["text"], timeout=1)
+    assert found["message_id"] == 3
+
+
+def test_stop_ends_a_pending_long_poll_promptly() -> None:
+    server = SandboxServer(TOKEN).start()
+    polling = generation_event(server, 1)
+
+    async def main() -> None:
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            started = time.monotonic()
+            task = asyncio.create_task(bot.get_updates(timeout=30))
+            assert await asyncio.to_thread(polling.wait, 5)
+            await asyncio.to_thread(server.stop)
+            assert await task == ()
+            assert time.monotonic() - started < 10
 
     asyncio.run(main())
     assert not server.running

@@ -253,12 +253,18 @@ class SandboxClient:
         description: str = "the predicate",
     ) -> JSON:
         """The first bot message (current state) of the chat matching ``predicate``,
-        waiting for one up to ``timeout`` seconds; TimeoutError with the transcript."""
+        waiting for one up to ``timeout`` seconds; TimeoutError with the transcript.
+        A KeyError raised by the predicate counts as "no match" (messages differ in
+        fields: a photo has no "text")."""
         deadline = time.monotonic() + timeout
         while True:
             snapshot = self._snapshot(chat_id)
             for message in snapshot["messages"]:
-                if predicate(message):
+                try:
+                    matched = predicate(message)
+                except KeyError:  # e.g. m["text"] on a photo: not a match
+                    matched = False
+                if matched:
                     return dict(message)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -373,11 +379,44 @@ class SandboxClient:
         """The next ``count`` bot calls matching ``method`` and/or ``chat_id`` get
         429 "Too Many Requests: retry after N". Without ``method``, getUpdates, getMe and
         webhook calls are never hit."""
-        self._call(
-            "POST",
-            "flood",
-            body={"method": method, "chat_id": chat_id, "retry_after": retry_after, "count": count},
+        self._fault(
+            method,
+            chat_id,
+            count,
+            error_code=429,
+            retry_after=retry_after,
+            description=f"Too Many Requests: retry after {retry_after}",
         )
+
+    def inject_error(
+        self,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        error_code: int = 502,
+        description: str = "Bad Gateway",
+        count: int = 1,
+    ) -> None:
+        """The next ``count`` matching bot calls fail with that HTTP status and description
+        (nothing is delivered), e.g. 502 Bad Gateway as Telegram sometimes answers."""
+        self._fault(method, chat_id, count, error_code=error_code, description=description)
+
+    def inject_delay(
+        self,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        seconds: float = 10.0,
+        count: int = 1,
+    ) -> None:
+        """The next ``count`` matching bot calls take effect (the message is delivered) but
+        are answered ``seconds`` late, so the bot's read timeout fires: PTB's TimedOut does
+        not mean "not delivered"."""
+        self._fault(method, chat_id, count, kind="delay", delay=seconds)
+
+    def _fault(self, method: str | None, chat_id: int | None, count: int, **fields: Any) -> None:
+        body = {"method": method, "chat_id": chat_id, "count": count, **fields}
+        self._call("POST", "fault", body=body)
 
     def reset(self) -> None:
         """Forget users, chats, messages, updates and transcript (update ids keep rising)."""

@@ -1,7 +1,9 @@
-"""Flood control for the sandbox: injected 429s and optional realistic rate limits.
+"""Flood control and fault injection for the sandbox: scripted errors (429 and others),
+late answers, and optional realistic rate limits.
 
 Why: a bot that works in a test but is throttled by Telegram in a training room with
-twenty officers is a real failure mode. Injection makes 429 handling testable on demand;
+twenty officers is a real failure mode, and so is a send that timed out on the bot's side
+although Telegram delivered it. Injection makes both testable on demand;
 the token buckets reproduce Telegram's documented limits (about 30 messages/s per bot,
 about 1/s per private chat with short bursts, 20/min per group) when enabled.
 """
@@ -12,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FloodInjector", "RateLimits", "TokenBucket"]
+__all__ = ["Fault", "FaultInjector", "RateLimits", "TokenBucket"]
 
 
 @dataclass
@@ -79,11 +81,17 @@ class RateLimits:
 
 
 @dataclass
-class _Rule:
+class Fault:
+    """One scripted misbehaviour: an error answer, or a late answer to a delivered call."""
+
+    kind: str  # "error" or "delay"
     method: str | None
     chat_id: int | None
-    retry_after: int
     remaining: int
+    error_code: int = 0
+    description: str = ""
+    retry_after: int | None = None
+    delay: float = 0.0
 
 
 # Methods a wildcard injection (method=None) never hits: a bot that cannot poll or start
@@ -91,32 +99,58 @@ class _Rule:
 _NEVER_WILDCARD = frozenset({"getupdates", "getme", "deletewebhook", "getwebhookinfo"})
 
 
-class FloodInjector:
-    """Queue of scripted 429 answers: the next ``count`` matching calls are refused."""
+class FaultInjector:
+    """Queue of scripted faults: the next ``count`` matching calls misbehave."""
 
     def __init__(self) -> None:
-        self._rules: list[_Rule] = []
+        self._faults: list[Fault] = []
 
-    def add(self, method: str | None, chat_id: int | None, retry_after: int, count: int) -> None:
-        if count < 1 or retry_after < 1:
-            raise ValueError("count and retry_after must be at least 1")
-        self._rules.append(_Rule(method.lower() if method else None, chat_id, retry_after, count))
+    def add(self, fault: Fault) -> None:
+        if fault.kind not in ("error", "delay"):
+            raise ValueError("fault kind must be 'error' or 'delay'")
+        if fault.remaining < 1:
+            raise ValueError("count must be at least 1")
+        if fault.kind == "error" and not 400 <= fault.error_code <= 599:
+            raise ValueError("error_code must be an HTTP error status (400-599)")
+        if fault.retry_after is not None and fault.retry_after < 1:
+            raise ValueError("retry_after must be at least 1")
+        if fault.kind == "delay" and not 0 < fault.delay <= 120:
+            raise ValueError("delay must be in (0, 120] seconds")
+        fault.method = fault.method.lower() if fault.method else None
+        self._faults.append(fault)
 
-    def check(self, method: str, chat_id: int | None) -> int | None:
-        """Return retry_after if this call must be refused, consuming one use of the rule."""
+    def add_flood(
+        self, method: str | None, chat_id: int | None, retry_after: int, count: int
+    ) -> None:
+        self.add(
+            Fault(
+                "error",
+                method,
+                chat_id,
+                count,
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                retry_after,
+            )
+        )
+
+    def take(self, kind: str, method: str, chat_id: int | None) -> Fault | None:
+        """The first fault of ``kind`` matching this call, consuming one use of it."""
         name = method.lower()
-        for rule in self._rules:
-            if rule.method is None and name in _NEVER_WILDCARD:
+        for fault in self._faults:
+            if fault.kind != kind:
                 continue
-            if rule.method is not None and rule.method != name:
+            if fault.method is None and name in _NEVER_WILDCARD:
                 continue
-            if rule.chat_id is not None and rule.chat_id != chat_id:
+            if fault.method is not None and fault.method != name:
                 continue
-            rule.remaining -= 1
-            if rule.remaining <= 0:
-                self._rules.remove(rule)
-            return rule.retry_after
+            if fault.chat_id is not None and fault.chat_id != chat_id:
+                continue
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.remove(fault)
+            return fault
         return None
 
     def reset(self) -> None:
-        self._rules.clear()
+        self._faults.clear()

@@ -26,7 +26,7 @@ from bot.sandbox.state import (
     too_many_requests,
 )
 
-__all__ = ["METHODS", "Params", "UploadedFile", "canonical_name", "dispatch"]
+__all__ = ["METHODS", "Params", "UploadedFile", "canonical_name", "chat_id_hint", "dispatch"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -330,8 +330,10 @@ def _deliver(
     )
     extra: JSON = {"method": method}
     if keyboard is not None and "keyboard" in keyboard:
-        extra["keyboard"] = [[str(b.get("text", b)) if isinstance(b, dict) else str(b)
-                              for b in row] for row in keyboard.get("keyboard") or []]
+        extra["keyboard"] = [
+            [str(b.get("text", b)) if isinstance(b, dict) else str(b) for b in row]
+            for row in keyboard.get("keyboard") or []
+        ]
     world.log_message("bot_message", chat, stored, **extra)
     return copy.deepcopy(stored.data)
 
@@ -911,7 +913,8 @@ def send_chat_action(world: World, p: Params) -> bool:
 # -- dispatch -----------------------------------------------------------------------------
 
 
-def _chat_id_hint(p: Params) -> int | None:
+def chat_id_hint(p: Params) -> int | None:
+    """The numeric chat_id of a call, if any (for fault matching and the transcript)."""
     try:
         ref = p.chat_ref() if p.has("chat_id") else None
     except ApiError:
@@ -926,10 +929,10 @@ def dispatch(world: World, method: str, p: Params) -> Any:
     if func is None:
         raise ApiError(404, "Not Found")
     with world.lock:
-        chat_id = _chat_id_hint(p)
-        retry_after = world.flood.check(name, chat_id)
-        if retry_after is not None:
-            raise too_many_requests(retry_after)
+        chat_id = chat_id_hint(p)
+        fault = world.faults.take("error", name, chat_id)
+        if fault is not None:
+            raise ApiError(fault.error_code, fault.description, fault.retry_after)
         try:
             return func(world, p)
         except ApiError as exc:

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.methods import Params, UploadedFile, canonical_name, dispatch
-from bot.sandbox.state import JSON, ApiError, World, bad_request, too_many_requests
+from bot.sandbox.limits import Fault
+from bot.sandbox.methods import Params, UploadedFile, canonical_name, chat_id_hint, dispatch
+from bot.sandbox.state import JSON, ApiError, World, bad_request
 
 if TYPE_CHECKING:
     from bot.sandbox.client import SandboxClient
@@ -160,9 +161,7 @@ class SandboxServer:
             self._thread.join(timeout)
             self._thread = None
 
-    async def serve_forever(
-        self, ready: Callable[[SandboxServer], None] | None = None
-    ) -> None:
+    async def serve_forever(self, ready: Callable[[SandboxServer], None] | None = None) -> None:
         """Serve on the running event loop until ``stop()`` is called or the task is
         cancelled; usable directly from a CLI command (``asyncio.run(server.serve_forever())``).
         ``ready`` is called once listening (e.g. to print ``base_url`` when port=0).
@@ -267,7 +266,7 @@ class SandboxServer:
             "callback_answer": ("GET", self._c_callback_answer),
             "idle": ("POST", self._c_idle),
             "block": ("POST", self._c_block),
-            "flood": ("POST", self._c_flood),
+            "fault": ("POST", self._c_fault),
             "transcript": ("GET", self._c_transcript),
             "render": ("POST", self._c_render),
             "commands": ("GET", self._c_commands),
@@ -312,6 +311,10 @@ class SandboxServer:
                 result = await self._get_updates(params)
             else:
                 result = self._call(method, params)
+                with self.world.lock:
+                    late = self.world.faults.take("delay", method, chat_id_hint(params))
+                if late is not None:  # delivered, but the answer comes late (or never)
+                    await self._wait(lambda: False, late.delay)
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:
             log.debug("sandbox %s -> %s %s", method, exc.code, exc.description)
@@ -336,9 +339,9 @@ class SandboxServer:
     async def _get_updates(self, p: Params) -> list[JSON]:
         world = self.world
         with world.lock:
-            retry_after = world.flood.check("getupdates", None)
-            if retry_after is not None:
-                raise too_many_requests(retry_after)
+            fault = world.faults.take("error", "getupdates", None)
+            if fault is not None:
+                raise ApiError(fault.error_code, fault.description, fault.retry_after)
             offset = p.int("offset", 0) or 0
             limit = min(max(p.int("limit", 100) or 100, 1), 100)
             timeout = max(p.float("timeout") or 0.0, 0.0)
@@ -456,15 +459,20 @@ class SandboxServer:
         self.world.set_blocked(int(a["user_id"]), bool(a.get("blocked", True)))
         return True
 
-    async def _c_flood(self, a: JSON) -> bool:
-        chat_id = a.get("chat_id")
+    async def _c_fault(self, a: JSON) -> bool:
+        chat_id, retry_after = a.get("chat_id"), a.get("retry_after")
+        fault = Fault(
+            kind=str(a.get("kind", "error")),
+            method=a.get("method"),
+            chat_id=int(chat_id) if chat_id is not None else None,
+            remaining=int(a.get("count", 1)),
+            error_code=int(a.get("error_code", 0)),
+            description=str(a.get("description", "")),
+            retry_after=int(retry_after) if retry_after is not None else None,
+            delay=float(a.get("delay", 0.0)),
+        )
         with self.world.lock:
-            self.world.flood.add(
-                a.get("method"),
-                int(chat_id) if chat_id is not None else None,
-                int(a.get("retry_after", 1)),
-                int(a.get("count", 1)),
-            )
+            self.world.faults.add(fault)
         return True
 
     async def _c_transcript(self, a: JSON) -> list[JSON]:

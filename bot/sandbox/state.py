@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.formatting import auto_entities, describe_content
-from bot.sandbox.limits import FloodInjector, RateLimits
+from bot.sandbox.limits import FaultInjector, RateLimits
 
 __all__ = [
     "DEFAULT_ALLOWED_UPDATES",
@@ -200,7 +200,7 @@ class World:
         self.monotonic = monotonic
         self.version = 0
         self._listeners: list[Callable[[], None]] = []
-        self.flood = FloodInjector()
+        self.faults = FaultInjector()
         self.limits: RateLimits | None = RateLimits(monotonic) if enforce_limits else None
         # Survive reset(): a running bot's confirmed offset must stay valid.
         self._update_ids = itertools.count(1)
@@ -229,7 +229,7 @@ class World:
             "short_description": {},
         }
         self.chat_actions: list[JSON] = []
-        self.flood.reset()
+        self.faults.reset()
         if self.limits is not None:
             self.limits.reset()
 
@@ -718,6 +718,9 @@ def _indent(text: str) -> str:
     return text.replace("\n", "\n    ")
 
 
+_INLINE_WIDTH = 100
+
+
 def render_entries(
     entries: list[JSON], users: dict[int, SandboxUser], names: dict[int, str]
 ) -> str:
@@ -737,28 +740,33 @@ def render_entries(
             return f"{label} in {title}" if label else str(title)
         return label
 
-    def buttons(entry: JSON) -> str:
-        rows = entry.get("buttons") or []
-        shown = " ".join(f"[{b}]" for row in rows for b in row)
-        keys = " ".join(f"{{{k}}}" for row in entry.get("keyboard") or [] for k in row)
-        both = " ".join(x for x in (shown, keys) if x)
-        return f"  {both}" if both else ""
+    def with_buttons(line: str, entry: JSON, sep: str = "  ") -> str:
+        """Buttons inline when the line stays short, else one indented line per row."""
+        rows = [" ".join(f"[{b}]" for b in row) for row in entry.get("buttons") or []]
+        rows += [" ".join(f"{{{k}}}" for k in row) for row in entry.get("keyboard") or []]
+        rows = [r for r in rows if r]
+        if not rows:
+            return line
+        inline = " ".join(rows)
+        if "\n" not in line and len(line) + len(inline) + 2 <= _INLINE_WIDTH:
+            return f"{line}{sep}{inline}"
+        return line + "".join(f"\n    {row}" for row in rows)
 
     lines = []
     for e in entries:
         event = e["event"]
         text = _indent(str(e.get("text", "")))
+        reply = f", reply to msg {e['reply_to']}" if e.get("reply_to") else ""
         if event == "user_message":
-            reply = f", reply to msg {e['reply_to']}" if e.get("reply_to") else ""
             lines.append(f"[{who(e)} -> bot{reply}] {text}")
         elif event == "bot_message":
-            reply = f", reply to msg {e['reply_to']}" if e.get("reply_to") else ""
-            lines.append(f"[bot -> {who(e)}{reply}] {text}{buttons(e)}")
+            lines.append(with_buttons(f"[bot -> {who(e)}{reply}] {text}", e))
         elif event == "bot_edit":
-            lines.append(f"[bot edited msg {e['message_id']} for {who(e)}] {text}{buttons(e)}")
+            head = f"[bot edited msg {e['message_id']} for {who(e)}]"
+            lines.append(with_buttons(f"{head} {text}", e))
         elif event == "bot_edit_markup":
-            shown = buttons(e).strip() or "(buttons removed)"
-            lines.append(f"[bot changed the buttons of msg {e['message_id']} for {who(e)}] {shown}")
+            head = f"[bot changed the buttons of msg {e['message_id']} for {who(e)}]"
+            lines.append(with_buttons(head, e, " ") if e.get("buttons") else f"{head} (none)")
         elif event == "bot_delete":
             lines.append(f"[bot deleted msg {e['message_id']} for {who(e)}]")
         elif event == "press":
@@ -782,4 +790,4 @@ def render_entries(
             lines.append(f"[bot {e.get('method')} for {who(e)} failed: {e.get('error')}]")
         else:
             lines.append(f"[{event}] {text}")
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for block in lines for line in block.split("\n"))
