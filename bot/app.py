@@ -3,7 +3,10 @@ error handler and start-up work (commands menu, bot username for invite links)."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -22,10 +25,11 @@ from bot.handlers import availability, buttons, closing, consult, enrolment, mes
 from bot.handlers.access import refuse_group
 from bot.i18n import t
 from bot.ordering import OrderedOnceProcessor
+from bot.polling import InboxPoller
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
-from flows import people, settings_store, updates
+from flows import inbox, people, settings_store
 from flows.store import Clock, Database
 from flows.vocabulary import LANGUAGES, language_from_code
 
@@ -39,10 +43,10 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
     holder: dict[str, Services] = {}
 
     async def seen(update_id: int) -> bool:
-        return await holder["s"].run(updates.was_processed, db, update_id)
+        return await holder["s"].run(inbox.is_handled, db, update_id)
 
     async def mark(update_id: int) -> None:
-        await holder["s"].run(updates.mark_processed, db, update_id, clock)
+        await holder["s"].run(inbox.mark_handled, db, update_id, clock)
 
     application = (
         ApplicationBuilder()
@@ -52,7 +56,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         .concurrent_updates(OrderedOnceProcessor(settings.concurrent_updates, seen=seen, mark=mark))
         .connection_pool_size(32)
         .get_updates_read_timeout(40)
-        .post_init(_post_init)
+        .updater(None)
         .build()
     )
     services = Services(db=db, settings=settings, clock=clock, sender=Sender(application.bot))
@@ -121,10 +125,30 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def run(settings: Settings, db: Database, clock: Clock) -> None:
-    """Run the bot until SIGINT/SIGTERM. Pending updates are kept, never dropped."""
+    """Run the bot until SIGINT/SIGTERM."""
+    asyncio.run(serve(settings, db, clock))
+
+
+async def serve(settings: Settings, db: Database, clock: Clock) -> None:
+    """Start, replay what a crash left unhandled, poll through the inbox, stop cleanly."""
     application = build_application(settings, db, clock)
-    application.run_polling(
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
-        drop_pending_updates=False,
-        timeout=30,
-    )
+    services: Services = application.bot_data[services_module.KEY]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        await _post_init(application)
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        await application.start()
+        poller = InboxPoller(application, services)
+        replayed = await poller.replay_unhandled()
+        purged = await services.run(inbox.purge_handled, db, clock)
+        log.info("polling (replayed=%d purged=%d)", replayed, purged)
+        polling = asyncio.create_task(poller.run())
+        await stop.wait()
+        log.info("stopping")
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await application.stop()

@@ -490,8 +490,34 @@ def queue_message(
     data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
     if text is not None:
         data["text"] = text
+    now = clock()
     with db.unit_of_work() as session:
-        _event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, clock(), **data)
+        session.add(
+            RelayedMessage(
+                consultation_id=consultation_id,
+                chat_id=source[0],
+                message_id=source[1],
+                source_chat_id=source[0],
+                source_message_id=source[1],
+                created_at=now,
+            )
+        )
+        _event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
+
+
+def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:
+    """Whether this incoming message was already relayed or queued: an update replayed
+    after a crash must not reach the other side twice."""
+    with db.unit_of_work() as session:
+        found = session.scalar(
+            select(RelayedMessage.id)
+            .where(
+                RelayedMessage.source_chat_id == chat_id,
+                RelayedMessage.source_message_id == message_id,
+            )
+            .limit(1)
+        )
+        return found is not None
 
 
 def link_message(

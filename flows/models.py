@@ -190,7 +190,10 @@ class RelayedMessage(Base):
     source_message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_relayed_chat_message", "chat_id", "message_id"),)
+    __table_args__ = (
+        Index("ix_relayed_chat_message", "chat_id", "message_id"),
+        Index("ix_relayed_source", "source_chat_id", "source_message_id"),
+    )
 
 
 class Event(Base):
@@ -208,13 +211,18 @@ class Event(Base):
     __table_args__ = (Index("ix_events_consultation", "consultation_id", "id"),)
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so a re-delivered update is not applied twice."""
+class InboxUpdate(Base):
+    """Every Telegram update, written before Telegram is told it arrived and marked when
+    handled: a crash at any moment loses nothing, and nothing is applied twice."""
 
-    __tablename__ = "processed_updates"
+    __tablename__ = "inbox_updates"
 
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_inbox_unhandled", "handled_at"),)
 
 
 class Setting(Base):

@@ -95,6 +95,10 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
 async def _queue(
     services: Services, c: ConsultationView, officer: PersonView, message: Message, kind: str
 ) -> None:
+    if await services.run(
+        consultations.already_taken_in, services.db, message.chat_id, message.message_id
+    ):
+        return
     await services.run(
         consultations.queue_message,
         services.db,

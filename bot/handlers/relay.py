@@ -42,6 +42,11 @@ async def relay(
     """Copy one message to the other side and record it; False if it could not be delivered."""
     kind = message_kind(message)
     assert kind is not None
+    if await services.run(
+        consultations.already_taken_in, services.db, message.chat_id, message.message_id
+    ):
+        log.info("skipped replayed message consultation=%s", consultation.id)
+        return True
     delivered = await copy_marked(
         services,
         consultation,

@@ -31,11 +31,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("telegram_user_id"),
     )
     op.create_table(
-        "processed_updates",
-        sa.Column("update_id", sa.BigInteger(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        "inbox_updates",
+        sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("update_id"),
     )
+    with op.batch_alter_table("inbox_updates", schema=None) as batch_op:
+        batch_op.create_index("ix_inbox_unhandled", ["handled_at"], unique=False)
     op.create_table(
         "settings",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -153,10 +157,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("relayed_messages", schema=None) as batch_op:
         batch_op.create_index("ix_relayed_chat_message", ["chat_id", "message_id"], unique=False)
+        batch_op.create_index(
+            "ix_relayed_source", ["source_chat_id", "source_message_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("relayed_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_relayed_source")
         batch_op.drop_index("ix_relayed_chat_message")
 
     op.drop_table("relayed_messages")
@@ -173,5 +181,7 @@ def downgrade() -> None:
 
     op.drop_table("consultations")
     op.drop_table("settings")
-    op.drop_table("processed_updates")
+    with op.batch_alter_table("inbox_updates", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_unhandled")
+    op.drop_table("inbox_updates")
     op.drop_table("people")
