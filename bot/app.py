@@ -26,6 +26,7 @@ from bot.handlers.access import refuse_group
 from bot.i18n import t
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import InboxPoller
+from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
@@ -59,7 +60,14 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         .updater(None)
         .build()
     )
-    services = Services(db=db, settings=settings, clock=clock, sender=Sender(application.bot))
+    assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    services = Services(
+        db=db,
+        settings=settings,
+        clock=clock,
+        sender=Sender(application.bot),
+        timers=Timers(application.job_queue, clock),
+    )
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
     _add_handlers(application)

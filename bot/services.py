@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from telegram.ext import ContextTypes
 
+from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
 from flows.store import Clock, Database
@@ -26,6 +27,7 @@ class Services:
     settings: Settings
     clock: Clock
     sender: Sender
+    timers: Timers
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a blocking flows/ function off the event loop."""
