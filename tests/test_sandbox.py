@@ -571,6 +571,13 @@ def test_edits_are_visible_and_not_modified_is_refused(
             await bot.edit_message_reply_markup(
                 WORKER, card.message_id, reply_markup=keyboard("Reopen")
             )
+        spare = await bot.send_message(WORKER, "spare", reply_markup=keyboard("X"))
+        await bot.edit_message_reply_markup(
+            WORKER, spare.message_id, reply_markup=InlineKeyboardMarkup([])
+        )
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+            await bot.edit_message_reply_markup(WORKER, spare.message_id)
+        await bot.delete_message(WORKER, spare.message_id)
         pic = await bot.copy_message(WORKER, OFFICER, photo["message_id"], caption="v1")
         await bot.edit_message_caption(WORKER, pic.message_id, caption="v2")
         with pytest.raises(BadRequest, match=r"(?i)no text in the message to edit"):
@@ -588,7 +595,8 @@ def test_edits_are_visible_and_not_modified_is_refused(
     log = client.render_transcript({WORKER: "worker Roy"})
     assert "[bot edited msg 2 for worker Roy] C-0042 taken by Gagnon" in log
     assert "[bot changed the buttons of msg 2 for worker Roy] [Reopen]" in log
-    assert "[bot deleted msg 4 for worker Roy]" in log
+    assert "[bot changed the buttons of msg 3 for worker Roy] (none)" in log
+    assert "[bot deleted msg 5 for worker Roy]" in log
 
 
 def test_press_and_answer_flow(server: SandboxServer, client: SandboxClient) -> None:

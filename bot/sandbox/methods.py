@@ -202,7 +202,8 @@ def _reply_markup(p: Params) -> tuple[JSON | None, JSON | None]:
         raise bad_request("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" not in markup:
         if not any(k in markup for k in ("keyboard", "remove_keyboard", "force_reply")):
-            raise bad_request('can\'t find field "inline_keyboard"')
+            # PTB sends InlineKeyboardMarkup([]) as "{}": no markup, as Telegram reads it.
+            return None, None
         return None, markup
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
@@ -222,14 +223,17 @@ def _reply_markup(p: Params) -> tuple[JSON | None, JSON | None]:
                     raise bad_request("BUTTON_DATA_INVALID")
             if "url" in button:
                 url = str(button["url"])
-                if not url.lower().startswith(_URL_SCHEMES) or len(url) < 9:
+                scheme = next((x for x in _URL_SCHEMES if url.lower().startswith(x)), None)
+                if scheme is None or len(url) == len(scheme):
                     raise bad_request("BUTTON_URL_INVALID")
             if not button["text"].strip():
                 raise bad_request("text must be non-empty")
             clean_row.append({k: v for k, v in button.items() if v is not None})
         if clean_row:
             clean_rows.append(clean_row)
-    return {"inline_keyboard": clean_rows}, None
+    # An empty inline keyboard is no keyboard: Telegram stores none (and an edit with one
+    # removes the buttons).
+    return ({"inline_keyboard": clean_rows} if clean_rows else None), None
 
 
 def _reply_target(world: World, chat: SandboxChat, p: Params) -> StoredMessage | None:
