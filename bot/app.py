@@ -21,7 +21,17 @@ from telegram.ext import (
 )
 
 from bot import services as services_module
-from bot.handlers import availability, buttons, closing, consult, enrolment, messages
+from bot.handlers import (
+    availability,
+    buttons,
+    closing,
+    consult,
+    enrolment,
+    escalation,
+    handover,
+    messages,
+    roster,
+)
 from bot.handlers.access import refuse_group
 from bot.i18n import t
 from bot.ordering import OrderedOnceProcessor
@@ -36,7 +46,9 @@ from flows.vocabulary import LANGUAGES, language_from_code
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("consult", "close", "on", "off", "status", "lang", "help")
+COMMANDS = (
+    "consult", "close", "on", "off", "status", "queue", "transfer", "lang", "help",
+)  # fmt: skip
 
 
 def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
@@ -86,6 +98,11 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("status", availability.status))
     app.add_handler(CommandHandler("consult", consult.consult_command))
     app.add_handler(CommandHandler("close", closing.close_command))
+    app.add_handler(CommandHandler("transfer", handover.transfer_command))
+    app.add_handler(CommandHandler("queue", handover.queue_command))
+    app.add_handler(CommandHandler("takeover", handover.takeover_command))
+    app.add_handler(CommandHandler("reassign", handover.reassign_command))
+    app.add_handler(CommandHandler("shifts", roster.shifts_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
@@ -150,6 +167,7 @@ async def serve(settings: Settings, db: Database, clock: Clock) -> None:
         await application.bot.delete_webhook(drop_pending_updates=False)
         await application.start()
         poller = InboxPoller(application, services)
+        await escalation.start(services)
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         log.info("polling (replayed=%d purged=%d)", replayed, purged)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from flows.vocabulary import Category, Outcome, Urgency
 
 MAX_BYTES = 64
-_PATTERN = re.compile(r"^([a-z]):(\d{1,12})(?::(\d{1,3}))?$")
+_PATTERN = re.compile(r"^([a-z]):(\d{1,12})(?::(\d{1,12}))?$")
 
 
 class Action(StrEnum):
@@ -20,6 +20,11 @@ class Action(StrEnum):
     OUTCOME = "o"  # consultation id, outcome index
     CLOSE = "x"  # consultation id
     LANGUAGE = "l"  # 0 = fr, 1 = en
+    DECLINE = "d"  # consultation id
+    TRANSFER = "t"  # consultation id: pick who to hand it to
+    TRANSFER_TO = "g"  # consultation id, person id
+    REASSIGN_TO = "r"  # consultation id, person id (supervisors)
+    TAKE_OVER = "k"  # consultation id (supervisors)
 
 
 CATEGORIES = list(Category)
@@ -31,6 +36,9 @@ _CHOICES: dict[Action, list[object]] = {
     Action.URGENCY: list(URGENCIES),
     Action.OUTCOME: list(OUTCOMES),
 }
+
+
+_PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO)
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,10 @@ def decode(data: str | None) -> Callback | None:
         return None
     target = int(match.group(2))
     choice = int(match.group(3)) if match.group(3) is not None else None
-    needs_choice = action in _CHOICES
+    needs_choice = action in _CHOICES or action in _PERSON_CHOICE
     if needs_choice != (choice is not None):
         return None
-    if choice is not None and choice >= len(_CHOICES[action]):
+    if choice is not None and action in _CHOICES and choice >= len(_CHOICES[action]):
         return None
     if action == Action.LANGUAGE and target >= len(LANGUAGE_CHOICES):
         return None
@@ -97,3 +105,23 @@ def close(consultation_id: int) -> str:
 
 def language(code: str) -> str:
     return Callback(Action.LANGUAGE, LANGUAGE_CHOICES.index(code)).encode()
+
+
+def decline(consultation_id: int) -> str:
+    return Callback(Action.DECLINE, consultation_id).encode()
+
+
+def transfer(consultation_id: int) -> str:
+    return Callback(Action.TRANSFER, consultation_id).encode()
+
+
+def transfer_to(consultation_id: int, person_id: int) -> str:
+    return Callback(Action.TRANSFER_TO, consultation_id, person_id).encode()
+
+
+def reassign_to(consultation_id: int, person_id: int) -> str:
+    return Callback(Action.REASSIGN_TO, consultation_id, person_id).encode()
+
+
+def take_over(consultation_id: int) -> str:
+    return Callback(Action.TAKE_OVER, consultation_id).encode()

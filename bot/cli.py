@@ -125,7 +125,7 @@ def users_list() -> None:
         return
     click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<9}  NAME")
     for p in rows:
-        state = "revoked" if not p.active else ("on" if p.available else "enrolled")
+        state = "revoked" if not p.active else (p.presence.value if p.presence else "roster")
         click.echo(f"{p.id:>4}  {p.role.value:<10}  {p.language:<4}  {state:<9}  {p.display_name}")
 
 

@@ -3,6 +3,7 @@ knows how a card looks; flows/ returns data, this turns it into what Telegram sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -12,8 +13,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from flows.consultations import ConsultationView
+from flows.escalation import QueueEntry
+from flows.people import PersonView
 from flows.vocabulary import Category, Outcome, Urgency
 
+PersonButton = Callable[[int, int], str]
 CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the rest arrives as a relayed message
 
 
@@ -67,12 +71,21 @@ def request_summary(lang: str, c: ConsultationView) -> str:
     )
 
 
-def offer_card(lang: str, c: ConsultationView) -> Rendered:
+def offer_card(
+    lang: str, c: ConsultationView, tier: int = 1, at_capacity: bool = False
+) -> Rendered:
     text = _card_text(lang, c)
-    button = InlineKeyboardButton(
-        t(lang, "offer.accept_button"), callback_data=callbacks.accept(c.id)
-    )
-    return Rendered(text, InlineKeyboardMarkup([[button]]))
+    if tier >= 2:
+        text = t(lang, "offer.escalated") + "\n" + text
+    if at_capacity:
+        text += "\n\n" + t(lang, "offer.at_capacity")
+    buttons = [
+        InlineKeyboardButton(t(lang, "offer.accept_button"), callback_data=callbacks.accept(c.id)),
+        InlineKeyboardButton(
+            t(lang, "offer.decline_button"), callback_data=callbacks.decline(c.id)
+        ),
+    ]
+    return Rendered(text, InlineKeyboardMarkup([buttons]))
 
 
 def _card_text(lang: str, c: ConsultationView) -> str:
@@ -100,6 +113,68 @@ def offer_mine_card(lang: str, c: ConsultationView) -> Rendered:
 
 def offer_withdrawn_card(lang: str, c: ConsultationView) -> Rendered:
     return Rendered(_card_text(lang, c) + "\n\n" + t(lang, "offer.withdrawn"))
+
+
+def offer_declined_card(lang: str, c: ConsultationView) -> Rendered:
+    return Rendered(_card_text(lang, c) + "\n\n" + t(lang, "offer.declined"))
+
+
+def handed_over_card(lang: str, c: ConsultationView, note: str | None, by: str) -> str:
+    """What the new holder of a transferred or reassigned consultation receives."""
+    text = t(lang, "handover.received", ref=c.reference, by=by) + "\n\n" + _card_text(lang, c)
+    if note:
+        text += "\n\n" + t(lang, "handover.note", note=note)
+    return text
+
+
+def people_choice(
+    lang: str, key: str, c: ConsultationView, people: list[PersonView], encode: PersonButton
+) -> Rendered:
+    rows = [
+        [InlineKeyboardButton(p.display_name, callback_data=encode(c.id, p.id))] for p in people
+    ]
+    return Rendered(t(lang, key, ref=c.reference), InlineKeyboardMarkup(rows))
+
+
+def still_active_choice(lang: str, active: list[ConsultationView]) -> Rendered:
+    """After /off with consultations in hand: transfer or close each, nothing orphaned."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                t(lang, "availability.transfer_button", ref=c.reference),
+                callback_data=callbacks.transfer(c.id),
+            ),
+            InlineKeyboardButton(
+                t(lang, "availability.close_button", ref=c.reference),
+                callback_data=callbacks.close(c.id),
+            ),
+        ]
+        for c in active
+    ]
+    refs = ", ".join(f"{c.reference} ({c.officer.display_name})" for c in active)
+    return Rendered(t(lang, "availability.still_active", refs=refs), InlineKeyboardMarkup(rows))
+
+
+def queue_text(lang: str, entries: list[QueueEntry], now: datetime) -> str:
+    if not entries:
+        return t(lang, "queue.empty")
+    lines = [t(lang, "queue.title", count=len(entries))]
+    for e in entries:
+        c = e.consultation
+        minutes = max(int((now - e.waiting_since).total_seconds() // 60), 0)
+        lines.append(
+            t(
+                lang,
+                "queue.line",
+                ref=c.reference,
+                urgency=label(lang, "urgency", c.urgency),
+                category=label(lang, "category", c.category),
+                minutes=minutes,
+                tier=c.tier,
+                officer=c.officer.display_name,
+            )
+        )
+    return "\n".join(lines)
 
 
 def outcome_prompt(lang: str, c: ConsultationView) -> Rendered:
@@ -136,3 +211,16 @@ def language_prompt() -> Rendered:
 
 def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def takeover_buttons(lang: str, waiting: list[ConsultationView]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                t(lang, "queue.takeover_button", ref=c.reference),
+                callback_data=callbacks.take_over(c.id),
+            )
+        ]
+        for c in waiting[:20]
+    ]
+    return InlineKeyboardMarkup(rows)

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
+from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 
 P = ParamSpec("P")
@@ -28,6 +29,10 @@ class Services:
     clock: Clock
     sender: Sender
     timers: Timers
+
+    @property
+    def policy(self) -> RoutingPolicy:
+        return self.settings.policy
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a blocking flows/ function off the event loop."""

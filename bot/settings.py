@@ -4,6 +4,7 @@ object. The only module that reads the environment. Bad values stop start-up wit
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,9 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from flows.routing import RoutingPolicy
+from flows.vocabulary import Urgency
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -46,6 +50,14 @@ class Settings(BaseSettings):
         default=64, validation_alias="RELAIS_CONCURRENT_UPDATES", ge=1, le=1024
     )
     log_level: str = Field(default="INFO", validation_alias="RELAIS_LOG_LEVEL")
+    worker_capacity: int = Field(default=3, validation_alias="RELAIS_WORKER_CAPACITY", ge=1, le=50)
+    ack_immediate_seconds: int = Field(
+        default=60, validation_alias="RELAIS_ACK_IMMEDIATE_SECONDS", ge=1
+    )
+    ack_urgent_seconds: int = Field(default=180, validation_alias="RELAIS_ACK_URGENT_SECONDS", ge=1)
+    ack_advice_seconds: int = Field(default=900, validation_alias="RELAIS_ACK_ADVICE_SECONDS", ge=1)
+    requeue_seconds: int = Field(default=300, validation_alias="RELAIS_REQUEUE_SECONDS", ge=1)
+    sweep_seconds: int = Field(default=15, validation_alias="RELAIS_SWEEP_SECONDS", ge=1, le=3600)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -95,6 +107,19 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def policy(self) -> RoutingPolicy:
+        return RoutingPolicy(
+            capacity=self.worker_capacity,
+            windows={
+                Urgency.IMMEDIATE: timedelta(seconds=self.ack_immediate_seconds),
+                Urgency.URGENT: timedelta(seconds=self.ack_urgent_seconds),
+                Urgency.ADVICE: timedelta(seconds=self.ack_advice_seconds),
+            },
+            requeue_every=timedelta(seconds=self.requeue_seconds),
+            zone=self.zone,
+        )
 
     def require_token(self) -> str:
         if not self.telegram_bot_token:

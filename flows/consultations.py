@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from flows import routing
 from flows.models import (
     Consultation,
     ConsultationState,
@@ -21,9 +22,11 @@ from flows.models import (
     OfferState,
     Person,
     RelayedMessage,
+    Tier,
     reference_of,
 )
 from flows.people import PersonView, view_of
+from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 from flows.vocabulary import Category, Outcome, Role, Urgency
 
@@ -46,9 +49,11 @@ class ConsultationView:
     submitted_at: datetime | None
     accepted_at: datetime | None
     closed_at: datetime | None
+    tier: int
 
 
-def _view(session: Session, c: Consultation) -> ConsultationView:
+def view_in(session: Session, c: Consultation) -> ConsultationView:
+    """A detached view of a consultation, with its people."""
     officer = session.get_one(Person, c.officer_id)
     worker = session.get(Person, c.worker_id) if c.worker_id else None
     return ConsultationView(
@@ -65,10 +70,11 @@ def _view(session: Session, c: Consultation) -> ConsultationView:
         submitted_at=c.submitted_at,
         accepted_at=c.accepted_at,
         closed_at=c.closed_at,
+        tier=c.tier,
     )
 
 
-def _event(
+def record_event(
     session: Session,
     consultation_id: int,
     kind: EventKind,
@@ -80,6 +86,12 @@ def _event(
     session.add(
         Event(consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data)
     )
+
+
+def find(db: Database, consultation_id: int) -> ConsultationView | None:
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        return view_in(session, c) if c is not None else None
 
 
 def parse_reference(text: str) -> int | None:
@@ -99,7 +111,7 @@ def open_consultation_of_officer(db: Database, officer_id: int) -> ConsultationV
             .where(Consultation.officer_id == officer_id, Consultation.state.in_(OPEN_STATES))
             .order_by(Consultation.id.desc())
         )
-        return _view(session, c) if c else None
+        return view_in(session, c) if c else None
 
 
 def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> ConsultationView:
@@ -114,8 +126,8 @@ def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> Consul
         )
         session.add(c)
         session.flush()
-        _event(session, c.id, EventKind.CREATED, officer_id, now, text=c.request_text)
-        return _view(session, c)
+        record_event(session, c.id, EventKind.CREATED, officer_id, now, text=c.request_text)
+        return view_in(session, c)
 
 
 def add_to_draft(db: Database, officer_id: int, consultation_id: int, text: str) -> bool:
@@ -149,16 +161,20 @@ def set_category(
         if c is None or c.officer_id != officer_id:
             return DraftResult(DraftStatus.NOT_YOURS)
         if c.state != ConsultationState.DRAFT:
-            return DraftResult(DraftStatus.NO_LONGER_DRAFT, _view(session, c))
+            return DraftResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
         c.category = category
-        _event(session, c.id, EventKind.CATEGORY_SET, officer_id, clock(), category=category.value)
-        return DraftResult(DraftStatus.OK, _view(session, c))
+        record_event(
+            session, c.id, EventKind.CATEGORY_SET, officer_id, clock(), category=category.value
+        )
+        return DraftResult(DraftStatus.OK, view_in(session, c))
 
 
 @dataclass(frozen=True)
 class OfferTarget:
     offer_id: int
     worker: PersonView
+    tier: int = Tier.AVAILABLE
+    at_capacity: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,22 +185,30 @@ class SubmitResult:
 
 
 def submit(
-    db: Database, officer_id: int, consultation_id: int, urgency: Urgency, clock: Clock
+    db: Database,
+    officer_id: int,
+    consultation_id: int,
+    urgency: Urgency,
+    clock: Clock,
+    policy: RoutingPolicy,
 ) -> SubmitResult:
-    """Send the request out: every available worker gets an offer. With nobody available the
-    consultation still waits in the queue and the caller tells the officer at once."""
+    """Send the request out: everyone in the first pool gets an offer, and the escalation
+    timer starts. With nobody available the request still waits in the queue (and the
+    caller tells the officer at once)."""
     now = clock()
     with db.unit_of_work() as session:
         c = session.get(Consultation, consultation_id)
         if c is None or c.officer_id != officer_id:
             return SubmitResult(DraftStatus.NOT_YOURS)
         if c.state != ConsultationState.DRAFT:
-            return SubmitResult(DraftStatus.NO_LONGER_DRAFT, _view(session, c))
+            return SubmitResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
         c.urgency = urgency
         c.category = c.category or Category.OTHER
         c.state = ConsultationState.WAITING
         c.submitted_at = now
-        _event(
+        c.tier = Tier.AVAILABLE
+        c.escalation_due_at = now + policy.window(urgency)
+        record_event(
             session,
             c.id,
             EventKind.SUBMITTED,
@@ -193,33 +217,38 @@ def submit(
             category=c.category.value,
             urgency=urgency.value,
         )
-        offers = _offer_to_available(session, c, now)
+        offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
         if not offers:
-            _event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
-        return SubmitResult(DraftStatus.OK, _view(session, c), offers)
+            record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
+        return SubmitResult(DraftStatus.OK, view_in(session, c), offers)
 
 
-def _offer_to_available(session: Session, c: Consultation, now: datetime) -> list[OfferTarget]:
-    workers = session.scalars(
-        select(Person)
-        .where(
-            Person.role == Role.WORKER,
-            Person.available.is_(True),
-            Person.revoked_at.is_(None),
-            Person.id.not_in(select(Offer.worker_id).where(Offer.consultation_id == c.id)),
-        )
-        .order_by(Person.id)
-    ).all()
+def offer_to_pool(
+    session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
+) -> list[OfferTarget]:
+    """Offer to everyone of this tier's pool who has not had this consultation yet."""
+    already = set(session.scalars(select(Offer.worker_id).where(Offer.consultation_id == c.id)))
     targets = []
-    for worker in workers:
-        offer = Offer(
-            consultation_id=c.id, worker_id=worker.id, state=OfferState.OPEN, created_at=now
+    people = [p for p in routing.pool(session, tier, now, policy) if p.id not in already]
+    load = routing.active_load(session, [p.id for p in people])
+    for person in people:
+        cap = routing.capacity_of(person, policy)
+        targets.append(
+            _offer(session, c, person, tier, now, cap is not None and load.get(person.id, 0) >= cap)
         )
-        session.add(offer)
-        session.flush()
-        _event(session, c.id, EventKind.OFFERED, None, now, worker_id=worker.id)
-        targets.append(OfferTarget(offer.id, view_of(worker)))
     return targets
+
+
+def _offer(
+    session: Session, c: Consultation, person: Person, tier: int, now: datetime, full: bool
+) -> OfferTarget:
+    offer = Offer(
+        consultation_id=c.id, worker_id=person.id, state=OfferState.OPEN, tier=tier, created_at=now
+    )
+    session.add(offer)
+    session.flush()
+    record_event(session, c.id, EventKind.OFFERED, None, now, worker_id=person.id, tier=tier)
+    return OfferTarget(offer.id, view_of(person), tier, full)
 
 
 @dataclass(frozen=True)
@@ -228,39 +257,49 @@ class PendingOffer:
     target: OfferTarget
 
 
-def offer_waiting_to(db: Database, worker_id: int, clock: Clock) -> list[PendingOffer]:
-    """A worker who just became available is offered every consultation still waiting."""
+def offer_waiting_to(
+    db: Database, worker_id: int, clock: Clock, policy: RoutingPolicy
+) -> list[PendingOffer]:
+    """Someone who just became available (or freed capacity) is offered, most urgent first,
+    every waiting consultation whose current pool now includes them."""
     now = clock()
     with db.unit_of_work() as session:
+        person = session.get_one(Person, worker_id)
         waiting = session.scalars(
-            select(Consultation)
-            .where(
+            select(Consultation).where(
                 Consultation.state == ConsultationState.WAITING,
                 Consultation.id.not_in(
                     select(Offer.consultation_id).where(Offer.worker_id == worker_id)
                 ),
             )
-            .order_by(Consultation.submitted_at)
         ).all()
-        worker = session.get_one(Person, worker_id)
+        waiting = sorted(
+            waiting,
+            key=lambda c: (
+                routing.URGENCY_RANK[c.urgency or Urgency.ADVICE],
+                c.submitted_at or now,
+            ),
+        )
         result = []
         for c in waiting:
-            offer = Offer(
-                consultation_id=c.id, worker_id=worker_id, state=OfferState.OPEN, created_at=now
-            )
-            session.add(offer)
-            session.flush()
-            _event(session, c.id, EventKind.OFFERED, None, now, worker_id=worker_id)
-            result.append(PendingOffer(_view(session, c), OfferTarget(offer.id, view_of(worker))))
+            if person not in routing.pool(session, min(c.tier, Tier.FALLBACK), now, policy):
+                continue
+            full = not routing.has_capacity(session, person, policy)
+            target = _offer(session, c, person, c.tier, now, full)
+            result.append(PendingOffer(view_in(session, c), target))
         return result
 
 
-def record_offer_message(db: Database, offer_id: int, chat_id: int, message_id: int) -> None:
-    """Remember where the offer card is, so it can be edited when someone takes the case."""
+def record_offer_message(
+    db: Database, offer_id: int, chat_id: int, message_id: int
+) -> OfferState | None:
+    """Remember where the offer card is, so it can be edited when someone takes the case.
+    Returns the offer's state: a card sent after the case was taken must be fixed at once."""
     with db.unit_of_work() as session:
         session.execute(
             update(Offer).where(Offer.id == offer_id).values(chat_id=chat_id, message_id=message_id)
         )
+        return session.scalar(select(Offer.state).where(Offer.id == offer_id))
 
 
 # --- accepting -----------------------------------------------------------------------------
@@ -271,6 +310,7 @@ class AcceptStatus(StrEnum):
     ALREADY_YOURS = "already_yours"
     TAKEN = "taken"
     CLOSED = "closed"
+    AT_CAPACITY = "at_capacity"
     NOT_OFFERED = "not_offered"  # forged, stale from another world, or not a worker's offer
 
 
@@ -298,9 +338,18 @@ class AcceptResult:
     queued_messages: list[QueuedMessage] = field(default_factory=list)
 
 
-def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> AcceptResult:
+def lock_person(session: Session, person_id: int) -> Person:
+    """Serialise capacity decisions per person on PostgreSQL (SQLite transactions are
+    already serial: they begin IMMEDIATE)."""
+    return session.scalars(select(Person).where(Person.id == person_id).with_for_update()).one()
+
+
+def accept(
+    db: Database, worker_id: int, consultation_id: int, clock: Clock, policy: RoutingPolicy
+) -> AcceptResult:
     """First accept wins: the claim is a single conditional UPDATE ... RETURNING, atomic on
-    SQLite and PostgreSQL alike, with no read-then-write window."""
+    SQLite and PostgreSQL alike, with no read-then-write window. A worker at capacity is
+    refused (close or transfer one first)."""
     now = clock()
     with db.unit_of_work() as session:
         offer = session.scalar(
@@ -310,13 +359,26 @@ def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> 
         )
         if offer is None:
             return AcceptResult(AcceptStatus.NOT_OFFERED)
+        person = lock_person(session, worker_id)
+        if not routing.has_capacity(session, person, policy):
+            c = session.get_one(Consultation, consultation_id)
+            if c.state == ConsultationState.WAITING:
+                record_event(
+                    session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason="capacity"
+                )
+                return AcceptResult(AcceptStatus.AT_CAPACITY, view_in(session, c))
         claimed = session.execute(
             update(Consultation)
             .where(
                 Consultation.id == consultation_id,
                 Consultation.state == ConsultationState.WAITING,
             )
-            .values(worker_id=worker_id, state=ConsultationState.ACTIVE, accepted_at=now)
+            .values(
+                worker_id=worker_id,
+                state=ConsultationState.ACTIVE,
+                accepted_at=now,
+                escalation_due_at=None,
+            )
             .returning(Consultation.id)
         ).first()
         c = session.get_one(Consultation, consultation_id)
@@ -328,18 +390,12 @@ def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> 
                 status = AcceptStatus.ALREADY_YOURS
             else:
                 status = AcceptStatus.TAKEN
-            _event(session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value)
-            return AcceptResult(status, _view(session, c))
-        _event(session, c.id, EventKind.ACCEPTED, worker_id, now)
-        offers = session.scalars(select(Offer).where(Offer.consultation_id == c.id)).all()
-        cards = []
-        for o in offers:
-            o.state = (
-                OfferState.TAKEN_BY_ME if o.worker_id == worker_id else OfferState.TAKEN_BY_OTHER
+            record_event(
+                session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value
             )
-            if o.worker_id != worker_id and o.chat_id is not None and o.message_id is not None:
-                other = view_of(session.get_one(Person, o.worker_id))
-                cards.append(CardToEdit(o.id, other, o.chat_id, o.message_id))
+            return AcceptResult(status, view_in(session, c))
+        record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
+        cards = settle_offers(session, c.id, worker_id)
         queued = [
             QueuedMessage(
                 int(e.data["chat_id"]),
@@ -353,7 +409,19 @@ def accept(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> 
                 .order_by(Event.id)
             )
         ]
-        return AcceptResult(AcceptStatus.ACCEPTED, _view(session, c), cards, queued)
+        return AcceptResult(AcceptStatus.ACCEPTED, view_in(session, c), cards, queued)
+
+
+def settle_offers(session: Session, consultation_id: int, taker_id: int) -> list[CardToEdit]:
+    """Mark every offer of a taken consultation; the cards of the others, to be edited."""
+    cards = []
+    for o in session.scalars(select(Offer).where(Offer.consultation_id == consultation_id)):
+        mine = o.worker_id == taker_id
+        o.state = OfferState.TAKEN_BY_ME if mine else OfferState.TAKEN_BY_OTHER
+        if not mine and o.chat_id is not None and o.message_id is not None:
+            other = view_of(session.get_one(Person, o.worker_id))
+            cards.append(CardToEdit(o.id, other, o.chat_id, o.message_id))
+    return cards
 
 
 # --- relaying ------------------------------------------------------------------------------
@@ -389,10 +457,10 @@ def route_message(
             if c is None:
                 return RelayRoute(RelayStatus.NONE)
             if c.state == ConsultationState.DRAFT:
-                return RelayRoute(RelayStatus.DRAFT, _view(session, c))
+                return RelayRoute(RelayStatus.DRAFT, view_in(session, c))
             if c.state == ConsultationState.WAITING:
-                return RelayRoute(RelayStatus.QUEUE, _view(session, c))
-            view = _view(session, c)
+                return RelayRoute(RelayStatus.QUEUE, view_in(session, c))
+            view = view_in(session, c)
             return RelayRoute(RelayStatus.RELAY, view, view.worker)
         active = session.scalars(
             select(Consultation)
@@ -411,7 +479,7 @@ def route_message(
         guessed = chosen is None and len(active) > 1
         if chosen is None:
             chosen = _most_recent(session, active)
-        view = _view(session, chosen)
+        view = view_in(session, chosen)
         return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
 
 
@@ -474,7 +542,7 @@ def record_relay(
         data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
         if text is not None:
             data["text"] = text
-        _event(session, consultation_id, EventKind.MESSAGE_RELAYED, sender_id, now, **data)
+        record_event(session, consultation_id, EventKind.MESSAGE_RELAYED, sender_id, now, **data)
 
 
 def queue_message(
@@ -502,7 +570,7 @@ def queue_message(
                 created_at=now,
             )
         )
-        _event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
+        record_event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
 
 
 def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:
@@ -568,7 +636,7 @@ def close(
                 return CloseResult(CloseStatus.NOTHING_OPEN)
             if len(candidates) > 1:
                 return CloseResult(
-                    CloseStatus.CHOOSE, choices=[_view(session, c) for c in candidates]
+                    CloseStatus.CHOOSE, choices=[view_in(session, c) for c in candidates]
                 )
             c = candidates[0]
         else:
@@ -577,19 +645,23 @@ def close(
                 return CloseResult(CloseStatus.NOT_YOURS)
             c = found
         if c.state == ConsultationState.CLOSED:
-            return CloseResult(CloseStatus.NOTHING_OPEN, _view(session, c))
+            return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
         was = c.state
         c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
-        _event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
+        c.escalation_due_at = None
+        record_event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
         withdrawn = []
         for o in session.scalars(
-            select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
+            select(Offer).where(
+                Offer.consultation_id == c.id,
+                Offer.state.in_((OfferState.OPEN, OfferState.DECLINED)),
+            )
         ):
             o.state = OfferState.WITHDRAWN
             if o.chat_id is not None and o.message_id is not None:
                 worker = view_of(session.get_one(Person, o.worker_id))
                 withdrawn.append(CardToEdit(o.id, worker, o.chat_id, o.message_id))
-        return CloseResult(CloseStatus.CLOSED, _view(session, c), withdrawn)
+        return CloseResult(CloseStatus.CLOSED, view_in(session, c), withdrawn)
 
 
 def _closable(session: Session, person: PersonView) -> list[Consultation]:
@@ -625,7 +697,7 @@ def record_outcome(
         if c is None or c.worker_id != worker_id:
             return OutcomeResult(OutcomeStatus.NOT_YOURS)
         if c.state != ConsultationState.CLOSED:
-            return OutcomeResult(OutcomeStatus.NOT_CLOSED, _view(session, c))
+            return OutcomeResult(OutcomeStatus.NOT_CLOSED, view_in(session, c))
         claimed = session.execute(
             update(Consultation)
             .where(Consultation.id == c.id, Consultation.outcome.is_(None))
@@ -634,9 +706,11 @@ def record_outcome(
         ).first()
         session.refresh(c)
         if claimed is None:
-            return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, _view(session, c))
-        _event(session, c.id, EventKind.OUTCOME_RECORDED, worker_id, clock(), outcome=outcome.value)
-        return OutcomeResult(OutcomeStatus.RECORDED, _view(session, c))
+            return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, view_in(session, c))
+        record_event(
+            session, c.id, EventKind.OUTCOME_RECORDED, worker_id, clock(), outcome=outcome.value
+        )
+        return OutcomeResult(OutcomeStatus.RECORDED, view_in(session, c))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -645,7 +719,7 @@ def record_outcome(
 def get_view(db: Database, consultation_id: int) -> ConsultationView | None:
     with db.unit_of_work() as session:
         c = session.get(Consultation, consultation_id)
-        return _view(session, c) if c else None
+        return view_in(session, c) if c else None
 
 
 def active_of_worker(db: Database, worker_id: int) -> list[ConsultationView]:
@@ -658,7 +732,7 @@ def active_of_worker(db: Database, worker_id: int) -> list[ConsultationView]:
             )
             .order_by(Consultation.id)
         )
-        return [_view(session, c) for c in rows]
+        return [view_in(session, c) for c in rows]
 
 
 @dataclass(frozen=True)
@@ -672,7 +746,7 @@ class TimelineEntry:
 def list_consultations(db: Database, limit: int = 50) -> list[ConsultationView]:
     with db.unit_of_work() as session:
         rows = session.scalars(select(Consultation).order_by(Consultation.id.desc()).limit(limit))
-        return [_view(session, c) for c in rows]
+        return [view_in(session, c) for c in rows]
 
 
 def timeline(db: Database, consultation_id: int) -> list[TimelineEntry]:

@@ -95,7 +95,8 @@ def redeem_invite(
         language = language_from_code(language_code)
         if existing is not None:  # re-enrolment of a revoked account
             existing.role, existing.display_name = Role(role), display_name
-            existing.revoked_at, existing.available, existing.language = None, False, language
+            existing.revoked_at, existing.language = None, language
+            existing.presence, existing.presence_until = None, None
             person = existing
         else:
             person = Person(
@@ -103,7 +104,6 @@ def redeem_invite(
                 display_name=display_name,
                 role=Role(role),
                 language=language,
-                available=False,
                 created_at=now,
             )
             session.add(person)

@@ -4,7 +4,7 @@ and the append-only event log. Times are stored in UTC."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -66,9 +66,27 @@ class ConsultationState(StrEnum):
 
 class OfferState(StrEnum):
     OPEN = "open"
+    DECLINED = "declined"
     TAKEN_BY_ME = "taken_by_me"
     TAKEN_BY_OTHER = "taken_by_other"
     WITHDRAWN = "withdrawn"
+
+
+class Presence(StrEnum):
+    """A worker's own word on availability, overriding the roster for the moment."""
+
+    ON = "on"
+    OFF = "off"
+
+
+class Tier(IntEnum):
+    """How widely a waiting consultation has been offered (DESIGN.md: escalation)."""
+
+    DRAFT = 0
+    AVAILABLE = 1  # workers on shift (or /on) with free capacity
+    WIDER = 2  # plus on-call backups and workers at capacity
+    SUPERVISORS = 3  # plus supervisors
+    FALLBACK = 4  # the officer has the fallback resources; stays queued for anyone
 
 
 class EventKind(StrEnum):
@@ -85,6 +103,13 @@ class EventKind(StrEnum):
     OUTCOME_RECORDED = "outcome_recorded"
     REFERRAL_SENT = "referral_sent"
     NOTE = "note"
+    DECLINED = "declined"
+    ESCALATED = "escalated"
+    FALLBACK_GIVEN = "fallback_given"
+    TRANSFER_REQUESTED = "transfer_requested"
+    TRANSFERRED = "transferred"
+    TAKEN_OVER = "taken_over"
+    REASSIGNED = "reassigned"
 
 
 class Base(DeclarativeBase):
@@ -101,7 +126,9 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     language: Mapped[str] = mapped_column(String(8))
-    available: Mapped[bool] = mapped_column(default=False)
+    presence: Mapped[Presence | None] = mapped_column(_enum(Presence, "presence"), default=None)
+    presence_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    capacity: Mapped[int | None] = mapped_column(default=None)  # None: the service default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
@@ -143,9 +170,12 @@ class Consultation(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    tier: Mapped[int] = mapped_column(default=Tier.DRAFT)
+    escalation_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (
         Index("ix_consultations_state", "state"),
+        Index("ix_consultations_escalation", "escalation_due_at"),
         Index("ix_consultations_officer_state", "officer_id", "state"),
         Index("ix_consultations_worker_state", "worker_id", "state"),
     )
@@ -171,9 +201,27 @@ class Offer(Base):
     state: Mapped[OfferState] = mapped_column(_enum(OfferState, "ostate"))
     chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    tier: Mapped[int] = mapped_column(default=Tier.AVAILABLE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("consultation_id", "worker_id"),)
+
+
+class Shift(Base):
+    """One weekly slot of the roster, in the service's time zone. A slot whose end is not
+    after its start runs past midnight. On-call slots are the backups of escalation tier 2."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    weekday: Mapped[int] = mapped_column()  # 0 = Monday
+    starts: Mapped[str] = mapped_column(String(5))  # HH:MM local
+    ends: Mapped[str] = mapped_column(String(5))
+    on_call: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_shifts_person", "person_id"),)
 
 
 class RelayedMessage(Base):

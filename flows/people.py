@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from flows.models import Person
+from flows import routing
+from flows.models import Person, Presence, Shift
+from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 from flows.vocabulary import LANGUAGES, Role
 
@@ -20,7 +22,9 @@ class PersonView:
     display_name: str
     role: Role
     language: str
-    available: bool
+    presence: Presence | None
+    presence_until: datetime | None
+    capacity: int | None
     active: bool
     created_at: datetime
     revoked_at: datetime | None
@@ -38,7 +42,9 @@ def view_of(person: Person) -> PersonView:
         display_name=person.display_name,
         role=person.role,
         language=person.language,
-        available=person.available,
+        presence=person.presence,
+        presence_until=person.presence_until,
+        capacity=person.capacity,
         active=person.revoked_at is None,
         created_at=person.created_at,
         revoked_at=person.revoked_at,
@@ -78,7 +84,7 @@ def revoke(db: Database, person_id: int, clock: Clock) -> PersonView | None:
             return None
         if person.revoked_at is None:
             person.revoked_at = clock()
-            person.available = False
+            person.presence, person.presence_until = None, None
         return view_of(person)
 
 
@@ -91,16 +97,32 @@ def set_language(db: Database, person_id: int, language: str) -> PersonView:
         return view_of(person)
 
 
-def set_available(db: Database, person_id: int, available: bool) -> PersonView:
+def set_presence(
+    db: Database, person_id: int, presence: Presence, clock: Clock, policy: RoutingPolicy
+) -> PersonView:
+    """/on or /off: overrides the roster until the person's next shift change (or until
+    changed again when they have no shift)."""
+    now = clock()
     with db.unit_of_work() as session:
-        session.execute(update(Person).where(Person.id == person_id).values(available=available))
-        return view_of(session.get_one(Person, person_id))
+        person = session.get_one(Person, person_id)
+        shifts = list(session.scalars(select(Shift).where(Shift.person_id == person_id)))
+        person.presence = presence
+        person.presence_until = routing.next_transition(shifts, now, policy.zone)
+        return view_of(person)
 
 
-def available_workers(db: Database) -> list[PersonView]:
-    """Workers who said /on and are not revoked."""
+def is_available(db: Database, person_id: int, clock: Clock, policy: RoutingPolicy) -> bool:
     with db.unit_of_work() as session:
-        query = select(Person).where(
-            Person.role == Role.WORKER, Person.available.is_(True), Person.revoked_at.is_(None)
-        )
-        return [view_of(p) for p in session.scalars(query.order_by(Person.id))]
+        return routing.is_available(session, session.get_one(Person, person_id), clock(), policy)
+
+
+def available_workers(db: Database, clock: Clock, policy: RoutingPolicy) -> list[PersonView]:
+    """Workers available now (roster or /on), not revoked."""
+    now = clock()
+    with db.unit_of_work() as session:
+        workers = session.scalars(
+            select(Person)
+            .where(Person.role == Role.WORKER, Person.revoked_at.is_(None))
+            .order_by(Person.id)
+        ).all()
+        return [view_of(p) for p in workers if routing.is_available(session, p, now, policy)]

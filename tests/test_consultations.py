@@ -16,17 +16,17 @@ from flows.consultations import (
     OutcomeStatus,
     RelayStatus,
 )
-from flows.models import ConsultationState, EventKind
+from flows.models import ConsultationState, EventKind, Presence
 from flows.store import Database
 from flows.vocabulary import Category, Outcome, Role, Urgency
 from tests.support.clock import FakeClock
-from tests.support.people import enrol
+from tests.support.people import POLICY, enrol
 
 
 def submitted(db, clock, officer, text="Homme en crise sur le pont", urgency=Urgency.IMMEDIATE):
     c = cs.open_draft(db, officer.id, text, clock)
     cs.set_category(db, officer.id, c.id, Category.SUICIDE_RISK, clock)
-    return cs.submit(db, officer.id, c.id, urgency, clock)
+    return cs.submit(db, officer.id, c.id, urgency, clock, POLICY)
 
 
 def kinds(db, consultation_id):
@@ -72,10 +72,10 @@ def test_a_worker_coming_on_is_offered_what_is_waiting(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy")
     result = submitted(db, clock, officer)
-    people.set_available(db, worker.id, True)
-    pending = cs.offer_waiting_to(db, worker.id, clock)
+    people.set_presence(db, worker.id, Presence.ON, clock, POLICY)
+    pending = cs.offer_waiting_to(db, worker.id, clock, POLICY)
     assert [p.consultation.id for p in pending] == [result.consultation.id]
-    assert cs.offer_waiting_to(db, worker.id, clock) == []  # never offered twice
+    assert cs.offer_waiting_to(db, worker.id, clock, POLICY) == []  # never offered twice
 
 
 def test_someone_elses_draft_cannot_be_changed(db, clock):
@@ -85,14 +85,19 @@ def test_someone_elses_draft_cannot_be_changed(db, clock):
     assert (
         cs.set_category(db, other.id, c.id, Category.YOUTH, clock).status == DraftStatus.NOT_YOURS
     )
-    assert cs.submit(db, other.id, c.id, Urgency.ADVICE, clock).status == DraftStatus.NOT_YOURS
-    assert cs.submit(db, officer.id, 9999, Urgency.ADVICE, clock).status == DraftStatus.NOT_YOURS
+    assert (
+        cs.submit(db, other.id, c.id, Urgency.ADVICE, clock, POLICY).status == DraftStatus.NOT_YOURS
+    )
+    assert (
+        cs.submit(db, officer.id, 9999, Urgency.ADVICE, clock, POLICY).status
+        == DraftStatus.NOT_YOURS
+    )
 
 
 def test_a_submitted_request_cannot_be_submitted_again(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     result = submitted(db, clock, officer)
-    again = cs.submit(db, officer.id, result.consultation.id, Urgency.ADVICE, clock)
+    again = cs.submit(db, officer.id, result.consultation.id, Urgency.ADVICE, clock, POLICY)
     assert again.status == DraftStatus.NO_LONGER_DRAFT
 
 
@@ -104,14 +109,14 @@ def test_the_first_accept_wins_and_the_others_learn_who_took_it(db, clock):
     cid = result.consultation.id
     for offer in result.offers:
         cs.record_offer_message(db, offer.offer_id, offer.worker.chat_id, 7)
-    first = cs.accept(db, gagnon.id, cid, clock)
+    first = cs.accept(db, gagnon.id, cid, clock, POLICY)
     assert first.status == AcceptStatus.ACCEPTED
     assert first.consultation.worker.id == gagnon.id
     assert [card.worker.id for card in first.other_cards] == [roy.id]
-    late = cs.accept(db, roy.id, cid, clock)
+    late = cs.accept(db, roy.id, cid, clock, POLICY)
     assert late.status == AcceptStatus.TAKEN
     assert late.consultation.worker.id == gagnon.id
-    assert cs.accept(db, gagnon.id, cid, clock).status == AcceptStatus.ALREADY_YOURS
+    assert cs.accept(db, gagnon.id, cid, clock, POLICY).status == AcceptStatus.ALREADY_YOURS
 
 
 def test_accepting_without_an_offer_is_refused_and_changes_nothing(db, clock):
@@ -119,10 +124,10 @@ def test_accepting_without_an_offer_is_refused_and_changes_nothing(db, clock):
     enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     outsider = enrol(db, clock, Role.WORKER, "Not Offered")
     result = submitted(db, clock, officer)
-    refused = cs.accept(db, outsider.id, result.consultation.id, clock)
+    refused = cs.accept(db, outsider.id, result.consultation.id, clock, POLICY)
     assert refused.status == AcceptStatus.NOT_OFFERED
     assert cs.get_view(db, result.consultation.id).state == ConsultationState.WAITING
-    assert cs.accept(db, outsider.id, 424242, clock).status == AcceptStatus.NOT_OFFERED
+    assert cs.accept(db, outsider.id, 424242, clock, POLICY).status == AcceptStatus.NOT_OFFERED
 
 
 @pytest.mark.parametrize("workers", [2, 5])
@@ -138,7 +143,7 @@ def test_workers_accepting_at_the_same_instant_get_exactly_one_winner(any_db: Da
 
         def press(worker_id: int, cid: int = cid, barrier=barrier, outcomes=outcomes) -> None:
             barrier.wait()
-            outcomes.append(cs.accept(any_db, worker_id, cid, clock).status)
+            outcomes.append(cs.accept(any_db, worker_id, cid, clock, POLICY).status)
 
         threads = [threading.Thread(target=press, args=(w.id,)) for w in team]
         for thread in threads:
@@ -160,7 +165,7 @@ def test_officer_messages_before_an_accept_are_queued_and_handed_over_on_accept(
     assert route.status == RelayStatus.QUEUE
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 55), "location", None, clock)
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 56), "text", "il a un couteau", clock)
-    accepted = cs.accept(db, worker.id, cid, clock)
+    accepted = cs.accept(db, worker.id, cid, clock, POLICY)
     assert [(q.source_message_id, q.kind, q.text) for q in accepted.queued_messages] == [
         (55, "location", None),
         (56, "text", "il a un couteau"),
@@ -171,7 +176,7 @@ def test_after_the_accept_each_side_relays_to_the_other(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock)
+    cs.accept(db, worker.id, cid, clock, POLICY)
     to_worker = cs.route_message(db, officer, officer.chat_id, None)
     assert (to_worker.status, to_worker.recipient.id) == (RelayStatus.RELAY, worker.id)
     to_officer = cs.route_message(db, worker, worker.chat_id, None)
@@ -188,9 +193,9 @@ def test_a_worker_with_two_cases_routes_by_reply_or_else_to_the_latest_and_is_to
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     first = submitted(db, clock, first_officer).consultation.id
     second = submitted(db, clock, second_officer).consultation.id
-    cs.accept(db, worker.id, first, clock)
+    cs.accept(db, worker.id, first, clock, POLICY)
     clock.advance(seconds=5)
-    cs.accept(db, worker.id, second, clock)
+    cs.accept(db, worker.id, second, clock, POLICY)
     cs.record_relay(
         db,
         first,
@@ -212,7 +217,7 @@ def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock)
+    cs.accept(db, worker.id, cid, clock, POLICY)
     closed = cs.close(db, officer, None, clock)
     assert closed.status == CloseStatus.CLOSED
     assert cs.route_message(db, officer, officer.chat_id, None).status == RelayStatus.NONE
@@ -230,7 +235,7 @@ def test_closing_before_an_accept_withdraws_the_offers(db, clock):
     assert [(c.chat_id, c.message_id) for c in closed.withdrawn_cards] == [
         (offer.worker.chat_id, 9)
     ]
-    late = cs.accept(db, offer.worker.id, result.consultation.id, clock)
+    late = cs.accept(db, offer.worker.id, result.consultation.id, clock, POLICY)
     assert late.status == AcceptStatus.CLOSED
 
 
@@ -240,7 +245,7 @@ def test_a_worker_with_several_cases_is_asked_which_to_close(db, clock):
     for name in ("Agent Tremblay", "Agent Côté"):
         officer = enrol(db, clock, Role.OFFICER, name)
         cid = submitted(db, clock, officer).consultation.id
-        cs.accept(db, worker.id, cid, clock)
+        cs.accept(db, worker.id, cid, clock, POLICY)
         ids.append(cid)
     choice = cs.close(db, worker, None, clock)
     assert choice.status == CloseStatus.CHOOSE
@@ -259,7 +264,7 @@ def test_the_worker_records_the_outcome_once(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock)
+    cs.accept(db, worker.id, cid, clock, POLICY)
     early = cs.record_outcome(db, worker.id, cid, Outcome.REFERRED, clock)
     assert early.status == OutcomeStatus.NOT_CLOSED
     cs.close(db, officer, None, clock)
@@ -279,7 +284,7 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock)
+    cs.accept(db, worker.id, cid, clock, POLICY)
     cs.record_relay(db, cid, officer.id, (1, 2), [(3, 4)], "text", "bonjour", clock)
     cs.close(db, worker, cid, clock)
     cs.record_outcome(db, worker.id, cid, Outcome.RESOLVED_ON_SCENE, clock)

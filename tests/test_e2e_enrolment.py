@@ -86,7 +86,7 @@ def test_a_command_for_another_role_is_refused(world):
     world.user.send_text(OFFICER, "/on")
     world.user.wait_for_text(OFFICER, "pas disponible pour votre rôle", world.step)
     person = people.find_by_telegram_id(world.db, OFFICER)
-    assert person is not None and person.available is False
+    assert person is not None and person.presence is None
 
 
 def test_in_a_group_the_bot_refuses_once_does_nothing_and_leaves(world):

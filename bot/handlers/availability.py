@@ -1,16 +1,19 @@
-"""Workers say when they can take consultations: /on, /off, /status. Going on picks up
-whatever is still waiting in the queue."""
+"""Workers say when they can take consultations: /on, /off, /status. /on and /off override
+the roster until the worker's next shift change. Going on picks up whatever is waiting;
+going off with consultations in hand asks to transfer or close each one."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import render
 from bot.handlers.access import requires
-from bot.handlers.offers import send_offer_card
+from bot.handlers.offers import send_pending_offers
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations, people
+from flows.models import Presence
 from flows.people import PersonView
 from flows.vocabulary import Role
 
@@ -20,41 +23,52 @@ async def go_on(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
     """/on: available now; every consultation still waiting is offered at once."""
-    await services.run(people.set_available, services.db, person.id, True)
-    await services.sender.text(person.chat_id, t(person.language, "availability.on"))
-    pending = await services.run(
-        consultations.offer_waiting_to, services.db, person.id, services.clock
+    updated = await services.run(
+        people.set_presence, services.db, person.id, Presence.ON, services.clock, services.policy
     )
-    for item in pending:
-        await send_offer_card(services, item.consultation, item.target)
+    await services.sender.text(person.chat_id, _with_until(updated, "availability.on", services))
+    await send_pending_offers(services, person.id)
 
 
 @requires(Role.WORKER)
 async def go_off(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
-    """/off: no new offers; active consultations stay with the worker until closed."""
-    await services.run(people.set_available, services.db, person.id, False)
-    text = t(person.language, "availability.off")
+    """/off: no new offers; consultations in hand must be transferred or closed."""
+    updated = await services.run(
+        people.set_presence, services.db, person.id, Presence.OFF, services.clock, services.policy
+    )
+    await services.sender.text(person.chat_id, _with_until(updated, "availability.off", services))
     active = await services.run(consultations.active_of_worker, services.db, person.id)
     if active:
-        refs = ", ".join(c.reference for c in active)
-        text += "\n" + t(person.language, "availability.still_active", refs=refs)
-    await services.sender.text(person.chat_id, text)
+        choice = render.still_active_choice(person.language, active)
+        await services.sender.text(person.chat_id, choice.text, keyboard=choice.keyboard)
 
 
 @requires(Role.WORKER)
 async def status(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
-    """/status: available or not, and the consultations in hand."""
-    key = "availability.status_on" if person.available else "availability.status_off"
-    text = t(person.language, key)
+    """/status: available or not (and why), and the consultations in hand."""
+    available = await services.run(
+        people.is_available, services.db, person.id, services.clock, services.policy
+    )
+    lang = person.language
+    text = t(lang, "availability.status_on" if available else "availability.status_off")
     active = await services.run(consultations.active_of_worker, services.db, person.id)
     refs = ", ".join(f"{c.reference} ({c.officer.display_name})" for c in active)
+    capacity = person.capacity or services.policy.capacity
     text += "\n" + (
-        t(person.language, "availability.active", refs=refs)
+        t(lang, "availability.active", refs=refs, count=len(active), capacity=capacity)
         if active
-        else t(person.language, "availability.none_active")
+        else t(lang, "availability.none_active")
     )
     await services.sender.text(person.chat_id, text)
+
+
+def _with_until(person: PersonView, key: str, services: Services) -> str:
+    text = t(person.language, key)
+    if person.presence_until is not None:
+        shown = render.local_time(person.presence_until, services.settings.zone)
+        text += " " + t(person.language, "availability.until", until=shown)
+    return text

@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.callbacks import Action
-from bot.handlers import closing, consult, enrolment, offers
+from bot.handlers import closing, consult, enrolment, escalation, handover, offers
 from bot.handlers.access import identify
 from bot.i18n import t
 from flows.vocabulary import Category, Outcome, Role, Urgency
@@ -27,6 +27,11 @@ ALLOWED: dict[Action, tuple[Role, ...]] = {
     Action.OUTCOME: (Role.WORKER, Role.SUPERVISOR),
     Action.CLOSE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
     Action.LANGUAGE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+    Action.DECLINE: (Role.WORKER, Role.SUPERVISOR),
+    Action.TRANSFER: (Role.WORKER,),
+    Action.TRANSFER_TO: (Role.WORKER,),
+    Action.REASSIGN_TO: (Role.SUPERVISOR,),
+    Action.TAKE_OVER: (Role.SUPERVISOR,),
 }
 
 
@@ -54,6 +59,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await closing.on_outcome(services, query, person, target, _as(Outcome, decoded.chosen()))
     elif action == Action.CLOSE:
         await closing.on_close_choice(services, query, person, target)
+    elif action == Action.DECLINE:
+        await escalation.on_decline(services, query, person, target)
+    elif action == Action.TRANSFER:
+        await handover.on_transfer_start(services, query, person, target)
+    elif action == Action.TRANSFER_TO:
+        await handover.on_transfer_to(services, query, person, target, _person(decoded))
+    elif action == Action.REASSIGN_TO:
+        await handover.on_reassign_to(services, query, person, target, _person(decoded))
+    elif action == Action.TAKE_OVER:
+        await handover.on_take_over(services, query, person, target)
     elif action == Action.LANGUAGE:
         await services.sender.answer(query.id)
         await enrolment.apply_language(services, person, callbacks.LANGUAGE_CHOICES[target])
@@ -62,3 +77,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _as(kind: type[E], value: object) -> E:
     assert isinstance(value, kind)
     return value
+
+
+def _person(decoded: callbacks.Callback) -> int:
+    assert decoded.choice is not None
+    return decoded.choice

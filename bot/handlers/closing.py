@@ -10,7 +10,9 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import render
+from bot.handlers import escalation
 from bot.handlers.access import requires
+from bot.handlers.offers import send_pending_offers
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations
@@ -80,6 +82,8 @@ async def close(services: Services, person: PersonView, cid: int | None) -> None
     if worker is not None:
         prompt = render.outcome_prompt(worker.language, c)
         await services.sender.text(worker.chat_id, prompt.text, keyboard=prompt.keyboard)
+        await send_pending_offers(services, worker.id)  # capacity freed: take the next one
+    escalation.cancel(services, c.id)
     await asyncio.gather(
         *(
             services.sender.edit(

@@ -10,6 +10,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import render
+from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.offers import send_offer_cards
 from bot.handlers.relay import message_kind, relay
@@ -144,7 +145,13 @@ async def on_urgency(
 ) -> None:
     """Second tap: the request goes out to every available worker, or the fallback line."""
     result = await services.run(
-        consultations.submit, services.db, officer.id, cid, urgency, services.clock
+        consultations.submit,
+        services.db,
+        officer.id,
+        cid,
+        urgency,
+        services.clock,
+        services.policy,
     )
     c = result.consultation
     if result.status != DraftStatus.OK or c is None:
@@ -163,6 +170,7 @@ async def on_urgency(
     await services.sender.text(officer.chat_id, text)
     log.info("submitted consultation=%s offers=%d", c.id, len(result.offers))
     await send_offer_cards(services, c, result.offers)
+    escalation.schedule(services, c.id, services.clock() + services.policy.window(urgency))
 
 
 async def _stale(

@@ -14,6 +14,7 @@ from bot.i18n import t
 from bot.services import Services
 from flows import consultations
 from flows.consultations import AcceptStatus, ConsultationView, OfferTarget
+from flows.models import OfferState
 from flows.people import PersonView
 
 log = logging.getLogger(__name__)
@@ -30,17 +31,46 @@ async def send_offer_card(
 ) -> None:
     """Send one card and remember where it is, so it can be edited when someone takes it."""
     worker = target.worker
-    card = render.offer_card(worker.language, consultation)
+    card = render.offer_card(worker.language, consultation, target.tier, target.at_capacity)
     sent = await services.sender.text(worker.chat_id, card.text, keyboard=card.keyboard)
     if not sent:
         log.warning(
             "offer card not delivered consultation=%s worker=%s", consultation.id, worker.id
         )
         return
-    await services.run(
+    state = await services.run(
         consultations.record_offer_message, services.db, target.offer_id, worker.chat_id, sent[-1]
     )
-    log.info("offered consultation=%s worker=%s", consultation.id, worker.id)
+    log.info("offered consultation=%s worker=%s tier=%s", consultation.id, worker.id, target.tier)
+    if state not in (None, OfferState.OPEN):
+        await _fix_settled_card(services, consultation.id, worker, sent[-1])
+
+
+async def _fix_settled_card(
+    services: Services, consultation_id: int, worker: PersonView, message_id: int
+) -> None:
+    """The case was taken or closed while this card was on its way: say so on the card."""
+    c = await services.run(consultations.find, services.db, consultation_id)
+    if c is None:
+        return
+    lang = worker.language
+    if c.worker is not None and c.worker.id == worker.id:
+        card = render.offer_mine_card(lang, c)
+    elif c.worker is not None:
+        card = render.offer_taken_card(lang, c, c.worker.display_name)
+    else:
+        card = render.offer_withdrawn_card(lang, c)
+    await services.sender.edit(worker.chat_id, message_id, card.text)
+
+
+async def send_pending_offers(services: Services, worker_id: int) -> None:
+    """Someone became available or freed capacity: offer them what is waiting, most urgent
+    first, so a queued consultation is offered again the moment anyone can take it."""
+    pending = await services.run(
+        consultations.offer_waiting_to, services.db, worker_id, services.clock, services.policy
+    )
+    for item in pending:
+        await send_offer_card(services, item.consultation, item.target)
 
 
 async def on_accept(
@@ -48,7 +78,12 @@ async def on_accept(
 ) -> None:
     """Accept button: claim atomically, then tell the officer, the winner and the others."""
     result = await services.run(
-        consultations.accept, services.db, worker.id, consultation_id, services.clock
+        consultations.accept,
+        services.db,
+        worker.id,
+        consultation_id,
+        services.clock,
+        services.policy,
     )
     lang = worker.language
     c = result.consultation
@@ -101,6 +136,9 @@ async def _answer_refused_accept(
     c: ConsultationView,
 ) -> None:
     lang = worker.language
+    if status == AcceptStatus.AT_CAPACITY:
+        await services.sender.answer(query.id, t(lang, "accept.at_capacity"), alert=True)
+        return
     if status == AcceptStatus.ALREADY_YOURS:
         await services.sender.answer(query.id, t(lang, "accept.already_yours", ref=c.reference))
         return

@@ -6,9 +6,13 @@ from datetime import timedelta
 from itertools import count
 
 from flows import enrollment, people
+from flows.models import Presence
 from flows.people import PersonView
+from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 from flows.vocabulary import Role
+
+POLICY = RoutingPolicy()
 
 _ids = count(1000)
 
@@ -28,5 +32,5 @@ def enrol(
     result = enrollment.redeem_invite(db, issued.code, user_id, language_code, clock)
     assert result.person is not None
     if available:
-        return people.set_available(db, result.person.id, True)
+        return people.set_presence(db, result.person.id, Presence.ON, clock, POLICY)
     return result.person

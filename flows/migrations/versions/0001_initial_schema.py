@@ -24,7 +24,9 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=120), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("available", sa.Boolean(), nullable=False),
+        sa.Column("presence", sa.String(length=32), nullable=True),
+        sa.Column("presence_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("capacity", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
@@ -61,6 +63,8 @@ def upgrade() -> None:
         sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_by_id", sa.Integer(), nullable=True),
+        sa.Column("tier", sa.Integer(), nullable=False),
+        sa.Column("escalation_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["closed_by_id"],
             ["people.id"],
@@ -80,6 +84,7 @@ def upgrade() -> None:
             "ix_consultations_officer_state", ["officer_id", "state"], unique=False
         )
         batch_op.create_index("ix_consultations_state", ["state"], unique=False)
+        batch_op.create_index("ix_consultations_escalation", ["escalation_due_at"], unique=False)
         batch_op.create_index("ix_consultations_worker_state", ["worker_id", "state"], unique=False)
 
     op.create_table(
@@ -128,6 +133,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=True),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("tier", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["consultation_id"],
@@ -161,8 +167,26 @@ def upgrade() -> None:
             "ix_relayed_source", ["source_chat_id", "source_message_id"], unique=False
         )
 
+    op.create_table(
+        "shifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("weekday", sa.Integer(), nullable=False),
+        sa.Column("starts", sa.String(length=5), nullable=False),
+        sa.Column("ends", sa.String(length=5), nullable=False),
+        sa.Column("on_call", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("shifts", schema=None) as batch_op:
+        batch_op.create_index("ix_shifts_person", ["person_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("shifts", schema=None) as batch_op:
+        batch_op.drop_index("ix_shifts_person")
+    op.drop_table("shifts")
     with op.batch_alter_table("relayed_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_relayed_source")
         batch_op.drop_index("ix_relayed_chat_message")
@@ -176,6 +200,7 @@ def downgrade() -> None:
     op.drop_table("invites")
     with op.batch_alter_table("consultations", schema=None) as batch_op:
         batch_op.drop_index("ix_consultations_worker_state")
+        batch_op.drop_index("ix_consultations_escalation")
         batch_op.drop_index("ix_consultations_state")
         batch_op.drop_index("ix_consultations_officer_state")
 

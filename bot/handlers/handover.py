@@ -1,0 +1,237 @@
+"""Handing consultations on: /transfer (a worker, with a note), /takeover and /reassign
+(supervisors), and /queue to see what is waiting. The officer is always told who has it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks, render
+from bot.handlers import escalation
+from bot.handlers.access import requires
+from bot.i18n import t
+from bot.services import Services
+from flows import consultations, handover, people
+from flows import escalation as escalation_flow
+from flows.handover import HandoverResult, HandoverStatus
+from flows.people import PersonView
+from flows.vocabulary import Role
+
+log = logging.getLogger(__name__)
+
+
+def _target_and_note(args: list[str]) -> tuple[int | None, str]:
+    """'/transfer C-0042 he prefers English' -> (42, 'he prefers English')."""
+    if args and consultations.parse_reference(args[0]) is not None:
+        return consultations.parse_reference(args[0]), " ".join(args[1:])
+    return None, " ".join(args)
+
+
+@requires(Role.WORKER)
+async def transfer_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, worker: PersonView
+) -> None:
+    """/transfer [C-0042] [note]: pick an available colleague to hand the consultation to."""
+    cid, note = _target_and_note(context.args or [])
+    message = update.effective_message
+    if cid is None and message is not None and message.reply_to_message is not None:
+        cid = await services.run(
+            consultations.consultation_of_message,
+            services.db,
+            message.chat_id,
+            message.reply_to_message.message_id,
+        )
+    if cid is None:
+        active = await services.run(consultations.active_of_worker, services.db, worker.id)
+        if len(active) != 1:
+            key = "handover.which" if active else "close.nothing_open"
+            await services.sender.text(worker.chat_id, t(worker.language, key))
+            return
+        cid = active[0].id
+    await offer_targets(services, worker, cid, note)
+
+
+async def offer_targets(services: Services, worker: PersonView, cid: int, note: str) -> None:
+    choice = await services.run(
+        handover.transfer_candidates,
+        services.db,
+        worker.id,
+        cid,
+        note,
+        services.clock,
+        services.policy,
+    )
+    lang = worker.language
+    if choice is None:
+        await services.sender.text(worker.chat_id, t(lang, "callback.invalid"))
+        return
+    if not choice.candidates:
+        await services.sender.text(
+            worker.chat_id, t(lang, "handover.nobody", ref=choice.consultation.reference)
+        )
+        return
+    prompt = render.people_choice(
+        lang, "handover.pick", choice.consultation, choice.candidates, callbacks.transfer_to
+    )
+    await services.sender.text(worker.chat_id, prompt.text, keyboard=prompt.keyboard)
+
+
+async def on_transfer_start(
+    services: Services, query: CallbackQuery, worker: PersonView, cid: int
+) -> None:
+    await services.sender.answer(query.id)
+    await offer_targets(services, worker, cid, "")
+
+
+async def on_transfer_to(
+    services: Services, query: CallbackQuery, worker: PersonView, cid: int, target_id: int
+) -> None:
+    result = await services.run(
+        handover.transfer, services.db, worker.id, cid, target_id, services.clock, services.policy
+    )
+    if not await _refused(services, query, worker, result):
+        await services.sender.answer(query.id)
+        await announce(services, result, worker)
+
+
+@requires(Role.SUPERVISOR)
+async def takeover_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, sup: PersonView
+) -> None:
+    """/takeover C-0042: the supervisor takes the consultation themselves."""
+    cid, _ = _target_and_note(context.args or [])
+    if cid is None:
+        await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_takeover"))
+        return
+    result = await services.run(handover.take_over, services.db, sup.id, cid, services.clock)
+    if result.status != HandoverStatus.DONE:
+        await services.sender.text(sup.chat_id, _refusal_text(sup, result))
+        return
+    await announce(services, result, sup)
+
+
+@requires(Role.SUPERVISOR)
+async def reassign_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, sup: PersonView
+) -> None:
+    """/reassign C-0042: pick the worker who should have it."""
+    cid, _ = _target_and_note(context.args or [])
+    c = await services.run(consultations.get_view, services.db, cid) if cid else None
+    if c is None:
+        await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_reassign"))
+        return
+    candidates = await services.run(
+        people.available_workers, services.db, services.clock, services.policy
+    )
+    candidates = [p for p in candidates if c.worker is None or p.id != c.worker.id]
+    if not candidates:
+        await services.sender.text(sup.chat_id, t(sup.language, "handover.nobody", ref=c.reference))
+        return
+    prompt = render.people_choice(
+        sup.language, "handover.pick", c, candidates, callbacks.reassign_to
+    )
+    await services.sender.text(sup.chat_id, prompt.text, keyboard=prompt.keyboard)
+
+
+async def on_reassign_to(
+    services: Services, query: CallbackQuery, sup: PersonView, cid: int, target_id: int
+) -> None:
+    result = await services.run(
+        handover.reassign, services.db, sup.id, cid, target_id, services.clock, services.policy
+    )
+    if not await _refused(services, query, sup, result):
+        await services.sender.answer(query.id)
+        await announce(services, result, sup)
+
+
+async def on_take_over(services: Services, query: CallbackQuery, sup: PersonView, cid: int) -> None:
+    result = await services.run(handover.take_over, services.db, sup.id, cid, services.clock)
+    if not await _refused(services, query, sup, result):
+        await services.sender.answer(query.id)
+        await announce(services, result, sup)
+
+
+async def announce(services: Services, result: HandoverResult, by: PersonView) -> None:
+    """Tell the new holder (with the note), the officer, the previous holder and whoever
+    still had an offer card."""
+    c = result.consultation
+    assert c is not None and c.worker is not None
+    holder, officer = c.worker, c.officer
+    log.info("handed over consultation=%s to=%s by=%s", c.id, holder.id, by.id)
+    escalation.cancel(services, c.id)
+    if holder.id != by.id:
+        text = render.handed_over_card(holder.language, c, result.note, by.display_name)
+        sent = await services.sender.text(holder.chat_id, text)
+        for message_id in sent:
+            await services.run(
+                consultations.link_message,
+                services.db,
+                c.id,
+                holder.chat_id,
+                message_id,
+                services.clock,
+            )
+    else:
+        await services.sender.text(
+            holder.chat_id,
+            t(holder.language, "accept.intro", ref=c.reference, officer=officer.display_name),
+        )
+    await services.sender.text(
+        officer.chat_id,
+        t(officer.language, "handover.officer", ref=c.reference, worker=holder.display_name),
+    )
+    previous = result.previous
+    if previous is not None and previous.id not in (holder.id, by.id):
+        await services.sender.text(
+            previous.chat_id,
+            t(previous.language, "handover.previous", ref=c.reference, worker=holder.display_name),
+        )
+    if by.id not in (holder.id,) and by.role == Role.WORKER:
+        await services.sender.text(
+            by.chat_id, t(by.language, "handover.done", ref=c.reference, worker=holder.display_name)
+        )
+    await asyncio.gather(
+        *(
+            services.sender.edit(
+                card.chat_id,
+                card.message_id,
+                render.offer_taken_card(card.worker.language, c, holder.display_name).text,
+            )
+            for card in result.withdrawn_cards
+        )
+    )
+
+
+async def _refused(
+    services: Services, query: CallbackQuery, person: PersonView, result: HandoverResult
+) -> bool:
+    if result.status == HandoverStatus.DONE:
+        return False
+    await services.sender.answer(query.id, _refusal_text(person, result), alert=True)
+    return True
+
+
+def _refusal_text(person: PersonView, result: HandoverResult) -> str:
+    keys = {
+        HandoverStatus.NOT_YOURS: "callback.invalid",
+        HandoverStatus.NOT_OPEN: "handover.not_open",
+        HandoverStatus.TARGET_UNAVAILABLE: "handover.target_unavailable",
+        HandoverStatus.CHANGED: "handover.changed",
+    }
+    return t(person.language, keys[result.status])
+
+
+@requires(Role.WORKER, Role.SUPERVISOR)
+async def queue_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
+) -> None:
+    """/queue: waiting consultations, most urgent and oldest first."""
+    entries = await services.run(escalation_flow.waiting_queue, services.db)
+    text = render.queue_text(person.language, entries, services.clock())
+    keyboard = None
+    if person.role == Role.SUPERVISOR and entries:
+        keyboard = render.takeover_buttons(person.language, [e.consultation for e in entries])
+    await services.sender.text(person.chat_id, text, keyboard=keyboard)

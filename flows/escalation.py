@@ -1,0 +1,171 @@
+"""Escalation: when nobody accepts within the urgency's window, the consultation is offered
+to a wider pool (on-call backups and workers at capacity), then to supervisors, then the
+officer gets the fallback resources and the consultation stays queued, offered again to
+anyone who becomes available. Due times live in the consultations table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select, update
+
+from flows import routing
+from flows.consultations import (
+    ConsultationView,
+    OfferTarget,
+    offer_to_pool,
+    record_event,
+    view_in,
+)
+from flows.models import Consultation, ConsultationState, EventKind, Offer, OfferState, Tier
+from flows.routing import RoutingPolicy
+from flows.store import Clock, Database
+from flows.vocabulary import Urgency
+
+
+@dataclass(frozen=True)
+class Escalation:
+    consultation: ConsultationView
+    tier: int
+    offers: list[OfferTarget]
+    fallback_now: bool  # the officer is given the fallback resources this time
+    next_due: datetime
+
+
+def pending_timers(db: Database) -> list[tuple[int, datetime]]:
+    """Every waiting consultation's next escalation time: rebuilt into timers on start."""
+    with db.unit_of_work() as session:
+        rows = session.execute(
+            select(Consultation.id, Consultation.escalation_due_at).where(
+                Consultation.state == ConsultationState.WAITING,
+                Consultation.escalation_due_at.is_not(None),
+            )
+        )
+        return [(int(cid), due) for cid, due in rows]
+
+
+def escalate_due(db: Database, clock: Clock, policy: RoutingPolicy) -> list[Escalation]:
+    """Move every consultation whose window has run out to its next tier. Each step is
+    claimed with a conditional UPDATE, so a timer and the sweep never both take it."""
+    now = clock()
+    with db.unit_of_work() as session:
+        due = session.execute(
+            select(Consultation.id, Consultation.escalation_due_at).where(
+                Consultation.state == ConsultationState.WAITING,
+                Consultation.escalation_due_at <= now,
+            )
+        ).all()
+    results = []
+    for cid, was_due in due:
+        step = _escalate_one(db, int(cid), was_due, now, policy)
+        if step is not None:
+            results.append(step)
+    return results
+
+
+def _escalate_one(
+    db: Database, cid: int, was_due: datetime, now: datetime, policy: RoutingPolicy
+) -> Escalation | None:
+    with db.unit_of_work() as session:
+        c = session.get_one(Consultation, cid)
+        old_tier = c.tier
+        tier = min(old_tier + 1, Tier.FALLBACK)
+        wait = policy.requeue_every if tier >= Tier.FALLBACK else policy.window(c.urgency)
+        claimed = session.execute(
+            update(Consultation)
+            .where(
+                Consultation.id == cid,
+                Consultation.state == ConsultationState.WAITING,
+                Consultation.escalation_due_at == was_due,
+            )
+            .values(tier=tier, escalation_due_at=now + wait)
+            .returning(Consultation.id)
+        ).first()
+        if claimed is None:
+            return None
+        session.refresh(c)
+        fallback_now = tier == Tier.FALLBACK and old_tier < Tier.FALLBACK
+        offers = offer_to_pool(session, c, tier, now, policy)
+        if fallback_now:
+            record_event(session, cid, EventKind.FALLBACK_GIVEN, None, now)
+        elif tier < Tier.FALLBACK:
+            record_event(session, cid, EventKind.ESCALATED, None, now, tier=tier)
+        return Escalation(view_in(session, c), tier, offers, fallback_now, now + wait)
+
+
+class DeclineStatus(StrEnum):
+    DECLINED = "declined"
+    NOT_OPEN = "not_open"  # not offered to them, already taken, closed, or declined before
+
+
+@dataclass(frozen=True)
+class DeclineResult:
+    status: DeclineStatus
+    consultation: ConsultationView | None = None
+    escalate_now: bool = False  # everyone of the current pool declined
+
+
+def decline(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> DeclineResult:
+    """A worker says they cannot take it; when everyone offered has declined, the
+    consultation escalates at once instead of waiting for the window to run out."""
+    now = clock()
+    with db.unit_of_work() as session:
+        changed = session.execute(
+            update(Offer)
+            .where(
+                Offer.consultation_id == consultation_id,
+                Offer.worker_id == worker_id,
+                Offer.state == OfferState.OPEN,
+            )
+            .values(state=OfferState.DECLINED)
+            .returning(Offer.id)
+        ).first()
+        c = session.get(Consultation, consultation_id)
+        if changed is None or c is None:
+            return DeclineResult(DeclineStatus.NOT_OPEN, view_in(session, c) if c else None)
+        record_event(session, c.id, EventKind.DECLINED, worker_id, now)
+        still_open = session.scalar(
+            select(Offer.id)
+            .where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
+            .limit(1)
+        )
+        escalate_now = c.state == ConsultationState.WAITING and still_open is None
+        if escalate_now and c.tier < Tier.FALLBACK:
+            c.escalation_due_at = now
+        return DeclineResult(DeclineStatus.DECLINED, view_in(session, c), escalate_now)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    consultation: ConsultationView
+    waiting_since: datetime
+    offers_open: int
+
+
+def waiting_queue(db: Database) -> list[QueueEntry]:
+    """Waiting consultations, most urgent first, then oldest first."""
+    with db.unit_of_work() as session:
+        waiting = session.scalars(
+            select(Consultation).where(Consultation.state == ConsultationState.WAITING)
+        ).all()
+        entries = []
+        for c in waiting:
+            open_offers = len(
+                session.scalars(
+                    select(Offer.id).where(
+                        Offer.consultation_id == c.id, Offer.state == OfferState.OPEN
+                    )
+                ).all()
+            )
+            entries.append(
+                QueueEntry(view_in(session, c), c.submitted_at or c.created_at, open_offers)
+            )
+    return sorted(
+        entries,
+        key=lambda e: (
+            routing.URGENCY_RANK[e.consultation.urgency or Urgency.ADVICE],
+            e.waiting_since,
+        ),
+    )
