@@ -5,7 +5,7 @@ that the edge renders, never text."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -182,6 +182,7 @@ class SubmitResult:
     status: DraftStatus
     consultation: ConsultationView | None = None
     offers: list[OfferTarget] = field(default_factory=list)
+    next_due: datetime | None = None  # when the escalation timer fires
 
 
 def submit(
@@ -207,7 +208,6 @@ def submit(
         c.state = ConsultationState.WAITING
         c.submitted_at = now
         c.tier = Tier.AVAILABLE
-        c.escalation_due_at = now + policy.window(urgency)
         record_event(
             session,
             c.id,
@@ -220,7 +220,33 @@ def submit(
         offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
         if not offers:
             record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
-        return SubmitResult(DraftStatus.OK, view_in(session, c), offers)
+            offers = advance(session, c, Tier.WIDER, now, policy)
+        c.escalation_due_at = now + next_wait(c, policy)
+        return SubmitResult(DraftStatus.OK, view_in(session, c), offers, c.escalation_due_at)
+
+
+def next_wait(c: Consultation, policy: RoutingPolicy) -> timedelta:
+    """How long this tier has to answer: the urgency's window, or the re-offer period once
+    the officer has had the fallback."""
+    return policy.requeue_every if c.tier >= Tier.FALLBACK else policy.window(c.urgency)
+
+
+def advance(
+    session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
+) -> list[OfferTarget]:
+    """Move to this tier, or past it at once while a tier brings nobody new: an empty pool
+    never makes the officer wait a whole window. Each tier reached is an event; reaching the
+    last one means the officer is given the fallback."""
+    while True:
+        c.tier = tier
+        offers = offer_to_pool(session, c, tier, now, policy)
+        if tier >= Tier.FALLBACK:
+            record_event(session, c.id, EventKind.FALLBACK_GIVEN, None, now, offers=len(offers))
+            return offers
+        record_event(session, c.id, EventKind.ESCALATED, None, now, tier=tier, offers=len(offers))
+        if offers:
+            return offers
+        tier += 1
 
 
 def offer_to_pool(
