@@ -88,12 +88,6 @@ def record_event(
     )
 
 
-def find(db: Database, consultation_id: int) -> ConsultationView | None:
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        return view_in(session, c) if c is not None else None
-
-
 def parse_reference(text: str) -> int | None:
     """'C-0042', 'c42' or '42' to 42; None when it is not a reference."""
     cleaned = text.strip().upper().removeprefix("C").lstrip("-").strip()

@@ -50,7 +50,7 @@ async def _fix_settled_card(
     services: Services, consultation_id: int, worker: PersonView, message_id: int
 ) -> None:
     """The case was taken or closed while this card was on its way: say so on the card."""
-    c = await services.run(consultations.find, services.db, consultation_id)
+    c = await services.run(consultations.get_view, services.db, consultation_id)
     if c is None:
         return
     lang = worker.language
