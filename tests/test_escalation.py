@@ -52,7 +52,11 @@ def test_each_tier_comes_when_the_window_runs_out(db, clock):
 
     clock.advance(seconds=1)
     [wider] = escalation.escalate_due(db, clock, POLICY)
-    assert (wider.tier, offered_to(wider), wider.fallback_now) == (Tier.WIDER, ["Luc Gagnon"], False)
+    assert (wider.tier, offered_to(wider), wider.fallback_now) == (
+        Tier.WIDER,
+        ["Luc Gagnon"],
+        False,
+    )
 
     clock.advance(seconds=60)
     [chiefs] = escalation.escalate_due(db, clock, POLICY)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows import people, roster
 from flows import consultations as cs
+from flows import people, roster
 from flows.models import Presence, Tier
 from flows.roster import RosterError
 from flows.routing import parse_clock

@@ -41,9 +41,7 @@ POLICY = RoutingPolicy(capacity=1)  # small, so capacity is reached often
 WORKERS, OFFICERS = 3, 3
 
 pick = st.integers(min_value=0, max_value=50)
-opening = st.tuples(
-    st.just("open"), st.integers(0, OFFICERS - 1), st.sampled_from(list(Urgency))
-)
+opening = st.tuples(st.just("open"), st.integers(0, OFFICERS - 1), st.sampled_from(list(Urgency)))
 accepting = st.tuples(st.just("accept"), st.integers(0, WORKERS), pick)
 operations = st.one_of(
     opening,
@@ -116,7 +114,7 @@ class Scenario:
             cards = self.open_cards(who.id)  # mostly a card they hold; sometimes a stale press
             if cards and op[2] % 5:
                 cs.accept(db, who.id, cards[op[2] % len(cards)], clock, POLICY)
-            elif (c := self.nth(op[2], ConsultationState.WAITING, ConsultationState.ACTIVE)):
+            elif c := self.nth(op[2], ConsultationState.WAITING, ConsultationState.ACTIVE):
                 cs.accept(db, who.id, c.id, clock, POLICY)
         elif kind == "decline":
             c = self.nth(op[2], ConsultationState.WAITING)

@@ -94,6 +94,7 @@ async def on_transfer_to(
     )
     if not await _refused(services, query, worker, result):
         await services.sender.answer(query.id)
+        await _settle_prompt(services, query, worker, result)
         await announce(services, result, worker)
 
 
@@ -144,7 +145,19 @@ async def on_reassign_to(
     )
     if not await _refused(services, query, sup, result):
         await services.sender.answer(query.id)
+        await _settle_prompt(services, query, sup, result)
         await announce(services, result, sup)
+
+
+async def _settle_prompt(
+    services: Services, query: CallbackQuery, person: PersonView, result: HandoverResult
+) -> None:
+    """The 'to whom?' question becomes the answer, without its buttons."""
+    c = result.consultation
+    if query.message is None or c is None or c.worker is None:
+        return
+    text = t(person.language, "handover.done", ref=c.reference, worker=c.worker.display_name)
+    await services.sender.edit(person.chat_id, query.message.message_id, text)
 
 
 async def on_take_over(services: Services, query: CallbackQuery, sup: PersonView, cid: int) -> None:
@@ -188,10 +201,6 @@ async def announce(services: Services, result: HandoverResult, by: PersonView) -
         await services.sender.text(
             previous.chat_id,
             t(previous.language, "handover.previous", ref=c.reference, worker=holder.display_name),
-        )
-    if by.id not in (holder.id,) and by.role == Role.WORKER:
-        await services.sender.text(
-            by.chat_id, t(by.language, "handover.done", ref=c.reference, worker=holder.display_name)
         )
     await asyncio.gather(
         *(
