@@ -201,3 +201,40 @@ def test_an_escalation_pending_at_a_restart_fires_on_time_after_it(
         assert submitted is not None
         late = (escalated.at - submitted).total_seconds() - 8
         assert late >= 0, f"escalated {-late:.1f}s early"
+
+
+def test_going_off_with_a_consultation_in_hand_asks_to_hand_it_on(fast: World):
+    world = fast
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.enrol(NADEAU, Role.WORKER, "Anne Nadeau")
+    world.go_on(ROY)
+    ref = world.open_consultation(OFFICER, "Voisin inquiet pour une dame âgée")
+    world.accept(ROY, ref)
+    world.go_on(NADEAU)
+    world.user.send_text(ROY, "/off")
+    asked = world.user.wait_for_text(ROY, "Vous avez encore des consultations actives", world.step)
+    assert ref in asked["text"]
+    world.user.press(ROY, asked["message_id"], text=f"Transférer {ref}")
+    prompt = world.user.wait_for_text(ROY, f"{ref} — à qui la confier ?", world.step)
+    world.user.press(ROY, prompt["message_id"], text="Anne Nadeau")
+    world.user.wait_for_text(OFFICER, f"{ref} est maintenant suivie par Anne Nadeau", world.step)
+    world.user.wait_for_text(NADEAU, f"{ref} vous est confiée par Marie Roy", world.step)
+
+
+def test_a_supervisor_manages_the_roster_from_the_bot(fast: World):
+    world = fast
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.enrol(CHIEF, Role.SUPERVISOR, "Anne Lavoie")
+    roy = person_id(world, ROY)
+    world.user.send_text(CHIEF, f"/shifts add {roy} lun-ven 08:00-16:00")
+    added = world.user.wait_for_text(CHIEF, "Ajouté à l'horaire", world.step)
+    assert added["text"].count("Marie Roy") == 5
+    world.user.send_text(CHIEF, f"/shifts add {roy} someday 08:00-16:00")
+    world.user.wait_for_text(CHIEF, "someday", world.step)
+    world.user.send_text(CHIEF, "/shifts")
+    listing = world.user.wait_for_text(CHIEF, "Horaire (n° · jour · heures · personne)", world.step)
+    assert listing["text"].count("08:00–16:00") == 5
+    world.user.send_text(ROY, "/shifts")
+    world.user.wait_for_text(ROY, "pas disponible pour votre rôle", world.step)
+    assert len(roster.list_shifts(world.db)) == 5
