@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows import consultations as cs  # noqa: E402
-from flows.consultations import AcceptStatus  # noqa: E402
-from flows.store import Database, utc_now  # noqa: E402
-from flows.vocabulary import Category, Role, Urgency  # noqa: E402
-from tests.support.databases import database, postgres_reachable  # noqa: E402
-from tests.support.people import POLICY, enrol  # noqa: E402
+from flows import consultations as cs
+from flows.consultations import AcceptStatus
+from flows.store import Database, utc_now
+from flows.vocabulary import Category, Role, Urgency
+from tests.support.databases import database, postgres_reachable
+from tests.support.people import POLICY, enrol
 
 
 def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[float]]:
@@ -31,13 +31,13 @@ def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[fl
     team = [enrol(db, utc_now, Role.WORKER, f"Bench W{i}", available=True) for i in range(workers)]
     winners: Counter[int] = Counter()
     latencies: list[float] = []
+    lock = threading.Lock()
     for _ in range(rounds):
         draft = cs.open_draft(db, officer.id, "bench", utc_now)
         cs.set_category(db, officer.id, draft.id, Category.OTHER, utc_now)
         cs.submit(db, officer.id, draft.id, Urgency.IMMEDIATE, utc_now, POLICY)
         barrier = threading.Barrier(workers)
         statuses: list[AcceptStatus] = []
-        lock = threading.Lock()
 
         def press(worker_id: int, cid: int = draft.id, barrier=barrier, statuses=statuses) -> None:
             barrier.wait()
