@@ -52,6 +52,9 @@ class ConsultationView:
     tier: int
 
 
+STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
+
+
 def view_in(session: Session, c: Consultation) -> ConsultationView:
     """A detached view of a consultation, with its people."""
     officer = session.get_one(Person, c.officer_id)
@@ -246,8 +249,14 @@ def advance(
 def offer_to_pool(
     session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
 ) -> list[OfferTarget]:
-    """Offer to everyone of this tier's pool who has not had this consultation yet."""
-    already = set(session.scalars(select(Offer.worker_id).where(Offer.consultation_id == c.id)))
+    """Offer to everyone of this tier's pool who has no open (or declined) offer of it yet."""
+    already = set(
+        session.scalars(
+            select(Offer.worker_id).where(
+                Offer.consultation_id == c.id, Offer.state.in_(STILL_OFFERED)
+            )
+        )
+    )
     targets = []
     people = [p for p in routing.pool(session, tier, now, policy) if p.id not in already]
     load = routing.active_load(session, [p.id for p in people])
@@ -262,13 +271,47 @@ def offer_to_pool(
 def _offer(
     session: Session, c: Consultation, person: Person, tier: int, now: datetime, full: bool
 ) -> OfferTarget:
-    offer = Offer(
-        consultation_id=c.id, worker_id=person.id, state=OfferState.OPEN, tier=tier, created_at=now
+    """A new offer card, or the old row opened again for a consultation back in the queue."""
+    offer = session.scalar(
+        select(Offer).where(Offer.consultation_id == c.id, Offer.worker_id == person.id)
     )
-    session.add(offer)
+    if offer is None:
+        offer = Offer(consultation_id=c.id, worker_id=person.id)
+        session.add(offer)
+    offer.state, offer.tier, offer.created_at = OfferState.OPEN, tier, now
+    offer.chat_id = offer.message_id = None
     session.flush()
     record_event(session, c.id, EventKind.OFFERED, None, now, worker_id=person.id, tier=tier)
     return OfferTarget(offer.id, view_of(person), tier, full)
+
+
+def requeue_held(session: Session, person_id: int, now: datetime, reason: str) -> list[int]:
+    """Someone who can no longer hold consultations (revoked): each active one goes back to
+    the queue, due for escalation at once, so the bot offers it again on its next pass and
+    tells the officer. Their open offers are withdrawn. Nothing is left orphaned."""
+    held = session.scalars(
+        select(Consultation).where(
+            Consultation.worker_id == person_id, Consultation.state == ConsultationState.ACTIVE
+        )
+    ).all()
+    for c in held:
+        c.state, c.worker_id, c.tier, c.escalation_due_at = (
+            ConsultationState.WAITING,
+            None,
+            Tier.DRAFT,
+            now,
+        )
+        for o in session.scalars(select(Offer).where(Offer.consultation_id == c.id)):
+            o.state = OfferState.WITHDRAWN
+        record_event(
+            session, c.id, EventKind.REQUEUED, None, now, previous=person_id, reason=reason
+        )
+    session.execute(
+        update(Offer)
+        .where(Offer.worker_id == person_id, Offer.state == OfferState.OPEN)
+        .values(state=OfferState.WITHDRAWN)
+    )
+    return [c.id for c in held]
 
 
 @dataclass(frozen=True)
@@ -289,7 +332,9 @@ def offer_waiting_to(
             select(Consultation).where(
                 Consultation.state == ConsultationState.WAITING,
                 Consultation.id.not_in(
-                    select(Offer.consultation_id).where(Offer.worker_id == worker_id)
+                    select(Offer.consultation_id).where(
+                        Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
+                    )
                 ),
             )
         ).all()

@@ -238,3 +238,23 @@ def test_a_supervisor_manages_the_roster_from_the_bot(fast: World):
     world.user.send_text(ROY, "/shifts")
     world.user.wait_for_text(ROY, "pas disponible pour votre rôle", world.step)
     assert len(roster.list_shifts(world.db)) == 5
+
+
+def test_revoking_a_worker_puts_their_consultation_back_in_the_queue(fast: World):
+    world = fast
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.enrol(NADEAU, Role.WORKER, "Anne Nadeau")
+    world.go_on(ROY)
+    world.go_on(NADEAU)
+    ref = world.open_consultation(OFFICER, "Homme en crise au dépanneur")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
+
+    people.revoke(world.db, person_id(world, ROY), utc_now)  # as `relais users revoke` does
+    world.user.wait_for_text(OFFICER, f"{ref} : la personne qui suivait", world.step)
+    world.user.send_text(OFFICER, "Il se calme")
+    world.accept(NADEAU, ref)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Anne Nadeau", world.step)
+    world.user.wait_for_text(NADEAU, "Il se calme", world.step)
+    assert EventKind.REQUEUED in events(world, ref)

@@ -219,3 +219,17 @@ def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: D
         expected = "chief" if "chief" in done else done[0]
         assert {"roy": roy.id, "nadeau": nadeau.id, "chief": chief.id}[expected] == holder.id
         cs.close(any_db, holder, cid, clock)
+
+
+def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
+    cid = accepted(db, clock, officer, roy)
+    people.revoke(db, roy.id, clock)
+    back = cs.get_view(db, cid)
+    assert back.state == cs.ConsultationState.WAITING and back.worker is None
+    [step] = escalation.escalate_due(db, clock, POLICY)  # the bot's next pass
+    assert step.tier == Tier.AVAILABLE
+    assert offered_to(step) == ["Anne Nadeau"]  # offered again, though she saw it before
+    assert cs.accept(db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+    assert EventKind.REQUEUED in kinds(db, cid)

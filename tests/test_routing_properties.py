@@ -6,7 +6,8 @@ and after every step checks the invariants of issue 4 on SQLite and PostgreSQL:
   accepted / transferred / taken over / reassigned gives the same holder);
 - no worker exceeds capacity;
 - every consultation is assigned, closed, or waiting with a pending escalation;
-- every step has its event.
+- every step has its event;
+- a revoked worker holds nothing (what they held went back to the queue).
 
 Interleavings of concurrent presses are covered by the threaded race tests; here the
 random order of operations is what varies."""
@@ -58,6 +59,7 @@ operations = st.one_of(
     st.tuples(st.just("timeout"), st.integers(1, 400)),
     st.tuples(st.just("timeout"), st.integers(1, 400)),
     st.tuples(st.just("close"), pick),
+    st.tuples(st.just("revoke"), st.integers(0, WORKERS - 1)),
 )
 
 
@@ -142,6 +144,8 @@ class Scenario:
         elif kind == "timeout":
             clock.advance(seconds=op[1])
             escalation.escalate_due(db, clock, POLICY)
+        elif kind == "revoke":
+            people.revoke(db, self.workers[op[1]].id, clock)
         elif kind == "close":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
@@ -151,8 +155,10 @@ class Scenario:
     def check(self) -> None:
         consultations = self.consultations()
         load = Counter(c.worker_id for c in consultations if c.state == ConsultationState.ACTIVE)
+        revoked = {p.id for p in people.list_people(self.db) if not p.active}
         for worker in self.workers:
             assert load[worker.id] <= POLICY.capacity, f"{worker.display_name} over capacity"
+            assert worker.id not in revoked or load[worker.id] == 0, "a revoked worker holds one"
         with self.db.unit_of_work() as session:
             events = session.scalars(select(Event).order_by(Event.id)).all()
             by_consultation: dict[int, list[Event]] = {}
@@ -178,10 +184,13 @@ class Scenario:
         holder = None
         for e in history:
             if e.kind == EventKind.ACCEPTED:
-                assert holder is None, f"{c.id} accepted twice"
+                assert holder is None, f"{c.id} accepted while held"
                 holder = e.actor_id
             elif e.kind in (EventKind.TRANSFERRED, EventKind.TAKEN_OVER, EventKind.REASSIGNED):
                 holder = e.data["to"]
+            elif e.kind == EventKind.REQUEUED:
+                assert holder == e.data["previous"]
+                holder = None
         if c.state != ConsultationState.DRAFT:
             assert holder == c.worker_id, f"{c.id}: log says {holder}, row says {c.worker_id}"
 

@@ -80,7 +80,9 @@ async def tell_officer(services: Services, c: ConsultationView) -> None:
     """One short line for the officer at each step of escalation."""
     officer = c.officer
     lang = officer.language
-    if c.tier == Tier.WIDER:
+    if c.tier == Tier.AVAILABLE:  # back in the queue: its worker can no longer hold it
+        text = t(lang, "escalation.requeued", ref=c.reference)
+    elif c.tier == Tier.WIDER:
         text = t(lang, "escalation.wider", ref=c.reference)
     elif c.tier == Tier.SUPERVISORS:
         text = t(lang, "escalation.supervisors", ref=c.reference)
