@@ -461,20 +461,26 @@ def accept(
             return AcceptResult(status, view_in(session, c))
         record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
         cards = settle_offers(session, c.id, worker_id)
-        queued = [
-            QueuedMessage(
-                int(e.data["chat_id"]),
-                int(e.data["message_id"]),
-                e.data["kind"],
-                e.data.get("text"),
-            )
-            for e in session.scalars(
-                select(Event)
-                .where(Event.consultation_id == c.id, Event.kind == EventKind.MESSAGE_QUEUED)
-                .order_by(Event.id)
-            )
-        ]
-        return AcceptResult(AcceptStatus.ACCEPTED, view_in(session, c), cards, queued)
+        return AcceptResult(
+            AcceptStatus.ACCEPTED, view_in(session, c), cards, queued_messages(session, c.id)
+        )
+
+
+def queued_messages(session: Session, consultation_id: int) -> list[QueuedMessage]:
+    """What the officer sent before anyone took the consultation, in order."""
+    return [
+        QueuedMessage(
+            int(e.data["chat_id"]),
+            int(e.data["message_id"]),
+            e.data["kind"],
+            e.data.get("text"),
+        )
+        for e in session.scalars(
+            select(Event)
+            .where(Event.consultation_id == consultation_id, Event.kind == EventKind.MESSAGE_QUEUED)
+            .order_by(Event.id)
+        )
+    ]
 
 
 def settle_offers(session: Session, consultation_id: int, taker_id: int) -> list[CardToEdit]:
@@ -618,13 +624,21 @@ def queue_message(
     kind: str,
     text: str | None,
     clock: Clock,
-) -> None:
-    """An officer's message before anyone accepted: kept and delivered on accept."""
+) -> bool:
+    """An officer's message before anyone accepted: kept and delivered on accept. False when
+    the consultation was accepted (or closed) meanwhile: the caller routes it again. The row
+    lock orders this against the accept, so a message is either among those the accept
+    delivers or sees the consultation active: never lost between the two."""
     data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
     if text is not None:
         data["text"] = text
     now = clock()
     with db.unit_of_work() as session:
+        state = session.scalar(
+            select(Consultation.state).where(Consultation.id == consultation_id).with_for_update()
+        )
+        if state not in (ConsultationState.DRAFT, ConsultationState.WAITING):
+            return False
         session.add(
             RelayedMessage(
                 consultation_id=consultation_id,
@@ -636,6 +650,7 @@ def queue_message(
             )
         )
         record_event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
+        return True
 
 
 def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:

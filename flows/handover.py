@@ -15,7 +15,9 @@ from flows import routing
 from flows.consultations import (
     CardToEdit,
     ConsultationView,
+    QueuedMessage,
     lock_person,
+    queued_messages,
     record_event,
     settle_offers,
     view_in,
@@ -42,6 +44,7 @@ class HandoverResult:
     previous: PersonView | None = None
     note: str | None = None
     withdrawn_cards: list[CardToEdit] = field(default_factory=list)
+    queued_messages: list[QueuedMessage] = field(default_factory=list)  # sent while waiting
 
 
 @dataclass(frozen=True)
@@ -182,13 +185,13 @@ def _assign(
             return HandoverResult(HandoverStatus.CHANGED)
         session.refresh(c)
         record_event(session, c.id, kind, supervisor_id, now, to=target.id, previous=was_worker)
-        cards = (
-            settle_offers(session, c.id, target.id)
-            if was_state == ConsultationState.WAITING
-            else []
-        )
+        was_waiting = was_state == ConsultationState.WAITING
+        cards = settle_offers(session, c.id, target.id) if was_waiting else []
+        queued = queued_messages(session, c.id) if was_waiting else []
         previous = view_of(session.get_one(Person, was_worker)) if was_worker else None
-        return HandoverResult(HandoverStatus.DONE, view_in(session, c), previous, None, cards)
+        return HandoverResult(
+            HandoverStatus.DONE, view_in(session, c), previous, None, cards, queued
+        )
 
 
 def _can_take(session: Session, target: Person, now: datetime, policy: RoutingPolicy) -> bool:

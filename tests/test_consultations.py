@@ -315,3 +315,14 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
 )
 def test_references_are_parsed_leniently(text, expected):
     assert cs.parse_reference(text) == expected
+
+
+def test_a_message_queued_after_the_accept_is_refused_so_it_is_relayed_instead(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submitted(db, clock, officer).consultation.id
+    assert cs.queue_message(db, cid, officer.id, (1, 10), "text", "avant", clock)
+    accepted = cs.accept(db, worker.id, cid, clock, POLICY)
+    assert [q.text for q in accepted.queued_messages] == ["avant"]
+    # routed while waiting, stored after the accept: refused, the caller relays it
+    assert not cs.queue_message(db, cid, officer.id, (1, 11), "text", "pendant", clock)

@@ -139,12 +139,15 @@ def test_a_supervisor_takes_over_from_the_queue(fast: World):
     world.go_on(ROY)
     ref = world.open_consultation(OFFICER, "Aîné confus")
     world.card(ROY, ref)
+    world.user.send_text(OFFICER, "Il cherche sa femme")  # kept until someone takes it
+    world.user.wait_for_text(OFFICER, f"{ref} : message gardé", world.step)
     world.user.send_text(CHIEF, "/queue")
     queue = world.user.wait_for_text(CHIEF, ref, world.step)
     assert queue.get("reply_markup"), "the queue offers a take-over button"
     world.user.send_text(CHIEF, f"/takeover {ref}")
     world.user.wait_for_text(OFFICER, f"{ref} est maintenant suivie par Anne Lavoie", world.step)
     world.user.wait_for_text(ROY, "Anne Lavoie", world.step)  # Roy's card says who has it
+    world.user.wait_for_text(CHIEF, "Il cherche sa femme", world.step)
     world.user.send_text(OFFICER, "Il ne sait plus où il habite")
     world.user.wait_for_text(CHIEF, "Il ne sait plus où il habite", world.step)
     assert EventKind.TAKEN_OVER in events(world, ref)

@@ -68,15 +68,18 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
             await services.run(
                 consultations.add_to_draft, services.db, officer.id, c.id, message.text or ""
             )
-        else:
-            await _queue(services, c, officer, message, kind)
+        elif not await _queue(services, c, officer, message, kind):
+            await on_officer_message(services, officer, message)  # no longer a draft
+            return
         await services.sender.text(
             officer.chat_id, t(officer.language, "consult.draft_kept", ref=c.reference)
         )
         await _prompt(services, officer, c)
         return
     if route.status == RelayStatus.QUEUE:
-        await _queue(services, c, officer, message, kind)
+        if not await _queue(services, c, officer, message, kind):
+            await on_officer_message(services, officer, message)  # accepted meanwhile: relay
+            return
         await services.sender.text(
             officer.chat_id, t(officer.language, "consult.queued", ref=c.reference)
         )
@@ -96,12 +99,13 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
 
 async def _queue(
     services: Services, c: ConsultationView, officer: PersonView, message: Message, kind: str
-) -> None:
+) -> bool:
+    """Keep the message for whoever accepts; False when the consultation moved on meanwhile."""
     if await services.run(
         consultations.already_taken_in, services.db, message.chat_id, message.message_id
     ):
-        return
-    await services.run(
+        return True
+    return await services.run(
         consultations.queue_message,
         services.db,
         c.id,

@@ -12,7 +12,7 @@ from bot import callbacks, render
 from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.offers import mark_cards_taken
-from bot.handlers.relay import replied_consultation
+from bot.handlers.relay import deliver_queued, replied_consultation
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations, handover, people
@@ -187,6 +187,7 @@ async def announce(services: Services, result: HandoverResult, by: PersonView) -
             holder.chat_id,
             t(holder.language, "accept.intro", ref=c.reference, officer=officer.display_name),
         )
+    await deliver_queued(services, c, result.queued_messages)
     await services.sender.text(
         officer.chat_id,
         t(officer.language, "handover.officer", ref=c.reference, worker=holder.display_name),
