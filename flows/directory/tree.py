@@ -52,7 +52,7 @@ class LList(list[object]):
         self.append(value)
 
 
-@dataclass(frozen=True)
+@dataclass
 class SyntaxProblem(Exception):
     """The text is not YAML; line is 1-based when the parser could tell."""
 
@@ -86,7 +86,7 @@ def parse_reference(text: str) -> object:
 
 def _convert(node: yaml.Node, seen: set[int]) -> object:
     if isinstance(node, yaml.ScalarNode):
-        if node.style is None and node.value in NULLS:
+        if node.style in (None, "") and node.value in NULLS:  # plain: "" from the C loader
             return None
         return node.value
     if id(node) in seen:  # an alias that contains itself: YAML allows it, a directory can't
