@@ -10,7 +10,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.handlers import escalation
+from bot.handlers import escalation, resources
 from bot.handlers.access import requires
 from bot.handlers.offers import send_offer_cards
 from bot.handlers.relay import message_kind, relay
@@ -171,6 +171,7 @@ async def on_urgency(
     log.info("submitted consultation=%s offers=%d", c.id, len(result.offers))
     await send_offer_cards(services, c, result.offers)
     escalation.schedule(services, c.id, services.clock() + services.policy.window(urgency))
+    await resources.send_top_three(services, officer, c)
 
 
 async def _stale(

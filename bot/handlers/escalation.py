@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from telegram import CallbackQuery
 
 from bot import render
+from bot.handlers import resources
 from bot.handlers.offers import send_offer_cards, send_pending_offers
 from bot.i18n import t
 from bot.services import Services
@@ -79,15 +80,17 @@ async def _announce(services: Services, step: Escalation) -> None:
             officer.chat_id, t(officer.language, "escalation.supervisors", ref=c.reference)
         )
     elif step.fallback_now:
-        await services.sender.text(
-            officer.chat_id,
-            t(
-                officer.language,
-                "escalation.fallback",
-                ref=c.reference,
-                fallback=services.settings.fallback_line,
-            ),
+        text = t(
+            officer.language,
+            "escalation.fallback",
+            ref=c.reference,
+            fallback=services.settings.fallback_line,
         )
+        category = c.category.value if c.category else None
+        more = resources.fallback_block(
+            services, officer.language, category, officer.id, services.clock()
+        )
+        await services.sender.text(officer.chat_id, f"{text}\n{more}" if more else text)
     await send_offer_cards(services, c, step.offers)
 
 

@@ -178,6 +178,10 @@ def search(
     if query.words.strip():
         scored = index.scores(query.words)
         ranked = sorted(scored, key=lambda p: (-scored[p][0], -scored[p][1], p))
+        if query.near is not None and ranked:
+            # nearest first must not promote weak matches: keep the good ones only
+            count, best = scored[ranked[0]]
+            ranked = [p for p in ranked if scored[p][0] == count and scored[p][1] >= best / 2]
     elif query.category:
         ranked = list(index.by_category.get(query.category, ()))
     else:
