@@ -57,6 +57,8 @@ async def _send_page(services: Services, person: PersonView, query: Query, offse
     result = await services.run(search, directory, query, services.clock(), offset, PAGE)
     key = memory.save(person.id, query)
     title = "resources.title_near" if query.near and offset == 0 else None
+    if title is None and not query.words:
+        title = "resources.title"  # a category: its label, not quoted words
     words = query.words or (
         resource_cards.category_label(person.language, query.category) if query.category else ""
     )

@@ -23,7 +23,13 @@ STEP = 15.0
 class World:
     """One sandbox, one bot process, one database: a small police service in a box."""
 
-    def __init__(self, sandbox: SandboxServer, db: Database, tmp_path: Path) -> None:
+    def __init__(
+        self,
+        sandbox: SandboxServer,
+        db: Database,
+        tmp_path: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.db = db
         self.user = SandboxClient(sandbox.control_url)
@@ -32,6 +38,7 @@ class World:
             base_url=sandbox.base_url,
             database_url=db.url,
             log_path=tmp_path / "bot.log",
+            extra_env=extra_env,
         )
         self.names: dict[int, str] = {}
         self._first_wait = True
@@ -133,9 +140,12 @@ def card_button(card: dict) -> str:
 
 
 @contextmanager
-def running_world(db: Database, tmp_path: Path) -> Iterator[World]:
+def running_world(
+    db: Database, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[World]:
+    """extra_env: settings for the bot process, e.g. RELAIS_DIRECTORY_PATH of a temp file."""
     with SandboxServer(token=TOKEN) as sandbox:
-        world = World(sandbox, db, tmp_path)
+        world = World(sandbox, db, tmp_path, extra_env)
         world.bot.start()
         try:
             yield world
