@@ -48,6 +48,7 @@ class Hours:
     intervals: tuple[tuple[int, int], ...] = ()
     closures: tuple[Closure, ...] = ()
     spans: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    pattern: int = field(default=-1, compare=False)  # same id = same zone, hours, closures
 
     @classmethod
     def from_days(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -93,6 +94,7 @@ class _Checker:
         self.stale_before = today - timedelta(days=round(stale_months * 30.44))
         self.stale_months = stale_months
         self.zone = ZoneInfo("America/Montreal")
+        self.patterns: dict[tuple[object, ...], int] = {}
 
     def error(
         self, kind: Problem, line: int | None, entry: str | None, name: str | None, msg: str
@@ -241,6 +243,8 @@ class _Checker:
             )
         if len(self.report.errors) > before or rid is None or hours is None:
             return None
+        key = (str(hours.zone), hours.always, hours.intervals, hours.closures)
+        hours = replace(hours, pattern=self.patterns.setdefault(key, len(self.patterns)))
         assert name is not None and description is not None
         return Resource(
             id=rid,

@@ -9,7 +9,7 @@ import bisect
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -152,19 +152,24 @@ class Index:
         self._matches[token] = result
         return result
 
-    def scores(self, words: str) -> dict[int, tuple[int, float]]:
-        """Position -> (query tokens matched, score) for every entry matching any token."""
-        result: dict[int, tuple[int, float]] = {}
+    def scores(self, words: str) -> dict[int, float]:
+        """Position -> rank for every entry matching any token: 1000 per query token
+        matched plus the weighted quality of the matches (so more tokens always win)."""
+        result: dict[int, float] = {}
         for token in dict.fromkeys(tokens(words)):
             best: dict[int, float] = {}
             for word, quality in self.matches(token):
-                for pos, weight in self.postings[word].items():
+                postings = self.postings[word]
+                if not best:
+                    best = {pos: quality * weight for pos, weight in postings.items()}
+                    continue
+                for pos, weight in postings.items():
                     value = quality * weight
                     if best.get(pos, 0.0) < value:
                         best[pos] = value
+            get = result.get
             for pos, value in best.items():
-                count, score = result.get(pos, (0, 0.0))
-                result[pos] = (count + 1, score + value)
+                result[pos] = get(pos, 0.0) + 1000.0 + value
         return result
 
 
@@ -177,11 +182,12 @@ def search(
     ranked: list[int]
     if query.words.strip():
         scored = index.scores(query.words)
-        ranked = sorted(scored, key=lambda p: (-scored[p][0], -scored[p][1], p))
+        ranked = sorted(scored, key=scored.__getitem__, reverse=True)
         if query.near is not None and ranked:
             # nearest first must not promote weak matches: keep the good ones only
-            count, best = scored[ranked[0]]
-            ranked = [p for p in ranked if scored[p][0] == count and scored[p][1] >= best / 2]
+            top = scored[ranked[0]]
+            floor = (top // 1000) * 1000 + (top % 1000) / 2
+            ranked = [p for p in ranked if scored[p] >= floor]
     elif query.category:
         ranked = list(index.by_category.get(query.category, ()))
     else:
@@ -194,9 +200,9 @@ def search(
     if query.age is not None:
         age = query.age
         ranked = [p for p in ranked if resources[p].accepts_age(age)]
-    opened: dict[int, bool] = {}
     if query.open_now:
-        ranked = [p for p in ranked if _open(resources[p], now, opened, p)]
+        is_open = _opener(now)
+        ranked = [p for p in ranked if is_open(resources[p])]
     distances: dict[int, float] = {}
     if query.near is not None:
         ranked = _nearest(resources, ranked, query.near, distances)
@@ -204,7 +210,7 @@ def search(
         Hit(
             resources[p],
             p,
-            opened[p] if p in opened else resources[p].hours.is_open(now),
+            resources[p].hours.is_open(now),
             _exact_km(resources[p], query.near) if query.near else None,
         )
         for p in ranked[offset : offset + limit]
@@ -212,10 +218,21 @@ def search(
     return Page(hits, len(ranked), offset)
 
 
-def _open(resource: Resource, now: datetime, opened: dict[int, bool], pos: int) -> bool:
-    value = resource.hours.is_open(now)
-    opened[pos] = value
-    return value
+def _opener(now: datetime) -> Callable[[Resource], bool]:
+    """is_open at this moment, computed once per pattern (zone, weekly hours, closures) the
+    loader interned: a directory has few distinct ones."""
+    memo: dict[int, bool] = {}
+
+    def is_open(resource: Resource) -> bool:
+        hours = resource.hours
+        if hours.pattern < 0:
+            return hours.is_open(now)
+        value = memo.get(hours.pattern)
+        if value is None:
+            value = memo[hours.pattern] = hours.is_open(now)
+        return value
+
+    return is_open
 
 
 def _nearest(
