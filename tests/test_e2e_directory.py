@@ -171,3 +171,26 @@ def test_start_up_refuses_a_broken_directory_with_its_report(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
     assert "RELAIS_DIRECTORY_PATH" in done.stderr
     assert "coordinates_out_of_range" in done.stderr
+
+
+@pytest.fixture
+def hurried_world(db: Database, tmp_path: Path, directory_file: Path) -> Iterator[World]:
+    """Escalation windows of one second: the fallback step arrives within seconds."""
+    env = {
+        "RELAIS_DIRECTORY_PATH": str(directory_file),
+        "RELAIS_ACK_URGENT_SECONDS": "1",
+        "RELAIS_SWEEP_SECONDS": "1",
+    }
+    with running_world(db, tmp_path, extra_env=env) as running:
+        yield running
+
+
+def test_the_fallback_step_lists_the_crisis_lines_and_open_services(
+    hurried_world: World,
+) -> None:
+    world = hurried_world
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    ref = world.open_consultation(OFFICER, "Personne en détresse.", category="Itinérance")
+    fallback = world.user.wait_for_text(OFFICER, f"Personne n'a pu prendre {ref}", 30.0)
+    assert "• Ligne de crise 9 : 514-555-0209" in fallback["text"]
+    assert "• Refuge 1 : 514-555-0201" in fallback["text"]
