@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.settings import ConfigError, Settings, load_settings
-from flows import consultations, enrollment, people, settings_store
+from flows import consultations, enrollment, people, roster, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
@@ -204,6 +204,61 @@ def consultations_show(reference: str) -> None:
             f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {entry.kind.value:<20} "
             f"{actor:<20} {detail}"
         )
+
+
+@main.group()
+def shifts() -> None:
+    """The weekly roster (times in the service's time zone)."""
+
+
+@shifts.command("list")
+@friendly
+def shifts_list() -> None:
+    """Every shift, by day and start time."""
+    settings = load_settings()
+    rows = roster.list_shifts(open_database(settings))
+    if not rows:
+        click.echo("No shift yet: `relais shifts add PERSON_ID mon-fri 08:00-16:00`.")
+        return
+    click.echo(f"{'ID':>4}  {'DAY':<4} {'HOURS':<12} {'KIND':<8} PERSON")
+    for s in rows:
+        kind = "on-call" if s.on_call else "shift"
+        click.echo(
+            f"{s.id:>4}  {s.day:<4} {s.starts}-{s.ends:<6} {kind:<8} "
+            f"{s.person_name} (id {s.person_id})"
+        )
+
+
+@shifts.command("add")
+@click.argument("person_id", type=int)
+@click.argument("days")
+@click.argument("hours")
+@click.option("--on-call", is_flag=True, help="A backup for off hours (escalation's tier 2).")
+@friendly
+def shifts_add(person_id: int, days: str, hours: str, on_call: bool) -> None:
+    """Add weekly shifts: DAYS like mon-fri, lun,mer or all; HOURS like 08:00-16:00 (an end
+    before the start runs past midnight)."""
+    settings = load_settings()
+    try:
+        added = roster.add_shifts(open_database(settings), person_id, days, hours, on_call, utc_now)
+    except roster.RosterError as exc:
+        click.echo(f"relais: {exc}.", err=True)
+        sys.exit(1)
+    for s in added:
+        kind = "on-call" if s.on_call else "shift"
+        click.echo(f"Added {kind} {s.id}: {s.day} {s.starts}-{s.ends} for {s.person_name}.")
+
+
+@shifts.command("remove")
+@click.argument("shift_id", type=int)
+@friendly
+def shifts_remove(shift_id: int) -> None:
+    """Remove one shift (ids from `relais shifts list`)."""
+    settings = load_settings()
+    if not roster.remove_shift(open_database(settings), shift_id):
+        click.echo(f"relais: no shift with id {shift_id} (see `relais shifts list`).", err=True)
+        sys.exit(1)
+    click.echo(f"Removed shift {shift_id}.")
 
 
 @main.group()

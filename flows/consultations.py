@@ -5,7 +5,7 @@ that the edge renders, never text."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -52,6 +52,9 @@ class ConsultationView:
     tier: int
 
 
+STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
+
+
 def view_in(session: Session, c: Consultation) -> ConsultationView:
     """A detached view of a consultation, with its people."""
     officer = session.get_one(Person, c.officer_id)
@@ -86,12 +89,6 @@ def record_event(
     session.add(
         Event(consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data)
     )
-
-
-def find(db: Database, consultation_id: int) -> ConsultationView | None:
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        return view_in(session, c) if c is not None else None
 
 
 def parse_reference(text: str) -> int | None:
@@ -182,6 +179,7 @@ class SubmitResult:
     status: DraftStatus
     consultation: ConsultationView | None = None
     offers: list[OfferTarget] = field(default_factory=list)
+    next_due: datetime | None = None  # when the escalation timer fires
 
 
 def submit(
@@ -207,7 +205,6 @@ def submit(
         c.state = ConsultationState.WAITING
         c.submitted_at = now
         c.tier = Tier.AVAILABLE
-        c.escalation_due_at = now + policy.window(urgency)
         record_event(
             session,
             c.id,
@@ -220,14 +217,46 @@ def submit(
         offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
         if not offers:
             record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
-        return SubmitResult(DraftStatus.OK, view_in(session, c), offers)
+            offers = advance(session, c, Tier.WIDER, now, policy)
+        c.escalation_due_at = now + next_wait(c, policy)
+        return SubmitResult(DraftStatus.OK, view_in(session, c), offers, c.escalation_due_at)
+
+
+def next_wait(c: Consultation, policy: RoutingPolicy) -> timedelta:
+    """How long this tier has to answer: the urgency's window, or the re-offer period once
+    the officer has had the fallback."""
+    return policy.requeue_every if c.tier >= Tier.FALLBACK else policy.window(c.urgency)
+
+
+def advance(
+    session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
+) -> list[OfferTarget]:
+    """Move to this tier, or past it at once while a tier brings nobody new: an empty pool
+    never makes the officer wait a whole window. Each tier reached is an event; reaching the
+    last one means the officer is given the fallback."""
+    while True:
+        c.tier = tier
+        offers = offer_to_pool(session, c, tier, now, policy)
+        if tier >= Tier.FALLBACK:
+            record_event(session, c.id, EventKind.FALLBACK_GIVEN, None, now, offers=len(offers))
+            return offers
+        record_event(session, c.id, EventKind.ESCALATED, None, now, tier=tier, offers=len(offers))
+        if offers:
+            return offers
+        tier += 1
 
 
 def offer_to_pool(
     session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
 ) -> list[OfferTarget]:
-    """Offer to everyone of this tier's pool who has not had this consultation yet."""
-    already = set(session.scalars(select(Offer.worker_id).where(Offer.consultation_id == c.id)))
+    """Offer to everyone of this tier's pool who has no open (or declined) offer of it yet."""
+    already = set(
+        session.scalars(
+            select(Offer.worker_id).where(
+                Offer.consultation_id == c.id, Offer.state.in_(STILL_OFFERED)
+            )
+        )
+    )
     targets = []
     people = [p for p in routing.pool(session, tier, now, policy) if p.id not in already]
     load = routing.active_load(session, [p.id for p in people])
@@ -242,13 +271,47 @@ def offer_to_pool(
 def _offer(
     session: Session, c: Consultation, person: Person, tier: int, now: datetime, full: bool
 ) -> OfferTarget:
-    offer = Offer(
-        consultation_id=c.id, worker_id=person.id, state=OfferState.OPEN, tier=tier, created_at=now
+    """A new offer card, or the old row opened again for a consultation back in the queue."""
+    offer = session.scalar(
+        select(Offer).where(Offer.consultation_id == c.id, Offer.worker_id == person.id)
     )
-    session.add(offer)
+    if offer is None:
+        offer = Offer(consultation_id=c.id, worker_id=person.id)
+        session.add(offer)
+    offer.state, offer.tier, offer.created_at = OfferState.OPEN, tier, now
+    offer.chat_id = offer.message_id = None
     session.flush()
     record_event(session, c.id, EventKind.OFFERED, None, now, worker_id=person.id, tier=tier)
     return OfferTarget(offer.id, view_of(person), tier, full)
+
+
+def requeue_held(session: Session, person_id: int, now: datetime, reason: str) -> list[int]:
+    """Someone who can no longer hold consultations (revoked): each active one goes back to
+    the queue, due for escalation at once, so the bot offers it again on its next pass and
+    tells the officer. Their open offers are withdrawn. Nothing is left orphaned."""
+    held = session.scalars(
+        select(Consultation).where(
+            Consultation.worker_id == person_id, Consultation.state == ConsultationState.ACTIVE
+        )
+    ).all()
+    for c in held:
+        c.state, c.worker_id, c.tier, c.escalation_due_at = (
+            ConsultationState.WAITING,
+            None,
+            Tier.DRAFT,
+            now,
+        )
+        for o in session.scalars(select(Offer).where(Offer.consultation_id == c.id)):
+            o.state = OfferState.WITHDRAWN
+        record_event(
+            session, c.id, EventKind.REQUEUED, None, now, previous=person_id, reason=reason
+        )
+    session.execute(
+        update(Offer)
+        .where(Offer.worker_id == person_id, Offer.state == OfferState.OPEN)
+        .values(state=OfferState.WITHDRAWN)
+    )
+    return [c.id for c in held]
 
 
 @dataclass(frozen=True)
@@ -269,7 +332,9 @@ def offer_waiting_to(
             select(Consultation).where(
                 Consultation.state == ConsultationState.WAITING,
                 Consultation.id.not_in(
-                    select(Offer.consultation_id).where(Offer.worker_id == worker_id)
+                    select(Offer.consultation_id).where(
+                        Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
+                    )
                 ),
             )
         ).all()

@@ -15,6 +15,8 @@ from flows import routing
 from flows.consultations import (
     ConsultationView,
     OfferTarget,
+    advance,
+    next_wait,
     offer_to_pool,
     record_event,
     view_in,
@@ -71,8 +73,6 @@ def _escalate_one(
     with db.unit_of_work() as session:
         c = session.get_one(Consultation, cid)
         old_tier = c.tier
-        tier = min(old_tier + 1, Tier.FALLBACK)
-        wait = policy.requeue_every if tier >= Tier.FALLBACK else policy.window(c.urgency)
         claimed = session.execute(
             update(Consultation)
             .where(
@@ -80,19 +80,19 @@ def _escalate_one(
                 Consultation.state == ConsultationState.WAITING,
                 Consultation.escalation_due_at == was_due,
             )
-            .values(tier=tier, escalation_due_at=now + wait)
+            .values(escalation_due_at=None)
             .returning(Consultation.id)
         ).first()
         if claimed is None:
             return None
         session.refresh(c)
-        fallback_now = tier == Tier.FALLBACK and old_tier < Tier.FALLBACK
-        offers = offer_to_pool(session, c, tier, now, policy)
-        if fallback_now:
-            record_event(session, cid, EventKind.FALLBACK_GIVEN, None, now)
-        elif tier < Tier.FALLBACK:
-            record_event(session, cid, EventKind.ESCALATED, None, now, tier=tier)
-        return Escalation(view_in(session, c), tier, offers, fallback_now, now + wait)
+        if old_tier >= Tier.FALLBACK:  # already had the fallback: offer again to anyone new
+            offers = offer_to_pool(session, c, Tier.FALLBACK, now, policy)
+        else:
+            offers = advance(session, c, old_tier + 1, now, policy)
+        fallback_now = c.tier >= Tier.FALLBACK and old_tier < Tier.FALLBACK
+        c.escalation_due_at = now + next_wait(c, policy)
+        return Escalation(view_in(session, c), c.tier, offers, fallback_now, c.escalation_due_at)
 
 
 class DeclineStatus(StrEnum):

@@ -110,6 +110,7 @@ class EventKind(StrEnum):
     TRANSFERRED = "transferred"
     TAKEN_OVER = "taken_over"
     REASSIGNED = "reassigned"
+    REQUEUED = "requeued"  # its worker was revoked: back in the queue, offered again
 
 
 class Base(DeclarativeBase):

@@ -16,7 +16,7 @@ from flows.consultations import (
     OutcomeStatus,
     RelayStatus,
 )
-from flows.models import ConsultationState, EventKind, Presence
+from flows.models import ConsultationState, EventKind, Presence, Tier
 from flows.store import Database
 from flows.vocabulary import Category, Outcome, Role, Urgency
 from tests.support.clock import FakeClock
@@ -65,7 +65,14 @@ def test_with_nobody_available_the_request_waits_and_says_so(db, clock):
     assert result.offers == []
     assert result.consultation is not None
     assert result.consultation.state == ConsultationState.WAITING
-    assert kinds(db, result.consultation.id)[-1] == EventKind.NO_WORKER_AVAILABLE
+    assert result.consultation.tier == Tier.FALLBACK  # empty tiers are passed at once
+    assert kinds(db, result.consultation.id)[-4:] == [
+        EventKind.NO_WORKER_AVAILABLE,
+        EventKind.ESCALATED,
+        EventKind.ESCALATED,
+        EventKind.FALLBACK_GIVEN,
+    ]
+    assert result.next_due == clock() + POLICY.requeue_every
 
 
 def test_a_worker_coming_on_is_offered_what_is_waiting(db, clock):

@@ -72,7 +72,7 @@ def directory_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def world(db: Database, tmp_path: Path, directory_file: Path) -> Iterator[World]:
     env = {"RELAIS_DIRECTORY_PATH": str(directory_file), "RELAIS_DIRECTORY_CHECK_SECONDS": "3600"}
-    with running_world(db, tmp_path, extra_env=env) as running:
+    with running_world(db, tmp_path, env=env) as running:
         yield running
 
 
@@ -181,7 +181,7 @@ def hurried_world(db: Database, tmp_path: Path, directory_file: Path) -> Iterato
         "RELAIS_ACK_URGENT_SECONDS": "1",
         "RELAIS_SWEEP_SECONDS": "1",
     }
-    with running_world(db, tmp_path, extra_env=env) as running:
+    with running_world(db, tmp_path, env=env) as running:
         yield running
 
 
@@ -190,7 +190,18 @@ def test_the_fallback_step_lists_the_crisis_lines_and_open_services(
 ) -> None:
     world = hurried_world
     world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.go_on(ROY)  # offered the request, never answers
     ref = world.open_consultation(OFFICER, "Personne en détresse.", category="Itinérance")
     fallback = world.user.wait_for_text(OFFICER, f"Personne n'a pu prendre {ref}", 30.0)
     assert "• Ligne de crise 9 : 514-555-0209" in fallback["text"]
     assert "• Refuge 1 : 514-555-0201" in fallback["text"]
+
+
+def test_with_nobody_at_all_the_officer_gets_the_crisis_lines_at_once(world: World) -> None:
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    ref = world.open_consultation(OFFICER, "Personne en détresse.", category="Itinérance")
+    nobody = [text for text in world.texts(OFFICER) if "aucun·e intervenant·e" in text][-1]
+    assert "• Ligne de crise 9 : 514-555-0209" in nobody
+    top = world.user.wait_for_text(OFFICER, "ressources ouvertes maintenant", world.step)
+    assert top["text"].startswith(ref) and "Refuge" in top["text"]

@@ -13,6 +13,7 @@ from bot import render
 from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.offers import send_pending_offers
+from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations
@@ -29,14 +30,8 @@ async def close_command(
 ) -> None:
     """/close [C-0042], or /close as a reply to one of the consultation's messages."""
     cid = consultations.parse_reference(context.args[0]) if context.args else None
-    message = update.effective_message
-    if cid is None and message is not None and message.reply_to_message is not None:
-        cid = await services.run(
-            consultations.consultation_of_message,
-            services.db,
-            message.chat_id,
-            message.reply_to_message.message_id,
-        )
+    if cid is None:
+        cid = await replied_consultation(services, update)
     await close(services, person, cid)
 
 

@@ -18,6 +18,7 @@ from bot.i18n import t
 from bot.services import Services
 from flows import consultations
 from flows.consultations import ConsultationView, DraftStatus, RelayStatus
+from flows.models import Tier
 from flows.people import PersonView
 from flows.vocabulary import Category, Role, Urgency
 
@@ -163,14 +164,19 @@ async def on_urgency(
         await services.sender.edit(
             officer.chat_id, query.message.message_id, render.request_summary(lang, c)
         )
-    if result.offers:
-        text = t(lang, "consult.sent", ref=c.reference, count=len(result.offers))
-    else:
+    if c.tier >= Tier.FALLBACK:
         text = t(lang, "consult.nobody", ref=c.reference, fallback=services.settings.fallback_line)
+        lines = resources.fallback_block(services, lang, None, officer.id, services.clock())
+        text = f"{text}\n{lines}" if lines else text  # the directory's 24/7 crisis lines
+    else:
+        text = t(lang, "consult.sent", ref=c.reference, count=len(result.offers))
     await services.sender.text(officer.chat_id, text)
-    log.info("submitted consultation=%s offers=%d", c.id, len(result.offers))
+    if Tier.WIDER <= c.tier < Tier.FALLBACK:  # nobody on shift was free: say where it went
+        await escalation.tell_officer(services, c)
+    log.info("submitted consultation=%s tier=%s offers=%d", c.id, c.tier, len(result.offers))
     await send_offer_cards(services, c, result.offers)
-    escalation.schedule(services, c.id, services.clock() + services.policy.window(urgency))
+    if result.next_due is not None:
+        escalation.schedule(services, c.id, result.next_due)
     await resources.send_top_three(services, officer, c)
 
 

@@ -16,6 +16,7 @@ from bot.handlers.offers import send_offer_cards, send_pending_offers
 from bot.i18n import t
 from bot.services import Services
 from flows import escalation, people
+from flows.consultations import ConsultationView
 from flows.escalation import DeclineStatus, Escalation
 from flows.models import Tier
 from flows.people import PersonView
@@ -69,29 +70,34 @@ async def run_due(services: Services) -> None:
 
 
 async def _announce(services: Services, step: Escalation) -> None:
-    c, officer = step.consultation, step.consultation.officer
+    c = step.consultation
     log.info("escalated consultation=%s tier=%s offers=%d", c.id, step.tier, len(step.offers))
-    if step.tier == Tier.WIDER:
-        await services.sender.text(
-            officer.chat_id, t(officer.language, "escalation.wider", ref=c.reference)
-        )
-    elif step.tier == Tier.SUPERVISORS:
-        await services.sender.text(
-            officer.chat_id, t(officer.language, "escalation.supervisors", ref=c.reference)
-        )
-    elif step.fallback_now:
-        text = t(
-            officer.language,
-            "escalation.fallback",
-            ref=c.reference,
-            fallback=services.settings.fallback_line,
-        )
-        category = c.category.value if c.category else None
-        more = resources.fallback_block(
-            services, officer.language, category, officer.id, services.clock()
-        )
-        await services.sender.text(officer.chat_id, f"{text}\n{more}" if more else text)
+    if step.fallback_now or step.tier < Tier.FALLBACK:
+        await tell_officer(services, c)
     await send_offer_cards(services, c, step.offers)
+
+
+async def tell_officer(services: Services, c: ConsultationView) -> None:
+    """One short line for the officer at each step of escalation."""
+    officer = c.officer
+    lang = officer.language
+    if c.tier == Tier.AVAILABLE:  # back in the queue: its worker can no longer hold it
+        text = t(lang, "escalation.requeued", ref=c.reference)
+    elif c.tier == Tier.WIDER:
+        text = t(lang, "escalation.wider", ref=c.reference)
+    elif c.tier == Tier.SUPERVISORS:
+        text = t(lang, "escalation.supervisors", ref=c.reference)
+    else:
+        text = t(lang, "escalation.fallback", ref=c.reference, fallback=fallback_text(services, c))
+        category = c.category.value if c.category else None
+        more = resources.fallback_block(services, lang, category, officer.id, services.clock())
+        text = f"{text}\n{more}" if more else text  # the 24/7 lines, what is open nearby
+    await services.sender.text(officer.chat_id, text)
+
+
+def fallback_text(services: Services, c: ConsultationView) -> str:
+    """What the officer can do while nobody answers: the configured fallback line."""
+    return services.settings.fallback_line
 
 
 async def on_decline(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import CallbackQuery, Update
@@ -12,6 +11,8 @@ from telegram.ext import ContextTypes
 from bot import callbacks, render
 from bot.handlers import escalation
 from bot.handlers.access import requires
+from bot.handlers.offers import mark_cards_taken
+from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations, handover, people
@@ -36,14 +37,8 @@ async def transfer_command(
 ) -> None:
     """/transfer [C-0042] [note]: pick an available colleague to hand the consultation to."""
     cid, note = _target_and_note(context.args or [])
-    message = update.effective_message
-    if cid is None and message is not None and message.reply_to_message is not None:
-        cid = await services.run(
-            consultations.consultation_of_message,
-            services.db,
-            message.chat_id,
-            message.reply_to_message.message_id,
-        )
+    if cid is None:
+        cid = await replied_consultation(services, update)
     if cid is None:
         active = await services.run(consultations.active_of_worker, services.db, worker.id)
         if len(active) != 1:
@@ -94,6 +89,7 @@ async def on_transfer_to(
     )
     if not await _refused(services, query, worker, result):
         await services.sender.answer(query.id)
+        await _settle_prompt(services, query, worker, result)
         await announce(services, result, worker)
 
 
@@ -144,7 +140,19 @@ async def on_reassign_to(
     )
     if not await _refused(services, query, sup, result):
         await services.sender.answer(query.id)
+        await _settle_prompt(services, query, sup, result)
         await announce(services, result, sup)
+
+
+async def _settle_prompt(
+    services: Services, query: CallbackQuery, person: PersonView, result: HandoverResult
+) -> None:
+    """The 'to whom?' question becomes the answer, without its buttons."""
+    c = result.consultation
+    if query.message is None or c is None or c.worker is None:
+        return
+    text = t(person.language, "handover.done", ref=c.reference, worker=c.worker.display_name)
+    await services.sender.edit(person.chat_id, query.message.message_id, text)
 
 
 async def on_take_over(services: Services, query: CallbackQuery, sup: PersonView, cid: int) -> None:
@@ -189,20 +197,7 @@ async def announce(services: Services, result: HandoverResult, by: PersonView) -
             previous.chat_id,
             t(previous.language, "handover.previous", ref=c.reference, worker=holder.display_name),
         )
-    if by.id not in (holder.id,) and by.role == Role.WORKER:
-        await services.sender.text(
-            by.chat_id, t(by.language, "handover.done", ref=c.reference, worker=holder.display_name)
-        )
-    await asyncio.gather(
-        *(
-            services.sender.edit(
-                card.chat_id,
-                card.message_id,
-                render.offer_taken_card(card.worker.language, c, holder.display_name).text,
-            )
-            for card in result.withdrawn_cards
-        )
-    )
+    await mark_cards_taken(services, c, result.withdrawn_cards, holder.display_name)
 
 
 async def _refused(

@@ -13,7 +13,7 @@ from bot.handlers.relay import deliver_queued
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations
-from flows.consultations import AcceptStatus, ConsultationView, OfferTarget
+from flows.consultations import AcceptStatus, CardToEdit, ConsultationView, OfferTarget
 from flows.models import OfferState
 from flows.people import PersonView
 
@@ -50,7 +50,7 @@ async def _fix_settled_card(
     services: Services, consultation_id: int, worker: PersonView, message_id: int
 ) -> None:
     """The case was taken or closed while this card was on its way: say so on the card."""
-    c = await services.run(consultations.find, services.db, consultation_id)
+    c = await services.run(consultations.get_view, services.db, consultation_id)
     if c is None:
         return
     lang = worker.language
@@ -116,14 +116,21 @@ async def on_accept(
         officer.chat_id,
         t(officer.language, "consult.accepted", ref=c.reference, worker=worker.display_name),
     )
+    await mark_cards_taken(services, c, result.other_cards, worker.display_name)
+
+
+async def mark_cards_taken(
+    services: Services, c: ConsultationView, cards: list[CardToEdit], taker: str
+) -> None:
+    """Every other offer card of the consultation now says who has it (and loses its buttons)."""
     await asyncio.gather(
         *(
             services.sender.edit(
                 card.chat_id,
                 card.message_id,
-                render.offer_taken_card(card.worker.language, c, worker.display_name).text,
+                render.offer_taken_card(card.worker.language, c, taker).text,
             )
-            for card in result.other_cards
+            for card in cards
         )
     )
 

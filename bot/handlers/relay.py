@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message
+from telegram import Message, Update
 
 from bot.i18n import t
 from bot.sender import CAPTION_LIMIT
@@ -139,3 +139,16 @@ async def deliver_queued(
                 None,
                 services.clock,
             )
+
+
+async def replied_consultation(services: Services, update: Update) -> int | None:
+    """The consultation a command was sent in reply to (a relayed message, a card), if any."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None:
+        return None
+    return await services.run(
+        consultations.consultation_of_message,
+        services.db,
+        message.chat_id,
+        message.reply_to_message.message_id,
+    )

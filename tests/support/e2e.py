@@ -28,7 +28,7 @@ class World:
         sandbox: SandboxServer,
         db: Database,
         tmp_path: Path,
-        extra_env: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.db = db
@@ -38,7 +38,7 @@ class World:
             base_url=sandbox.base_url,
             database_url=db.url,
             log_path=tmp_path / "bot.log",
-            extra_env=extra_env,
+            extra_env=env,
         )
         self.names: dict[int, str] = {}
         self._first_wait = True
@@ -141,11 +141,11 @@ def card_button(card: dict) -> str:
 
 @contextmanager
 def running_world(
-    db: Database, tmp_path: Path, extra_env: dict[str, str] | None = None
+    db: Database, tmp_path: Path, env: dict[str, str] | None = None
 ) -> Iterator[World]:
-    """extra_env: settings for the bot process, e.g. RELAIS_DIRECTORY_PATH of a temp file."""
+    """env: settings for the bot process, e.g. short escalation windows."""
     with SandboxServer(token=TOKEN) as sandbox:
-        world = World(sandbox, db, tmp_path, extra_env)
+        world = World(sandbox, db, tmp_path, env)
         world.bot.start()
         try:
             yield world

@@ -1,0 +1,71 @@
+"""The `relais` command as an administrator uses it: invites, the roster, the log; a wrong
+argument gets one sentence and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+
+@pytest.fixture
+def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def enrolled_worker(relais) -> int:
+    """Enrol through an invite redeemed in the domain, as /start would."""
+    from flows import enrollment
+    from flows.store import Database, utc_now
+
+    code = relais("invite", "--role", "worker", "--name", "Marie Roy", "--quiet").output.strip()
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    result = enrollment.redeem_invite(db, code, 5555, "fr", utc_now)
+    assert result.person is not None
+    return result.person.id
+
+
+def test_shifts_are_added_listed_and_removed(relais):
+    worker = enrolled_worker(relais)
+    added = relais("shifts", "add", str(worker), "lun-mer", "08:00-16:00")
+    assert added.exit_code == 0, added.output
+    assert added.output.count("Added shift") == 3
+    backup = relais("shifts", "add", str(worker), "sat", "22:00-06:00", "--on-call")
+    assert "Added on-call" in backup.output
+    listing = relais("shifts", "list")
+    assert "mon  08:00-16:00" in listing.output
+    assert "sat  22:00-06:00  on-call  Marie Roy" in listing.output
+    first_id = listing.output.splitlines()[1].split()[0]
+    assert relais("shifts", "remove", first_id).exit_code == 0
+    assert relais("shifts", "list").output.count("Marie Roy") == 3
+
+
+def test_shift_mistakes_get_one_sentence(relais):
+    worker = enrolled_worker(relais)
+    bad_day = relais("shifts", "add", str(worker), "someday", "08:00-16:00")
+    assert bad_day.exit_code == 1 and "'someday' is not a day" in bad_day.output
+    bad_hours = relais("shifts", "add", str(worker), "mon", "8 to 4")
+    assert bad_hours.exit_code == 1 and "span of hours" in bad_hours.output
+    nobody = relais("shifts", "add", "999", "mon", "08:00-16:00")
+    assert nobody.exit_code == 1 and "no enrolled person" in nobody.output
+    missing = relais("shifts", "remove", "42")
+    assert missing.exit_code == 1 and "no shift with id 42" in missing.output
+    assert "Traceback" not in bad_day.output + bad_hours.output + nobody.output
+
+
+def test_users_list_shows_presence(relais):
+    enrolled_worker(relais)
+    listing = relais("users", "list")
+    assert "worker" in listing.output and "Marie Roy" in listing.output

@@ -1,0 +1,235 @@
+"""Escalation with an injected clock (each tier, decline, fallback, re-offer, the queue) and
+hand-overs (transfer, take-over, reassign), including their races on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from flows import consultations as cs
+from flows import escalation, handover, people, roster
+from flows.escalation import DeclineStatus
+from flows.handover import HandoverStatus
+from flows.models import EventKind, Presence, Tier
+from flows.store import Database
+from flows.vocabulary import Category, Role, Urgency
+from tests.support.clock import FakeClock
+from tests.support.people import POLICY, enrol
+
+
+def submit(db, clock, officer, urgency=Urgency.IMMEDIATE, text="Homme en crise sur le pont"):
+    c = cs.open_draft(db, officer.id, text, clock)
+    cs.set_category(db, officer.id, c.id, Category.SUICIDE_RISK, clock)
+    return cs.submit(db, officer.id, c.id, urgency, clock, POLICY)
+
+
+def kinds(db, cid):
+    return [e.kind for e in cs.timeline(db, cid)]
+
+
+def offered_to(step) -> list[str]:
+    return [o.worker.display_name for o in step.offers]
+
+
+def team(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    backup = enrol(db, clock, Role.WORKER, "Luc Gagnon")
+    roster.add_shifts(db, backup.id, "tous", "00:00-23:59", True, clock)
+    chief = enrol(db, clock, Role.SUPERVISOR, "Chef Lavoie")
+    return officer, roy, backup, chief
+
+
+def test_each_tier_comes_when_the_window_runs_out(db, clock):
+    officer, _roy, _backup, _chief = team(db, clock)
+    result = submit(db, clock, officer)
+    cid = result.consultation.id
+    assert [o.worker.display_name for o in result.offers] == ["Marie Roy"]
+    assert result.next_due == clock() + timedelta(seconds=60)
+
+    clock.advance(seconds=59)
+    assert escalation.escalate_due(db, clock, POLICY) == []  # not yet
+
+    clock.advance(seconds=1)
+    [wider] = escalation.escalate_due(db, clock, POLICY)
+    assert (wider.tier, offered_to(wider), wider.fallback_now) == (
+        Tier.WIDER,
+        ["Luc Gagnon"],
+        False,
+    )
+
+    clock.advance(seconds=60)
+    [chiefs] = escalation.escalate_due(db, clock, POLICY)
+    assert (chiefs.tier, offered_to(chiefs)) == (Tier.SUPERVISORS, ["Chef Lavoie"])
+
+    clock.advance(seconds=60)
+    [fallback] = escalation.escalate_due(db, clock, POLICY)
+    assert fallback.tier == Tier.FALLBACK and fallback.fallback_now and fallback.offers == []
+    assert fallback.next_due == clock() + POLICY.requeue_every
+
+    clock.advance(minutes=5)  # still queued: offered again to anyone new, no new fallback
+    [again] = escalation.escalate_due(db, clock, POLICY)
+    assert not again.fallback_now
+    timeline = kinds(db, cid)
+    assert timeline.count(EventKind.ESCALATED) == 2
+    assert timeline.count(EventKind.FALLBACK_GIVEN) == 1
+    assert escalation.pending_timers(db) == [(cid, clock() + POLICY.requeue_every)]
+
+
+def test_windows_follow_the_urgency(db, clock):
+    officer, *_ = team(db, clock)
+    for urgency, seconds in [(Urgency.URGENT, 180), (Urgency.ADVICE, 900)]:
+        result = submit(db, clock, officer, urgency)
+        assert result.next_due == clock() + timedelta(seconds=seconds)
+        cs.close(db, officer, result.consultation.id, clock)
+
+
+def test_an_escalation_step_is_taken_once_however_many_passes_run(any_db: Database):
+    clock = FakeClock()
+    officer, *_ = team(any_db, clock)
+    submit(any_db, clock, officer)
+    clock.advance(seconds=61)
+    steps: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        barrier.wait()
+        steps.extend(s.tier for s in escalation.escalate_due(any_db, clock, POLICY))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert steps == [Tier.WIDER]
+
+
+def test_when_everyone_offered_declines_it_escalates_at_once(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    declined = escalation.decline(db, roy.id, cid, clock)
+    assert declined.status == DeclineStatus.DECLINED and declined.escalate_now
+    assert escalation.decline(db, roy.id, cid, clock).status == DeclineStatus.NOT_OPEN
+    [step] = escalation.escalate_due(db, clock, POLICY)  # no waiting for the window
+    assert step.tier == Tier.WIDER
+    assert offered_to(step) == ["Luc Gagnon"]  # the one who declined is not asked again
+
+
+def test_with_nobody_anywhere_the_officer_gets_the_fallback_at_once(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    result = submit(db, clock, officer)
+    assert result.consultation.tier == Tier.FALLBACK
+    assert EventKind.FALLBACK_GIVEN in kinds(db, result.consultation.id)
+
+
+def test_a_worker_coming_on_gets_queued_consultations_most_urgent_first(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    other = enrol(db, clock, Role.OFFICER, "Agent Bouchard")
+    advice = submit(db, clock, officer, Urgency.ADVICE).consultation
+    clock.advance(minutes=1)
+    immediate = submit(db, clock, other, Urgency.IMMEDIATE).consultation
+    queue = escalation.waiting_queue(db)
+    assert [e.consultation.id for e in queue] == [immediate.id, advice.id]
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    people.set_presence(db, roy.id, Presence.ON, clock, POLICY)
+    pending = cs.offer_waiting_to(db, roy.id, clock, POLICY)
+    assert [p.consultation.id for p in pending] == [immediate.id, advice.id]
+    assert cs.offer_waiting_to(db, roy.id, clock, POLICY) == []  # offered once only
+    assert cs.accept(db, roy.id, immediate.id, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+
+
+def accepted(db, clock, officer, worker):
+    cid = submit(db, clock, officer).consultation.id
+    assert cs.accept(db, worker.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+    return cid
+
+
+def test_transfer_hands_over_with_the_note(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
+    cid = accepted(db, clock, officer, roy)
+    choice = handover.transfer_candidates(db, roy.id, cid, "Il a bu, calme", clock, POLICY)
+    assert choice is not None
+    assert [p.display_name for p in choice.candidates] == ["Anne Nadeau"]
+    moved = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    assert moved.status == HandoverStatus.DONE
+    assert moved.consultation.worker.id == nadeau.id and moved.note == "Il a bu, calme"
+    again = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    assert again.status == HandoverStatus.NOT_YOURS
+    assert kinds(db, cid)[-2:] == [EventKind.TRANSFER_REQUESTED, EventKind.TRANSFERRED]
+
+
+def test_transfer_refuses_a_worker_who_is_off_or_full(db, clock):
+    officer, roy, backup, _chief = team(db, clock)
+    cid = accepted(db, clock, officer, roy)
+    off = handover.transfer(db, roy.id, cid, backup.id, clock, POLICY)  # on call, not on shift
+    assert off.status == HandoverStatus.TARGET_UNAVAILABLE
+    assert cs.get_view(db, cid).worker.id == roy.id
+
+
+def test_a_supervisor_takes_over_or_reassigns_waiting_and_active_consultations(db, clock):
+    officer, roy, _backup, chief = team(db, clock)
+    nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
+    waiting = submit(db, clock, officer).consultation.id
+    taken = handover.take_over(db, chief.id, waiting, clock)
+    assert taken.status == HandoverStatus.DONE and taken.consultation.worker.id == chief.id
+    assert cs.accept(db, roy.id, waiting, clock, POLICY).status == cs.AcceptStatus.TAKEN
+    active = accepted(db, clock, enrol(db, clock, Role.OFFICER, "Agent B"), roy)
+    moved = handover.reassign(db, chief.id, active, nadeau.id, clock, POLICY)
+    assert moved.status == HandoverStatus.DONE and moved.previous.id == roy.id
+    refused = handover.reassign(db, roy.id, active, roy.id, clock, POLICY)
+    assert refused.status == HandoverStatus.NOT_YOURS
+    assert EventKind.TAKEN_OVER in kinds(db, waiting)
+    assert EventKind.REASSIGNED in kinds(db, active)
+
+
+def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: Database):
+    clock = FakeClock()
+    officer, roy, _backup, chief = team(any_db, clock)
+    nadeau = enrol(any_db, clock, Role.WORKER, "Anne Nadeau", available=True)
+    for _round in range(15):
+        cid = submit(any_db, clock, officer).consultation.id
+        barrier = threading.Barrier(3)
+        done: list[str] = []
+
+        def roy_accepts(cid=cid, barrier=barrier, done=done) -> None:
+            barrier.wait()
+            if cs.accept(any_db, roy.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED:
+                done.append("roy")
+
+        def nadeau_accepts(cid=cid, barrier=barrier, done=done) -> None:
+            barrier.wait()
+            if cs.accept(any_db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED:
+                done.append("nadeau")
+
+        def chief_takes(cid=cid, barrier=barrier, done=done) -> None:
+            barrier.wait()
+            if handover.take_over(any_db, chief.id, cid, clock).status == HandoverStatus.DONE:
+                done.append("chief")
+
+        threads = [threading.Thread(target=f) for f in (roy_accepts, nadeau_accepts, chief_takes)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        holder = cs.get_view(any_db, cid).worker
+        assert holder is not None
+        assert done.count("roy") + done.count("nadeau") <= 1, done  # never two accepts
+        # a take-over succeeds only on what it read, so when it succeeds it came last
+        expected = "chief" if "chief" in done else done[0]
+        assert {"roy": roy.id, "nadeau": nadeau.id, "chief": chief.id}[expected] == holder.id
+        cs.close(any_db, holder, cid, clock)
+
+
+def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
+    cid = accepted(db, clock, officer, roy)
+    people.revoke(db, roy.id, clock)
+    back = cs.get_view(db, cid)
+    assert back.state == cs.ConsultationState.WAITING and back.worker is None
+    [step] = escalation.escalate_due(db, clock, POLICY)  # the bot's next pass
+    assert step.tier == Tier.AVAILABLE
+    assert offered_to(step) == ["Anne Nadeau"]  # offered again, though she saw it before
+    assert cs.accept(db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+    assert EventKind.REQUEUED in kinds(db, cid)
