@@ -166,10 +166,16 @@ def consultation_choice(
     return Rendered(t(lang, "resources.choose_consultation", name=name), InlineKeyboardMarkup(rows))
 
 
-def top_three(lang: str, c: ConsultationView, hits: list[Hit]) -> str:
+def top_three(lang: str, c: ConsultationView, hits: list[Hit]) -> Rendered:
     lines = [t(lang, "resources.top_three", ref=c.reference)]
     lines += [compact(lang, i + 1, h) for i, h in enumerate(hits)]
-    return "\n\n".join(lines)
+    details = [
+        InlineKeyboardButton(
+            f"ℹ {i + 1}", callback_data=callbacks.resource(h.position, h.resource.checksum)
+        )
+        for i, h in enumerate(hits)
+    ]
+    return Rendered("\n\n".join(lines), InlineKeyboardMarkup([details]))
 
 
 def fallback_lines(lang: str, fallback: Fallback) -> str:

@@ -18,6 +18,7 @@ from flows.models import EventKind
 from flows.store import Database
 from flows.vocabulary import Role
 from tests.support.e2e import World, running_world
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -205,3 +206,28 @@ def test_with_nobody_at_all_the_officer_gets_the_crisis_lines_at_once(world: Wor
     assert "• Ligne de crise 9 : 514-555-0209" in nobody
     top = world.user.wait_for_text(OFFICER, "ressources ouvertes maintenant", world.step)
     assert top["text"].startswith(ref) and "Refuge" in top["text"]
+
+
+@pytest.fixture
+def watching_world(db: Database, tmp_path: Path, directory_file: Path) -> Iterator[World]:
+    """The file-change check every second."""
+    env = {"RELAIS_DIRECTORY_PATH": str(directory_file), "RELAIS_DIRECTORY_CHECK_SECONDS": "1"}
+    with running_world(db, tmp_path, env=env) as running:
+        yield running
+
+
+def test_an_edited_file_is_picked_up_without_a_restart(
+    watching_world: World, directory_file: Path
+) -> None:
+    world = watching_world
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    directory_file.write_text(directory_text().replace("514-555-0203", "555-03"))
+    wait_until(
+        lambda: "keeping the previous one" in world.bot.log_tail(400), 30.0, "the broken check"
+    )
+    world.user.send_text(OFFICER, "/resources refuge")
+    world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    directory_file.write_text(directory_text(extra=2))
+    wait_until(lambda: "reloaded 12 entries" in world.bot.log_tail(400), 30.0, "the reload")
+    world.user.send_text(OFFICER, "/resources cuisine")
+    world.user.wait_for_text(OFFICER, "« cuisine » : 1–2 sur 2", world.step)

@@ -213,8 +213,8 @@ async def send_top_three(services: Services, officer: PersonView, c: Consultatio
         top_for_category, services.directory.current, c.category.value, now, near
     )
     if hits:
-        text = resource_cards.top_three(officer.language, c, hits)
-        await services.sender.text(officer.chat_id, text)
+        top = resource_cards.top_three(officer.language, c, hits)
+        await services.sender.text(officer.chat_id, top.text, keyboard=top.keyboard)
 
 
 def fallback_block(
