@@ -17,7 +17,14 @@ from bot.i18n import t
 from bot.services import Services
 from flows import consultations, referrals
 from flows.consultations import ConsultationView
-from flows.directory import CATEGORIES, Query, fallback_resources, search, top_for_category
+from flows.directory import (
+    CATEGORIES,
+    Query,
+    distance_km,
+    fallback_resources,
+    search,
+    top_for_category,
+)
 from flows.directory.search import PAGE
 from flows.people import PersonView
 from flows.vocabulary import Role
@@ -70,7 +77,7 @@ async def _send_page(services: Services, person: PersonView, query: Query, offse
 async def on_browse(
     services: Services, query: CallbackQuery, person: PersonView, index: int
 ) -> None:
-    """A category button: its resources, open ones first is not assumed (all, by priority)."""
+    """A category button: all its resources, in the file's order of priority."""
     await services.sender.answer(query.id)
     await _first_page(services, person, Query(category=CATEGORIES[index]))
 
@@ -99,8 +106,6 @@ async def on_details(
     near = memory.location(person.id, now)
     km = None
     if near is not None and resource.located:
-        from flows.directory import distance_km
-
         assert resource.latitude is not None and resource.longitude is not None
         km = distance_km(near[0], near[1], resource.latitude, resource.longitude)
     can_refer = False
