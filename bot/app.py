@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot import services as services_module
+from bot.directory import open_directory
 from bot.handlers import (
     availability,
     buttons,
@@ -30,6 +31,7 @@ from bot.handlers import (
     escalation,
     handover,
     messages,
+    resources,
     roster,
 )
 from bot.handlers.access import refuse_group
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = (
     "consult", "close", "on", "off", "status", "queue", "transfer", "lang", "help",
+    "resources",
 )  # fmt: skip
 
 
@@ -79,6 +82,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         clock=clock,
         sender=Sender(application.bot),
         timers=Timers(application.job_queue, clock),
+        directory=open_directory(settings, clock),
     )
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
@@ -103,6 +107,8 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("takeover", handover.takeover_command))
     app.add_handler(CommandHandler("reassign", handover.reassign_command))
     app.add_handler(CommandHandler("shifts", roster.shifts_command))
+    app.add_handler(CommandHandler("resources", resources.resources_command))
+    app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
@@ -168,6 +174,7 @@ async def serve(settings: Settings, db: Database, clock: Clock) -> None:
         await application.start()
         poller = InboxPoller(application, services)
         await escalation.start(services)
+        resources.start(services)
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         log.info("polling (replayed=%d purged=%d)", replayed, purged)

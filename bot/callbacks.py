@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.vocabulary import Category, Outcome, Urgency
 
 MAX_BYTES = 64
@@ -25,6 +26,11 @@ class Action(StrEnum):
     TRANSFER_TO = "g"  # consultation id, person id
     REASSIGN_TO = "r"  # consultation id, person id (supervisors)
     TAKE_OVER = "k"  # consultation id (supervisors)
+    RESOURCE = "e"  # directory position, resource checksum: details
+    MORE = "m"  # saved search id, offset: the next page
+    BROWSE = "b"  # directory category index
+    REFER = "p"  # directory position, resource checksum: send to an officer
+    REFER_TO = "q"  # consultation id, pending referral token
 
 
 CATEGORIES = list(Category)
@@ -39,6 +45,7 @@ _CHOICES: dict[Action, list[object]] = {
 
 
 _PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO)
+_FREE_CHOICE = (Action.RESOURCE, Action.MORE, Action.REFER, Action.REFER_TO)
 
 
 @dataclass(frozen=True)
@@ -73,12 +80,14 @@ def decode(data: str | None) -> Callback | None:
         return None
     target = int(match.group(2))
     choice = int(match.group(3)) if match.group(3) is not None else None
-    needs_choice = action in _CHOICES or action in _PERSON_CHOICE
+    needs_choice = action in _CHOICES or action in _PERSON_CHOICE or action in _FREE_CHOICE
     if needs_choice != (choice is not None):
         return None
     if choice is not None and action in _CHOICES and choice >= len(_CHOICES[action]):
         return None
     if action == Action.LANGUAGE and target >= len(LANGUAGE_CHOICES):
+        return None
+    if action == Action.BROWSE and target >= len(RESOURCE_CATEGORIES):
         return None
     return Callback(action, target, choice)
 
@@ -125,3 +134,23 @@ def reassign_to(consultation_id: int, person_id: int) -> str:
 
 def take_over(consultation_id: int) -> str:
     return Callback(Action.TAKE_OVER, consultation_id).encode()
+
+
+def resource(position: int, checksum: int) -> str:
+    return Callback(Action.RESOURCE, position, checksum).encode()
+
+
+def more(search_id: int, offset: int) -> str:
+    return Callback(Action.MORE, search_id, offset).encode()
+
+
+def browse(category: str) -> str:
+    return Callback(Action.BROWSE, RESOURCE_CATEGORIES.index(category)).encode()
+
+
+def refer(position: int, checksum: int) -> str:
+    return Callback(Action.REFER, position, checksum).encode()
+
+
+def refer_to(consultation_id: int, token: int) -> str:
+    return Callback(Action.REFER_TO, consultation_id, token).encode()

@@ -8,12 +8,14 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from bot.settings import ConfigError, Settings, load_settings
 from flows import consultations, enrollment, people, roster, settings_store
+from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
 
@@ -271,6 +273,85 @@ def db_upgrade() -> None:
     settings = load_settings()
     open_database(settings)
     click.echo("Database schema is up to date.")
+
+
+@main.group(name="directory")
+def directory_group() -> None:
+    """The community-resource directory (resources_directory.yaml)."""
+
+
+@directory_group.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@friendly
+def directory_validate(path: Path | None) -> None:
+    """Check the whole file; print every problem; exit 1 when there are errors."""
+    from flows.directory import load_path
+
+    settings = load_settings()
+    path = path or settings.directory_path
+    today = utc_now().astimezone(settings.zone).date()
+    directory, report = load_path(path, today, settings.directory_stale_months)
+    if report.findings:
+        click.echo(report.text())
+    if not report.ok:
+        click.echo(f"{path}: not usable, fix the errors above.", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: valid, {len(directory.resources)} services.")
+
+
+@directory_group.command("search")
+@click.argument("words", nargs=-1)
+@click.option("--category", type=click.Choice(list(RESOURCE_CATEGORIES)))
+@click.option("--open-now", is_flag=True, help="Only services open now (their time zone).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language served.")
+@click.option("--age", type=click.IntRange(0, 130), help="The person's age.")
+@click.option("--near", metavar="LAT,LON", help="Nearest first, e.g. 45.50,-73.57.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--path", type=click.Path(path_type=Path), help="Another directory file.")
+@friendly
+def directory_search(
+    words: tuple[str, ...],
+    category: str | None,
+    open_now: bool,
+    lang: str | None,
+    age: int | None,
+    near: str | None,
+    page: int,
+    path: Path | None,
+) -> None:
+    """Search as /resources does; five results a page."""
+    from flows.directory import Query, load_path, search
+
+    settings = load_settings()
+    path = path or settings.directory_path
+    now = utc_now()
+    directory, report = load_path(path, now.astimezone(settings.zone).date())
+    if not report.ok:
+        raise ConfigError(f"{path} has errors; run `relais directory validate {path}`")
+    point = _point(near) if near else None
+    query = Query(" ".join(words), category, open_now, lang, age, point)
+    result = search(directory, query, now, (page - 1) * 5, 5)
+    if not result.hits:
+        click.echo("No resource found.")
+        return
+    click.echo(f"{result.offset + 1}–{result.offset + len(result.hits)} of {result.total}")
+    for hit in result.hits:
+        r = hit.resource
+        extra = " · open" if hit.open_now else " · closed"
+        if hit.distance_km is not None:
+            extra += f" · {hit.distance_km:.1f} km"
+        click.echo(f"  {r.name.get(lang or 'fr')} [{r.id}]{extra}")
+        click.echo(f"      {r.phone or '—'}   {', '.join(r.categories)}")
+
+
+def _point(text: str) -> tuple[float, float]:
+    try:
+        lat, lon = (float(x) for x in text.split(","))
+    except ValueError:
+        raise click.BadParameter("give LAT,LON such as 45.50,-73.57", param_hint="--near") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise click.BadParameter("latitude -90..90, longitude -180..180", param_hint="--near")
+    return lat, lon
 
 
 @main.command()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from telegram.ext import ContextTypes
@@ -14,6 +15,7 @@ from telegram.ext import ContextTypes
 from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
+from flows.directory import DirectoryHolder
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 
@@ -29,6 +31,7 @@ class Services:
     clock: Clock
     sender: Sender
     timers: Timers
+    directory: DirectoryHolder = field(default_factory=lambda: DirectoryHolder(Path("")))
 
     @property
     def policy(self) -> RoutingPolicy:

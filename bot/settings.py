@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     directory_path: Path = Field(
         default=Path("resources_directory.yaml"), validation_alias="RELAIS_DIRECTORY_PATH"
     )
+    directory_stale_months: int = Field(
+        default=12, validation_alias="RELAIS_DIRECTORY_STALE_MONTHS", ge=1, le=240
+    )
+    directory_check_seconds: int = Field(
+        default=60, validation_alias="RELAIS_DIRECTORY_CHECK_SECONDS", ge=1, le=86400
+    )
     bot_username: str | None = Field(default=None, validation_alias="RELAIS_BOT_USERNAME")
     concurrent_updates: int = Field(
         default=64, validation_alias="RELAIS_CONCURRENT_UPDATES", ge=1, le=1024

@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 from typing import TypeVar
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot import services as services_module
 from bot.callbacks import Action
-from bot.handlers import closing, consult, enrolment, escalation, handover, offers
+from bot.handlers import closing, consult, enrolment, escalation, handover, offers, resources
 from bot.handlers.access import identify
 from bot.i18n import t
+from flows.people import PersonView
 from flows.vocabulary import Category, Outcome, Role, Urgency
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,11 @@ ALLOWED: dict[Action, tuple[Role, ...]] = {
     Action.TRANSFER_TO: (Role.WORKER,),
     Action.REASSIGN_TO: (Role.SUPERVISOR,),
     Action.TAKE_OVER: (Role.SUPERVISOR,),
+    Action.RESOURCE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+    Action.MORE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+    Action.BROWSE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+    Action.REFER: (Role.WORKER, Role.SUPERVISOR),
+    Action.REFER_TO: (Role.WORKER, Role.SUPERVISOR),
 }
 
 
@@ -69,9 +75,34 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await handover.on_reassign_to(services, query, person, target, _person(decoded))
     elif action == Action.TAKE_OVER:
         await handover.on_take_over(services, query, person, target)
+    elif action in _DIRECTORY:
+        await _directory(services, query, person, decoded)
     elif action == Action.LANGUAGE:
         await services.sender.answer(query.id)
         await enrolment.apply_language(services, person, callbacks.LANGUAGE_CHOICES[target])
+
+
+_DIRECTORY = (Action.RESOURCE, Action.MORE, Action.BROWSE, Action.REFER, Action.REFER_TO)
+
+
+async def _directory(
+    services: services_module.Services,
+    query: CallbackQuery,
+    person: PersonView,
+    decoded: callbacks.Callback,
+) -> None:
+    """The directory's buttons (details, more, category, send to officer)."""
+    action, target, choice = decoded.action, decoded.target, decoded.choice or 0
+    if action == Action.RESOURCE:
+        await resources.on_details(services, query, person, target, choice)
+    elif action == Action.MORE:
+        await resources.on_more(services, query, person, target, choice)
+    elif action == Action.BROWSE:
+        await resources.on_browse(services, query, person, target)
+    elif action == Action.REFER:
+        await resources.on_refer(services, query, person, target, choice)
+    elif action == Action.REFER_TO:
+        await resources.on_refer_to(services, query, person, target, choice)
 
 
 def _as(kind: type[E], value: object) -> E:

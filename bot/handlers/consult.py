@@ -10,7 +10,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.handlers import escalation
+from bot.handlers import escalation, resources
 from bot.handlers.access import requires
 from bot.handlers.offers import send_offer_cards
 from bot.handlers.relay import message_kind, relay
@@ -170,6 +170,8 @@ async def on_urgency(
         )
     if c.tier >= Tier.FALLBACK:
         text = t(lang, "consult.nobody", ref=c.reference, fallback=services.settings.fallback_line)
+        lines = resources.fallback_block(services, lang, None, officer.id, services.clock())
+        text = f"{text}\n{lines}" if lines else text  # the directory's 24/7 crisis lines
     else:
         text = t(lang, "consult.sent", ref=c.reference, count=len(result.offers))
     await services.sender.text(officer.chat_id, text)
@@ -179,6 +181,7 @@ async def on_urgency(
     await send_offer_cards(services, c, result.offers)
     if result.next_due is not None:
         escalation.schedule(services, c.id, result.next_due)
+    await resources.send_top_three(services, officer, c)
 
 
 async def _stale(

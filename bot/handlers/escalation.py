@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from telegram import CallbackQuery
 
 from bot import render
+from bot.handlers import resources
 from bot.handlers.offers import send_offer_cards, send_pending_offers
 from bot.i18n import t
 from bot.services import Services
@@ -88,6 +89,9 @@ async def tell_officer(services: Services, c: ConsultationView) -> None:
         text = t(lang, "escalation.supervisors", ref=c.reference)
     else:
         text = t(lang, "escalation.fallback", ref=c.reference, fallback=fallback_text(services, c))
+        category = c.category.value if c.category else None
+        more = resources.fallback_block(services, lang, category, officer.id, services.clock())
+        text = f"{text}\n{more}" if more else text  # the 24/7 lines, what is open nearby
     await services.sender.text(officer.chat_id, text)
 
 

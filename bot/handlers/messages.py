@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.handlers import resources
 from bot.handlers.access import requires
 from bot.handlers.consult import on_officer_message
 from bot.handlers.enrolment import help_text
@@ -25,6 +26,12 @@ async def on_message(
     message = update.message
     if message is None:
         return
+    if (
+        message.location is not None
+        and await resources.on_location(services, person, message.location)
+        and not await resources.has_open_consultation(services, person)
+    ):
+        return  # the location answered a search; it opens no consultation
     if person.role == Role.OFFICER:
         await on_officer_message(services, person, message)
     elif person.role == Role.WORKER:

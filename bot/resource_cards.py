@@ -1,0 +1,191 @@
+"""Directory results to text and keyboards: a compact page of five cards (number, name,
+open or closed, distance, phone Telegram makes tappable), the full card, category buttons,
+the officer's top three and the fallback lines. Plain text: no markup to escape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.i18n import t
+from bot.render import Rendered
+from flows.consultations import ConsultationView
+from flows.directory import CATEGORIES, Fallback, Hit, Page, Resource
+from flows.vocabulary import Category
+
+CONSULTATION_CATEGORIES = {c.value for c in Category}
+
+
+def category_label(lang: str, key: str) -> str:
+    if key in CONSULTATION_CATEGORIES:
+        return t(lang, f"category.{key}")
+    return t(lang, f"resources.cat.{key}")
+
+
+def phone_line(r: Resource) -> str:
+    """The number alone on its segment so Telegram clients make it tap-to-call."""
+    parts = []
+    if r.phone:
+        parts.append(f"☎ {r.phone}")
+    if r.sms:
+        parts.append(f"✉ {r.sms}")
+    return "  ".join(parts)
+
+
+def compact(lang: str, number: int, hit: Hit) -> str:
+    r = hit.resource
+    state = t(lang, "resources.open" if hit.open_now else "resources.closed")
+    head = f"{number}. {r.name.get(lang)} · {state}"
+    if hit.distance_km is not None:
+        head += " · " + t(lang, "resources.km", km=f"{hit.distance_km:.1f}")
+    if not r.verified:
+        head += " · " + t(lang, "resources.unverified")
+    line = phone_line(r)
+    return f"{head}\n   {line}" if line else head
+
+
+def page(
+    lang: str, result: Page, search_id: int, words: str = "", title_key: str | None = None
+) -> Rendered:
+    if not result.hits:
+        return Rendered(t(lang, "resources.none", words=words or "—"))
+    first, last = result.offset + 1, result.offset + len(result.hits)
+    key = title_key or ("resources.title_words" if words else "resources.title")
+    lines = [t(lang, key, words=words, first=first, last=last, total=result.total)]
+    lines += [compact(lang, result.offset + i + 1, h) for i, h in enumerate(result.hits)]
+    details = [
+        InlineKeyboardButton(
+            f"ℹ {result.offset + i + 1}",
+            callback_data=callbacks.resource(h.position, h.resource.checksum),
+        )
+        for i, h in enumerate(result.hits)
+    ]
+    rows = [details]
+    if result.more:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t(lang, "resources.more_button"),
+                    callback_data=callbacks.more(search_id, last),
+                )
+            ]
+        )
+    return Rendered("\n\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def details(
+    lang: str,
+    r: Resource,
+    now: datetime,
+    zone: ZoneInfo,
+    distance_km: float | None = None,
+    position: int | None = None,
+    can_refer: bool = False,
+) -> Rendered:
+    return Rendered(
+        card_text(lang, r, now, zone, distance_km),
+        InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t(lang, "resources.send_button"),
+                        callback_data=callbacks.refer(position, r.checksum),
+                    )
+                ]
+            ]
+        )
+        if can_refer and position is not None
+        else None,
+    )
+
+
+def card_text(
+    lang: str, r: Resource, now: datetime, zone: ZoneInfo, distance_km: float | None = None
+) -> str:
+    state = t(lang, "resources.open" if r.hours.is_open(now) else "resources.closed")
+    lines = [f"{r.name.get(lang)} · {state}"]
+    if r.organization and r.organization not in (r.name.fr, r.name.en):
+        lines.append(r.organization)
+    lines.append(r.description.get(lang))
+    if r.phone:
+        lines.append(t(lang, "resources.phone", phone=r.phone))
+    if r.sms:
+        lines.append(t(lang, "resources.sms", sms=r.sms))
+    if r.website:
+        lines.append(r.website)
+    if r.address:
+        where = r.address
+        if distance_km is not None:
+            where += " · " + t(lang, "resources.km", km=f"{distance_km:.1f}")
+        lines.append(t(lang, "resources.address", address=where))
+    lines.append(t(lang, "resources.hours", hours=r.hours.summary()))
+    lines.append(t(lang, "resources.languages", languages=", ".join(r.languages)))
+    if r.min_age is not None or r.max_age is not None:
+        ages = f"{r.min_age if r.min_age is not None else 0}–{r.max_age or '…'}"
+        lines.append(t(lang, "resources.ages", ages=ages))
+    if r.referral:
+        ways = ", ".join(t(lang, f"resources.referral.{w}") for w in r.referral)
+        lines.append(t(lang, "resources.how", ways=ways))
+    if r.capacity_note:
+        at = (
+            r.capacity_updated.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if (r.capacity_updated)
+            else "—"
+        )
+        lines.append(t(lang, "resources.capacity", note=r.capacity_note.get(lang), at=at))
+    verified = r.last_verified.isoformat() if r.last_verified else "—"
+    key = "resources.verified" if r.verified else "resources.not_verified"
+    lines.append(t(lang, key, date=verified, by=r.verified_by or "—"))
+    return "\n".join(lines)
+
+
+def categories_prompt(lang: str) -> Rendered:
+    buttons = [
+        InlineKeyboardButton(category_label(lang, key), callback_data=callbacks.browse(key))
+        for key in CATEGORIES
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return Rendered(t(lang, "resources.choose_category"), InlineKeyboardMarkup(rows))
+
+
+def consultation_choice(
+    lang: str, name: str, active: list[ConsultationView], token: int
+) -> Rendered:
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{c.reference} · {c.officer.display_name}",
+                callback_data=callbacks.refer_to(c.id, token),
+            )
+        ]
+        for c in active
+    ]
+    return Rendered(t(lang, "resources.choose_consultation", name=name), InlineKeyboardMarkup(rows))
+
+
+def top_three(lang: str, c: ConsultationView, hits: list[Hit]) -> Rendered:
+    lines = [t(lang, "resources.top_three", ref=c.reference)]
+    lines += [compact(lang, i + 1, h) for i, h in enumerate(hits)]
+    details = [
+        InlineKeyboardButton(
+            f"ℹ {i + 1}", callback_data=callbacks.resource(h.position, h.resource.checksum)
+        )
+        for i, h in enumerate(hits)
+    ]
+    return Rendered("\n\n".join(lines), InlineKeyboardMarkup([details]))
+
+
+def fallback_lines(lang: str, fallback: Fallback) -> str:
+    """One short block: the 24/7 lines, then what is open now for the category."""
+    parts = [f"• {r.name.get(lang)} : {r.phone}" for r in fallback.lines if r.phone]
+    for h in fallback.services:
+        item = f"• {h.resource.name.get(lang)}"
+        if h.resource.phone:
+            item += f" : {h.resource.phone}"
+        if h.distance_km is not None:
+            item += " (" + t(lang, "resources.km", km=f"{h.distance_km:.1f}") + ")"
+        parts.append(item)
+    return "\n".join(parts)

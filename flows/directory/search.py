@@ -1,0 +1,314 @@
+"""Search the directory: accent- and case-insensitive, typo-tolerant (rapidfuzz on the
+index's vocabulary, not on every entry), both languages at once, with the synonym table of
+the data; filters for category, open now, language, age; nearest first with km; paging.
+The index is built once per loaded directory so a search costs a few dictionary lookups."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from flows.directory import categories
+from flows.directory.model import Directory, Resource
+
+PAGE = 5
+EARTH_KM = 6371.0088
+TOKEN = re.compile(r"[a-z0-9]+")
+_STOP = "de la le les des du un une et ou pour en au aux the of for and or in to an on at avec sur"
+STOPWORDS = frozenset((_STOP + " dans est with sans without").split())
+NAME, ORGANIZATION, CATEGORY, DESCRIPTION = 3.0, 2.0, 2.0, 1.0
+EXACT, PREFIX, FUZZY = 1.0, 0.9, 0.75
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: 'Itinérance' -> 'itinerance'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def tokens(text: str) -> list[str]:
+    return [w for w in TOKEN.findall(fold(text)) if len(w) > 1 and w not in STOPWORDS]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class Query:
+    words: str = ""
+    category: str | None = None  # a consultation category or a finer one
+    open_now: bool = False
+    language: str | None = None
+    age: int | None = None
+    near: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    resource: Resource
+    position: int
+    open_now: bool
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    hits: list[Hit]
+    total: int
+    offset: int
+
+    @property
+    def more(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
+class Index:
+    """Postings (folded token -> position -> weight), a sorted vocabulary for prefixes and
+    fuzzy matching, and per-category position lists."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.resources = directory.resources
+        self.postings: dict[str, dict[int, float]] = {}
+        self.by_category: dict[str, list[int]] = {}
+        self.expansions: dict[str, frozenset[str]] = {}
+        category_words: dict[str, set[str]] = {}
+        for group in directory.synonyms:
+            group_tokens = frozenset(t for w in group.words for t in tokens(w))
+            for cat in group.categories:
+                category_words.setdefault(cat, set()).update(group_tokens)
+            for token in group_tokens:
+                self.expansions[token] = self.expansions.get(token, frozenset()) | group_tokens
+        for pos, r in enumerate(self.resources):
+            weights: dict[str, float] = {}
+            self._add(weights, tokens(r.name.fr + " " + r.name.en), NAME)
+            self._add(weights, tokens(r.organization), ORGANIZATION)
+            cat_tokens: list[str] = []
+            for cat in r.categories:
+                cat_tokens += tokens(cat.replace("_", " "))
+                cat_tokens += category_words.get(cat, ())
+            for served in r.served:
+                cat_tokens += category_words.get(served.value, ())
+            self._add(weights, cat_tokens, CATEGORY)
+            self._add(weights, tokens(r.description.fr + " " + r.description.en), DESCRIPTION)
+            for token, weight in weights.items():
+                self.postings.setdefault(token, {})[pos] = weight
+            keys = set(r.categories) | {c.value for c in r.served}
+            for key in keys:
+                self.by_category.setdefault(key, []).append(pos)
+        self.vocabulary = sorted(self.postings)
+        self._matches: dict[str, list[tuple[str, float]]] = {}
+
+    @staticmethod
+    def _add(weights: dict[str, float], words: Iterable[str], weight: float) -> None:
+        for w in words:
+            if weights.get(w, 0.0) < weight:
+                weights[w] = weight
+
+    def matches(self, token: str) -> list[tuple[str, float]]:
+        """Vocabulary tokens this query token stands for, with a quality: exact, prefix,
+        or within one or two edits (rapidfuzz), plus the synonyms of each."""
+        cached = self._matches.get(token)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if token in self.postings:
+            found[token] = EXACT
+        if len(token) >= 3:
+            start = bisect.bisect_left(self.vocabulary, token)
+            for word in self.vocabulary[start : start + 50]:
+                if not word.startswith(token):
+                    break
+                found.setdefault(word, PREFIX)
+        edits = 0 if len(token) <= 3 else 1 if len(token) <= 5 else 2
+        if edits:
+            for word, _dist, _ in process.extract(
+                token,
+                self.vocabulary,
+                scorer=Levenshtein.distance,
+                score_cutoff=edits,
+                limit=8,
+            ):
+                found.setdefault(word, FUZZY)
+        for word, quality in list(found.items()):
+            for synonym in self.expansions.get(word, ()):
+                if synonym in self.postings and found.get(synonym, 0.0) < quality * 0.9:
+                    found[synonym] = quality * 0.9
+        result = sorted(found.items(), key=lambda item: -item[1])
+        if len(self._matches) > 10_000:
+            self._matches.clear()
+        self._matches[token] = result
+        return result
+
+    def scores(self, words: str) -> dict[int, float]:
+        """Position -> rank for every entry matching any token: 1000 per query token
+        matched plus the weighted quality of the matches (so more tokens always win)."""
+        result: dict[int, float] = {}
+        for token in dict.fromkeys(tokens(words)):
+            best: dict[int, float] = {}
+            for word, quality in self.matches(token):
+                postings = self.postings[word]
+                if not best:
+                    best = {pos: quality * weight for pos, weight in postings.items()}
+                    continue
+                for pos, weight in postings.items():
+                    value = quality * weight
+                    if best.get(pos, 0.0) < value:
+                        best[pos] = value
+            get = result.get
+            for pos, value in best.items():
+                result[pos] = get(pos, 0.0) + 1000.0 + value
+        return result
+
+
+def search(
+    directory: Directory, query: Query, now: datetime, offset: int = 0, limit: int = PAGE
+) -> Page:
+    """One page of results: best matches first, or nearest first when a location is given."""
+    index = directory.index
+    resources = index.resources
+    ranked: list[int]
+    if query.words.strip():
+        scored = index.scores(query.words)
+        ranked = sorted(scored, key=scored.__getitem__, reverse=True)
+        if query.near is not None and ranked:
+            # nearest first must not promote weak matches: keep the good ones only
+            top = scored[ranked[0]]
+            floor = (top // 1000) * 1000 + (top % 1000) / 2
+            ranked = [p for p in ranked if scored[p] >= floor]
+    elif query.category:
+        ranked = list(index.by_category.get(query.category, ()))
+    else:
+        ranked = list(range(len(resources)))
+    if query.category and query.words.strip():
+        allowed = set(index.by_category.get(query.category, ()))
+        ranked = [p for p in ranked if p in allowed]
+    if query.language:
+        ranked = [p for p in ranked if query.language in resources[p].languages]
+    if query.age is not None:
+        age = query.age
+        ranked = [p for p in ranked if resources[p].accepts_age(age)]
+    if query.open_now:
+        is_open = _opener(now)
+        ranked = [p for p in ranked if is_open(resources[p])]
+    distances: dict[int, float] = {}
+    if query.near is not None:
+        ranked = _nearest(resources, ranked, query.near, distances)
+    hits = [
+        Hit(
+            resources[p],
+            p,
+            resources[p].hours.is_open(now),
+            _exact_km(resources[p], query.near) if query.near else None,
+        )
+        for p in ranked[offset : offset + limit]
+    ]
+    return Page(hits, len(ranked), offset)
+
+
+def _opener(now: datetime) -> Callable[[Resource], bool]:
+    """is_open at this moment, computed once per pattern (zone, weekly hours, closures) the
+    loader interned: a directory has few distinct ones."""
+    memo: dict[int, bool] = {}
+
+    def is_open(resource: Resource) -> bool:
+        hours = resource.hours
+        if hours.pattern < 0:
+            return hours.is_open(now)
+        value = memo.get(hours.pattern)
+        if value is None:
+            value = memo[hours.pattern] = hours.is_open(now)
+        return value
+
+    return is_open
+
+
+def _nearest(
+    resources: tuple[Resource, ...],
+    ranked: list[int],
+    near: tuple[float, float],
+    distances: dict[int, float],
+) -> list[int]:
+    """Order by distance (a flat-earth approximation, exact enough to order within a city);
+    entries without coordinates go last, in their previous order."""
+    lat0, lon0 = near
+    scale = math.cos(math.radians(lat0))
+    placed: list[tuple[float, int]] = []
+    unplaced: list[int] = []
+    for p in ranked:
+        r = resources[p]
+        if r.latitude is None or r.longitude is None:
+            unplaced.append(p)
+            continue
+        dx = (r.longitude - lon0) * scale
+        dy = r.latitude - lat0
+        d = dx * dx + dy * dy
+        distances[p] = d
+        placed.append((d, p))
+    placed.sort()
+    return [p for _, p in placed] + unplaced
+
+
+def _exact_km(resource: Resource, near: tuple[float, float] | None) -> float | None:
+    if near is None or resource.latitude is None or resource.longitude is None:
+        return None
+    return distance_km(near[0], near[1], resource.latitude, resource.longitude)
+
+
+def top_for_category(
+    directory: Directory,
+    category: str,
+    now: datetime,
+    near: tuple[float, float] | None = None,
+    limit: int = 3,
+) -> list[Hit]:
+    """What an officer gets the moment a consultation goes out: open now, for its category,
+    nearest first when a location was shared, else in the file's order of priority."""
+    return search(directory, Query(category=category, open_now=True, near=near), now, 0, limit).hits
+
+
+@dataclass(frozen=True)
+class Fallback:
+    lines: list[Resource]  # 24/7 crisis lines
+    services: list[Hit]  # open now for the category, nearest first when located
+
+
+def fallback_resources(
+    directory: Directory,
+    category: str | None,
+    now: datetime,
+    near: tuple[float, float] | None = None,
+) -> Fallback:
+    """When nobody accepted: the 24/7 crisis lines (two at most) and up to two services of
+    the category open now, so the officer's last message stays short and useful."""
+    lines = [
+        r
+        for r in directory.resources
+        if "crisis_line" in r.categories and r.hours.always and r.hours.is_open(now)
+    ][:2]
+    services: list[Hit] = []
+    if category:
+        taken = {r.id for r in lines}
+        services = [
+            h
+            for h in top_for_category(directory, category, now, near, limit=4)
+            if h.resource.id not in taken
+        ][:2]
+    return Fallback(lines, services)
+
+
+def category_keys() -> tuple[str, ...]:
+    """The categories one can browse by, consultation ones first (stable order: buttons)."""
+    return categories.ALL
