@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flows.followups import Plan, Snooze
 from flows.vocabulary import Category, Outcome, Urgency
 
 MAX_BYTES = 64
@@ -25,6 +26,12 @@ class Action(StrEnum):
     TRANSFER_TO = "g"  # consultation id, person id
     REASSIGN_TO = "r"  # consultation id, person id (supervisors)
     TAKE_OVER = "k"  # consultation id (supervisors)
+    FOLLOWUP_PLAN = "f"  # consultation id, plan index
+    FOLLOWUP_NO_NOTE = "n"  # follow-up id
+    FOLLOWUP_DONE = "b"  # follow-up id
+    FOLLOWUP_SNOOZE = "s"  # follow-up id, snooze index
+    FOLLOWUP_REASSIGN = "p"  # follow-up id: pick who
+    FOLLOWUP_REASSIGN_TO = "y"  # follow-up id, person id (0 = the pool)
 
 
 CATEGORIES = list(Category)
@@ -35,10 +42,12 @@ _CHOICES: dict[Action, list[object]] = {
     Action.CATEGORY: list(CATEGORIES),
     Action.URGENCY: list(URGENCIES),
     Action.OUTCOME: list(OUTCOMES),
+    Action.FOLLOWUP_PLAN: list(Plan),
+    Action.FOLLOWUP_SNOOZE: list(Snooze),
 }
 
 
-_PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO)
+_PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO, Action.FOLLOWUP_REASSIGN_TO)
 
 
 @dataclass(frozen=True)
@@ -125,3 +134,28 @@ def reassign_to(consultation_id: int, person_id: int) -> str:
 
 def take_over(consultation_id: int) -> str:
     return Callback(Action.TAKE_OVER, consultation_id).encode()
+
+
+def followup_plan(consultation_id: int, value: Plan) -> str:
+    return Callback(Action.FOLLOWUP_PLAN, consultation_id, list(Plan).index(value)).encode()
+
+
+def followup_no_note(followup_id: int) -> str:
+    return Callback(Action.FOLLOWUP_NO_NOTE, followup_id).encode()
+
+
+def followup_done(followup_id: int) -> str:
+    return Callback(Action.FOLLOWUP_DONE, followup_id).encode()
+
+
+def followup_snooze(followup_id: int, value: Snooze) -> str:
+    return Callback(Action.FOLLOWUP_SNOOZE, followup_id, list(Snooze).index(value)).encode()
+
+
+def followup_reassign(followup_id: int) -> str:
+    return Callback(Action.FOLLOWUP_REASSIGN, followup_id).encode()
+
+
+def followup_reassign_to(followup_id: int, person_id: int | None) -> str:
+    """person_id None: back to the pool (encoded 0; person ids start at 1)."""
+    return Callback(Action.FOLLOWUP_REASSIGN_TO, followup_id, person_id or 0).encode()

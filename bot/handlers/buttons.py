@@ -6,15 +6,17 @@ from __future__ import annotations
 import logging
 from typing import TypeVar
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot import services as services_module
 from bot.callbacks import Action
-from bot.handlers import closing, consult, enrolment, escalation, handover, offers
+from bot.handlers import closing, consult, enrolment, escalation, followups, handover, offers
 from bot.handlers.access import identify
 from bot.i18n import t
+from flows.followups import Plan, Snooze
+from flows.people import PersonView
 from flows.vocabulary import Category, Outcome, Role, Urgency
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,12 @@ ALLOWED: dict[Action, tuple[Role, ...]] = {
     Action.TRANSFER_TO: (Role.WORKER,),
     Action.REASSIGN_TO: (Role.SUPERVISOR,),
     Action.TAKE_OVER: (Role.SUPERVISOR,),
+    Action.FOLLOWUP_PLAN: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_NO_NOTE: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_DONE: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_SNOOZE: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_REASSIGN: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_REASSIGN_TO: (Role.WORKER, Role.SUPERVISOR),
 }
 
 
@@ -69,9 +77,42 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await handover.on_reassign_to(services, query, person, target, _person(decoded))
     elif action == Action.TAKE_OVER:
         await handover.on_take_over(services, query, person, target)
+    elif action in _FOLLOWUP:
+        await _followup_button(services, query, person, decoded)
     elif action == Action.LANGUAGE:
         await services.sender.answer(query.id)
         await enrolment.apply_language(services, person, callbacks.LANGUAGE_CHOICES[target])
+
+
+_FOLLOWUP = (
+    Action.FOLLOWUP_PLAN,
+    Action.FOLLOWUP_NO_NOTE,
+    Action.FOLLOWUP_DONE,
+    Action.FOLLOWUP_SNOOZE,
+    Action.FOLLOWUP_REASSIGN,
+    Action.FOLLOWUP_REASSIGN_TO,
+)
+
+
+async def _followup_button(
+    services: services_module.Services,
+    query: CallbackQuery,
+    person: PersonView,
+    decoded: callbacks.Callback,
+) -> None:
+    action, target = decoded.action, decoded.target
+    if action == Action.FOLLOWUP_PLAN:
+        await followups.on_plan(services, query, person, target, _as(Plan, decoded.chosen()))
+    elif action == Action.FOLLOWUP_NO_NOTE:
+        await followups.on_no_note(services, query, person, target)
+    elif action == Action.FOLLOWUP_DONE:
+        await followups.on_done(services, query, person, target)
+    elif action == Action.FOLLOWUP_SNOOZE:
+        await followups.on_snooze(services, query, person, target, _as(Snooze, decoded.chosen()))
+    elif action == Action.FOLLOWUP_REASSIGN:
+        await followups.on_reassign(services, query, person, target)
+    else:
+        await followups.on_reassign_to(services, query, person, target, _person(decoded))
 
 
 def _as(kind: type[E], value: object) -> E:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.handlers import followups
 from bot.handlers.access import requires
 from bot.handlers.consult import on_officer_message
 from bot.handlers.enrolment import help_text
@@ -25,6 +26,8 @@ async def on_message(
     message = update.message
     if message is None:
         return
+    if person.role != Role.OFFICER and await followups.on_text(services, person, message):
+        return  # the date, note or outcome line the bot asked for
     if person.role == Role.OFFICER:
         await on_officer_message(services, person, message)
     elif person.role == Role.WORKER:
