@@ -53,7 +53,7 @@ MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500
 MAX_AHEAD = timedelta(days=366)
 INPUT_TTL = timedelta(hours=2)  # a question left unanswered longer is forgotten
-CLAIM_BATCH = 500
+CLAIM_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -925,10 +925,15 @@ def due_supervisor_summary(db: Database, clock: Clock, policy: FollowUpPolicy) -
     if local.hour < policy.summary_hour:
         return None
     today = local.date()
+    hour = local_at(today, time(policy.summary_hour), policy.zone)
     with db.unit_of_work() as session:
         supervisors = session.scalars(
             select(Person)
-            .where(Person.role == Role.SUPERVISOR, Person.revoked_at.is_(None))
+            .where(
+                Person.role == Role.SUPERVISOR,
+                Person.revoked_at.is_(None),
+                Person.created_at <= hour,  # enrolled later today: their first is tomorrow's
+            )
             .order_by(Person.id)
         ).all()
         ids = [s.id for s in supervisors]

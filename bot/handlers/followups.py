@@ -35,7 +35,7 @@ from flows.vocabulary import Role
 
 log = logging.getLogger(__name__)
 
-SEND_CHUNK = 25  # sends recorded together: a crash can leave at most this many unconfirmed
+DRAINS = 3  # delivery passes side by side; each claims at most flows.followups.CLAIM_BATCH
 SEND_CONCURRENCY = 16
 _lock = asyncio.Lock()  # one delivery pass at a time in this process (rows are claimed anyway)
 
@@ -87,27 +87,31 @@ async def sweep(services: Services) -> None:
 
 
 async def deliver_due(services: Services) -> int:
-    """Claim and send every due reminder, in chunks; returns how many were delivered."""
-    delivered_total = 0
+    """Claim and send every due reminder; a few drains run side by side so the database work
+    of one batch overlaps the sends of another (claims never overlap: they are conditional
+    UPDATEs). Returns how many were delivered."""
     async with _lock:
-        while True:
-            reminders = await services.run(
-                followups.claim_due, services.db, services.clock, services.policy
-            )
-            if not reminders:
-                break
-            for i in range(0, len(reminders), SEND_CHUNK):
-                chunk = reminders[i : i + SEND_CHUNK]
-                done = await _send_chunk(services, chunk)
-                late = await services.run(
-                    followups.record_delivered,
-                    services.db,
-                    done,
-                    services.settings.followup_policy.late_after,
-                )
-                delivered_total += sum(1 for d in done if d.recipient_ids)
-                log.info("reminders delivered=%d late=%d", len(done), late)
-    return delivered_total
+        counts = await asyncio.gather(*(_drain(services) for _ in range(DRAINS)))
+    return sum(counts)
+
+
+async def _drain(services: Services) -> int:
+    delivered = 0
+    while True:
+        reminders = await services.run(
+            followups.claim_due, services.db, services.clock, services.policy
+        )
+        if not reminders:
+            return delivered
+        done = await _send_chunk(services, reminders)
+        late = await services.run(
+            followups.record_delivered,
+            services.db,
+            done,
+            services.settings.followup_policy.late_after,
+        )
+        delivered += sum(1 for d in done if d.recipient_ids)
+        log.info("reminders delivered=%d late=%d", len(done), late)
 
 
 async def _send_chunk(services: Services, chunk: list[Reminder]) -> list[Delivered]:
