@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from flows import consultations as cs
-from flows import followups
+from flows import followups, people
 from flows.models import Delivery, EventKind, FollowUpState
 from flows.store import utc_now
 from flows.vocabulary import Role
@@ -110,8 +110,50 @@ def question_data(question: dict, index: int) -> str:
 
 
 def _roy(world):
-    from flows import people
-
     person = people.find_by_telegram_id(world.db, ROY)
     assert person is not None
     return person
+
+
+PAUL = 2002
+
+
+def test_a_reminder_for_a_worker_gone_off_goes_to_the_one_on_shift_who_snoozes_and_takes_it(
+    world,
+):
+    ref, question = _closed_and_asked(world)
+    world.enrol(PAUL, Role.WORKER, "Paul Gagnon")
+    world.go_on(PAUL)
+    world.user.press(ROY, question["message_id"], text="Autre date…")
+    world.user.wait_for_text(ROY, "écrivez la date et l'heure", world.step)
+    world.user.send_text(ROY, "dans 6 secondes")
+    scheduled = world.user.wait_for_text(ROY, "suivi prévu le", world.step)
+    world.user.press(ROY, scheduled["message_id"], text="Sans note")
+    world.user.wait_for_text(ROY, "sans note", world.step)
+    world.user.send_text(ROY, "/off")
+    world.user.wait_for_text(ROY, "plus disponible", world.step)
+
+    reminder = world.user.wait_for_text(PAUL, f"⏰ Suivi {ref}", world.step)
+    assert "celui de Marie Roy" in reminder["text"]
+    buttons = {
+        b["text"]: b["callback_data"]
+        for row in reminder["reply_markup"]["inline_keyboard"]
+        for b in row
+    }
+    world.user.press(PAUL, reminder["message_id"], text="Dans 1 h")
+    world.user.wait_for_text(PAUL, f"{ref} : rappel reporté au", world.step)
+    cid = cs.parse_reference(ref)
+    [f] = [f for f in followups.pending_for(world.db, _roy(world)) if f.consultation.id == cid]
+    assert f.due_at > utc_now() + timedelta(minutes=59) and f.snoozed == 1
+
+    world.user.press(PAUL, reminder["message_id"], data=buttons["Confier à…"])
+    pick = world.user.wait_for_text(PAUL, "confier le suivi à qui", world.step)
+    world.user.press(PAUL, pick["message_id"], text="Paul Gagnon")  # he takes it himself
+    world.user.wait_for_text(PAUL, f"{ref} : suivi confié à Paul Gagnon", world.step)
+    paul = people.find_by_telegram_id(world.db, PAUL)
+    assert paul is not None
+    assert [x.consultation.id for x in followups.pending_for(world.db, paul)] == [cid]
+    assert followups.pending_for(world.db, _roy(world)) == []
+    kinds = [e.kind for e in cs.timeline(world.db, cid)]
+    assert kinds[-2:] == [EventKind.FOLLOWUP_SNOOZED, EventKind.FOLLOWUP_REASSIGNED]
+    assert kinds.count(EventKind.FOLLOWUP_REMINDED) == 1
