@@ -363,6 +363,7 @@ class AnswerStatus(StrEnum):
     ALREADY_DONE = "already_done"
     SNOOZED = "snoozed"
     EMPTY = "empty"  # an empty line where words were needed; still waiting
+    ALREADY_PLANNED = "already_planned"
 
 
 @dataclass(frozen=True)
@@ -399,9 +400,10 @@ def answer(
                 return Answer(AnswerStatus.INVALID_DATE, error_key=error.key)
             if kind == InputKind.PLAN_DATE:
                 c = session.get_one(Consultation, target)
-                if _pending_of(session, c.id) is not None:
+                existing = _pending_of(session, c.id)
+                if existing is not None:  # planned meanwhile (another press): say so
                     _forget(session, person.id)
-                    return Answer(AnswerStatus.NOTHING)
+                    return Answer(AnswerStatus.ALREADY_PLANNED, _view(session, existing))
                 f = _create(session, c, person.id, due, now, Plan.CUSTOM.value)
                 return Answer(AnswerStatus.SCHEDULED, _view(session, f), reference=c.reference)
             _forget(session, person.id)

@@ -179,6 +179,11 @@ def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
     assert fu.plan(db, worker.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.ALREADY
     other = enrol(db, clock, Role.WORKER, "Paul Gagnon")
     assert fu.plan(db, other.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+    d, _, _ = closed_case(db, clock, worker=worker, officer=officer)
+    assert fu.plan(db, worker.id, d.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
+    assert fu.plan(db, worker.id, d.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
+    # the fixed choice won: what is typed next is its note, not a second date
+    assert fu.answer(db, worker, "demain 9h", clock, FU_POLICY).status == AnswerStatus.NOTE_SAVED
     assert fu.plan(db, officer.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
 
 

@@ -265,6 +265,10 @@ async def on_text(services: Services, person: PersonView, message: Message) -> b
             person.chat_id,
             t(lang, "followup.snoozed", ref=f.consultation.reference, due=_due(services, f.due_at)),
         )
+    elif status == AnswerStatus.ALREADY_PLANNED and f is not None:
+        due = _due(services, f.due_at)
+        text = t(lang, "followup.already", ref=f.consultation.reference, due=due)
+        await services.sender.text(person.chat_id, text)
     elif f is not None:
         await services.sender.text(
             person.chat_id, t(lang, "followup.already_done", ref=f.consultation.reference)
