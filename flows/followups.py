@@ -54,6 +54,7 @@ MAX_OUTCOME_LINE = 500
 MAX_AHEAD = timedelta(days=366)
 INPUT_TTL = timedelta(hours=2)  # a question left unanswered longer is forgotten
 CLAIM_BATCH = 100
+RETRY_AFTER = timedelta(seconds=60)  # a reminder nobody could receive is tried again after this
 
 
 @dataclass(frozen=True)
@@ -451,7 +452,7 @@ def recover_unconfirmed(db: Database, clock: Clock) -> tuple[int, int]:
         again = session.execute(
             update(FollowUp)
             .where(FollowUp.delivery == Delivery.SENDING, FollowUp.unconfirmed.is_(False))
-            .values(delivery=Delivery.SCHEDULED, unconfirmed=True, updated_at=now)
+            .values(delivery=Delivery.SCHEDULED, unconfirmed=True, claimed_at=None, updated_at=now)
         )
         settled = session.execute(
             update(FollowUp)
@@ -476,6 +477,7 @@ def claim_due(
                     FollowUp.state == FollowUpState.PENDING,
                     FollowUp.delivery == Delivery.SCHEDULED,
                     FollowUp.due_at <= now,
+                    FollowUp.claimed_at.is_(None) | (FollowUp.claimed_at <= now - RETRY_AFTER),
                 )
                 .order_by(FollowUp.due_at, FollowUp.id)
                 .limit(limit)
@@ -718,7 +720,7 @@ def _snooze(
     if f.state != FollowUpState.PENDING:
         return Answer(AnswerStatus.ALREADY_DONE, _view(session, f))
     f.due_at, f.delivery, f.snoozed, f.updated_at = due, Delivery.SCHEDULED, f.snoozed + 1, now
-    f.unconfirmed, f.late, f.overdue_notified_on = False, False, None
+    f.unconfirmed, f.late, f.overdue_notified_on, f.claimed_at = False, False, None, None
     record_event(
         session,
         f.consultation_id,
@@ -768,7 +770,7 @@ def reassign(
         previous = session.get(Person, f.assignee_id) if f.assignee_id else None
         f.assignee_id, f.updated_at = target_id, now
         if f.due_at <= now:
-            f.delivery, f.unconfirmed = Delivery.SCHEDULED, False
+            f.delivery, f.unconfirmed, f.claimed_at = Delivery.SCHEDULED, False, None
         record_event(
             session,
             f.consultation_id,
