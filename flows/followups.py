@@ -26,7 +26,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from flows.models import (
     ConsultationState,
     Delivery,
     DigestMark,
+    Event,
     EventKind,
     FollowUp,
     FollowUpState,
@@ -53,7 +54,7 @@ MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500
 MAX_AHEAD = timedelta(days=366)
 INPUT_TTL = timedelta(hours=2)  # a question left unanswered longer is forgotten
-CLAIM_BATCH = 100
+CLAIM_BATCH = 200
 RETRY_AFTER = timedelta(seconds=60)  # a reminder nobody could receive is tried again after this
 
 
@@ -503,7 +504,8 @@ def claim_due(
             )
         )
         rows = session.scalars(select(FollowUp).where(FollowUp.id.in_(claimed))).all()
-        people = {p.id: p for p in session.scalars(select(Person))}
+        staff = select(Person).where(Person.role.in_((Role.WORKER, Role.SUPERVISOR)))
+        people = {p.id: p for p in session.scalars(staff)}  # assignees are staff too
         shifts = list(session.scalars(select(Shift)))
         available = [
             p
@@ -518,15 +520,17 @@ def claim_due(
                 select(Consultation).where(Consultation.id.in_({f.consultation_id for f in rows}))
             )
         }
+        views = {p.id: view_of(p) for p in people.values()}
         reminders = []
         for f in sorted(rows, key=lambda r: (r.due_at, r.id)):
             assignee = people.get(f.assignee_id) if f.assignee_id else None
             recipients, whose = _recipients(assignee, available, supervisors)
+            mine = views[assignee.id] if assignee else None
             reminders.append(
                 Reminder(
-                    _view_fast(f, consultations[f.consultation_id], assignee),
-                    [view_of(p) for p in recipients],
-                    view_of(assignee) if whose else None,
+                    _view_fast(f, consultations[f.consultation_id], mine),
+                    [views[p.id] for p in recipients],
+                    mine if whose else None,
                     f.unconfirmed,
                 )
             )
@@ -547,11 +551,11 @@ def _recipients(
     return supervisors, assignee is not None
 
 
-def _view_fast(f: FollowUp, c: ConsultationView, assignee: Person | None) -> FollowUpView:
+def _view_fast(f: FollowUp, c: ConsultationView, assignee: PersonView | None) -> FollowUpView:
     return FollowUpView(
         id=f.id,
         consultation=c,
-        assignee=view_of(assignee) if assignee else None,
+        assignee=assignee,
         due_at=f.due_at,
         note=f.note,
         state=f.state,
@@ -577,7 +581,7 @@ def record_delivered(db: Database, delivered: Iterable[Delivered], late_after: t
     """Record the sends of a batch ('sent', reminded_at, late) with their events; a reminder
     nobody received goes back to 'scheduled' for the sweep. Returns how many were late."""
     late_count = 0
-    sent_rows, retry_ids = [], []
+    sent_rows, retry_ids, events = [], [], []
     with db.unit_of_work() as session:
         for d in delivered:
             if not d.recipient_ids:
@@ -594,19 +598,23 @@ def record_delivered(db: Database, delivered: Iterable[Delivered], late_after: t
                     "updated_at": d.at,
                 }
             )
-            record_event(
-                session,
-                d.consultation_id,
-                EventKind.FOLLOWUP_REMINDED,
-                None,
-                d.at,
-                followup=d.followup_id,
-                to=d.recipient_ids,
-                late=late,
-                lateness_s=round((d.at - d.due_at).total_seconds(), 3),
+            events.append(
+                {
+                    "consultation_id": d.consultation_id,
+                    "kind": EventKind.FOLLOWUP_REMINDED,
+                    "actor_id": None,
+                    "at": d.at,
+                    "data": {
+                        "followup": d.followup_id,
+                        "to": d.recipient_ids,
+                        "late": late,
+                        "lateness_s": round((d.at - d.due_at).total_seconds(), 3),
+                    },
+                }
             )
-        if sent_rows:
+        if sent_rows:  # in bulk: thousands of reminders can come due in the same second
             session.execute(update(FollowUp), sent_rows)
+            session.execute(insert(Event), events)
         if retry_ids:
             session.execute(
                 update(FollowUp)
