@@ -157,3 +157,43 @@ def test_a_reminder_for_a_worker_gone_off_goes_to_the_one_on_shift_who_snoozes_a
     kinds = [e.kind for e in cs.timeline(world.db, cid)]
     assert kinds[-2:] == [EventKind.FOLLOWUP_SNOOZED, EventKind.FOLLOWUP_REASSIGNED]
     assert kinds.count(EventKind.FOLLOWUP_REMINDED) == 1
+
+
+def test_a_crash_between_sending_and_recording_gives_one_flagged_repeat_and_no_more(world):
+    """The reminder reaches the worker but the bot dies before Telegram's answer arrives:
+    the row is left 'sending'. Next start: sent once more, saying it may be a repeat. A
+    further restart sends nothing."""
+    ref, question = _closed_and_asked(world)
+    world.user.press(ROY, question["message_id"], text="Autre date…")
+    world.user.wait_for_text(ROY, "écrivez la date et l'heure", world.step)
+    world.user.send_text(ROY, "dans 4 secondes")
+    scheduled = world.user.wait_for_text(ROY, "suivi prévu le", world.step)
+    world.user.press(ROY, scheduled["message_id"], text="Sans note")
+    world.user.wait_for_text(ROY, "sans note", world.step)
+    cid = cs.parse_reference(ref)
+    [f] = [f for f in followups.pending_for(world.db, _roy(world)) if f.consultation.id == cid]
+    world.user.inject_delay(method="sendMessage", chat_id=ROY, seconds=20)
+
+    world.user.wait_for_text(ROY, f"⏰ Suivi {ref}", world.step)  # delivered, not answered
+    wait_until(
+        lambda: followups.get(world.db, f.id).delivery == Delivery.SENDING,
+        world.step,
+        "the claim recorded before the send",
+    )
+    world.bot.kill()
+    world.restart()
+    repeat = world.user.wait_for_text(ROY, "Renvoyé après un redémarrage", world.step)
+    assert repeat["text"].startswith(f"⏰ Suivi {ref}")
+    wait_until(
+        lambda: followups.get(world.db, f.id).delivery == Delivery.SENT,
+        world.step,
+        "the repeat recorded",
+    )
+    world.bot.kill()
+    world.restart()
+    world.user.send_text(ROY, "/followups")
+    world.user.wait_for_text(ROY, "Suivis en attente (1)", world.step)  # up and running
+    world.user.wait_until_idle(world.step, quiet=1.0)
+    assert _reminders(world, ref) == 2  # the original and one flagged repeat, never a third
+    stored = followups.get(world.db, f.id)
+    assert stored is not None and stored.unconfirmed
