@@ -874,9 +874,20 @@ def due_shift_digests(db: Database, clock: Clock, policy: FollowUpPolicy) -> lis
             begin = _shift_start(shift, local, policy.zone)
             if begin is not None:
                 starting[person.id] = begin
+        sent = {
+            (int(pid), str(period))
+            for pid, period in session.execute(
+                select(DigestMark.person_id, DigestMark.period).where(
+                    DigestMark.kind == "shift", DigestMark.person_id.in_(list(starting))
+                )
+            )
+        }  # checked first, so the sweep does not hit the unique constraint every time
     digests = []
     for person_id, begin in sorted(starting.items()):
-        if _claim_mark(db, person_id, "shift", begin.strftime("%Y-%m-%dT%H:%M"), now):
+        period = begin.strftime("%Y-%m-%dT%H:%M")
+        if (person_id, period) in sent:
+            continue
+        if _claim_mark(db, person_id, "shift", period, now):
             digests.append(_digest(db, person_id, now, policy))
     return digests
 
@@ -948,7 +959,14 @@ def due_supervisor_summary(db: Database, clock: Clock, policy: FollowUpPolicy) -
             )
             .order_by(Person.id)
         ).all()
-        ids = [s.id for s in supervisors]
+        done = set(
+            session.scalars(
+                select(DigestMark.person_id).where(
+                    DigestMark.kind == "summary", DigestMark.period == today.isoformat()
+                )
+            )
+        )
+        ids = [s.id for s in supervisors if s.id not in done]
     claimed = [i for i in ids if _claim_mark(db, i, "summary", today.isoformat(), now)]
     if not claimed:
         return None
