@@ -53,7 +53,7 @@ from flows.vocabulary import Role
 MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500
 MAX_AHEAD = timedelta(days=366)
-INPUT_TTL = timedelta(hours=2)  # a question left unanswered longer is forgotten
+INPUT_TTL = timedelta(minutes=30)  # a question left unanswered longer is forgotten
 CLAIM_BATCH = 200
 RETRY_AFTER = timedelta(seconds=60)  # a reminder nobody could receive is tried again after this
 

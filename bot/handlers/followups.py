@@ -18,7 +18,7 @@ from bot.handlers.access import requires
 from bot.i18n import t
 from bot.render import local_time
 from bot.services import Services
-from flows import followups
+from flows import consultations, followups
 from flows.consultations import ConsultationView
 from flows.followups import (
     Act,
@@ -232,6 +232,11 @@ async def on_text(services: Services, person: PersonView, message: Message) -> b
     bot was not waiting for anything from this person: the message is handled as usual."""
     if message.text is None or message.text.startswith("/"):
         return False
+    reply = message.reply_to_message
+    if reply is not None and await services.run(
+        consultations.consultation_of_message, services.db, message.chat_id, reply.message_id
+    ):
+        return False  # a reply to a consultation's message is meant for that consultation
     policy = services.settings.followup_policy
     result = await services.run(
         followups.answer, services.db, person, message.text, services.clock, policy
