@@ -154,13 +154,17 @@ def parse_when(
     naive = found.date_obj.replace(tzinfo=None)
     # A pure duration ('in 3 hours') is the same offset from either base; it is absolute
     # time, counted in UTC, so it stays exact across a daylight-saving change.
+    if found.period == "day":  # 'demain', 'friday', '2026-12-03', 'in 2 days'
+        return _checked(local_at(naive.date(), time(morning_hour), zone), now)
     again = _parser(lang, utc_now).get_date_data(cleaned).date_obj
     if again is not None and again.replace(tzinfo=None) - utc_now == naive - local_now:
         due = now + (naive - local_now)
-    elif found.period == "day":
-        due = local_at(naive.date(), time(morning_hour), zone)
     else:
         due = local_at(naive.date(), naive.time().replace(microsecond=0), zone)
+    return _checked(due, now)
+
+
+def _checked(due: datetime, now: datetime) -> datetime:
     if due <= now:
         raise WhenError("followup.when_past")
     if due - now > MAX_AHEAD:

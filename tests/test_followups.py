@@ -69,6 +69,8 @@ def kinds(db, cid):
         ("2026-12-03 10:00", "en", local(2026, 12, 3, 10, 0)),
         ("2026-12-03", "en", local(2026, 12, 3, 9, 0)),  # a day alone: the morning hour
         ("dec 3 10am", "en", local(2026, 12, 3, 10, 0)),
+        ("demain", "fr", local(2026, 11, 24, 9, 0)),
+        ("dans 2 jours", "fr", local(2026, 11, 25, 9, 0)),
     ],
 )
 def test_dates_typed_in_french_or_english_are_read_in_the_service_zone(text, lang, expected):
