@@ -5,7 +5,6 @@ worker is off, the overdue list, the handover digest and daylight-saving boundar
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +15,6 @@ from flows.followups import (
     ActStatus,
     AnswerStatus,
     Delivered,
-    FollowUpPolicy,
     InputKind,
     Plan,
     PlanStatus,
@@ -24,29 +22,10 @@ from flows.followups import (
     WhenError,
 )
 from flows.models import Delivery, EventKind, FollowUpState, Presence
-from flows.vocabulary import Category, Outcome, Role, Urgency
+from flows.vocabulary import Category, Role, Urgency
 from tests.support.clock import FakeClock
+from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
-
-MTL = ZoneInfo("America/Montreal")
-FU_POLICY = FollowUpPolicy(zone=MTL)
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=MTL).astimezone(UTC)
-
-
-def closed_case(db, clock, worker=None, officer=None):
-    """A consultation accepted by a worker, closed, outcome recorded."""
-    officer = officer or enrol(db, clock, Role.OFFICER, "Julie Tremblay")
-    worker = worker or enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
-    c = cs.open_draft(db, officer.id, "Homme en crise, demande la désintox", clock)
-    cs.set_category(db, officer.id, c.id, Category.SUBSTANCE, clock)
-    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
-    cs.accept(db, worker.id, c.id, clock, POLICY)
-    cs.close(db, worker, c.id, clock)
-    cs.record_outcome(db, worker.id, c.id, Outcome.REFERRED, clock)
-    return c, worker, officer
 
 
 def kinds(db, cid):

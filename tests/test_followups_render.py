@@ -10,8 +10,8 @@ from bot import render_followups as view
 from flows import followups as fu
 from flows.followups import Plan, Reminder
 from flows.vocabulary import Role
+from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
-from tests.test_followups import FU_POLICY, MTL, closed_case, local
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
