@@ -29,6 +29,7 @@ from bot.handlers import (
     consult,
     enrolment,
     escalation,
+    followups,
     handover,
     messages,
     resources,
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 COMMANDS = (
     "consult", "close", "on", "off", "status", "queue", "transfer", "lang", "help",
     "resources",
+    "followups",
 )  # fmt: skip
 
 
@@ -109,6 +111,7 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("shifts", roster.shifts_command))
     app.add_handler(CommandHandler("resources", resources.resources_command))
     app.add_handler(CommandHandler("reload", resources.reload_command))
+    app.add_handler(CommandHandler("followups", followups.followups_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
@@ -175,6 +178,7 @@ async def serve(settings: Settings, db: Database, clock: Clock) -> None:
         poller = InboxPoller(application, services)
         await escalation.start(services)
         resources.start(services)
+        await followups.start(services)
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         log.info("polling (replayed=%d purged=%d)", replayed, purged)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
+from flows.followups import Plan, Snooze
 from flows.vocabulary import Category, Outcome, Urgency
 
 MAX_BYTES = 64
@@ -31,6 +32,12 @@ class Action(StrEnum):
     BROWSE = "b"  # directory category index
     REFER = "p"  # directory position, resource checksum: send to an officer
     REFER_TO = "q"  # consultation id, pending referral token
+    FOLLOWUP_PLAN = "f"  # consultation id, plan index
+    FOLLOWUP_NO_NOTE = "n"  # follow-up id
+    FOLLOWUP_DONE = "v"  # follow-up id
+    FOLLOWUP_SNOOZE = "s"  # follow-up id, snooze index
+    FOLLOWUP_REASSIGN = "w"  # follow-up id: pick who
+    FOLLOWUP_REASSIGN_TO = "y"  # follow-up id, person id (0 = the pool)
 
 
 CATEGORIES = list(Category)
@@ -41,10 +48,12 @@ _CHOICES: dict[Action, list[object]] = {
     Action.CATEGORY: list(CATEGORIES),
     Action.URGENCY: list(URGENCIES),
     Action.OUTCOME: list(OUTCOMES),
+    Action.FOLLOWUP_PLAN: list(Plan),
+    Action.FOLLOWUP_SNOOZE: list(Snooze),
 }
 
 
-_PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO)
+_PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO, Action.FOLLOWUP_REASSIGN_TO)
 _FREE_CHOICE = (Action.RESOURCE, Action.MORE, Action.REFER, Action.REFER_TO)
 
 
@@ -154,3 +163,28 @@ def refer(position: int, checksum: int) -> str:
 
 def refer_to(consultation_id: int, token: int) -> str:
     return Callback(Action.REFER_TO, consultation_id, token).encode()
+
+
+def followup_plan(consultation_id: int, value: Plan) -> str:
+    return Callback(Action.FOLLOWUP_PLAN, consultation_id, list(Plan).index(value)).encode()
+
+
+def followup_no_note(followup_id: int) -> str:
+    return Callback(Action.FOLLOWUP_NO_NOTE, followup_id).encode()
+
+
+def followup_done(followup_id: int) -> str:
+    return Callback(Action.FOLLOWUP_DONE, followup_id).encode()
+
+
+def followup_snooze(followup_id: int, value: Snooze) -> str:
+    return Callback(Action.FOLLOWUP_SNOOZE, followup_id, list(Snooze).index(value)).encode()
+
+
+def followup_reassign(followup_id: int) -> str:
+    return Callback(Action.FOLLOWUP_REASSIGN, followup_id).encode()
+
+
+def followup_reassign_to(followup_id: int, person_id: int | None) -> str:
+    """person_id None: back to the pool (encoded 0; person ids start at 1)."""
+    return Callback(Action.FOLLOWUP_REASSIGN_TO, followup_id, person_id or 0).encode()

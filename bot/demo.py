@@ -103,6 +103,11 @@ def _scenario(user: SandboxClient, db: Database) -> str:
     outcome = user.wait_for_text(WORKER_FR, "Quel est le résultat", STEP_TIMEOUT)
     user.press(WORKER_FR, outcome["message_id"], text="Transport volontaire à l'hôpital")
     user.wait_for_text(WORKER_FR, "résultat noté", STEP_TIMEOUT)
+    plan = user.wait_for_text(WORKER_FR, "un suivi à prévoir", STEP_TIMEOUT)
+    user.press(WORKER_FR, plan["message_id"], text="Dans 3 jours")
+    user.wait_for_text(WORKER_FR, "suivi prévu le", STEP_TIMEOUT)
+    user.send_text(WORKER_FR, "A-t-il été vu par l'équipe de crise ?")
+    user.wait_for_text(WORKER_FR, "Note enregistrée", STEP_TIMEOUT)
     return reference
 
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from flows.followups import FollowUpPolicy
 from flows.routing import RoutingPolicy
 from flows.vocabulary import Urgency
 
@@ -64,6 +65,19 @@ class Settings(BaseSettings):
     ack_advice_seconds: int = Field(default=900, validation_alias="RELAIS_ACK_ADVICE_SECONDS", ge=1)
     requeue_seconds: int = Field(default=300, validation_alias="RELAIS_REQUEUE_SECONDS", ge=1)
     sweep_seconds: int = Field(default=15, validation_alias="RELAIS_SWEEP_SECONDS", ge=1, le=3600)
+    followup_grace_hours: int = Field(
+        default=24, validation_alias="RELAIS_FOLLOWUP_GRACE_HOURS", ge=1, le=720
+    )
+    followup_late_seconds: int = Field(
+        default=60, validation_alias="RELAIS_FOLLOWUP_LATE_SECONDS", ge=0, le=86400
+    )
+    followup_sweep_seconds: int = Field(
+        default=30, validation_alias="RELAIS_FOLLOWUP_SWEEP_SECONDS", ge=1, le=3600
+    )
+    morning_hour: int = Field(default=9, validation_alias="RELAIS_MORNING_HOUR", ge=0, le=23)
+    supervisor_summary_hour: int = Field(
+        default=8, validation_alias="RELAIS_SUPERVISOR_SUMMARY_HOUR", ge=0, le=23
+    )
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -125,6 +139,16 @@ class Settings(BaseSettings):
             },
             requeue_every=timedelta(seconds=self.requeue_seconds),
             zone=self.zone,
+        )
+
+    @property
+    def followup_policy(self) -> FollowUpPolicy:
+        return FollowUpPolicy(
+            zone=self.zone,
+            grace=timedelta(hours=self.followup_grace_hours),
+            late_after=timedelta(seconds=self.followup_late_seconds),
+            morning_hour=self.morning_hour,
+            summary_hour=self.supervisor_summary_hour,
         )
 
     def require_token(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
@@ -111,6 +112,12 @@ class EventKind(StrEnum):
     TAKEN_OVER = "taken_over"
     REASSIGNED = "reassigned"
     REQUEUED = "requeued"  # its worker was revoked: back in the queue, offered again
+    FOLLOWUP_SCHEDULED = "followup_scheduled"
+    FOLLOWUP_REMINDED = "followup_reminded"
+    FOLLOWUP_SNOOZED = "followup_snoozed"
+    FOLLOWUP_REASSIGNED = "followup_reassigned"
+    FOLLOWUP_DONE = "followup_done"
+    FOLLOWUP_OVERDUE = "followup_overdue"
 
 
 class Base(DeclarativeBase):
@@ -281,3 +288,83 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- follow-ups (issue 5) ------------------------------------------------------------------
+
+
+class FollowUpState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Delivery(StrEnum):
+    """Where the reminder's delivery stands: claimed ('sending') before the send, recorded
+    ('sent') after it, so a crash in between is visible on the next start."""
+
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+class FollowUp(Base):
+    """A task after a consultation closes: the row is the source of truth for its reminder."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[FollowUpState] = mapped_column(_enum(FollowUpState, "followup_state"))
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False)  # found 'sending' on start
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    snoozed: Mapped[int] = mapped_column(default=0)
+    outcome_line: Mapped[str | None] = mapped_column(Text, default=None)
+    overdue_notified_on: Mapped[str | None] = mapped_column(String(10), default=None)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_follow_ups_due", "state", "delivery", "due_at"),
+        Index("ix_follow_ups_assignee", "assignee_id", "state"),
+        Index("ix_follow_ups_consultation", "consultation_id"),
+    )
+
+
+class DigestMark(Base):
+    """One digest sent (shift handover, daily summary, overdue list): inserted before the
+    send, so two passes or a restart never send the same digest twice."""
+
+    __tablename__ = "digest_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(32))  # e.g. the shift's local start, or a date
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("person_id", "kind", "period"),)
+
+
+class PendingInput(Base):
+    """What the bot is waiting for a person to type (a date, a note, an outcome line), kept
+    in the database so a restart in the middle of a conversation loses nothing."""
+
+    __tablename__ = "pending_inputs"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -53,3 +53,10 @@ def test_the_choice_designates_the_enum_member():
 )
 def test_forged_or_malformed_data_decodes_to_nothing(forged):
     assert callbacks.decode(forged) is None
+
+
+def test_every_action_has_its_own_letter():
+    """Two actions on one letter would make an enum alias: one button doing another's job."""
+    from bot.callbacks import Action
+
+    assert len(Action.__members__) == len({a.value for a in Action.__members__.values()})

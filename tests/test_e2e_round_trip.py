@@ -81,6 +81,7 @@ def test_a_whole_consultation_round_trip(world):
     prompt = world.user.wait_for_text(ROY, "Quel est le résultat", world.step)
     world.user.press(ROY, prompt["message_id"], text="Orienté vers une ressource")
     world.user.wait_for_text(ROY, "résultat noté : Orienté vers une ressource", world.step)
+    world.user.wait_for_text(ROY, "un suivi à prévoir", world.step)  # then the follow-up question
 
     before = len(world.user.messages(ROY))
     world.user.send_text(OFFICER, "Nouvelle situation au métro")

@@ -12,9 +12,19 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.callbacks import Action
-from bot.handlers import closing, consult, enrolment, escalation, handover, offers, resources
+from bot.handlers import (
+    closing,
+    consult,
+    enrolment,
+    escalation,
+    followups,
+    handover,
+    offers,
+    resources,
+)
 from bot.handlers.access import identify
 from bot.i18n import t
+from flows.followups import Plan, Snooze
 from flows.people import PersonView
 from flows.vocabulary import Category, Outcome, Role, Urgency
 
@@ -38,6 +48,12 @@ ALLOWED: dict[Action, tuple[Role, ...]] = {
     Action.BROWSE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
     Action.REFER: (Role.WORKER, Role.SUPERVISOR),
     Action.REFER_TO: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_PLAN: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_NO_NOTE: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_DONE: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_SNOOZE: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_REASSIGN: (Role.WORKER, Role.SUPERVISOR),
+    Action.FOLLOWUP_REASSIGN_TO: (Role.WORKER, Role.SUPERVISOR),
 }
 
 
@@ -77,12 +93,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await handover.on_take_over(services, query, person, target)
     elif action in _DIRECTORY:
         await _directory(services, query, person, decoded)
+    elif action in _FOLLOWUP:
+        await _followup_button(services, query, person, decoded)
     elif action == Action.LANGUAGE:
         await services.sender.answer(query.id)
         await enrolment.apply_language(services, person, callbacks.LANGUAGE_CHOICES[target])
 
 
 _DIRECTORY = (Action.RESOURCE, Action.MORE, Action.BROWSE, Action.REFER, Action.REFER_TO)
+_FOLLOWUP = (
+    Action.FOLLOWUP_PLAN,
+    Action.FOLLOWUP_NO_NOTE,
+    Action.FOLLOWUP_DONE,
+    Action.FOLLOWUP_SNOOZE,
+    Action.FOLLOWUP_REASSIGN,
+    Action.FOLLOWUP_REASSIGN_TO,
+)
 
 
 async def _directory(
@@ -103,6 +129,28 @@ async def _directory(
         await resources.on_refer(services, query, person, target, choice)
     elif action == Action.REFER_TO:
         await resources.on_refer_to(services, query, person, target, choice)
+
+
+async def _followup_button(
+    services: services_module.Services,
+    query: CallbackQuery,
+    person: PersonView,
+    decoded: callbacks.Callback,
+) -> None:
+    """The follow-up buttons (plan at closing, no note, done, snooze, reassign)."""
+    action, target = decoded.action, decoded.target
+    if action == Action.FOLLOWUP_PLAN:
+        await followups.on_plan(services, query, person, target, _as(Plan, decoded.chosen()))
+    elif action == Action.FOLLOWUP_NO_NOTE:
+        await followups.on_no_note(services, query, person, target)
+    elif action == Action.FOLLOWUP_DONE:
+        await followups.on_done(services, query, person, target)
+    elif action == Action.FOLLOWUP_SNOOZE:
+        await followups.on_snooze(services, query, person, target, _as(Snooze, decoded.chosen()))
+    elif action == Action.FOLLOWUP_REASSIGN:
+        await followups.on_reassign(services, query, person, target)
+    else:
+        await followups.on_reassign_to(services, query, person, target, _person(decoded))
 
 
 def _as(kind: type[E], value: object) -> E:

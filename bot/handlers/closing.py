@@ -10,7 +10,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.handlers import escalation
+from bot.handlers import escalation, followups
 from bot.handlers.access import requires
 from bot.handlers.offers import send_pending_offers
 from bot.handlers.relay import replied_consultation
@@ -116,3 +116,4 @@ async def on_outcome(
             query.message.message_id,
             t(lang, "outcome.recorded", ref=c.reference, outcome=shown),
         )
+    await followups.ask_plan(services, worker, c)

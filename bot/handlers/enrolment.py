@@ -16,7 +16,7 @@ from bot.services import Services
 from flows import enrollment, people
 from flows.enrollment import RedeemStatus
 from flows.people import PersonView
-from flows.vocabulary import language_from_code
+from flows.vocabulary import Role, language_from_code
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def help_text(person: PersonView) -> str:
-    return t(person.language, f"help.{person.role.value}", name=person.display_name)
+    text = t(person.language, f"help.{person.role.value}", name=person.display_name)
+    if person.role != Role.OFFICER:
+        text += "\n" + t(person.language, "followup.help")
+    return text
 
 
 @requires()

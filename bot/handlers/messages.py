@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers import resources
+from bot.handlers import followups, resources
 from bot.handlers.access import requires
 from bot.handlers.consult import on_officer_message
 from bot.handlers.enrolment import help_text
@@ -32,6 +32,8 @@ async def on_message(
         and not await resources.has_open_consultation(services, person)
     ):
         return  # the location answered a search; it opens no consultation
+    if person.role != Role.OFFICER and await followups.on_text(services, person, message):
+        return  # the date, note or outcome line the bot asked for
     if person.role == Role.OFFICER:
         await on_officer_message(services, person, message)
     elif person.role == Role.WORKER:

@@ -1,0 +1,197 @@
+"""Follow-ups as text and keyboards: the closing question, the reminder with its buttons, the
+lists, the shift handover digest and the supervisors' summary."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.i18n import t
+from bot.render import Rendered, label, local_time
+from flows.consultations import ConsultationView
+from flows.followups import Digest, FollowUpView, Plan, Reminder, Snooze, Summary
+from flows.people import PersonView
+
+REQUEST_PREVIEW = 300
+LIST_LIMIT = 60
+
+
+def plan_prompt(lang: str, c: ConsultationView) -> Rendered:
+    def button(p: Plan) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            t(lang, f"followup.plan.{p.value}"), callback_data=callbacks.followup_plan(c.id, p)
+        )
+
+    rows = [
+        [button(Plan.NONE)],
+        [button(Plan.HOURS_24), button(Plan.DAYS_3), button(Plan.WEEK)],
+        [button(Plan.CUSTOM)],
+    ]
+    return Rendered(t(lang, "followup.ask_plan", ref=c.reference), InlineKeyboardMarkup(rows))
+
+
+def scheduled_prompt(lang: str, f: FollowUpView, zone: ZoneInfo) -> Rendered:
+    button = InlineKeyboardButton(
+        t(lang, "followup.no_note_button"), callback_data=callbacks.followup_no_note(f.id)
+    )
+    text = t(
+        lang, "followup.scheduled", ref=f.consultation.reference, due=local_time(f.due_at, zone)
+    )
+    return Rendered(text, InlineKeyboardMarkup([[button]]))
+
+
+def _note(f: FollowUpView) -> str:
+    return f.note or "—"
+
+
+def reminder(lang: str, r: Reminder, zone: ZoneInfo, late: bool = False) -> Rendered:
+    f, c = r.followup, r.followup.consultation
+    request = c.request_text or "—"
+    if len(request) > REQUEST_PREVIEW:
+        request = request[:REQUEST_PREVIEW] + "…"
+    summary = t(
+        lang,
+        "followup.summary_line",
+        category=label(lang, "category", c.category),
+        urgency=label(lang, "urgency", c.urgency),
+        outcome=label(lang, "outcome", c.outcome),
+        officer=c.officer.display_name,
+    )
+    text = t(
+        lang,
+        "followup.reminder",
+        ref=c.reference,
+        due=local_time(f.due_at, zone),
+        summary=summary,
+        request=request,
+        note=_note(f),
+    )
+    if r.whose is not None:
+        text += "\n\n" + t(lang, "followup.reminder_for", name=r.whose.display_name)
+    if late:
+        text += "\n" + t(lang, "followup.reminder_late")
+    if r.repeat:
+        text += "\n" + t(lang, "followup.reminder_repeat")
+    return Rendered(text, reminder_keyboard(lang, f.id))
+
+
+def reminder_keyboard(lang: str, followup_id: int) -> InlineKeyboardMarkup:
+    def b(key: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(t(lang, key), callback_data=data)
+
+    return InlineKeyboardMarkup(
+        [
+            [b("followup.done_button", callbacks.followup_done(followup_id))],
+            [
+                b("followup.snooze_1h_button", callbacks.followup_snooze(followup_id, Snooze.HOUR)),
+                b(
+                    "followup.snooze_morning_button",
+                    callbacks.followup_snooze(followup_id, Snooze.MORNING),
+                ),
+                b(
+                    "followup.snooze_custom_button",
+                    callbacks.followup_snooze(followup_id, Snooze.CUSTOM),
+                ),
+            ],
+            [b("followup.reassign_button", callbacks.followup_reassign(followup_id))],
+        ]
+    )
+
+
+def assignee_choice(lang: str, f: FollowUpView, workers: list[PersonView]) -> Rendered:
+    rows = [
+        [
+            InlineKeyboardButton(
+                w.display_name, callback_data=callbacks.followup_reassign_to(f.id, w.id)
+            )
+        ]
+        for w in workers
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t(lang, "followup.pool_button"),
+                callback_data=callbacks.followup_reassign_to(f.id, None),
+            )
+        ]
+    )
+    text = t(lang, "followup.pick_assignee", ref=f.consultation.reference)
+    return Rendered(text, InlineKeyboardMarkup(rows))
+
+
+def _who(lang: str, f: FollowUpView) -> str:
+    return f.assignee.display_name if f.assignee else t(lang, "followup.pool")
+
+
+def pending_list(lang: str, items: list[FollowUpView], zone: ZoneInfo) -> str:
+    if not items:
+        return t(lang, "followup.list_empty")
+    lines = [t(lang, "followup.list_title", count=len(items))]
+    for f in items[:LIST_LIMIT]:
+        lines.append(
+            t(
+                lang,
+                "followup.list_line",
+                ref=f.consultation.reference,
+                due=local_time(f.due_at, zone),
+                who=_who(lang, f),
+                note=_note(f),
+            )
+        )
+    return "\n".join(lines)
+
+
+def digest(lang: str, d: Digest, zone: ZoneInfo) -> str:
+    lines = [t(lang, "followup.digest_title", name=d.person.display_name), ""]
+    lines.append(t(lang, "followup.digest_open", count=len(d.open_consultations)))
+    for c in d.open_consultations:
+        lines.append(
+            t(lang, "followup.digest_open_line", ref=c.reference, officer=c.officer.display_name)
+        )
+    lines.append(t(lang, "followup.digest_waiting", count=d.waiting))
+    for key, items in (
+        ("followup.digest_due_today", d.due_today),
+        ("followup.digest_overdue", d.overdue),
+    ):
+        lines += ["", t(lang, key, count=len(items))]
+        for f in items[:LIST_LIMIT]:
+            lines.append(
+                t(
+                    lang,
+                    "followup.digest_line",
+                    ref=f.consultation.reference,
+                    due=local_time(f.due_at, zone),
+                    note=_note(f),
+                )
+            )
+    return "\n".join(lines)
+
+
+def summary(lang: str, s: Summary) -> str:
+    return t(
+        lang,
+        "followup.summary",
+        waiting=s.waiting,
+        active=s.active,
+        due_today=s.due_today,
+        done_yesterday=s.done_yesterday,
+        overdue=len(s.overdue),
+    )
+
+
+def overdue_list(lang: str, items: list[FollowUpView], zone: ZoneInfo, grace_hours: int) -> str:
+    lines = [t(lang, "followup.overdue_title", hours=grace_hours)]
+    for f in items[:200]:
+        lines.append(
+            t(
+                lang,
+                "followup.overdue_line",
+                ref=f.consultation.reference,
+                due=local_time(f.due_at, zone),
+                who=_who(lang, f),
+                note=_note(f),
+            )
+        )
+    return "\n".join(lines)

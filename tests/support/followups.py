@@ -1,0 +1,31 @@
+"""Follow-up test helpers: the service zone, its policy, local times, a closed case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flows import consultations as cs
+from flows.followups import FollowUpPolicy
+from flows.vocabulary import Category, Outcome, Role, Urgency
+from tests.support.people import POLICY, enrol
+
+MTL = ZoneInfo("America/Montreal")
+FU_POLICY = FollowUpPolicy(zone=MTL)
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=MTL).astimezone(UTC)
+
+
+def closed_case(db, clock, worker=None, officer=None):
+    """A consultation accepted by a worker, closed, outcome recorded."""
+    officer = officer or enrol(db, clock, Role.OFFICER, "Julie Tremblay")
+    worker = worker or enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    c = cs.open_draft(db, officer.id, "Homme en crise, demande la désintox", clock)
+    cs.set_category(db, officer.id, c.id, Category.SUBSTANCE, clock)
+    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
+    cs.accept(db, worker.id, c.id, clock, POLICY)
+    cs.close(db, worker, c.id, clock)
+    cs.record_outcome(db, worker.id, c.id, Outcome.REFERRED, clock)
+    return c, worker, officer

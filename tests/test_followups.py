@@ -1,0 +1,389 @@
+"""Follow-ups in the domain, with an injected clock: planning at closing, typed dates in both
+languages, delivery claimed and recorded once, the reminder's buttons, reassignment when the
+worker is off, the overdue list, the handover digest and daylight-saving boundaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows import consultations as cs
+from flows import followups as fu
+from flows import people, roster
+from flows.followups import (
+    ActStatus,
+    AnswerStatus,
+    Delivered,
+    InputKind,
+    Plan,
+    PlanStatus,
+    Snooze,
+    WhenError,
+)
+from flows.models import Delivery, EventKind, FollowUpState, Presence
+from flows.vocabulary import Category, Role, Urgency
+from tests.support.clock import FakeClock
+from tests.support.followups import FU_POLICY, MTL, closed_case, local
+from tests.support.people import POLICY, enrol
+
+
+def kinds(db, cid):
+    return [e.kind for e in cs.timeline(db, cid)]
+
+
+# --- typed dates ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("demain 9h", "fr", local(2026, 11, 24, 9, 0)),
+        ("demain à 9h30", "fr", local(2026, 11, 24, 9, 30)),
+        ("vendredi 14h", "fr", local(2026, 11, 27, 14, 0)),
+        ("3 décembre 10h", "fr", local(2026, 12, 3, 10, 0)),
+        ("03/12/2026 10:00", "fr", local(2026, 12, 3, 10, 0)),
+        ("tomorrow 9:00", "en", local(2026, 11, 24, 9, 0)),
+        ("friday 14:00", "en", local(2026, 11, 27, 14, 0)),
+        ("2026-12-03 10:00", "en", local(2026, 12, 3, 10, 0)),
+        ("2026-12-03", "en", local(2026, 12, 3, 9, 0)),  # a day alone: the morning hour
+        ("dec 3 10am", "en", local(2026, 12, 3, 10, 0)),
+        ("demain", "fr", local(2026, 11, 24, 9, 0)),
+        ("dans 2 jours", "fr", local(2026, 11, 25, 9, 0)),
+    ],
+)
+def test_dates_typed_in_french_or_english_are_read_in_the_service_zone(text, lang, expected):
+    now = local(2026, 11, 23, 12, 0)  # a Monday
+    assert fu.parse_when(text, now, MTL, lang) == expected
+
+
+def test_a_duration_is_counted_exactly_from_now():
+    now = local(2026, 11, 23, 12, 0)
+    assert fu.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
+    assert fu.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("quand tu veux", "followup.when_invalid"),
+        ("whenever", "followup.when_invalid"),
+        ("hier 9h", "followup.when_past"),
+        ("yesterday", "followup.when_past"),
+        ("2029-01-01 10:00", "followup.when_too_far"),
+        ("   ", "followup.when_invalid"),
+    ],
+)
+def test_dates_that_cannot_be_used_are_refused_with_a_reason(text, key):
+    with pytest.raises(WhenError) as refused:
+        fu.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
+    assert refused.value.key == key
+
+
+def test_tomorrow_nine_is_nine_local_after_the_autumn_change():
+    now = local(2026, 10, 31, 15, 0)  # EDT, the day before clocks go back
+    due = fu.parse_when("demain 9h", now, MTL, "fr")
+    assert due == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)  # 09:00 EST (UTC-5)
+    assert due.astimezone(MTL).hour == 9
+
+
+def test_tomorrow_nine_is_nine_local_after_the_spring_change():
+    now = local(2027, 3, 13, 15, 0)  # EST, the day before clocks go forward
+    due = fu.parse_when("tomorrow 9:00", now, MTL, "en")
+    assert due == datetime(2027, 3, 14, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4)
+
+
+def test_a_duration_across_the_change_is_real_hours():
+    now = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)  # 00:30 EDT, the night clocks go back
+    assert fu.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
+
+
+def test_a_week_and_the_morning_snooze_keep_the_local_wall_clock_across_the_change():
+    now = local(2026, 10, 28, 10, 0)
+    week = fu.plan_due(Plan.WEEK, now, MTL)
+    assert week is not None and week.astimezone(MTL).hour == 10
+    assert week - now == timedelta(days=7, hours=1)
+    morning = fu.snooze_due(Snooze.MORNING, local(2027, 3, 13, 22, 0), FU_POLICY)
+    assert morning == datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
+
+
+# --- planning at closing -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("choice", "delta"),
+    [
+        (Plan.HOURS_24, timedelta(hours=24)),
+        (Plan.DAYS_3, timedelta(days=3)),
+        (Plan.WEEK, timedelta(days=7)),
+    ],
+)
+def test_each_fixed_choice_at_closing_schedules_a_follow_up_and_asks_the_note(
+    db, clock, choice, delta
+):
+    c, worker, _ = closed_case(db, clock)
+    result = fu.plan(db, worker.id, c.id, choice, clock, MTL)
+    assert result.status == PlanStatus.SCHEDULED and result.followup is not None
+    assert result.followup.due_at == clock() + delta  # no DST change in these weeks
+    assert fu.awaiting(db, worker.id, clock) == InputKind.NOTE
+    saved = fu.answer(db, worker, "  a-t-il vu   l'équipe de désintox ?", clock, FU_POLICY)
+    assert saved.status == AnswerStatus.NOTE_SAVED
+    assert saved.followup is not None and saved.followup.note == "a-t-il vu l'équipe de désintox ?"
+    assert kinds(db, c.id)[-1] == EventKind.FOLLOWUP_SCHEDULED
+
+
+def test_no_follow_up_at_closing_schedules_nothing(db, clock):
+    c, worker, _ = closed_case(db, clock)
+    assert fu.plan(db, worker.id, c.id, Plan.NONE, clock, MTL).status == PlanStatus.NONE
+    assert fu.pending_for(db, worker) == []
+    assert fu.answer(db, worker, "bonjour", clock, FU_POLICY).status == AnswerStatus.NOTHING
+
+
+def test_a_custom_date_is_asked_then_typed_with_errors_answered(db, clock):
+    c, worker, _ = closed_case(db, clock)
+    assert fu.plan(db, worker.id, c.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
+    wrong = fu.answer(db, worker, "quand tu veux", clock, FU_POLICY)
+    assert (wrong.status, wrong.error_key) == (AnswerStatus.INVALID_DATE, "followup.when_invalid")
+    past = fu.answer(db, worker, "hier", clock, FU_POLICY)
+    assert past.error_key == "followup.when_past"
+    ok = fu.answer(db, worker, "demain 9h", clock, FU_POLICY)
+    assert ok.status == AnswerStatus.SCHEDULED and ok.followup is not None
+    assert ok.followup.due_at.astimezone(MTL).hour == 9
+    assert fu.awaiting(db, worker.id, clock) == InputKind.NOTE
+    assert fu.skip_note(db, worker.id, ok.followup.id) is not None
+    assert fu.awaiting(db, worker.id, clock) is None
+
+
+def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
+    c, worker, officer = closed_case(db, clock)
+    assert fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
+    assert fu.plan(db, worker.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.ALREADY
+    other = enrol(db, clock, Role.WORKER, "Paul Gagnon")
+    assert fu.plan(db, other.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+    d, _, _ = closed_case(db, clock, worker=worker, officer=officer)
+    assert fu.plan(db, worker.id, d.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
+    assert fu.plan(db, worker.id, d.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
+    # the fixed choice won: what is typed next is its note, not a second date
+    assert fu.answer(db, worker, "demain 9h", clock, FU_POLICY).status == AnswerStatus.NOTE_SAVED
+    assert fu.plan(db, officer.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+
+def _scheduled(db, clock, choice=Plan.HOURS_24, **kw):
+    c, worker, officer = closed_case(db, clock, **kw)
+    f = fu.plan(db, worker.id, c.id, choice, clock, MTL).followup
+    assert f is not None
+    return f, worker, officer
+
+
+def _deliver(db, clock, reminders, late_after=timedelta(seconds=60)):
+    now = clock()
+    done = [
+        Delivered(r.followup.id, r.followup.consultation.id, [p.id for p in r.recipients], now,
+                  r.followup.due_at)
+        for r in reminders
+    ]  # fmt: skip
+    return fu.record_delivered(db, done, late_after)
+
+
+def test_a_due_reminder_is_claimed_once_and_recorded(any_db):
+    clock = FakeClock()
+    f, worker, _ = _scheduled(any_db, clock)
+    assert fu.claim_due(any_db, clock, POLICY) == []  # not yet due
+    clock.advance(hours=24)
+    [reminder] = fu.claim_due(any_db, clock, POLICY)
+    assert [p.id for p in reminder.recipients] == [worker.id] and reminder.whose is None
+    assert fu.claim_due(any_db, clock, POLICY) == []  # claimed: no second pass takes it
+    assert _deliver(any_db, clock, [reminder]) == 0
+    stored = fu.get(any_db, f.id)
+    assert stored is not None and stored.delivery == Delivery.SENT and not stored.late
+    assert kinds(any_db, f.consultation.id)[-1] == EventKind.FOLLOWUP_REMINDED
+    assert fu.pending_due_times(any_db) == []
+
+
+def test_a_reminder_delivered_after_the_tolerance_is_marked_late(db, clock):
+    f, _, _ = _scheduled(db, clock)
+    clock.advance(hours=26)
+    reminders = fu.claim_due(db, clock, POLICY)
+    assert _deliver(db, clock, reminders) == 1
+    stored = fu.get(db, f.id)
+    assert stored is not None and stored.late
+
+
+def test_a_send_left_unconfirmed_by_a_crash_is_sent_once_more_and_never_a_third_time(any_db):
+    clock = FakeClock()
+    f, _, _ = _scheduled(any_db, clock)
+    clock.advance(hours=25)
+    assert len(fu.claim_due(any_db, clock, POLICY)) == 1  # claimed, then the process dies
+    assert fu.recover_unconfirmed(any_db, clock) == (1, 0)
+    [again] = fu.claim_due(any_db, clock, POLICY)
+    assert again.repeat  # the text says it may be a repeat
+    assert fu.recover_unconfirmed(any_db, clock) == (0, 1)  # died again: taken as delivered
+    assert fu.claim_due(any_db, clock, POLICY) == []
+    stored = fu.get(any_db, f.id)
+    assert stored is not None and stored.delivery == Delivery.SENT
+
+
+def test_a_reminder_nobody_received_goes_back_to_be_tried_again(db, clock):
+    f, _, _ = _scheduled(db, clock)
+    clock.advance(hours=25)
+    [r] = fu.claim_due(db, clock, POLICY)
+    fu.record_delivered(db, [Delivered(f.id, f.consultation.id, [], clock(), r.followup.due_at)],
+                        timedelta(seconds=60))  # fmt: skip
+    assert fu.claim_due(db, clock, POLICY) == []  # not hammered in the same pass
+    clock.advance(seconds=61)
+    assert len(fu.claim_due(db, clock, POLICY)) == 1
+
+
+def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose(db, clock):
+    _f, worker, _ = _scheduled(db, clock)
+    colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
+    people.set_presence(db, worker.id, Presence.OFF, clock, POLICY)
+    clock.advance(hours=24)
+    [r] = fu.claim_due(db, clock, POLICY)
+    assert [p.id for p in r.recipients] == [colleague.id]
+    assert r.whose is not None and r.whose.id == worker.id
+
+
+def test_when_the_worker_is_revoked_and_nobody_is_on_shift_supervisors_get_it(db, clock):
+    _f, worker, _ = _scheduled(db, clock)
+    sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    people.revoke(db, worker.id, clock)
+    clock.advance(hours=24)
+    [r] = fu.claim_due(db, clock, POLICY)
+    assert [p.id for p in r.recipients] == [sup.id] and r.whose is not None
+
+
+# --- the reminder's buttons ----------------------------------------------------------------
+
+
+def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
+    f, worker, _ = _scheduled(db, clock)
+    clock.advance(hours=24)
+    assert fu.start_done(db, worker.id, f.id, clock).status == ActStatus.ASK_OUTCOME
+    assert fu.answer(db, worker, "  ", clock, FU_POLICY).status == AnswerStatus.EMPTY
+    done = fu.answer(db, worker, "Il a commencé la cure", clock, FU_POLICY)
+    assert done.status == AnswerStatus.DONE and done.followup is not None
+    assert (done.followup.state, done.followup.outcome_line) == (
+        FollowUpState.DONE,
+        "Il a commencé la cure",
+    )
+    timeline = cs.timeline(db, f.consultation.id)
+    assert timeline[-1].kind == EventKind.FOLLOWUP_DONE
+    assert timeline[-1].data["outcome"] == "Il a commencé la cure"
+    assert fu.start_done(db, worker.id, f.id, clock).status == ActStatus.NOT_PENDING
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        (Snooze.HOUR, lambda now: now + timedelta(hours=1)),
+        (Snooze.MORNING, lambda now: local(2026, 11, 24, 9, 0)),
+    ],
+)
+def test_snooze_moves_the_reminder_and_it_is_delivered_again(db, clock, choice, expected):
+    f, worker, _ = _scheduled(db, clock)
+    clock.advance(hours=24)
+    _deliver(db, clock, fu.claim_due(db, clock, POLICY))
+    act = fu.snooze(db, worker.id, f.id, choice, clock, FU_POLICY)
+    assert act.status == ActStatus.SNOOZED and act.followup is not None
+    assert act.followup.due_at == expected(clock())
+    assert act.followup.delivery == Delivery.SCHEDULED and act.followup.snoozed == 1
+    clock.now = act.followup.due_at
+    assert len(fu.claim_due(db, clock, POLICY)) == 1
+    assert EventKind.FOLLOWUP_SNOOZED in kinds(db, f.consultation.id)
+
+
+def test_a_custom_snooze_waits_for_a_typed_date(db, clock):
+    f, worker, _ = _scheduled(db, clock)
+    act = fu.snooze(db, worker.id, f.id, Snooze.CUSTOM, clock, FU_POLICY)
+    assert act.status == ActStatus.ASK_DATE
+    moved = fu.answer(db, worker, "2026-12-03 10:00", clock, FU_POLICY)
+    assert moved.status == AnswerStatus.SNOOZED and moved.followup is not None
+    assert moved.followup.due_at == local(2026, 12, 3, 10, 0)
+
+
+def test_reassign_to_a_colleague_or_the_pool(db, clock):
+    f, worker, _ = _scheduled(db, clock)
+    colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
+    _, candidates = fu.reassign_candidates(db, f.id, clock, POLICY)
+    assert [p.id for p in candidates] == [colleague.id]
+    act = fu.reassign(db, worker.id, f.id, colleague.id, clock)
+    assert act.status == ActStatus.REASSIGNED and act.followup is not None
+    assert act.followup.assignee is not None and act.followup.assignee.id == colleague.id
+    assert [x.id for x in fu.pending_for(db, colleague)] == [f.id]
+    assert fu.pending_for(db, worker) == []
+    pooled = fu.reassign(db, colleague.id, f.id, None, clock)
+    assert pooled.followup is not None and pooled.followup.assignee is None
+    assert [x.id for x in fu.pending_for(db, worker)] == [f.id]  # the pool is everyone's
+    assert kinds(db, f.consultation.id).count(EventKind.FOLLOWUP_REASSIGNED) == 2
+    sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    off = fu.reassign(db, sup.id, f.id, sup.id, clock)  # supervisors are not a worker target
+    assert off.status == ActStatus.TARGET_UNAVAILABLE
+
+
+def test_a_reminder_reassigned_after_it_fired_is_delivered_to_the_new_holder(db, clock):
+    f, worker, _ = _scheduled(db, clock)
+    colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
+    clock.advance(hours=24)
+    _deliver(db, clock, fu.claim_due(db, clock, POLICY))
+    fu.reassign(db, worker.id, f.id, colleague.id, clock)
+    [r] = fu.claim_due(db, clock, POLICY)
+    assert [p.id for p in r.recipients] == [colleague.id]
+
+
+# --- overdue, digest, lists ----------------------------------------------------------------
+
+
+def test_overdue_follow_ups_go_to_supervisors_once_a_day_as_one_list(db, clock):
+    clock.now = local(2026, 11, 23, 7, 0)
+    f, _, _ = _scheduled(db, clock)  # due tomorrow 07:00
+    second, _, _ = _scheduled(db, clock, choice=Plan.DAYS_3)
+    sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    clock.now = local(2026, 11, 25, 7, 30)  # 24 h 30 after due: overdue, before 08:00
+    assert fu.due_supervisor_summary(db, clock, FU_POLICY) is None
+    clock.now = local(2026, 11, 25, 8, 0)
+    summary = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    assert summary is not None and [s.id for s in summary.supervisors] == [sup.id]
+    assert [x.id for x in summary.overdue] == [f.id]
+    assert second.id not in [x.id for x in summary.overdue]
+    assert fu.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day
+    clock.now = local(2026, 11, 26, 8, 5)
+    again = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    assert again is not None and [x.id for x in again.overdue] == [f.id]
+    assert kinds(db, f.consultation.id).count(EventKind.FOLLOWUP_OVERDUE) == 1
+    assert [x.id for x in fu.overdue(db, clock, FU_POLICY)] == [f.id]
+
+
+def test_the_handover_digest_lists_open_cases_due_today_and_overdue_once_per_shift(db, clock):
+    clock.now = local(2026, 11, 20, 10, 0)
+    old, worker, officer = _scheduled(db, clock)  # due 2026-11-21 10:00: overdue by the 23rd
+    clock.now = local(2026, 11, 22, 14, 0)
+    today, _, _ = _scheduled(db, clock, worker=worker, officer=officer)  # due 23rd 14:00
+    c = cs.open_draft(db, officer.id, "Encore ouvert", clock)
+    cs.set_category(db, officer.id, c.id, Category.YOUTH, clock)
+    cs.submit(db, officer.id, c.id, Urgency.ADVICE, clock, POLICY)
+    cs.accept(db, worker.id, c.id, clock, POLICY)
+    roster.add_shifts(db, worker.id, "mon", "08:00-16:00", False, clock)
+    clock.now = local(2026, 11, 23, 7, 59)  # Monday, before the shift
+    assert fu.due_shift_digests(db, clock, FU_POLICY) == []
+    clock.now = local(2026, 11, 23, 8, 0)
+    [digest] = fu.due_shift_digests(db, clock, FU_POLICY)
+    assert digest.person.id == worker.id
+    assert [x.id for x in digest.open_consultations] == [c.id]
+    assert [x.id for x in digest.due_today] == [today.id]
+    assert [x.id for x in digest.overdue] == [old.id]
+    clock.now = local(2026, 11, 23, 9, 0)
+    assert fu.due_shift_digests(db, clock, FU_POLICY) == []  # once per shift
+    assert fu.next_shift_start(db, clock, MTL) == local(2026, 11, 30, 8, 0)
+
+
+def test_supervisors_see_everyones_follow_ups_workers_their_own(db, clock):
+    f, worker, officer = _scheduled(db, clock)
+    other = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
+    g, _, _ = _scheduled(db, clock, worker=other, officer=officer)
+    sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    assert [x.id for x in fu.pending_for(db, worker)] == [f.id]
+    assert [x.id for x in fu.pending_for(db, sup)] == [f.id, g.id]
