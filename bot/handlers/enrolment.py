@@ -56,6 +56,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def help_text(person: PersonView) -> str:
     text = t(person.language, f"help.{person.role.value}", name=person.display_name)
+    text += "\n" + t(person.language, "resources.help")
+    if person.role == Role.SUPERVISOR:
+        text += "\n" + t(person.language, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(person.language, "followup.help")
     return text
