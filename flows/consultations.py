@@ -425,6 +425,12 @@ def accept(
         if offer is None:
             return AcceptResult(AcceptStatus.NOT_OFFERED)
         person = lock_person(session, worker_id)
+        if person.revoked_at is not None:
+            return AcceptResult(AcceptStatus.NOT_OFFERED)
+        if offer.state == OfferState.WITHDRAWN:  # back in the queue, not offered to them again
+            c = session.get_one(Consultation, consultation_id)
+            if c.state == ConsultationState.WAITING:
+                return AcceptResult(AcceptStatus.NOT_OFFERED)
         if not routing.has_capacity(session, person, policy):
             c = session.get_one(Consultation, consultation_id)
             if c.state == ConsultationState.WAITING:

@@ -231,5 +231,6 @@ def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
     [step] = escalation.escalate_due(db, clock, POLICY)  # the bot's next pass
     assert step.tier == Tier.AVAILABLE
     assert offered_to(step) == ["Anne Nadeau"]  # offered again, though she saw it before
+    assert cs.accept(db, roy.id, cid, clock, POLICY).status == cs.AcceptStatus.NOT_OFFERED
     assert cs.accept(db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
     assert EventKind.REQUEUED in kinds(db, cid)

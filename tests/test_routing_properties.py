@@ -14,6 +14,7 @@ random order of operations is what varies."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
@@ -203,7 +204,7 @@ def run_scenario(db: Database, ops: list[tuple]) -> None:
 
 
 FAST = settings(
-    max_examples=80,
+    max_examples=int(os.environ.get("RELAIS_PROPERTY_EXAMPLES", "80")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
