@@ -20,6 +20,8 @@ OFFICER, WORKER_FR, WORKER_EN = 1001, 2001, 2002
 NAMES = {OFFICER: "officer Tremblay", WORKER_FR: "worker Roy", WORKER_EN: "worker Wilson"}
 STARTUP_TIMEOUT = 60.0
 STEP_TIMEOUT = 15.0
+# the sample directory next to the package (an editable install, as the README's command does)
+SAMPLE_DIRECTORY = Path(__file__).resolve().parents[1] / "resources_directory.yaml"
 
 
 def play(keep_database: str | None = None) -> int:
@@ -36,6 +38,7 @@ def play(keep_database: str | None = None) -> int:
                 base_url=sandbox.base_url,
                 database_url=database_url,
                 log_path=folder / "bot.log",
+                extra_env=_directory_env(),
             )
             print(f"Sandbox Bot API on {sandbox.base_url}; starting the bot…", flush=True)
             bot.start()
@@ -53,6 +56,13 @@ def play(keep_database: str | None = None) -> int:
         _print_timeline(db, reference)
         db.dispose()
     return 0
+
+
+def _directory_env() -> dict[str, str]:
+    """The bot runs in a temporary folder: point it at the sample directory explicitly."""
+    if SAMPLE_DIRECTORY.exists():
+        return {"RELAIS_DIRECTORY_PATH": str(SAMPLE_DIRECTORY)}
+    return {}
 
 
 def _scenario(user: SandboxClient, db: Database) -> str:
@@ -78,6 +88,8 @@ def _scenario(user: SandboxClient, db: Database) -> str:
     user.press(OFFICER, prompt["message_id"], text="Immédiate (danger maintenant)")
     sent = user.wait_for_text(OFFICER, "envoyée", STEP_TIMEOUT)
     reference = sent["text"].split()[1]
+    if SAMPLE_DIRECTORY.exists():  # while a worker is found: resources open now
+        user.wait_for_text(OFFICER, f"{reference} — en attendant", STEP_TIMEOUT)
 
     card_fr = user.wait_for_text(WORKER_FR, f"Nouvelle demande {reference}", STEP_TIMEOUT)
     user.wait_for_text(WORKER_EN, f"New request {reference}", STEP_TIMEOUT)
