@@ -215,20 +215,7 @@ class FollowUpView:
 def _view(session: Session, f: FollowUp) -> FollowUpView:
     c = session.get_one(Consultation, f.consultation_id)
     assignee = session.get(Person, f.assignee_id) if f.assignee_id else None
-    return FollowUpView(
-        id=f.id,
-        consultation=view_in(session, c),
-        assignee=view_of(assignee) if assignee else None,
-        due_at=f.due_at,
-        note=f.note,
-        state=f.state,
-        delivery=f.delivery,
-        late=f.late,
-        unconfirmed=f.unconfirmed,
-        snoozed=f.snoozed,
-        outcome_line=f.outcome_line,
-        reminded_at=f.reminded_at,
-    )
+    return _view_fast(f, view_in(session, c), view_of(assignee) if assignee else None)
 
 
 def get(db: Database, followup_id: int) -> FollowUpView | None:
