@@ -4,7 +4,10 @@ sweep), the same with one job per follow-up for comparison, and the lateness p50
 reminders coming due together, through the real claim -> send -> record path with an
 instant fake sender (so the figure is Relais's own overhead, not Telegram's 30 msg/s).
 
-    .venv/bin/python bench/reminders.py [--count 10000] [--seconds 5] [--database-url URL]
+    .venv/bin/python bench/reminders.py [--count 10000] [--seconds 5] [--postgres]
+
+--postgres runs on a brand-new database of the local server (dropped afterwards); an
+explicit --database-url must point at an empty database.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -185,8 +189,16 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=5, help="spread of the due times")
     parser.add_argument("--lead", type=float, default=5.0, help="seconds before the first due")
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None, help="an empty database")
+    parser.add_argument("--postgres", action="store_true", help="a fresh local PostgreSQL db")
     args = parser.parse_args()
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.support.databases import fresh_postgres_url
+
+        with fresh_postgres_url() as url:
+            asyncio.run(run(url, args.count, args.seconds, args.lead))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         asyncio.run(run(url, args.count, args.seconds, args.lead))

@@ -54,7 +54,7 @@ MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500
 MAX_AHEAD = timedelta(days=366)
 INPUT_TTL = timedelta(minutes=30)  # a question left unanswered longer is forgotten
-CLAIM_BATCH = 200
+CLAIM_BATCH = 500
 RETRY_AFTER = timedelta(seconds=60)  # a reminder nobody could receive is tried again after this
 
 
