@@ -16,6 +16,7 @@ from flows.people import PersonView
 
 REQUEST_PREVIEW = 300
 LIST_LIMIT = 60
+OVERDUE_LIMIT = 200  # one message (the sender splits it), for supervisors
 
 
 def plan_prompt(lang: str, c: ConsultationView) -> Rendered:
@@ -129,18 +130,20 @@ def pending_list(lang: str, items: list[FollowUpView], zone: ZoneInfo) -> str:
     if not items:
         return t(lang, "followup.list_empty")
     lines = [t(lang, "followup.list_title", count=len(items))]
-    for f in items[:LIST_LIMIT]:
-        lines.append(
-            t(
-                lang,
-                "followup.list_line",
-                ref=f.consultation.reference,
-                due=local_time(f.due_at, zone),
-                who=_who(lang, f),
-                note=_note(f),
-            )
-        )
+    lines += [_line(lang, "followup.list_line", f, zone) for f in items[:LIST_LIMIT]]
     return "\n".join(lines)
+
+
+def _line(lang: str, key: str, f: FollowUpView, zone: ZoneInfo) -> str:
+    """One follow-up in a list: reference, due time, whose, note."""
+    return t(
+        lang,
+        key,
+        ref=f.consultation.reference,
+        due=local_time(f.due_at, zone),
+        who=_who(lang, f),
+        note=_note(f),
+    )
 
 
 def digest(lang: str, d: Digest, zone: ZoneInfo) -> str:
@@ -183,15 +186,5 @@ def summary(lang: str, s: Summary) -> str:
 
 def overdue_list(lang: str, items: list[FollowUpView], zone: ZoneInfo, grace_hours: int) -> str:
     lines = [t(lang, "followup.overdue_title", hours=grace_hours)]
-    for f in items[:200]:
-        lines.append(
-            t(
-                lang,
-                "followup.overdue_line",
-                ref=f.consultation.reference,
-                due=local_time(f.due_at, zone),
-                who=_who(lang, f),
-                note=_note(f),
-            )
-        )
+    lines += [_line(lang, "followup.overdue_line", f, zone) for f in items[:OVERDUE_LIMIT]]
     return "\n".join(lines)

@@ -87,10 +87,7 @@ async def on_transfer_to(
     result = await services.run(
         handover.transfer, services.db, worker.id, cid, target_id, services.clock, services.policy
     )
-    if not await _refused(services, query, worker, result):
-        await services.sender.answer(query.id)
-        await _settle_prompt(services, query, worker, result)
-        await announce(services, result, worker)
+    await _conclude(services, query, worker, result, from_prompt=True)
 
 
 @requires(Role.SUPERVISOR)
@@ -138,10 +135,7 @@ async def on_reassign_to(
     result = await services.run(
         handover.reassign, services.db, sup.id, cid, target_id, services.clock, services.policy
     )
-    if not await _refused(services, query, sup, result):
-        await services.sender.answer(query.id)
-        await _settle_prompt(services, query, sup, result)
-        await announce(services, result, sup)
+    await _conclude(services, query, sup, result, from_prompt=True)
 
 
 async def _settle_prompt(
@@ -157,9 +151,25 @@ async def _settle_prompt(
 
 async def on_take_over(services: Services, query: CallbackQuery, sup: PersonView, cid: int) -> None:
     result = await services.run(handover.take_over, services.db, sup.id, cid, services.clock)
-    if not await _refused(services, query, sup, result):
-        await services.sender.answer(query.id)
-        await announce(services, result, sup)
+    await _conclude(services, query, sup, result, from_prompt=False)
+
+
+async def _conclude(
+    services: Services,
+    query: CallbackQuery,
+    person: PersonView,
+    result: HandoverResult,
+    *,
+    from_prompt: bool,
+) -> None:
+    """A hand-over button's answer: the refusal, or the news for everyone concerned (and the
+    'to whom?' question, when there was one, becomes the answer)."""
+    if await _refused(services, query, person, result):
+        return
+    await services.sender.answer(query.id)
+    if from_prompt:
+        await _settle_prompt(services, query, person, result)
+    await announce(services, result, person)
 
 
 async def announce(services: Services, result: HandoverResult, by: PersonView) -> None:
