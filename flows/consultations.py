@@ -346,10 +346,14 @@ def offer_waiting_to(
             ),
         )
         result = []
+        in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass
+        full = not routing.has_capacity(session, person, policy)
         for c in waiting:
-            if person not in routing.pool(session, min(c.tier, Tier.FALLBACK), now, policy):
+            tier = min(c.tier, Tier.FALLBACK)
+            if tier not in in_pool:
+                in_pool[tier] = person in routing.pool(session, tier, now, policy)
+            if not in_pool[tier]:
                 continue
-            full = not routing.has_capacity(session, person, policy)
             target = _offer(session, c, person, c.tier, now, full)
             result.append(PendingOffer(view_in(session, c), target))
         return result
