@@ -339,11 +339,7 @@ def offer_waiting_to(
             )
         ).all()
         waiting = sorted(
-            waiting,
-            key=lambda c: (
-                routing.URGENCY_RANK[c.urgency or Urgency.ADVICE],
-                c.submitted_at or now,
-            ),
+            waiting, key=lambda c: routing.queue_order(c.urgency, c.submitted_at or now)
         )
         result = []
         in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass

@@ -24,7 +24,6 @@ from flows.consultations import (
 from flows.models import Consultation, ConsultationState, EventKind, Offer, OfferState, Tier
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import Urgency
 
 
 @dataclass(frozen=True)
@@ -54,13 +53,20 @@ def escalate_due(db: Database, clock: Clock, policy: RoutingPolicy) -> list[Esca
     now = clock()
     with db.unit_of_work() as session:
         due = session.execute(
-            select(Consultation.id, Consultation.escalation_due_at).where(
+            select(
+                Consultation.id,
+                Consultation.escalation_due_at,
+                Consultation.urgency,
+                Consultation.submitted_at,
+                Consultation.created_at,
+            ).where(
                 Consultation.state == ConsultationState.WAITING,
                 Consultation.escalation_due_at <= now,
             )
         ).all()
+    due = sorted(due, key=lambda row: routing.queue_order(row[2], row[3] or row[4]))
     results = []
-    for cid, was_due in due:
+    for cid, was_due, *_ in due:
         step = _escalate_one(db, int(cid), was_due, now, policy)
         if step is not None:
             results.append(step)
@@ -163,9 +169,5 @@ def waiting_queue(db: Database) -> list[QueueEntry]:
                 QueueEntry(view_in(session, c), c.submitted_at or c.created_at, open_offers)
             )
     return sorted(
-        entries,
-        key=lambda e: (
-            routing.URGENCY_RANK[e.consultation.urgency or Urgency.ADVICE],
-            e.waiting_since,
-        ),
+        entries, key=lambda e: routing.queue_order(e.consultation.urgency, e.waiting_since)
     )

@@ -17,6 +17,12 @@ from flows.vocabulary import Role, Urgency
 URGENCY_RANK = {Urgency.IMMEDIATE: 0, Urgency.URGENT: 1, Urgency.ADVICE: 2}
 
 
+def queue_order(urgency: Urgency | None, waiting_since: datetime) -> tuple[int, datetime]:
+    """The one queue order: immediate, urgent, advice, then oldest first. Offers, re-offers
+    and /queue all follow it."""
+    return URGENCY_RANK[urgency or Urgency.ADVICE], waiting_since
+
+
 @dataclass(frozen=True)
 class RoutingPolicy:
     """The service's routing settings; defaults are those of issue 4."""

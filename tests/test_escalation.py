@@ -234,3 +234,25 @@ def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
     assert cs.accept(db, roy.id, cid, clock, POLICY).status == cs.AcceptStatus.NOT_OFFERED
     assert cs.accept(db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
     assert EventKind.REQUEUED in kinds(db, cid)
+
+
+def test_re_offers_after_a_revocation_follow_the_queue_order(db, clock):
+    """Issue 9 item 9: immediate before urgent before advice, oldest first, whatever order
+    the revoked worker had accepted them in."""
+    officers = [enrol(db, clock, Role.OFFICER, f"Agent {n}") for n in ("A", "B", "C", "D")]
+    leaving = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    policy = cs.RoutingPolicy(capacity=4)
+    order = [Urgency.ADVICE, Urgency.URGENT, Urgency.ADVICE, Urgency.IMMEDIATE]
+    refs = []
+    for officer, urgency in zip(officers, order, strict=True):
+        c = cs.open_draft(db, officer.id, "situation", clock)
+        result = cs.submit(db, officer.id, c.id, urgency, clock, policy)
+        assert cs.accept(db, leaving.id, c.id, clock, policy).status == cs.AcceptStatus.ACCEPTED
+        refs.append(result.consultation.reference)
+        clock.advance(seconds=1)
+    enrol(db, clock, Role.WORKER, "Sam Wilson", available=True)
+    people.revoke(db, leaving.id, clock)
+
+    steps = escalation.escalate_due(db, clock, policy)
+
+    assert [s.consultation.reference for s in steps] == [refs[3], refs[1], refs[0], refs[2]]
