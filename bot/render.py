@@ -72,11 +72,16 @@ def request_summary(lang: str, c: ConsultationView) -> str:
 
 
 def offer_card(
-    lang: str, c: ConsultationView, tier: int = 1, at_capacity: bool = False
+    lang: str,
+    c: ConsultationView,
+    tier: int = 1,
+    at_capacity: bool = False,
+    window_ran_out: bool = True,
 ) -> Rendered:
     text = _card_text(lang, c)
     if tier >= 2:
-        text = t(lang, "offer.escalated") + "\n" + text
+        why = "offer.escalated" if window_ran_out else "offer.escalated_nobody_free"
+        text = t(lang, why) + "\n" + text
     if at_capacity:
         text += "\n\n" + t(lang, "offer.at_capacity")
     buttons = [

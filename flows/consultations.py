@@ -172,6 +172,7 @@ class OfferTarget:
     worker: PersonView
     tier: int = Tier.AVAILABLE
     at_capacity: bool = False
+    window_ran_out: bool = False  # escalated after a wait, not because nobody was free at once
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ class SubmitResult:
     consultation: ConsultationView | None = None
     offers: list[OfferTarget] = field(default_factory=list)
     next_due: datetime | None = None  # when the escalation timer fires
+    available_now: int = 0  # social workers on shift who can take it now (the first pool)
 
 
 def submit(
@@ -215,11 +217,20 @@ def submit(
             urgency=urgency.value,
         )
         offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
+        available_now = len(offers)
         if not offers:
             record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
             offers = advance(session, c, Tier.WIDER, now, policy)
         c.escalation_due_at = now + next_wait(c, policy)
-        return SubmitResult(DraftStatus.OK, view_in(session, c), offers, c.escalation_due_at)
+        return SubmitResult(
+            DraftStatus.OK, view_in(session, c), offers, c.escalation_due_at, available_now
+        )
+
+
+def window_ran_out(c: Consultation, now: datetime, policy: RoutingPolicy) -> bool:
+    """Whether the first window has passed: an escalated card then says nobody accepted in
+    time; before it (nobody free, or everyone declined) it says nobody on shift could take it."""
+    return c.submitted_at is not None and now - c.submitted_at >= policy.window(c.urgency)
 
 
 def next_wait(c: Consultation, policy: RoutingPolicy) -> timedelta:
@@ -260,16 +271,22 @@ def offer_to_pool(
     targets = []
     people = [p for p in routing.pool(session, tier, now, policy) if p.id not in already]
     load = routing.active_load(session, [p.id for p in people])
+    waited = window_ran_out(c, now, policy)
     for person in people:
         cap = routing.capacity_of(person, policy)
-        targets.append(
-            _offer(session, c, person, tier, now, cap is not None and load.get(person.id, 0) >= cap)
-        )
+        full = cap is not None and load.get(person.id, 0) >= cap
+        targets.append(_offer(session, c, person, tier, now, full, waited))
     return targets
 
 
 def _offer(
-    session: Session, c: Consultation, person: Person, tier: int, now: datetime, full: bool
+    session: Session,
+    c: Consultation,
+    person: Person,
+    tier: int,
+    now: datetime,
+    full: bool,
+    waited: bool,
 ) -> OfferTarget:
     """A new offer card, or the old row opened again for a consultation back in the queue."""
     offer = session.scalar(
@@ -282,7 +299,7 @@ def _offer(
     offer.chat_id = offer.message_id = None
     session.flush()
     record_event(session, c.id, EventKind.OFFERED, None, now, worker_id=person.id, tier=tier)
-    return OfferTarget(offer.id, view_of(person), tier, full)
+    return OfferTarget(offer.id, view_of(person), tier, full, waited)
 
 
 def requeue_held(session: Session, person_id: int, now: datetime, reason: str) -> list[int]:
@@ -350,7 +367,7 @@ def offer_waiting_to(
                 in_pool[tier] = person in routing.pool(session, tier, now, policy)
             if not in_pool[tier]:
                 continue
-            target = _offer(session, c, person, c.tier, now, full)
+            target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
             result.append(PendingOffer(view_in(session, c), target))
         return result
 

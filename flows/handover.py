@@ -22,7 +22,7 @@ from flows.consultations import (
     settle_offers,
     view_in,
 )
-from flows.models import Consultation, ConsultationState, Event, EventKind, Person
+from flows.models import Consultation, ConsultationState, Event, EventKind, Person, Tier
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
@@ -77,9 +77,29 @@ def transfer_candidates(
                 now,
                 note=note.strip()[:1000],
             )
-        people = routing.pool(session, 1, now, policy)
-        candidates = [view_of(p) for p in people if p.id != holder_id and p.role == Role.WORKER]
-        return TransferChoice(view_in(session, c), candidates)
+        return TransferChoice(view_in(session, c), _takers(session, now, policy, holder_id))
+
+
+def reassign_candidates(
+    db: Database, consultation_id: int, clock: Clock, policy: RoutingPolicy
+) -> TransferChoice | None:
+    """The workers a supervisor may give this open consultation to: the same rule as a
+    transfer (available, with free capacity), never its current holder."""
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        if c is None:
+            return None
+        takers = _takers(session, clock(), policy, c.worker_id)
+        return TransferChoice(view_in(session, c), takers)
+
+
+def _takers(
+    session: Session, now: datetime, policy: RoutingPolicy, holder_id: int | None
+) -> list[PersonView]:
+    """Workers who could take a consultation now: the first pool of routing (available,
+    with capacity), which is what `_can_take` checks again under a lock."""
+    people = routing.pool(session, Tier.AVAILABLE, now, policy)
+    return [view_of(p) for p in people if p.id != holder_id and p.role == Role.WORKER]
 
 
 def transfer(

@@ -17,7 +17,7 @@ from bot.handlers.relay import message_kind, relay
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations
-from flows.consultations import ConsultationView, DraftStatus, RelayStatus
+from flows.consultations import ConsultationView, DraftStatus, RelayStatus, SubmitResult
 from flows.models import Tier
 from flows.people import PersonView
 from flows.vocabulary import Category, Role, Urgency
@@ -168,20 +168,29 @@ async def on_urgency(
         await services.sender.edit(
             officer.chat_id, query.message.message_id, render.request_summary(lang, c)
         )
-    if c.tier >= Tier.FALLBACK:
-        text = t(lang, "consult.nobody", ref=c.reference, fallback=services.settings.fallback_line)
-        lines = resources.fallback_block(services, lang, None, officer.id, services.clock())
-        text = f"{text}\n{lines}" if lines else text  # the directory's 24/7 crisis lines
-    else:
-        text = t(lang, "consult.sent", ref=c.reference, count=len(result.offers))
-    await services.sender.text(officer.chat_id, text)
-    if Tier.WIDER <= c.tier < Tier.FALLBACK:  # nobody on shift was free: say where it went
-        await escalation.tell_officer(services, c)
+    await services.sender.text(officer.chat_id, _sent_text(services, officer, c, result))
     log.info("submitted consultation=%s tier=%s offers=%d", c.id, c.tier, len(result.offers))
     await send_offer_cards(services, c, result.offers)
     if result.next_due is not None:
         escalation.schedule(services, c.id, result.next_due)
     await resources.send_top_three(services, officer, c)
+
+
+def _sent_text(
+    services: Services, officer: PersonView, c: ConsultationView, result: SubmitResult
+) -> str:
+    """One line that says what happens next: how many can take it now, or where it went at
+    once because nobody on shift was free, or the fallback."""
+    lang = officer.language
+    if c.tier >= Tier.FALLBACK:
+        text = t(lang, "consult.nobody", ref=c.reference, fallback=services.settings.fallback_line)
+        lines = resources.fallback_block(services, lang, None, officer.id, services.clock())
+        return f"{text}\n{lines}" if lines else text  # the directory's 24/7 crisis lines
+    if c.tier == Tier.WIDER:
+        return t(lang, "consult.sent_wider", ref=c.reference)
+    if c.tier == Tier.SUPERVISORS:
+        return t(lang, "consult.sent_supervisors", ref=c.reference)
+    return t(lang, "consult.sent", ref=c.reference, count=result.available_now)
 
 
 async def _stale(

@@ -15,7 +15,7 @@ from bot.handlers.offers import mark_cards_taken
 from bot.handlers.relay import deliver_queued, replied_consultation
 from bot.i18n import t
 from bot.services import Services
-from flows import consultations, handover, people
+from flows import consultations, handover
 from flows import escalation as escalation_flow
 from flows.handover import HandoverResult, HandoverStatus
 from flows.people import PersonView
@@ -112,14 +112,15 @@ async def reassign_command(
 ) -> None:
     """/reassign C-0042: pick the worker who should have it."""
     cid, _ = _target_and_note(context.args or [])
-    c = await services.run(consultations.get_view, services.db, cid) if cid else None
-    if c is None:
+    choice = None
+    if cid is not None:
+        choice = await services.run(
+            handover.reassign_candidates, services.db, cid, services.clock, services.policy
+        )
+    if choice is None:
         await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_reassign"))
         return
-    candidates = await services.run(
-        people.available_workers, services.db, services.clock, services.policy
-    )
-    candidates = [p for p in candidates if c.worker is None or p.id != c.worker.id]
+    c, candidates = choice.consultation, choice.candidates
     if not candidates:
         await services.sender.text(sup.chat_id, t(sup.language, "handover.nobody", ref=c.reference))
         return

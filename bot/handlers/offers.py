@@ -31,7 +31,9 @@ async def send_offer_card(
 ) -> None:
     """Send one card and remember where it is, so it can be edited when someone takes it."""
     worker = target.worker
-    card = render.offer_card(worker.language, consultation, target.tier, target.at_capacity)
+    card = render.offer_card(
+        worker.language, consultation, target.tier, target.at_capacity, target.window_ran_out
+    )
     sent = await services.sender.text(worker.chat_id, card.text, keyboard=card.keyboard)
     if not sent:
         log.warning(
