@@ -53,14 +53,24 @@ def service(n: int, category: str, name_fr: str, name_en: str, lat: float) -> st
 """
 
 
-def directory_text(extra: int = 0) -> str:
+CLOSED_FOR_GOOD = '"24/7"\n    closures:\n      - {from: 2000-01-01, to: 2099-12-31}'
+
+
+def directory_text(extra: int = 0, closed: int = 0) -> str:
+    """8 shelters, a crisis line, a clinic; `extra` kitchens; `closed` shelters never open."""
     shelters = [service(n, "shelter", "Refuge", "Shelter", 45.40 + n / 100) for n in range(1, 9)]
     others = [
         service(9, "crisis_line", "Ligne de crise", "Crisis line", 45.50),
         service(10, "mental_health_clinic", "Clinique", "Clinic", 45.51),
     ]
     added = [service(10 + n, "food", "Cuisine", "Kitchen", 45.52) for n in range(1, extra + 1)]
-    return HEADER + "".join(shelters + others + added)
+    shut = [
+        service(20 + n, "shelter", "Refuge fermé", "Closed shelter", 45.48).replace(
+            '"24/7"', CLOSED_FOR_GOOD
+        )
+        for n in range(1, closed + 1)
+    ]
+    return HEADER + "".join(shelters + others + added + shut)
 
 
 @pytest.fixture
@@ -89,6 +99,40 @@ def test_resources_with_words_pages_on_and_shows_details(world: World) -> None:
     details = world.user.wait_for_text(OFFICER, "Heures : 24/7", world.step)
     assert "Tél. : 514-555-02" in details["text"]
     assert not details.get("reply_markup")  # officers send nothing on: no Send button
+
+
+@pytest.fixture
+def world_with_closed(db: Database, tmp_path: Path) -> Iterator[World]:
+    """The same directory plus two shelters that are never open."""
+    path = tmp_path / "directory.yaml"
+    path.write_text(directory_text(closed=2))
+    with running_world(db, tmp_path, env={"RELAIS_DIRECTORY_PATH": str(path)}) as running:
+        yield running
+
+
+def test_open_now_in_the_words_is_a_filter_and_a_button_toggles_it(
+    world_with_closed: World,
+) -> None:
+    world = world_with_closed
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.user.send_text(OFFICER, "/resources refuge ouvert maintenant")
+    only_open = world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    assert "ouverts maintenant seulement" in only_open["text"]
+    assert "fermé" not in only_open["text"]
+    world.user.press(OFFICER, only_open["message_id"], text="Ouverts ou non")
+    everything = world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 10", world.step)
+    assert "seulement" not in everything["text"]
+    world.user.press(OFFICER, everything["message_id"], text="Plus ▸")
+    last = world.user.wait_for_text(OFFICER, "« refuge » : 6–10 sur 10", world.step)
+    assert last["text"].count("· fermé") == 2  # the closed ones come last
+    world.user.press(OFFICER, last["message_id"], text="Ouverts maintenant")
+    again = world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] > last["message_id"] and "1–5 sur 8" in m.get("text", ""),
+        world.step,
+        description="open ones only again",
+    )
+    assert "ouverts maintenant seulement" in again["text"]
 
 
 def test_category_buttons_then_nearest_after_a_shared_location(world: World) -> None:
