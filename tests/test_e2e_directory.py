@@ -275,3 +275,48 @@ def test_an_edited_file_is_picked_up_without_a_restart(
     wait_until(lambda: "reloaded 12 entries" in world.bot.log_tail(400), 30.0, "the reload")
     world.user.send_text(OFFICER, "/resources cuisine")
     world.user.wait_for_text(OFFICER, "« cuisine » : 1–2 sur 2", world.step)
+
+
+SECOND_OFFICER = 1002
+
+
+def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: World) -> None:
+    """A location shared for a search minutes before is not the scene of the request; one
+    shared in the consultation (here while it is a draft) is."""
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.user.send_text(OFFICER, "/resources refuge")
+    world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    world.user.send_location(OFFICER, 45.41, -73.57)  # answers the search, opens nothing
+    world.user.wait_for_text(OFFICER, "Les plus proches de vous", world.step)
+    ref = world.open_consultation(OFFICER, "Homme sans abri.", category="Itinérance")
+    top = world.user.wait_for_text(OFFICER, "ressources ouvertes maintenant", world.step)
+    assert top["text"].startswith(ref) and "km" not in top["text"]
+
+    world.enrol(SECOND_OFFICER, Role.OFFICER, "Marc Gagnon")
+    world.user.send_text(SECOND_OFFICER, "/resources refuge")
+    world.user.wait_for_text(SECOND_OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    world.user.send_location(SECOND_OFFICER, 45.41, -73.57)  # for the search
+    world.user.wait_for_text(SECOND_OFFICER, "Les plus proches de vous", world.step)
+    world.user.send_text(SECOND_OFFICER, "Femme sans abri, je partage la position.")
+    first = world.user.wait_for_text(SECOND_OFFICER, "Quelle catégorie", world.step)
+    world.user.send_location(SECOND_OFFICER, 45.48, -73.57)  # in the draft: the scene
+    prompt = world.user.wait_for(
+        SECOND_OFFICER,
+        lambda m: m["message_id"] > first["message_id"] and "Quelle catégorie" in m["text"],
+        world.step,
+        description="the category question again",
+    )
+    world.user.press(SECOND_OFFICER, prompt["message_id"], text="Itinérance")
+    world.user.wait_for_text(SECOND_OFFICER, "Quelle urgence", world.step)
+    world.user.press(SECOND_OFFICER, prompt["message_id"], text="Urgente (dans l'heure)")
+    top = world.user.wait_for_text(SECOND_OFFICER, "ressources ouvertes maintenant", world.step)
+    lines = top["text"].splitlines()
+    assert lines[2].startswith("1. Refuge 8 · ouvert · 0.0 km"), top["text"]  # at 45.48
+    cid = cs.parse_reference(top["text"].split(" ")[0])
+    assert cid is not None
+    shared = [
+        e.data
+        for e in cs.timeline(world.db, cid)
+        if e.kind == EventKind.MESSAGE_QUEUED and e.data.get("kind") == "location"
+    ]
+    assert [(d["latitude"], d["longitude"]) for d in shared] == [(45.48, -73.57)]

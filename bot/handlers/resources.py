@@ -226,15 +226,20 @@ async def has_open_consultation(services: Services, person: PersonView) -> bool:
     return bool(await services.run(consultations.active_of_worker, services.db, person.id))
 
 
+async def scene(services: Services, c: ConsultationView) -> tuple[float, float] | None:
+    """Where the consultation happens: the location its officer shared in it, if any (a
+    location shared for a search, or in another consultation, is not this scene)."""
+    return await services.run(consultations.shared_location, services.db, c.id)
+
+
 async def send_top_three(services: Services, officer: PersonView, c: ConsultationView) -> None:
     """Right after a request goes out: three resources open now for its category, nearest
     first when the officer shared a location in this consultation."""
     if c.category is None or not services.directory.current.resources:
         return
-    now = services.clock()
-    near = memory.location(officer.id, now, since=c.created_at - timedelta(minutes=5))
+    near = await scene(services, c)
     hits = await services.run(
-        top_for_category, services.directory.current, c.category.value, now, near
+        top_for_category, services.directory.current, c.category.value, services.clock(), near
     )
     if hits:
         top = resource_cards.top_three(officer.language, c, hits)
@@ -242,13 +247,17 @@ async def send_top_three(services: Services, officer: PersonView, c: Consultatio
 
 
 def fallback_block(
-    services: Services, lang: str, category: str | None, officer_id: int, now: datetime
+    services: Services,
+    lang: str,
+    category: str | None,
+    near: tuple[float, float] | None,
+    now: datetime,
 ) -> str:
-    """The crisis lines and open services added to the fallback message (may be empty)."""
+    """The crisis lines and open services (nearest to the consultation's scene first)
+    added to the fallback message (may be empty)."""
     directory = services.directory.current
     if not directory.resources:
         return ""
-    near = memory.location(officer_id, now)
     return resource_cards.fallback_lines(lang, fallback_resources(directory, category, now, near))
 
 
