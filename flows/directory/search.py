@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -27,7 +29,6 @@ _STOP = "de la le les des du un une et ou pour en au aux the of for and or in to
 STOPWORDS = frozenset((_STOP + " dans est with sans without").split())
 NAME, ORGANIZATION, CATEGORY, DESCRIPTION = 3.0, 2.0, 2.0, 1.0
 EXACT, PREFIX, FUZZY = 1.0, 0.9, 0.75
-OPEN_BONUS = 500.0  # under a word matched (1000), over any sum of match qualities (3 a word)
 
 
 def fold(text: str) -> str:
@@ -215,21 +216,37 @@ def search(
     ranked = _filtered(index, ranked, query)
     is_open = index.open_flags(ranked, now)
     if query.open_now:
-        ranked = [p for p, o in zip(ranked, is_open, strict=True) if o]
+        ranked = list(compress(ranked, is_open))
         is_open = [True] * len(ranked)
     if query.near is not None:
         ranked = _nearest(resources, ranked, is_open, query.near)
-    elif scored:  # as many words matched first; among those, open ones; then the best match
-        rank = {p: scored[p] + OPEN_BONUS * o for p, o in zip(ranked, is_open, strict=True)}
-        ranked.sort(key=rank.__getitem__, reverse=True)
-    else:  # a category: open ones first, each group in the file's order
-        pairs = list(zip(ranked, is_open, strict=True))
-        ranked = [p for p, o in pairs if o] + [p for p, o in pairs if not o]
+    else:
+        ranked = _open_first(ranked, is_open, scored)
     hits = [
         Hit(resources[p], p, resources[p].hours.is_open(now), _exact_km(resources[p], query.near))
         for p in ranked[offset : offset + limit]
     ]
     return Page(hits, len(ranked), offset)
+
+
+def _open_first(ranked: list[int], is_open: list[bool], scored: dict[int, float]) -> list[int]:
+    """Without a location: as many words matched first (runs of the score order: 1000 a
+    word); within each run, open ones then closed ones, each in score order. A category (no
+    scores) is one run in the file's order. Built with C-level tools (compress, bisect): a
+    broad search ranks thousands of entries."""
+    values = list(map(scored.__getitem__, ranked)) if scored else []
+    result: list[int] = []
+    start = 0
+    while start < len(ranked):
+        end = len(ranked)
+        if values:
+            floor = (values[start] // 1000) * 1000
+            end = bisect.bisect_right(values, -floor, lo=start, key=operator.neg)
+        run, flags = ranked[start:end], is_open[start:end]
+        result += compress(run, flags)
+        result += compress(run, map(operator.not_, flags))
+        start = end
+    return result
 
 
 def _filtered(index: Index, ranked: list[int], query: Query) -> list[int]:
