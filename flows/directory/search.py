@@ -1,6 +1,7 @@
 """Search the directory: accent- and case-insensitive, typo-tolerant (rapidfuzz on the
 index's vocabulary, not on every entry), both languages at once, with the synonym table of
-the data; filters for category, open now, language, age; nearest first with km; paging.
+the data; filters for category, open now, language, eligibility (ages, gender); open
+services before closed ones, then nearest first with km (or best match); paging.
 The index is built once per loaded directory so a search costs a few dictionary lookups."""
 
 from __future__ import annotations
