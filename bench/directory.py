@@ -160,7 +160,7 @@ def queries(rng: random.Random) -> list[Query]:
         elif kind == 3:
             made.append(Query(category=rng.choice(CATEGORIES), near=near))
         else:
-            made.append(Query(words=rng.choice(WORDS_FR), open_now=True, near=near, age=30))
+            made.append(Query(words=rng.choice(WORDS_FR), open_now=True, near=near, ages=(30, 30)))
     return made
 
 

@@ -30,6 +30,7 @@ class Action(StrEnum):
     RESOURCE = "e"  # directory position, resource checksum: details
     MORE = "m"  # saved search id, offset: the next page
     BROWSE = "b"  # directory category index
+    OPEN_NOW = "h"  # saved search id, 1 = open now only / 0 = open or not
     REFER = "p"  # directory position, resource checksum: send to an officer
     REFER_TO = "q"  # consultation id, pending referral token
     FOLLOWUP_PLAN = "f"  # consultation id, plan index
@@ -50,6 +51,7 @@ _CHOICES: dict[Action, list[object]] = {
     Action.OUTCOME: list(OUTCOMES),
     Action.FOLLOWUP_PLAN: list(Plan),
     Action.FOLLOWUP_SNOOZE: list(Snooze),
+    Action.OPEN_NOW: [False, True],
 }
 
 
@@ -151,6 +153,11 @@ def resource(position: int, checksum: int) -> str:
 
 def more(search_id: int, offset: int) -> str:
     return Callback(Action.MORE, search_id, offset).encode()
+
+
+def open_now(search_id: int, only_open: bool) -> str:
+    """The saved search again, open services only (True) or open or not (False)."""
+    return Callback(Action.OPEN_NOW, search_id, int(only_open)).encode()
 
 
 def browse(category: str) -> str:

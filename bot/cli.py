@@ -319,8 +319,10 @@ def directory_search(
     page: int,
     path: Path | None,
 ) -> None:
-    """Search as /resources does; five results a page."""
-    from flows.directory import Query, load_path, search
+    """Search as /resources does (the words may say "open now", an age...); five a page."""
+    from dataclasses import replace
+
+    from flows.directory import load_path, read_query, search
 
     settings = load_settings()
     path = path or settings.directory_path
@@ -329,7 +331,15 @@ def directory_search(
     if not report.ok:
         raise ConfigError(f"{path} has errors; run `relais directory validate {path}`")
     point = _point(near) if near else None
-    query = Query(" ".join(words), category, open_now, lang, age, point)
+    said = read_query(" ".join(words))
+    query = replace(
+        said,
+        category=category,
+        open_now=open_now or said.open_now,
+        language=lang,
+        ages=(age, age) if age is not None else said.ages,
+        near=point,
+    )
     result = search(directory, query, now, (page - 1) * 5, 5)
     if not result.hits:
         click.echo("No resource found.")

@@ -18,7 +18,7 @@ from flows.store import Clock
 
 log = logging.getLogger(__name__)
 
-LOCATION_TTL = timedelta(hours=1)  # a shared location counts for nearest-first this long
+LOCATION_TTL = timedelta(hours=1)  # a location shared for /resources counts this long
 RECENT_SEARCH = timedelta(minutes=10)  # a location shared this soon after /resources answers it
 MAX_ITEMS = 2000
 
@@ -88,14 +88,11 @@ class Memory:
     def remember_location(self, person_id: int, lat: float, lon: float, at: datetime) -> None:
         self.locations[person_id] = (lat, lon, at)
 
-    def location(
-        self, person_id: int, now: datetime, since: datetime | None = None
-    ) -> tuple[float, float] | None:
-        """The person's shared location if recent enough (and shared after `since`)."""
+    def location(self, person_id: int, now: datetime) -> tuple[float, float] | None:
+        """The person's location shared for /resources, if recent enough. (A consultation's
+        own scene is the location shared in it, recorded with its messages.)"""
         found = self.locations.get(person_id)
         if found is None or now - found[2] > LOCATION_TTL:
-            return None
-        if since is not None and found[2] < since:
             return None
         return found[0], found[1]
 

@@ -48,14 +48,29 @@ def compact(lang: str, number: int, hit: Hit) -> str:
 
 
 def page(
-    lang: str, result: Page, search_id: int, words: str = "", title_key: str | None = None
+    lang: str,
+    result: Page,
+    search_id: int,
+    words: str = "",
+    title_key: str | None = None,
+    only_open: bool = False,
 ) -> Rendered:
+    """One page of results: ℹ buttons, then "Open now" (or "Open or not") and "More"."""
+    toggle = InlineKeyboardButton(
+        t(lang, "resources.all_button" if only_open else "resources.open_now_button"),
+        callback_data=callbacks.open_now(search_id, not only_open),
+    )
     if not result.hits:
+        if only_open:  # something may be closed: one tap shows it
+            none = t(lang, "resources.none_open", words=words or "—")
+            return Rendered(none, InlineKeyboardMarkup([[toggle]]))
         return Rendered(t(lang, "resources.none", words=words or "—"))
     first, last = result.offset + 1, result.offset + len(result.hits)
     key = title_key or ("resources.title_words" if words else "resources.title")
-    lines = [t(lang, key, words=words, first=first, last=last, total=result.total)]
-    lines += [compact(lang, result.offset + i + 1, h) for i, h in enumerate(result.hits)]
+    title = t(lang, key, words=words, first=first, last=last, total=result.total)
+    if only_open:
+        title += " " + t(lang, "resources.only_open")
+    lines = [title] + [compact(lang, result.offset + i + 1, h) for i, h in enumerate(result.hits)]
     details = [
         InlineKeyboardButton(
             f"ℹ {result.offset + i + 1}",
@@ -63,17 +78,11 @@ def page(
         )
         for i, h in enumerate(result.hits)
     ]
-    rows = [details]
+    actions = [toggle]
     if result.more:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t(lang, "resources.more_button"),
-                    callback_data=callbacks.more(search_id, last),
-                )
-            ]
-        )
-    return Rendered("\n\n".join(lines), InlineKeyboardMarkup(rows))
+        more = t(lang, "resources.more_button")
+        actions.append(InlineKeyboardButton(more, callback_data=callbacks.more(search_id, last)))
+    return Rendered("\n\n".join(lines), InlineKeyboardMarkup([details, actions]))
 
 
 def details(

@@ -618,8 +618,10 @@ def record_relay(
     kind: str,
     text: str | None,
     clock: Clock,
+    point: tuple[float, float] | None = None,
 ) -> None:
-    """Log a relayed message and link both copies to the consultation, for reply routing."""
+    """Log a relayed message and link both copies to the consultation, for reply routing
+    (a shared location's point is kept: see shared_location)."""
     now = clock()
     with db.unit_of_work() as session:
         for chat_id, message_id in [source, *delivered]:
@@ -633,10 +635,19 @@ def record_relay(
                     created_at=now,
                 )
             )
-        data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
-        if text is not None:
-            data["text"] = text
+        data = _message_data(source, kind, text, point)
         record_event(session, consultation_id, EventKind.MESSAGE_RELAYED, sender_id, now, **data)
+
+
+def _message_data(
+    source: tuple[int, int], kind: str, text: str | None, point: tuple[float, float] | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
+    if text is not None:
+        data["text"] = text
+    if point is not None:
+        data["latitude"], data["longitude"] = point
+    return data
 
 
 def queue_message(
@@ -647,14 +658,13 @@ def queue_message(
     kind: str,
     text: str | None,
     clock: Clock,
+    point: tuple[float, float] | None = None,
 ) -> bool:
     """An officer's message before anyone accepted: kept and delivered on accept. False when
     the consultation was accepted (or closed) meanwhile: the caller routes it again. The row
     lock orders this against the accept, so a message is either among those the accept
     delivers or sees the consultation active: never lost between the two."""
-    data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
-    if text is not None:
-        data["text"] = text
+    data = _message_data(source, kind, text, point)
     now = clock()
     with db.unit_of_work() as session:
         state = session.scalar(
@@ -674,6 +684,25 @@ def queue_message(
         )
         record_event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
         return True
+
+
+def shared_location(db: Database, consultation_id: int) -> tuple[float, float] | None:
+    """The latest location the officer shared in this consultation (queued or relayed):
+    where the scene is, for the resources nearest to it. None when none was shared."""
+    with db.unit_of_work() as session:
+        officer_id = select(Consultation.officer_id).where(Consultation.id == consultation_id)
+        for e in session.scalars(
+            select(Event)
+            .where(
+                Event.consultation_id == consultation_id,
+                Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
+                Event.actor_id == officer_id.scalar_subquery(),
+            )
+            .order_by(Event.id.desc())
+        ):
+            if "latitude" in e.data and "longitude" in e.data:
+                return float(e.data["latitude"]), float(e.data["longitude"])
+        return None
 
 
 def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:

@@ -247,7 +247,7 @@ def test_filters_category_language_and_age(sample) -> None:  # type: ignore[no-u
     youth = ids(sample, Query(category="youth"))
     assert youth and all("youth" in {c.value for c in r.served} for r in _of(sample, youth))
     assert "tel-jeunes" not in ids(sample, Query(category="youth", language="en"))
-    adults = ids(sample, Query(category="youth", age=30))
+    adults = ids(sample, Query(category="youth", ages=(30, 30)))
     assert "tel-jeunes" not in adults and "kids-help-phone" not in adults
 
 

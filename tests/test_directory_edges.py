@@ -36,6 +36,8 @@ def test_directory_buttons_round_trip_within_64_bytes() -> None:
         callbacks.browse(CATEGORIES[-1]),
         callbacks.refer(9_999, 999_999),
         callbacks.refer_to(123_456, 999_999_999),
+        callbacks.open_now(999_999_999, True),
+        callbacks.open_now(999_999_999, False),
     ]
     decoded = [callbacks.decode(data) for data in made]
     assert [d.action for d in decoded if d] == [
@@ -44,11 +46,16 @@ def test_directory_buttons_round_trip_within_64_bytes() -> None:
         Action.BROWSE,
         Action.REFER,
         Action.REFER_TO,
+        Action.OPEN_NOW,
+        Action.OPEN_NOW,
     ]
+    assert [d.chosen() for d in decoded[-2:] if d] == [True, False]
     assert all(len(data.encode()) <= 64 for data in made)
 
 
-@pytest.mark.parametrize("forged", ["b:99", "e:3", "m:1", "p:1", "q:4", "b:1:2", "e:x:1"])
+@pytest.mark.parametrize(
+    "forged", ["b:99", "e:3", "m:1", "p:1", "q:4", "b:1:2", "e:x:1", "h:7", "h:7:2", "h:x:1"]
+)
 def test_forged_directory_buttons_are_refused(forged: str) -> None:
     assert callbacks.decode(forged) is None
 

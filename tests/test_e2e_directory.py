@@ -53,14 +53,24 @@ def service(n: int, category: str, name_fr: str, name_en: str, lat: float) -> st
 """
 
 
-def directory_text(extra: int = 0) -> str:
+CLOSED_FOR_GOOD = '"24/7"\n    closures:\n      - {from: 2000-01-01, to: 2099-12-31}'
+
+
+def directory_text(extra: int = 0, closed: int = 0) -> str:
+    """8 shelters, a crisis line, a clinic; `extra` kitchens; `closed` shelters never open."""
     shelters = [service(n, "shelter", "Refuge", "Shelter", 45.40 + n / 100) for n in range(1, 9)]
     others = [
         service(9, "crisis_line", "Ligne de crise", "Crisis line", 45.50),
         service(10, "mental_health_clinic", "Clinique", "Clinic", 45.51),
     ]
     added = [service(10 + n, "food", "Cuisine", "Kitchen", 45.52) for n in range(1, extra + 1)]
-    return HEADER + "".join(shelters + others + added)
+    shut = [
+        service(20 + n, "shelter", "Refuge fermé", "Closed shelter", 45.48).replace(
+            '"24/7"', CLOSED_FOR_GOOD
+        )
+        for n in range(1, closed + 1)
+    ]
+    return HEADER + "".join(shelters + others + added + shut)
 
 
 @pytest.fixture
@@ -89,6 +99,40 @@ def test_resources_with_words_pages_on_and_shows_details(world: World) -> None:
     details = world.user.wait_for_text(OFFICER, "Heures : 24/7", world.step)
     assert "Tél. : 514-555-02" in details["text"]
     assert not details.get("reply_markup")  # officers send nothing on: no Send button
+
+
+@pytest.fixture
+def world_with_closed(db: Database, tmp_path: Path) -> Iterator[World]:
+    """The same directory plus two shelters that are never open."""
+    path = tmp_path / "directory.yaml"
+    path.write_text(directory_text(closed=2))
+    with running_world(db, tmp_path, env={"RELAIS_DIRECTORY_PATH": str(path)}) as running:
+        yield running
+
+
+def test_open_now_in_the_words_is_a_filter_and_a_button_toggles_it(
+    world_with_closed: World,
+) -> None:
+    world = world_with_closed
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.user.send_text(OFFICER, "/resources refuge ouvert maintenant")
+    only_open = world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    assert "ouverts maintenant seulement" in only_open["text"]
+    assert "fermé" not in only_open["text"]
+    world.user.press(OFFICER, only_open["message_id"], text="Ouverts ou non")
+    everything = world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 10", world.step)
+    assert "seulement" not in everything["text"]
+    world.user.press(OFFICER, everything["message_id"], text="Plus ▸")
+    last = world.user.wait_for_text(OFFICER, "« refuge » : 6–10 sur 10", world.step)
+    assert last["text"].count("· fermé") == 2  # the closed ones come last
+    world.user.press(OFFICER, last["message_id"], text="Ouverts maintenant")
+    again = world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] > last["message_id"] and "1–5 sur 8" in m.get("text", ""),
+        world.step,
+        description="open ones only again",
+    )
+    assert "ouverts maintenant seulement" in again["text"]
 
 
 def test_category_buttons_then_nearest_after_a_shared_location(world: World) -> None:
@@ -231,3 +275,48 @@ def test_an_edited_file_is_picked_up_without_a_restart(
     wait_until(lambda: "reloaded 12 entries" in world.bot.log_tail(400), 30.0, "the reload")
     world.user.send_text(OFFICER, "/resources cuisine")
     world.user.wait_for_text(OFFICER, "« cuisine » : 1–2 sur 2", world.step)
+
+
+SECOND_OFFICER = 1002
+
+
+def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: World) -> None:
+    """A location shared for a search minutes before is not the scene of the request; one
+    shared in the consultation (here while it is a draft) is."""
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.user.send_text(OFFICER, "/resources refuge")
+    world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    world.user.send_location(OFFICER, 45.41, -73.57)  # answers the search, opens nothing
+    world.user.wait_for_text(OFFICER, "Les plus proches de vous", world.step)
+    ref = world.open_consultation(OFFICER, "Homme sans abri.", category="Itinérance")
+    top = world.user.wait_for_text(OFFICER, "ressources ouvertes maintenant", world.step)
+    assert top["text"].startswith(ref) and "km" not in top["text"]
+
+    world.enrol(SECOND_OFFICER, Role.OFFICER, "Marc Gagnon")
+    world.user.send_text(SECOND_OFFICER, "/resources refuge")
+    world.user.wait_for_text(SECOND_OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    world.user.send_location(SECOND_OFFICER, 45.41, -73.57)  # for the search
+    world.user.wait_for_text(SECOND_OFFICER, "Les plus proches de vous", world.step)
+    world.user.send_text(SECOND_OFFICER, "Femme sans abri, je partage la position.")
+    first = world.user.wait_for_text(SECOND_OFFICER, "Quelle catégorie", world.step)
+    world.user.send_location(SECOND_OFFICER, 45.48, -73.57)  # in the draft: the scene
+    prompt = world.user.wait_for(
+        SECOND_OFFICER,
+        lambda m: m["message_id"] > first["message_id"] and "Quelle catégorie" in m["text"],
+        world.step,
+        description="the category question again",
+    )
+    world.user.press(SECOND_OFFICER, prompt["message_id"], text="Itinérance")
+    world.user.wait_for_text(SECOND_OFFICER, "Quelle urgence", world.step)
+    world.user.press(SECOND_OFFICER, prompt["message_id"], text="Urgente (dans l'heure)")
+    top = world.user.wait_for_text(SECOND_OFFICER, "ressources ouvertes maintenant", world.step)
+    lines = top["text"].splitlines()
+    assert lines[2].startswith("1. Refuge 8 · ouvert · 0.0 km"), top["text"]  # at 45.48
+    cid = cs.parse_reference(top["text"].split(" ")[0])
+    assert cid is not None
+    shared = [
+        e.data
+        for e in cs.timeline(world.db, cid)
+        if e.kind == EventKind.MESSAGE_QUEUED and e.data.get("kind") == "location"
+    ]
+    assert [(d["latitude"], d["longitude"]) for d in shared] == [(45.48, -73.57)]

@@ -46,6 +46,7 @@ ALLOWED: dict[Action, tuple[Role, ...]] = {
     Action.RESOURCE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
     Action.MORE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
     Action.BROWSE: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
+    Action.OPEN_NOW: (Role.OFFICER, Role.WORKER, Role.SUPERVISOR),
     Action.REFER: (Role.WORKER, Role.SUPERVISOR),
     Action.REFER_TO: (Role.WORKER, Role.SUPERVISOR),
     Action.FOLLOWUP_PLAN: (Role.WORKER, Role.SUPERVISOR),
@@ -100,7 +101,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await enrolment.apply_language(services, person, callbacks.LANGUAGE_CHOICES[target])
 
 
-_DIRECTORY = (Action.RESOURCE, Action.MORE, Action.BROWSE, Action.REFER, Action.REFER_TO)
+_DIRECTORY = (
+    Action.RESOURCE,
+    Action.MORE,
+    Action.BROWSE,
+    Action.OPEN_NOW,
+    Action.REFER,
+    Action.REFER_TO,
+)
 _FOLLOWUP = (
     Action.FOLLOWUP_PLAN,
     Action.FOLLOWUP_NO_NOTE,
@@ -117,7 +125,7 @@ async def _directory(
     person: PersonView,
     decoded: callbacks.Callback,
 ) -> None:
-    """The directory's buttons (details, more, category, send to officer)."""
+    """The directory's buttons (details, more, category, open now, send to officer)."""
     action, target, choice = decoded.action, decoded.target, decoded.choice or 0
     if action == Action.RESOURCE:
         await resources.on_details(services, query, person, target, choice)
@@ -125,6 +133,8 @@ async def _directory(
         await resources.on_more(services, query, person, target, choice)
     elif action == Action.BROWSE:
         await resources.on_browse(services, query, person, target)
+    elif action == Action.OPEN_NOW:
+        await resources.on_open_now(services, query, person, target, bool(decoded.chosen()))
     elif action == Action.REFER:
         await resources.on_refer(services, query, person, target, choice)
     elif action == Action.REFER_TO:

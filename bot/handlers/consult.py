@@ -13,7 +13,7 @@ from bot import render
 from bot.handlers import escalation, resources
 from bot.handlers.access import requires
 from bot.handlers.offers import send_offer_cards
-from bot.handlers.relay import message_kind, relay
+from bot.handlers.relay import message_kind, relay, shared_point
 from bot.i18n import t
 from bot.services import Services
 from flows import consultations
@@ -114,6 +114,7 @@ async def _queue(
         kind,
         message.text if kind == "text" else message.caption,
         services.clock,
+        shared_point(message),
     )
 
 
@@ -184,7 +185,7 @@ def _sent_text(
     lang = officer.language
     if c.tier >= Tier.FALLBACK:
         text = t(lang, "consult.nobody", ref=c.reference, fallback=services.settings.fallback_line)
-        lines = resources.fallback_block(services, lang, None, officer.id, services.clock())
+        lines = resources.fallback_block(services, lang, None, None, services.clock())
         return f"{text}\n{lines}" if lines else text  # the directory's 24/7 crisis lines
     if c.tier == Tier.WIDER:
         return t(lang, "consult.sent_wider", ref=c.reference)

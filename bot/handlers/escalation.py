@@ -90,7 +90,8 @@ async def tell_officer(services: Services, c: ConsultationView) -> None:
     else:
         text = t(lang, "escalation.fallback", ref=c.reference, fallback=fallback_text(services, c))
         category = c.category.value if c.category else None
-        more = resources.fallback_block(services, lang, category, officer.id, services.clock())
+        near = await resources.scene(services, c)
+        more = resources.fallback_block(services, lang, category, near, services.clock())
         text = f"{text}\n{more}" if more else text  # the 24/7 lines, what is open nearby
     await services.sender.text(officer.chat_id, text)
 

@@ -32,6 +32,12 @@ def message_kind(message: Message) -> str | None:
     return None
 
 
+def shared_point(message: Message) -> tuple[float, float] | None:
+    """The point of a shared location (or venue), kept with the consultation's messages."""
+    found = message.location
+    return (found.latitude, found.longitude) if found is not None else None
+
+
 async def relay(
     services: Services,
     consultation: ConsultationView,
@@ -71,6 +77,7 @@ async def relay(
         kind,
         message.text if kind == "text" else message.caption,
         services.clock,
+        shared_point(message),
     )
     log.info("relayed consultation=%s kind=%s from=%s", consultation.id, kind, sender.id)
     return True

@@ -5,6 +5,7 @@ to the officer of a consultation, and the officer's top three when a request goe
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from telegram import CallbackQuery, Location, Update
@@ -22,6 +23,7 @@ from flows.directory import (
     Query,
     distance_km,
     fallback_resources,
+    read_query,
     search,
     top_for_category,
 )
@@ -47,14 +49,14 @@ async def resources_command(
         prompt = resource_cards.categories_prompt(person.language)
         await services.sender.text(person.chat_id, prompt.text, keyboard=prompt.keyboard)
         return
-    await _first_page(services, person, Query(words=words))
+    await _first_page(services, person, read_query(words))  # "open now", an age, women...
 
 
 async def _first_page(services: Services, person: PersonView, query: Query) -> None:
     now = services.clock()
     near = memory.location(person.id, now)
     if near is not None and query.near is None:
-        query = Query(query.words, query.category, query.open_now, query.language, None, near)
+        query = replace(query, near=near)
     memory.searched(person.id, query, now)
     await _send_page(services, person, query, 0)
 
@@ -66,10 +68,14 @@ async def _send_page(services: Services, person: PersonView, query: Query, offse
     title = "resources.title_near" if query.near and offset == 0 else None
     if title is None and not query.words:
         title = "resources.title"  # a category: its label, not quoted words
-    words = query.words or (
-        resource_cards.category_label(person.language, query.category) if query.category else ""
-    )
-    rendered = resource_cards.page(person.language, result, key, words, title)
+    lang = person.language
+    if query.words:
+        words = query.words
+    elif query.category:
+        words = resource_cards.category_label(lang, query.category)
+    else:  # only filters were typed ("/resources ouvert")
+        words = t(lang, "resources.all_services")
+    rendered = resource_cards.page(lang, result, key, words, title, query.open_now)
     log.info("resources search person=%s total=%d offset=%d", person.id, result.total, offset)
     await services.sender.text(person.chat_id, rendered.text, keyboard=rendered.keyboard)
 
@@ -80,6 +86,20 @@ async def on_browse(
     """A category button: all its resources, in the file's order of priority."""
     await services.sender.answer(query.id)
     await _first_page(services, person, Query(category=CATEGORIES[index]))
+
+
+async def on_open_now(
+    services: Services, query: CallbackQuery, person: PersonView, search_id: int, only: bool
+) -> None:
+    """The "Open now" / "Open or not" button: the same search again, from its first page."""
+    saved = memory.search(search_id, person.id)
+    if saved is None:
+        await services.sender.answer(query.id, t(person.language, "resources.expired"), alert=True)
+        return
+    await services.sender.answer(query.id)
+    again = replace(saved.query, open_now=only)
+    memory.searched(person.id, again, services.clock())
+    await _send_page(services, person, again, 0)
 
 
 async def on_more(
@@ -191,8 +211,7 @@ async def on_location(services: Services, person: PersonView, location: Location
     recent = memory.recent_search(person.id, now)
     if recent is None or not services.directory.current.resources:
         return False
-    near = (location.latitude, location.longitude)
-    query = Query(recent.words, recent.category, recent.open_now, recent.language, None, near)
+    query = replace(recent, near=(location.latitude, location.longitude))
     memory.searched(person.id, query, now)
     await _send_page(services, person, query, 0)
     return True
@@ -207,15 +226,20 @@ async def has_open_consultation(services: Services, person: PersonView) -> bool:
     return bool(await services.run(consultations.active_of_worker, services.db, person.id))
 
 
+async def scene(services: Services, c: ConsultationView) -> tuple[float, float] | None:
+    """Where the consultation happens: the location its officer shared in it, if any (a
+    location shared for a search, or in another consultation, is not this scene)."""
+    return await services.run(consultations.shared_location, services.db, c.id)
+
+
 async def send_top_three(services: Services, officer: PersonView, c: ConsultationView) -> None:
     """Right after a request goes out: three resources open now for its category, nearest
     first when the officer shared a location in this consultation."""
     if c.category is None or not services.directory.current.resources:
         return
-    now = services.clock()
-    near = memory.location(officer.id, now, since=c.created_at - timedelta(minutes=5))
+    near = await scene(services, c)
     hits = await services.run(
-        top_for_category, services.directory.current, c.category.value, now, near
+        top_for_category, services.directory.current, c.category.value, services.clock(), near
     )
     if hits:
         top = resource_cards.top_three(officer.language, c, hits)
@@ -223,13 +247,17 @@ async def send_top_three(services: Services, officer: PersonView, c: Consultatio
 
 
 def fallback_block(
-    services: Services, lang: str, category: str | None, officer_id: int, now: datetime
+    services: Services,
+    lang: str,
+    category: str | None,
+    near: tuple[float, float] | None,
+    now: datetime,
 ) -> str:
-    """The crisis lines and open services added to the fallback message (may be empty)."""
+    """The crisis lines and open services (nearest to the consultation's scene first)
+    added to the fallback message (may be empty)."""
     directory = services.directory.current
     if not directory.resources:
         return ""
-    near = memory.location(officer_id, now)
     return resource_cards.fallback_lines(lang, fallback_resources(directory, category, now, near))
 
 

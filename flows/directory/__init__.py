@@ -4,6 +4,7 @@ is open now. Domain only: no Telegram here."""
 from flows.directory.categories import ALL as CATEGORIES
 from flows.directory.categories import consultation_category
 from flows.directory.holder import DirectoryHolder, Reload
+from flows.directory.intent import read_query
 from flows.directory.loader import DirectoryError, load_path, load_text
 from flows.directory.model import Directory, Finding, Problem, Report, Resource, Severity
 from flows.directory.search import (
@@ -39,6 +40,7 @@ __all__ = [
     "fold",
     "load_path",
     "load_text",
+    "read_query",
     "search",
     "top_for_category",
 ]

@@ -131,10 +131,15 @@ class Resource:
     def located(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
-    def accepts_age(self, age: int) -> bool:
-        return (self.min_age is None or age >= self.min_age) and (
-            self.max_age is None or age <= self.max_age
+    def accepts_ages(self, low: int, high: int) -> bool:
+        """Whether someone aged low..high (one age: low == high) may be served here."""
+        return (self.min_age is None or high >= self.min_age) and (
+            self.max_age is None or low <= self.max_age
         )
+
+    def accepts_gender(self, gender: str) -> bool:
+        """Whether the service's eligibility admits this gender (no restriction: yes)."""
+        return self.gender in (None, "any", gender)
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,26 @@
 """Search the directory: accent- and case-insensitive, typo-tolerant (rapidfuzz on the
 index's vocabulary, not on every entry), both languages at once, with the synonym table of
-the data; filters for category, open now, language, age; nearest first with km; paging.
+the data; filters for category, open now, language, eligibility (ages, gender); open
+services before closed ones, then nearest first with km (or best match); paging.
 The index is built once per loaded directory so a search costs a few dictionary lookups."""
 
 from __future__ import annotations
 
 import bisect
 import math
+import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from flows.directory import categories
+from flows.directory.hours import Hours
 from flows.directory.model import Directory, Resource
 
 PAGE = 5
@@ -52,7 +56,8 @@ class Query:
     category: str | None = None  # a consultation category or a finer one
     open_now: bool = False
     language: str | None = None
-    age: int | None = None
+    ages: tuple[int, int] | None = None  # the person's age (17, 17), or a range (0, 17)
+    gender: str | None = None  # "women" or "men": services for the other one drop
     near: tuple[float, float] | None = None
 
 
@@ -110,6 +115,20 @@ class Index:
                 self.by_category.setdefault(key, []).append(pos)
         self.vocabulary = sorted(self.postings)
         self._matches: dict[str, list[tuple[str, float]]] = {}
+        # opening hours by pattern (the loader interns them; others get their own)
+        self.hours_of: dict[int, Hours] = {}
+        self.pattern_of: list[int] = []
+        for pos, r in enumerate(self.resources):
+            key = r.hours.pattern if r.hours.pattern >= 0 else -1 - pos
+            self.hours_of.setdefault(key, r.hours)
+            self.pattern_of.append(key)
+
+    def open_flags(self, positions: list[int], now: datetime) -> list[bool]:
+        """Open now, for each position: is_open runs once per distinct opening-hours pattern
+        among them (a directory has few), the rest is lookups."""
+        patterns = list(map(self.pattern_of.__getitem__, positions))
+        state = {key: self.hours_of[key].is_open(now) for key in set(patterns)}
+        return list(map(state.__getitem__, patterns))
 
     @staticmethod
     def _add(weights: dict[str, float], words: Iterable[str], weight: float) -> None:
@@ -176,10 +195,13 @@ class Index:
 def search(
     directory: Directory, query: Query, now: datetime, offset: int = 0, limit: int = PAGE
 ) -> Page:
-    """One page of results: best matches first, or nearest first when a location is given."""
+    """One page of results. Filters first (category, language, eligibility, open now if
+    asked); then open now before closed; within that, nearest first when a location is
+    given (strong text matches only), else best text match first (or the file's order)."""
     index = directory.index
     resources = index.resources
     ranked: list[int]
+    scored: dict[int, float] = {}
     if query.words.strip():
         scored = index.scores(query.words)
         ranked = sorted(scored, key=scored.__getitem__, reverse=True)
@@ -192,73 +214,83 @@ def search(
         ranked = list(index.by_category.get(query.category, ()))
     else:
         ranked = list(range(len(resources)))
-    if query.category and query.words.strip():
-        allowed = set(index.by_category.get(query.category, ()))
-        ranked = [p for p in ranked if p in allowed]
-    if query.language:
-        ranked = [p for p in ranked if query.language in resources[p].languages]
-    if query.age is not None:
-        age = query.age
-        ranked = [p for p in ranked if resources[p].accepts_age(age)]
+    ranked = _filtered(index, ranked, query)
+    is_open = index.open_flags(ranked, now)
     if query.open_now:
-        is_open = _opener(now)
-        ranked = [p for p in ranked if is_open(resources[p])]
-    distances: dict[int, float] = {}
+        ranked = list(compress(ranked, is_open))
+        is_open = [True] * len(ranked)
     if query.near is not None:
-        ranked = _nearest(resources, ranked, query.near, distances)
+        ranked = _nearest(resources, ranked, is_open, query.near)
+    else:
+        ranked = _open_first(ranked, is_open, scored)
     hits = [
-        Hit(
-            resources[p],
-            p,
-            resources[p].hours.is_open(now),
-            _exact_km(resources[p], query.near) if query.near else None,
-        )
+        Hit(resources[p], p, resources[p].hours.is_open(now), _exact_km(resources[p], query.near))
         for p in ranked[offset : offset + limit]
     ]
     return Page(hits, len(ranked), offset)
 
 
-def _opener(now: datetime) -> Callable[[Resource], bool]:
-    """is_open at this moment, computed once per pattern (zone, weekly hours, closures) the
-    loader interned: a directory has few distinct ones."""
-    memo: dict[int, bool] = {}
+def _open_first(ranked: list[int], is_open: list[bool], scored: dict[int, float]) -> list[int]:
+    """Without a location: as many words matched first (runs of the score order: 1000 a
+    word); within each run, open ones then closed ones, each in score order. A category (no
+    scores) is one run in the file's order. Built with C-level tools (compress, bisect): a
+    broad search ranks thousands of entries."""
+    values = list(map(scored.__getitem__, ranked)) if scored else []
+    result: list[int] = []
+    start = 0
+    while start < len(ranked):
+        end = len(ranked)
+        if values:
+            floor = (values[start] // 1000) * 1000
+            end = bisect.bisect_right(values, -floor, lo=start, key=operator.neg)
+        run, flags = ranked[start:end], is_open[start:end]
+        result += compress(run, flags)
+        result += compress(run, map(operator.not_, flags))
+        start = end
+    return result
 
-    def is_open(resource: Resource) -> bool:
-        hours = resource.hours
-        if hours.pattern < 0:
-            return hours.is_open(now)
-        value = memo.get(hours.pattern)
-        if value is None:
-            value = memo[hours.pattern] = hours.is_open(now)
-        return value
 
-    return is_open
+def _filtered(index: Index, ranked: list[int], query: Query) -> list[int]:
+    """Drop what the query excludes: another category, language, eligibility (ages,
+    gender)."""
+    resources = index.resources
+    if query.category and query.words.strip():
+        allowed = set(index.by_category.get(query.category, ()))
+        ranked = [p for p in ranked if p in allowed]
+    if query.language:
+        ranked = [p for p in ranked if query.language in resources[p].languages]
+    if query.ages is not None:
+        low, high = query.ages
+        ranked = [p for p in ranked if resources[p].accepts_ages(low, high)]
+    if query.gender is not None:
+        gender = query.gender
+        ranked = [p for p in ranked if resources[p].accepts_gender(gender)]
+    return ranked
 
 
 def _nearest(
     resources: tuple[Resource, ...],
     ranked: list[int],
+    is_open: list[bool],
     near: tuple[float, float],
-    distances: dict[int, float],
 ) -> list[int]:
-    """Order by distance (a flat-earth approximation, exact enough to order within a city);
-    entries without coordinates go last, in their previous order."""
+    """Open before closed, then by distance (a flat-earth approximation, exact enough to
+    order within a city); entries without coordinates (phone lines) after the located ones
+    of their group; equal keys keep their previous (text) order."""
     lat0, lon0 = near
     scale = math.cos(math.radians(lat0))
-    placed: list[tuple[float, int]] = []
-    unplaced: list[int] = []
-    for p in ranked:
+    keyed: list[tuple[bool, float, int, int]] = []
+    for rank, (p, open_now) in enumerate(zip(ranked, is_open, strict=True)):
         r = resources[p]
         if r.latitude is None or r.longitude is None:
-            unplaced.append(p)
-            continue
-        dx = (r.longitude - lon0) * scale
-        dy = r.latitude - lat0
-        d = dx * dx + dy * dy
-        distances[p] = d
-        placed.append((d, p))
-    placed.sort()
-    return [p for _, p in placed] + unplaced
+            d = math.inf
+        else:
+            dx = (r.longitude - lon0) * scale
+            dy = r.latitude - lat0
+            d = dx * dx + dy * dy
+        keyed.append((not open_now, d, rank, p))
+    keyed.sort()
+    return [k[3] for k in keyed]
 
 
 def _exact_km(resource: Resource, near: tuple[float, float] | None) -> float | None:
