@@ -343,6 +343,11 @@ class SandboxClient:
             params["scope"] = json.dumps(scope)
         return list(self._call("GET", "commands", params=params))
 
+    def menu(self, user_id: int) -> list[JSON]:
+        """The command menu this user sees in the private chat, as Telegram picks it among
+        the scopes and languages the bot set (chat, all private chats, default)."""
+        return list(self._call("GET", "menu", params={"user_id": user_id})["commands"])
+
     def pending_updates(self) -> int:
         """Updates queued and not yet confirmed by the bot."""
         return int(self.info()["pending_updates"])

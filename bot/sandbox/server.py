@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.sandbox.limits import Fault
-from bot.sandbox.methods import Params, UploadedFile, canonical_name, chat_id_hint, dispatch
+from bot.sandbox.methods import (
+    Params,
+    UploadedFile,
+    canonical_name,
+    chat_id_hint,
+    dispatch,
+    scope_key,
+    visible_commands,
+)
 from bot.sandbox.state import JSON, ApiError, World, bad_request
 
 if TYPE_CHECKING:
@@ -270,6 +278,7 @@ class SandboxServer:
             "transcript": ("GET", self._c_transcript),
             "render": ("POST", self._c_render),
             "commands": ("GET", self._c_commands),
+            "menu": ("GET", self._c_menu),
             "info": ("GET", self._c_info),
             "reset": ("POST", self._c_reset),
         }
@@ -493,9 +502,13 @@ class SandboxServer:
         scope = a.get("scope") or {"type": "default"}
         if isinstance(scope, str):
             scope = json.loads(scope)
-        key = (json.dumps(scope, sort_keys=True), str(a.get("language_code") or ""))
+        key = scope_key(scope, str(a.get("language_code") or ""))
         with self.world.lock:
             return [dict(c) for c in self.world.commands.get(key, [])]
+
+    async def _c_menu(self, a: JSON) -> JSON:
+        """The command menu this user sees in their private chat (Telegram's resolution)."""
+        return visible_commands(self.world, int(a["user_id"]))
 
     async def _c_info(self, a: JSON) -> JSON:
         world = self.world
