@@ -508,7 +508,8 @@ class SandboxServer:
 
     async def _c_menu(self, a: JSON) -> JSON:
         """The command menu this user sees in their private chat (Telegram's resolution)."""
-        return visible_commands(self.world, int(a["user_id"]))
+        with self.world.lock:
+            return visible_commands(self.world, int(a["user_id"])) | {"version": self.world.version}
 
     async def _c_info(self, a: JSON) -> JSON:
         world = self.world
