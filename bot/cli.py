@@ -16,6 +16,7 @@ import click
 from bot.settings import ConfigError, Settings, load_settings
 from flows import consultations, enrollment, people, roster, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
+from flows.people import PersonView
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
 
@@ -118,17 +119,43 @@ def users() -> None:
 @users.command("list")
 @friendly
 def users_list() -> None:
-    """List enrolled people."""
+    """List enrolled people and where each stands for routing now."""
     settings = load_settings()
     db = open_database(settings)
     rows = people.list_people(db)
     if not rows:
         click.echo("Nobody is enrolled yet: `relais invite --role officer --name ...`.")
         return
-    click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<9}  NAME")
+    now = utc_now()
+    availability = roster.availability_of_everyone(db, now, settings.policy)
+    click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<30}  {'CASES':<5}  NAME")
     for p in rows:
-        state = "revoked" if not p.active else (p.presence.value if p.presence else "roster")
-        click.echo(f"{p.id:>4}  {p.role.value:<10}  {p.language:<4}  {state:<9}  {p.display_name}")
+        state, cases = _routing_state(p, availability[p.id])
+        click.echo(
+            f"{p.id:>4}  {p.role.value:<10}  {p.language:<4}  {state:<30}  {cases:<5}  "
+            f"{p.display_name}"
+        )
+
+
+def _routing_state(person: PersonView, where: roster.Availability) -> tuple[str, str]:
+    """(state, cases) for one person: the words say what routing decides, not the raw field."""
+    if not person.active:
+        return "revoked", "—"
+    if person.role == Role.OFFICER:
+        return "—", "—"
+    if person.role == Role.SUPERVISOR:
+        return "escalations (tier 3)", f"{where.active}"
+    standing = where.standing
+    if standing.presence is not None:
+        why = f"/{standing.presence.value}"
+    elif standing.on_shift:
+        why = "on shift"
+    else:
+        why = "off shift" if where.has_shifts else "no shift"
+    state = f"{'available' if standing.available else 'unavailable'} ({why})"
+    if standing.on_call:
+        state += ", on call"
+    return state, f"{where.active}/{where.capacity}"
 
 
 @users.command("revoke")

@@ -3,6 +3,7 @@ argument gets one sentence and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,56 @@ def test_users_list_shows_presence(relais):
     enrolled_worker(relais)
     listing = relais("users", "list")
     assert "worker" in listing.output and "Marie Roy" in listing.output
+
+
+def enrol(relais, role: str, name: str, telegram_id: int) -> int:
+    from flows import enrollment
+    from flows.store import Database, utc_now
+
+    code = relais("invite", "--role", role, "--name", name, "--quiet").output.strip()
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    result = enrollment.redeem_invite(db, code, telegram_id, "fr", utc_now)
+    assert result.person is not None
+    return result.person.id
+
+
+def test_users_list_says_what_each_state_means_for_routing(relais):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flows import people
+    from flows.models import Presence
+    from flows.routing import RoutingPolicy
+    from flows.store import Database, utc_now
+
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    policy = RoutingPolicy()
+    nobody = enrol(relais, "worker", "Nadia Sans Horaire", 11)
+    shifted = enrol(relais, "worker", "Sam Toujours", 12)
+    later = enrol(relais, "worker", "Lea Plus Tard", 13)
+    on = enrol(relais, "worker", "Olivier Present", 14)
+    off = enrol(relais, "worker", "Fanny Absente", 15)
+    enrol(relais, "officer", "Julie Tremblay", 16)
+    gone = enrol(relais, "worker", "Rene Parti", 17)
+    relais("shifts", "add", str(shifted), "all", "00:00-12:00")
+    relais("shifts", "add", str(shifted), "all", "12:00-00:00")  # on shift at any hour
+    today = datetime.now(ZoneInfo("America/Montreal")).weekday()
+    far_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today + 3) % 7]
+    relais("shifts", "add", str(later), far_day, "00:00-01:00")
+    relais("shifts", "add", str(off), "all", "00:00-12:00")
+    relais("shifts", "add", str(off), "all", "12:00-00:00")
+    people.set_presence(db, on, Presence.ON, utc_now, policy)
+    people.set_presence(db, off, Presence.OFF, utc_now, policy)
+    relais("users", "revoke", str(gone))
+
+    listing = relais("users", "list").output
+    cells = [re.split(r"\s{2,}", line.strip()) for line in listing.splitlines()]
+    assert cells[0] == ["ID", "ROLE", "LANG", "STATE", "CASES", "NAME"]
+    state = {row[0]: row[3] for row in cells[1:]}
+    assert state[str(nobody)] == "unavailable (no shift)"
+    assert state[str(shifted)] == "available (on shift)"
+    assert state[str(later)] == "unavailable (off shift)"
+    assert state[str(on)] == "available (/on)"
+    assert state[str(off)] == "unavailable (/off)"
+    assert state[str(gone)] == "revoked"
+    assert next(row for row in cells if row[-1] == "Sam Toujours")[4] == "0/3"
