@@ -415,16 +415,20 @@ def _point(text: str) -> tuple[float, float]:
 
 
 @main.command()
-@click.option("--port", default=8081, show_default=True)
+@click.option("--port", default=8081, show_default=True, help="0 picks a free port.")
 @click.option("--token", default="123456:SANDBOX-relais-demo-token", show_default=True)
 def sandbox(port: int, token: str) -> None:
-    """Serve the Bot API sandbox on 127.0.0.1 (for trying the bot by hand)."""
+    """Serve the Bot API sandbox on 127.0.0.1 and a web page to act as users by hand."""
     from bot.sandbox import SandboxServer
 
     server = SandboxServer(token=token, port=port)
     server.start()
     click.echo(f"Sandbox Bot API at {server.base_url} (user side at {server.control_url}).")
-    click.echo(f"Run: relais run --token {token} --base-url {server.base_url}")
+    click.echo(f"Act as officers and workers in a browser: {server.ui_url}")
+    click.echo("Run the bot in another terminal:")
+    click.echo(f"  relais run --token {token} --base-url {server.base_url}")
+    click.echo('Enrol someone: relais invite --role officer --name "..." prints a code; send')
+    click.echo("/start CODE on the page as that person. Ctrl-C stops the sandbox.")
     try:
         import threading
 

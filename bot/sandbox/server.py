@@ -1,4 +1,5 @@
-"""HTTP front of the sandbox: the Bot API for the bot, a JSON control API for the user side.
+"""HTTP front of the sandbox: the Bot API for the bot, a JSON control API for the user side,
+and a web page on it for people acting by hand (``ui_url``).
 
 Why: the real bot (python-telegram-bot) must talk to the sandbox exactly as to
 api.telegram.org, over HTTP, only with another base URL; tests and ``relais demo`` act as
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.sandbox import webui
 from bot.sandbox.limits import Fault
 from bot.sandbox.methods import (
     Params,
@@ -105,6 +107,11 @@ class SandboxServer:
     def control_url(self) -> str:
         """Base URL of the user-side control API (for ``SandboxClient``)."""
         return f"http://{self._url_host}:{self.port}/sandbox"
+
+    @property
+    def ui_url(self) -> str:
+        """The web page where a person acts by hand as officers and workers."""
+        return f"{self.control_url}/ui"
 
     @property
     def _url_host(self) -> str:
@@ -284,6 +291,7 @@ class SandboxServer:
         }
         for name, (verb, handler) in routes.items():
             app.router.add_route(verb, f"/sandbox/{name}", self._control(handler))
+        app.router.add_get("/sandbox/ui", webui.page)
         return app
 
     async def _read_params(self, request: web.Request) -> Params:
