@@ -46,6 +46,7 @@ class Menus:
         self._roles = dict(roles)
         self._lock = asyncio.Lock()
         self._shown: dict[int, Shown] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     def of_handlers(cls, handlers: Iterable[BaseHandler]) -> Menus:  # type: ignore[type-arg]
@@ -68,6 +69,21 @@ class Menus:
         for language in LANGUAGES:
             await sender.set_commands(_default(language), language=language)
         await sender.set_commands(_default(DEFAULT_LANGUAGE))
+
+    def refresh_soon(self, services: Services, telegram_user_id: int) -> None:
+        """Refresh in the background: a handler never waits on the menu (a flood-control wait
+        on setMyCommands must not hold up that person's next message)."""
+        task = asyncio.get_running_loop().create_task(
+            self._refresh_logged(services, telegram_user_id)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_logged(self, services: Services, telegram_user_id: int) -> None:
+        try:
+            await self.refresh(services, telegram_user_id)
+        except Exception:
+            log.exception("menu refresh failed")
 
     async def refresh(self, services: Services, telegram_user_id: int) -> None:
         """Set this account's menu to what the database says now: their role's commands in

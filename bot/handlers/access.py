@@ -61,7 +61,7 @@ async def identify(update: Update, services: Services) -> PersonView | None:
         log.info("refused unknown user update=%s", update.update_id)
         lang = language_from_code(user.language_code)
         await refuse(update, services, t(lang, "refusal.unknown"))
-        await services.menus.refresh(services, user.id)  # a revoked person loses their menu
+        services.menus.refresh_soon(services, user.id)  # a revoked person loses their menu
     return person
 
 
