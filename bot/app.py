@@ -1,5 +1,5 @@
 """Build the Telegram application: handlers in order, the concurrent ordered processor, the
-error handler and start-up work (commands menu, bot username for invite links)."""
+error handler and start-up work (command menus, bot username for invite links)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
@@ -37,6 +37,7 @@ from bot.handlers import (
 )
 from bot.handlers.access import refuse_group
 from bot.i18n import t
+from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import InboxPoller
 from bot.scheduler import Timers
@@ -45,15 +46,9 @@ from bot.services import Services
 from bot.settings import Settings
 from flows import inbox, people, settings_store
 from flows.store import Clock, Database
-from flows.vocabulary import LANGUAGES, language_from_code
+from flows.vocabulary import language_from_code
 
 log = logging.getLogger(__name__)
-
-COMMANDS = (
-    "consult", "close", "on", "off", "status", "queue", "transfer", "lang", "help",
-    "resources",
-    "followups",
-)  # fmt: skip
 
 
 def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
@@ -89,6 +84,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
     _add_handlers(application)
+    services.menus = Menus.of_handlers(application.handlers[0])
     return application
 
 
@@ -127,11 +123,13 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     me = await app.bot.get_me()
     if me.username:
         await services.run(settings_store.put, services.db, "bot_username", me.username)
-    for lang in LANGUAGES:
-        commands = [BotCommand(name, t(lang, f"command.{name}")) for name in COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=lang)
-    await app.bot.set_my_commands([BotCommand(n, t("fr", f"command.{n}")) for n in COMMANDS])
+    await services.menus.set_default(services.sender)
     log.info("ready as @%s", me.username)
+    services.timers.at(  # in the job queue, so it starts once the bot runs
+        START_UP_SYNC,
+        services.clock(),
+        lambda: services.menus.refresh_everyone(services, lambda: app.running),
+    )
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,19 +7,23 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from bot.i18n import t
 from bot.settings import ConfigError, Settings, load_settings
 from flows import consultations, enrollment, people, roster, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
+from flows.models import EVENT_PERSON_KEYS, EventKind
+from flows.people import PersonView
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
+CLI_LANGUAGE = "en"  # the CLI speaks English; labels come from the bot's catalogs
 
 
 def friendly(fn: F) -> F:
@@ -118,17 +122,43 @@ def users() -> None:
 @users.command("list")
 @friendly
 def users_list() -> None:
-    """List enrolled people."""
+    """List enrolled people and where each stands for routing now."""
     settings = load_settings()
     db = open_database(settings)
     rows = people.list_people(db)
     if not rows:
         click.echo("Nobody is enrolled yet: `relais invite --role officer --name ...`.")
         return
-    click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<9}  NAME")
+    now = utc_now()
+    availability = roster.availability_of_everyone(db, now, settings.policy)
+    click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<30}  {'CASES':<5}  NAME")
     for p in rows:
-        state = "revoked" if not p.active else (p.presence.value if p.presence else "roster")
-        click.echo(f"{p.id:>4}  {p.role.value:<10}  {p.language:<4}  {state:<9}  {p.display_name}")
+        state, cases = _routing_state(p, availability[p.id])
+        click.echo(
+            f"{p.id:>4}  {p.role.value:<10}  {p.language:<4}  {state:<30}  {cases:<5}  "
+            f"{p.display_name}"
+        )
+
+
+def _routing_state(person: PersonView, where: roster.Availability) -> tuple[str, str]:
+    """(state, cases) for one person: the words say what routing decides, not the raw field."""
+    if not person.active:
+        return "revoked", "—"
+    if person.role == Role.OFFICER:
+        return "—", "—"
+    if person.role == Role.SUPERVISOR:
+        return "escalations (tier 3)", f"{where.active}"
+    standing = where.standing
+    if standing.presence is not None:
+        why = f"/{standing.presence.value}"
+    elif standing.on_shift:
+        why = "on shift"
+    else:
+        why = "off shift" if where.has_shifts else "no shift"
+    state = f"{'available' if standing.available else 'unavailable'} ({why})"
+    if standing.on_call:
+        state += ", on call"
+    return state, f"{where.active}/{where.capacity}"
 
 
 @users.command("revoke")
@@ -189,21 +219,51 @@ def consultations_show(reference: str) -> None:
         )
         sys.exit(1)
     zone = settings.zone
-    worker = c.worker.display_name if c.worker else "—"
-    click.echo(
-        f"{c.reference}  {c.state.value}  {c.category or '—'} / {c.urgency or '—'}  "
-        f"outcome: {c.outcome or '—'}"
-    )
-    click.echo(f"officer: {c.officer.display_name}   worker: {worker}")
+    label = functools.partial(t, CLI_LANGUAGE)
+    category = label(f"category.{c.category.value}") if c.category else "—"
+    urgency = label(f"urgency.{c.urgency.value}") if c.urgency else "—"
+    outcome = label(f"outcome.{c.outcome.value}") if c.outcome else "—"
+    names = {p.id: p.display_name for p in people.list_people(db)}
+    worker = _person(c.worker.id, names) if c.worker else "—"
+    click.echo(f"{c.reference}  {c.state.value}  {category} / {urgency}  outcome: {outcome}")
+    click.echo(f"officer: {_person(c.officer.id, names)}   worker: {worker}")
     click.echo(f"request: {c.request_text or '—'}")
     click.echo("timeline (UTC stored, shown in " + settings.timezone + "):")
     for entry in consultations.timeline(db, c.id):
-        detail = ", ".join(f"{k}={v}" for k, v in entry.data.items())
+        kind = label(f"event.{entry.kind.value}")
         actor = entry.actor or "system"
         click.echo(
-            f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {entry.kind.value:<20} "
-            f"{actor:<20} {detail}"
+            f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {kind:<28} {actor:<20} "
+            f"{_event_details(entry, names, settings)}"
         )
+
+
+def _person(person_id: object, names: dict[int, str]) -> str:
+    """'Marie Roy (#4)': the name a reader knows, the id the other commands take."""
+    if isinstance(person_id, int) and person_id in names:
+        return f"{names[person_id]} (#{person_id})"
+    return f"#{person_id}"
+
+
+def _event_details(entry: consultations.TimelineEntry, names: dict[int, str], s: Settings) -> str:
+    """An event's data for a reader: names for person ids, labels for codes, local times."""
+    parts = []
+    for key, value in entry.data.items():
+        if value is None:
+            continue
+        if key in EVENT_PERSON_KEYS:
+            ids = value if isinstance(value, list) else [value]
+            parts.append(f"{key.removesuffix('_id')}: {', '.join(_person(i, names) for i in ids)}")
+        elif key in ("category", "urgency") or (
+            key == "outcome" and entry.kind == EventKind.OUTCOME_RECORDED
+        ):
+            parts.append(f"{key}: {t(CLI_LANGUAGE, f'{key}.{value}')}")
+        elif key.endswith("_at") and isinstance(value, str):
+            when = datetime.fromisoformat(value).astimezone(s.zone)
+            parts.append(f"{key.removesuffix('_at')}: {when:%Y-%m-%d %H:%M}")
+        else:
+            parts.append(f"{key}: {value}")
+    return "; ".join(parts)
 
 
 @main.group()
@@ -365,16 +425,20 @@ def _point(text: str) -> tuple[float, float]:
 
 
 @main.command()
-@click.option("--port", default=8081, show_default=True)
+@click.option("--port", default=8081, show_default=True, help="0 picks a free port.")
 @click.option("--token", default="123456:SANDBOX-relais-demo-token", show_default=True)
 def sandbox(port: int, token: str) -> None:
-    """Serve the Bot API sandbox on 127.0.0.1 (for trying the bot by hand)."""
+    """Serve the Bot API sandbox on 127.0.0.1 and a web page to act as users by hand."""
     from bot.sandbox import SandboxServer
 
     server = SandboxServer(token=token, port=port)
     server.start()
     click.echo(f"Sandbox Bot API at {server.base_url} (user side at {server.control_url}).")
-    click.echo(f"Run: relais run --token {token} --base-url {server.base_url}")
+    click.echo(f"Act as officers and workers in a browser: {server.ui_url}")
+    click.echo("Run the bot in another terminal:")
+    click.echo(f"  relais run --token {token} --base-url {server.base_url}")
+    click.echo('Enrol someone: relais invite --role officer --name "..." prints a code; send')
+    click.echo("/start CODE on the page as that person. Ctrl-C stops the sandbox.")
     try:
         import threading
 

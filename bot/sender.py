@@ -8,7 +8,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, Message, MessageId, ReplyParameters
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardMarkup,
+    Message,
+    MessageId,
+    ReplyParameters,
+)
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -124,6 +132,32 @@ class Sender:
             None,
             lambda: self._bot.answer_callback_query(query_id, text=text, show_alert=alert),
         )
+
+    async def set_commands(
+        self,
+        commands: list[BotCommand],
+        *,
+        chat_id: int | None = None,
+        language: str | None = None,
+    ) -> bool:
+        """Set the command menu of one private chat (chat_id), or the default one (for a
+        language, or for all when None)."""
+        scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
+        done = await self._call(
+            "setMyCommands",
+            chat_id,
+            lambda: self._bot.set_my_commands(commands, scope=scope, language_code=language),
+        )
+        return bool(done)
+
+    async def delete_commands(self, chat_id: int) -> bool:
+        """Remove one chat's own menu: it falls back to the default menu."""
+        done = await self._call(
+            "deleteMyCommands",
+            chat_id,
+            lambda: self._bot.delete_my_commands(scope=BotCommandScopeChat(chat_id)),
+        )
+        return bool(done)
 
     async def leave(self, chat_id: int) -> None:
         await self._call("leaveChat", chat_id, lambda: self._bot.leave_chat(chat_id))

@@ -1,6 +1,6 @@
 """What every handler needs, gathered once at start-up and kept in bot_data: the database,
-the settings, the clock and the sender. Blocking database work runs in worker threads so a
-slow query never stalls other officers' updates."""
+the settings, the clock, the sender and the command menus. Blocking database work runs in
+worker threads so a slow query never stalls other officers' updates."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from telegram.ext import ContextTypes
 
+from bot.menus import Menus
 from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
@@ -32,6 +33,7 @@ class Services:
     sender: Sender
     timers: Timers
     directory: DirectoryHolder = field(default_factory=lambda: DirectoryHolder(Path("")))
+    menus: Menus = field(default_factory=lambda: Menus({}))
 
     @property
     def policy(self) -> RoutingPolicy:

@@ -120,6 +120,10 @@ class EventKind(StrEnum):
     FOLLOWUP_OVERDUE = "followup_overdue"
 
 
+# Keys of Event.data holding person ids (one id or a list of ids): readers show names for them.
+EVENT_PERSON_KEYS = frozenset({"worker_id", "to", "previous", "from"})
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -62,6 +62,13 @@ def find_by_telegram_id(db: Database, telegram_user_id: int) -> PersonView | Non
         return view_of(person) if person else None
 
 
+def find_any_by_telegram_id(db: Database, telegram_user_id: int) -> PersonView | None:
+    """The person ever enrolled with this Telegram account, revoked or not, or None."""
+    with db.unit_of_work() as session:
+        person = session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+        return view_of(person) if person else None
+
+
 def get(db: Database, person_id: int) -> PersonView | None:
     with db.unit_of_work() as session:
         person = session.get(Person, person_id)

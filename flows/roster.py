@@ -4,11 +4,13 @@ Managed from the CLI and by supervisors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from flows import routing
 from flows.models import Person, Shift
-from flows.routing import parse_clock
+from flows.routing import RoutingPolicy, Standing, parse_clock
 from flows.store import Clock, Database
 from flows.vocabulary import Role
 
@@ -118,6 +120,36 @@ def remove_shift(db: Database, shift_id: int) -> bool:
     with db.unit_of_work() as session:
         result = session.execute(delete(Shift).where(Shift.id == shift_id))
         return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Where one person stands for routing right now, as routing itself decides it, with
+    what explains it: whether they have any regular shift, and their load."""
+
+    standing: Standing
+    has_shifts: bool
+    active: int
+    capacity: int | None
+
+
+def availability_of_everyone(
+    db: Database, now: datetime, policy: RoutingPolicy
+) -> dict[int, Availability]:
+    """Person id -> their availability now (for `relais users list`)."""
+    with db.unit_of_work() as session:
+        everyone = session.scalars(select(Person)).all()
+        shifts = list(session.scalars(select(Shift)))
+        load = routing.active_load(session, [p.id for p in everyone])
+        return {
+            p.id: Availability(
+                routing.standing(p, shifts, now, policy.zone),
+                any(s.person_id == p.id and not s.on_call for s in shifts),
+                load.get(p.id, 0),
+                routing.capacity_of(p, policy),
+            )
+            for p in everyone
+        }
 
 
 def _view(shift: Shift, person: Person) -> ShiftView:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import MissingTranslation, catalog, t
+from flows.models import EventKind
 from flows.vocabulary import LANGUAGES, Category, Outcome, Role, Urgency
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,13 @@ def test_every_key_named_in_the_code_exists():
 
 @pytest.mark.parametrize(
     ("kind", "values"),
-    [("category", Category), ("urgency", Urgency), ("outcome", Outcome), ("role", Role)],
+    [
+        ("category", Category),
+        ("urgency", Urgency),
+        ("outcome", Outcome),
+        ("role", Role),
+        ("event", EventKind),
+    ],
 )
 def test_every_vocabulary_id_has_a_label_in_both_languages(kind, values):
     for lang in LANGUAGES:

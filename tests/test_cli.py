@@ -3,6 +3,7 @@ argument gets one sentence and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,105 @@ def test_users_list_shows_presence(relais):
     enrolled_worker(relais)
     listing = relais("users", "list")
     assert "worker" in listing.output and "Marie Roy" in listing.output
+
+
+def enrol(relais, role: str, name: str, telegram_id: int) -> int:
+    from flows import enrollment
+    from flows.store import Database, utc_now
+
+    code = relais("invite", "--role", role, "--name", name, "--quiet").output.strip()
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    result = enrollment.redeem_invite(db, code, telegram_id, "fr", utc_now)
+    assert result.person is not None
+    return result.person.id
+
+
+def test_users_list_says_what_each_state_means_for_routing(relais):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flows import people
+    from flows.models import Presence
+    from flows.routing import RoutingPolicy
+    from flows.store import Database, utc_now
+
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    policy = RoutingPolicy()
+    nobody = enrol(relais, "worker", "Nadia Sans Horaire", 11)
+    shifted = enrol(relais, "worker", "Sam Toujours", 12)
+    later = enrol(relais, "worker", "Lea Plus Tard", 13)
+    on = enrol(relais, "worker", "Olivier Present", 14)
+    off = enrol(relais, "worker", "Fanny Absente", 15)
+    enrol(relais, "officer", "Julie Tremblay", 16)
+    gone = enrol(relais, "worker", "Rene Parti", 17)
+    relais("shifts", "add", str(shifted), "all", "00:00-12:00")
+    relais("shifts", "add", str(shifted), "all", "12:00-00:00")  # on shift at any hour
+    today = datetime.now(ZoneInfo("America/Montreal")).weekday()
+    far_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today + 3) % 7]
+    relais("shifts", "add", str(later), far_day, "00:00-01:00")
+    relais("shifts", "add", str(off), "all", "00:00-12:00")
+    relais("shifts", "add", str(off), "all", "12:00-00:00")
+    people.set_presence(db, on, Presence.ON, utc_now, policy)
+    people.set_presence(db, off, Presence.OFF, utc_now, policy)
+    relais("users", "revoke", str(gone))
+
+    listing = relais("users", "list").output
+    cells = [re.split(r"\s{2,}", line.strip()) for line in listing.splitlines()]
+    assert cells[0] == ["ID", "ROLE", "LANG", "STATE", "CASES", "NAME"]
+    state = {row[0]: row[3] for row in cells[1:]}
+    assert state[str(nobody)] == "unavailable (no shift)"
+    assert state[str(shifted)] == "available (on shift)"
+    assert state[str(later)] == "unavailable (off shift)"
+    assert state[str(on)] == "available (/on)"
+    assert state[str(off)] == "unavailable (/off)"
+    assert state[str(gone)] == "revoked"
+    assert next(row for row in cells if row[-1] == "Sam Toujours")[4] == "0/3"
+
+
+def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
+    from flows import consultations, handover, people
+    from flows.consultations import record_event
+    from flows.models import EventKind, Presence
+    from flows.routing import RoutingPolicy
+    from flows.store import Database, utc_now
+    from flows.vocabulary import Category, Outcome, Urgency
+
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    policy = RoutingPolicy()
+    officer = enrol(relais, "officer", "Julie Tremblay", 21)
+    marie = enrol(relais, "worker", "Marie Roy", 22)
+    luc = enrol(relais, "worker", "Luc Gagnon", 23)
+    boss = enrol(relais, "supervisor", "Anne Lavoie", 24)
+    for worker in (marie, luc):
+        people.set_presence(db, worker, Presence.ON, utc_now, policy)
+    draft = consultations.open_draft(db, officer, "homme agité, refuse de parler", utc_now)
+    consultations.set_category(db, officer, draft.id, Category.MENTAL_HEALTH, utc_now)
+    consultations.submit(db, officer, draft.id, Urgency.URGENT, utc_now, policy)
+    consultations.accept(db, marie, draft.id, utc_now, policy)
+    handover.reassign(db, boss, draft.id, luc, utc_now, policy)
+    luc_view = people.get(db, luc)
+    assert luc_view is not None
+    consultations.close(db, luc_view, draft.id, utc_now)
+    consultations.record_outcome(db, luc, draft.id, Outcome.VOLUNTARY_HOSPITAL, utc_now)
+    with db.unit_of_work() as session:
+        record_event(
+            session, draft.id, EventKind.FOLLOWUP_REMINDED, None, utc_now(), followup=1, to=[luc]
+        )
+
+    shown = relais("consultations", "show", draft.reference)
+    assert shown.exit_code == 0, shown.output
+    out = shown.output
+    assert "Mental health / Urgent (within the hour)" in out
+    assert "outcome: Voluntary transport to hospital" in out
+    assert f"officer: Julie Tremblay (#{officer})" in out
+    assert f"worker: Luc Gagnon (#{luc})" in out
+    lines = out.splitlines()
+    offered = [line for line in lines if "Offered" in line]
+    assert any(f"worker: Marie Roy (#{marie})" in line for line in offered), out
+    reassigned = next(line for line in lines if "Reassigned" in line)
+    assert f"to: Luc Gagnon (#{luc})" in reassigned
+    assert f"previous: Marie Roy (#{marie})" in reassigned
+    reminded = next(line for line in lines if "Follow-up reminder sent" in line)
+    assert f"to: Luc Gagnon (#{luc})" in reminded
+    for raw in ("worker_id=", "to=[", "voluntary_hospital", "mental_health", "outcome_recorded"):
+        assert raw not in out

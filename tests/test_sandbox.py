@@ -19,6 +19,7 @@ import pytest
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -733,6 +734,34 @@ def test_commands_menu_button_and_descriptions_are_recorded(
         assert await bot.get_my_commands() == ()
 
     with_bot(server, delete)
+
+
+def test_each_user_sees_the_menu_telegram_would_pick_for_their_chat_and_language(
+    server: SandboxServer, client: SandboxClient
+) -> None:
+    client.add_user(WORKER2, "Gagnon", language_code="en-CA")
+    for user in (OFFICER, WORKER, WORKER2):
+        client.send_text(user, "/start")
+
+    async def body(bot: Bot) -> None:
+        assert await bot.set_my_commands([BotCommand("help", "Aide")])
+        assert await bot.set_my_commands([BotCommand("help", "Help")], language_code="en")
+        officer = [BotCommand("consult", "Ouvrir"), BotCommand("help", "Aide")]
+        assert await bot.set_my_commands(officer, scope=BotCommandScopeChat(OFFICER))
+        assert await bot.get_my_commands(scope=BotCommandScopeChat(str(OFFICER))) == tuple(officer)
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+            await bot.set_my_commands(officer, scope=BotCommandScopeChat(4242))
+        assert await bot.set_my_commands(
+            [BotCommand("on", "On")], scope=BotCommandScopeChat(WORKER)
+        )
+        assert await bot.delete_my_commands(scope=BotCommandScopeChat(WORKER))
+
+    with_bot(server, body)
+    assert [c["command"] for c in client.menu(OFFICER)] == ["consult", "help"]
+    assert client.menu(WORKER) == [{"command": "help", "description": "Aide"}]  # deleted: default
+    assert client.menu(WORKER2) == [{"command": "help", "description": "Help"}]  # en-CA: en
+    scope = {"type": "chat", "chat_id": OFFICER}
+    assert [c["command"] for c in client.bot_commands(scope)] == ["consult", "help"]
 
 
 def test_get_chat_and_chat_action(server: SandboxServer, client: SandboxClient) -> None:

@@ -28,6 +28,8 @@ def requires(*roles: Role) -> Callable[[Handler], Callable[..., Awaitable[None]]
     """Let the handler run only for an enrolled person with one of these roles (any role if
     none given) in a private chat; everyone else gets one short refusal."""
 
+    allowed = frozenset(roles or Role)
+
     def wrap(handler: Handler) -> Callable[..., Awaitable[None]]:
         @functools.wraps(handler)
         async def gated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -35,11 +37,12 @@ def requires(*roles: Role) -> Callable[[Handler], Callable[..., Awaitable[None]]
             person = await identify(update, services)
             if person is None:
                 return
-            if roles and person.role not in roles:
+            if person.role not in allowed:
                 await refuse(update, services, t(person.language, "refusal.role"))
                 return
             await handler(update, context, services, person)
 
+        gated.roles = allowed  # type: ignore[attr-defined]  # read by bot.menus: one home
         return gated
 
     return wrap
@@ -58,6 +61,7 @@ async def identify(update: Update, services: Services) -> PersonView | None:
         log.info("refused unknown user update=%s", update.update_id)
         lang = language_from_code(user.language_code)
         await refuse(update, services, t(lang, "refusal.unknown"))
+        services.menus.refresh_soon(services, user.id)  # a revoked person loses their menu
     return person
 
 

@@ -52,6 +52,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("enrolled person=%s role=%s", person.id, person.role.value)
     welcome = t(person.language, f"enrol.welcome.{person.role.value}", name=person.display_name)
     await services.sender.text(chat.id, welcome)
+    services.menus.refresh_soon(services, user.id)  # their role's commands (a new role too)
 
 
 def help_text(person: PersonView) -> str:
@@ -88,3 +89,4 @@ async def choose_language(
 async def apply_language(services: Services, person: PersonView, language: str) -> None:
     updated = await services.run(people.set_language, services.db, person.id, language)
     await services.sender.text(updated.chat_id, t(language, "lang.set"))
+    services.menus.refresh_soon(services, updated.telegram_user_id)

@@ -343,6 +343,41 @@ class SandboxClient:
             params["scope"] = json.dumps(scope)
         return list(self._call("GET", "commands", params=params))
 
+    def menu(self, user_id: int) -> list[JSON]:
+        """The command menu this user sees in the private chat, as Telegram picks it among
+        the scopes and languages the bot set (chat, all private chats, default)."""
+        return list(self._call("GET", "menu", params={"user_id": user_id})["commands"])
+
+    def wait_for_menu(
+        self,
+        user_id: int,
+        predicate: Callable[[list[JSON]], bool],
+        timeout: float = 10.0,
+        *,
+        description: str = "the predicate",
+    ) -> list[JSON]:
+        """This user's menu once it matches ``predicate``, waiting up to ``timeout`` seconds
+        (on the sandbox's changes, not a sleep); TimeoutError showing the last menu seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._call("GET", "menu", params={"user_id": user_id})
+            commands = list(answer["commands"])
+            if predicate(commands):
+                return commands
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"the menu of user {user_id} did not match {description} within "
+                    f"{timeout:g}s; last seen: {[c['command'] for c in commands]} "
+                    f"(scope {answer['scope']}, language {answer['language_code']!r})"
+                )
+            self._call(
+                "GET",
+                "changes",
+                params={"since": answer["version"], "timeout": remaining},
+                wait=remaining,
+            )
+
     def pending_updates(self) -> int:
         """Updates queued and not yet confirmed by the bot."""
         return int(self.info()["pending_updates"])

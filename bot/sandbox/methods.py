@@ -26,7 +26,16 @@ from bot.sandbox.state import (
     too_many_requests,
 )
 
-__all__ = ["METHODS", "Params", "UploadedFile", "canonical_name", "chat_id_hint", "dispatch"]
+__all__ = [
+    "METHODS",
+    "Params",
+    "UploadedFile",
+    "canonical_name",
+    "chat_id_hint",
+    "dispatch",
+    "scope_key",
+    "visible_commands",
+]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -396,12 +405,58 @@ def get_webhook_info(world: World, p: Params) -> JSON:
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
-def _scope_key(p: Params) -> tuple[str, str]:
+SCOPE_TYPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
+_CHAT_SCOPES = ("chat", "chat_administrators", "chat_member")
+
+
+def _scope_key(world: World, p: Params) -> tuple[str, str]:
+    """One key per (scope, language), the scope normalised (a chat scope names an existing
+    chat by its numeric id), so a menu set one way is found when asked another way."""
     scope = p.json("scope", "scope") or {"type": "default"}
-    if not isinstance(scope, dict) or "type" not in scope:
+    if not isinstance(scope, dict) or scope.get("type") not in SCOPE_TYPES:
         raise bad_request("can't parse BotCommandScope JSON object")
-    lang = p.str("language_code") or ""
-    return json.dumps(scope, sort_keys=True), lang
+    clean: JSON = {"type": scope["type"]}
+    if scope["type"] in _CHAT_SCOPES:
+        clean["chat_id"] = _lookup_chat(world, Params(scope).chat_ref()).id
+    if scope["type"] == "chat_member":
+        clean["user_id"] = Params(scope).int("user_id", required=True)
+    return scope_key(clean, p.str("language_code") or "")
+
+
+def scope_key(scope: JSON, language_code: str = "") -> tuple[str, str]:
+    return json.dumps(scope, sort_keys=True), language_code
+
+
+def visible_commands(world: World, user_id: int) -> JSON:
+    """The menu a user sees in their private chat with the bot, resolved as Telegram does:
+    the chat scope, then all private chats, then the default, each first in the user's
+    language then without one. An empty list counts as none set."""
+    with world.lock:
+        user = world.users.get(user_id)
+        if user is None:
+            raise ValueError(f"unknown user {user_id}; call add_user first")
+        lang = (user.language_code or "")[:2].lower()
+        scopes: list[JSON] = [
+            {"type": "chat", "chat_id": user_id},
+            {"type": "all_private_chats"},
+            {"type": "default"},
+        ]
+        for scope in scopes:
+            for code in (lang, "") if lang else ("",):
+                found = world.commands.get(scope_key(scope, code))
+                if found:
+                    return {"scope": scope, "language_code": code, "commands": copy.deepcopy(found)}
+        return {"scope": None, "language_code": "", "commands": []}
 
 
 @_method("setMyCommands")
@@ -424,18 +479,18 @@ def set_my_commands(world: World, p: Params) -> bool:
                 "command description is empty" if not desc else "BOT_COMMAND_DESCRIPTION_INVALID"
             )
         clean.append({"command": name, "description": desc})
-    world.commands[_scope_key(p)] = clean
+    world.commands[_scope_key(world, p)] = clean
     return True
 
 
 @_method("getMyCommands")
 def get_my_commands(world: World, p: Params) -> list[JSON]:
-    return copy.deepcopy(world.commands.get(_scope_key(p), []))
+    return copy.deepcopy(world.commands.get(_scope_key(world, p), []))
 
 
 @_method("deleteMyCommands")
 def delete_my_commands(world: World, p: Params) -> bool:
-    world.commands.pop(_scope_key(p), None)
+    world.commands.pop(_scope_key(world, p), None)
     return True
 
 

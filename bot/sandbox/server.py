@@ -1,4 +1,5 @@
-"""HTTP front of the sandbox: the Bot API for the bot, a JSON control API for the user side.
+"""HTTP front of the sandbox: the Bot API for the bot, a JSON control API for the user side,
+and a web page on it for people acting by hand (``ui_url``).
 
 Why: the real bot (python-telegram-bot) must talk to the sandbox exactly as to
 api.telegram.org, over HTTP, only with another base URL; tests and ``relais demo`` act as
@@ -22,8 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.sandbox import webui
 from bot.sandbox.limits import Fault
-from bot.sandbox.methods import Params, UploadedFile, canonical_name, chat_id_hint, dispatch
+from bot.sandbox.methods import (
+    Params,
+    UploadedFile,
+    canonical_name,
+    chat_id_hint,
+    dispatch,
+    scope_key,
+    visible_commands,
+)
 from bot.sandbox.state import JSON, ApiError, World, bad_request
 
 if TYPE_CHECKING:
@@ -97,6 +107,11 @@ class SandboxServer:
     def control_url(self) -> str:
         """Base URL of the user-side control API (for ``SandboxClient``)."""
         return f"http://{self._url_host}:{self.port}/sandbox"
+
+    @property
+    def ui_url(self) -> str:
+        """The web page where a person acts by hand as officers and workers."""
+        return f"{self.control_url}/ui"
 
     @property
     def _url_host(self) -> str:
@@ -270,11 +285,13 @@ class SandboxServer:
             "transcript": ("GET", self._c_transcript),
             "render": ("POST", self._c_render),
             "commands": ("GET", self._c_commands),
+            "menu": ("GET", self._c_menu),
             "info": ("GET", self._c_info),
             "reset": ("POST", self._c_reset),
         }
         for name, (verb, handler) in routes.items():
             app.router.add_route(verb, f"/sandbox/{name}", self._control(handler))
+        app.router.add_get("/sandbox/ui", webui.page)
         return app
 
     async def _read_params(self, request: web.Request) -> Params:
@@ -493,9 +510,14 @@ class SandboxServer:
         scope = a.get("scope") or {"type": "default"}
         if isinstance(scope, str):
             scope = json.loads(scope)
-        key = (json.dumps(scope, sort_keys=True), str(a.get("language_code") or ""))
+        key = scope_key(scope, str(a.get("language_code") or ""))
         with self.world.lock:
             return [dict(c) for c in self.world.commands.get(key, [])]
+
+    async def _c_menu(self, a: JSON) -> JSON:
+        """The command menu this user sees in their private chat (Telegram's resolution)."""
+        with self.world.lock:
+            return visible_commands(self.world, int(a["user_id"])) | {"version": self.world.version}
 
     async def _c_info(self, a: JSON) -> JSON:
         world = self.world
