@@ -31,6 +31,12 @@ def label(lang: str, kind: str, value: str | None) -> str:
     return t(lang, f"{kind}.{value}") if value else "—"
 
 
+def person_name(person: PersonView | None) -> str:
+    """How a person is named in every message: their name as enrolled, which already carries
+    any title ("Agent Julie Tremblay"), so no sentence adds a role word in front of it."""
+    return person.display_name if person is not None else "—"
+
+
 def category_prompt(lang: str, c: ConsultationView) -> Rendered:
     rows = []
     cats = list(Category)
@@ -98,7 +104,7 @@ def _card_text(lang: str, c: ConsultationView) -> str:
         ref=c.reference,
         category=label(lang, "category", c.category),
         urgency=label(lang, "urgency", c.urgency),
-        officer=c.officer.display_name,
+        officer=person_name(c.officer),
         text=words,
     )
 
@@ -131,7 +137,7 @@ def people_choice(
     lang: str, key: str, c: ConsultationView, people: list[PersonView], encode: PersonButton
 ) -> Rendered:
     rows = [
-        [InlineKeyboardButton(p.display_name, callback_data=encode(c.id, p.id))] for p in people
+        [InlineKeyboardButton(person_name(p), callback_data=encode(c.id, p.id))] for p in people
     ]
     return Rendered(t(lang, key, ref=c.reference), InlineKeyboardMarkup(rows))
 
@@ -151,7 +157,7 @@ def still_active_choice(lang: str, active: list[ConsultationView]) -> Rendered:
         ]
         for c in active
     ]
-    refs = ", ".join(f"{c.reference} ({c.officer.display_name})" for c in active)
+    refs = ", ".join(f"{c.reference} ({person_name(c.officer)})" for c in active)
     return Rendered(t(lang, "availability.still_active", refs=refs), InlineKeyboardMarkup(rows))
 
 
@@ -171,7 +177,7 @@ def queue_text(lang: str, entries: list[QueueEntry], now: datetime) -> str:
                 category=label(lang, "category", c.category),
                 minutes=minutes,
                 tier=c.tier,
-                officer=c.officer.display_name,
+                officer=person_name(c.officer),
             )
         )
     return "\n".join(lines)
@@ -189,7 +195,7 @@ def close_choice(lang: str, choices: list[ConsultationView]) -> Rendered:
     rows = [
         [
             InlineKeyboardButton(
-                f"{c.reference} · {c.officer.display_name}", callback_data=callbacks.close(c.id)
+                f"{c.reference} · {person_name(c.officer)}", callback_data=callbacks.close(c.id)
             )
         ]
         for c in choices

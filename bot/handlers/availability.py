@@ -11,6 +11,7 @@ from bot import render
 from bot.handlers.access import requires
 from bot.handlers.offers import send_pending_offers
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations, people
 from flows.models import Presence
@@ -56,7 +57,7 @@ async def status(
     lang = person.language
     text = t(lang, "availability.status_on" if available else "availability.status_off")
     active = await services.run(consultations.active_of_worker, services.db, person.id)
-    refs = ", ".join(f"{c.reference} ({c.officer.display_name})" for c in active)
+    refs = ", ".join(f"{c.reference} ({person_name(c.officer)})" for c in active)
     capacity = person.capacity or services.policy.capacity
     text += "\n" + (
         t(lang, "availability.active", refs=refs, count=len(active), capacity=capacity)

@@ -15,6 +15,7 @@ from bot.handlers.access import requires
 from bot.handlers.offers import send_offer_cards
 from bot.handlers.relay import message_kind, relay
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import ConsultationView, DraftStatus, RelayStatus
@@ -91,7 +92,7 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
             t(
                 officer.language,
                 "relay.failed",
-                name=route.recipient.display_name,
+                name=person_name(route.recipient),
                 fallback=services.settings.fallback_line,
             ),
         )

@@ -14,6 +14,7 @@ from bot.handlers.access import requires
 from bot.handlers.offers import mark_cards_taken
 from bot.handlers.relay import deliver_queued, replied_consultation
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations, handover, people
 from flows import escalation as escalation_flow
@@ -145,7 +146,7 @@ async def _settle_prompt(
     c = result.consultation
     if query.message is None or c is None or c.worker is None:
         return
-    text = t(person.language, "handover.done", ref=c.reference, worker=c.worker.display_name)
+    text = t(person.language, "handover.done", ref=c.reference, worker=person_name(c.worker))
     await services.sender.edit(person.chat_id, query.message.message_id, text)
 
 
@@ -181,7 +182,7 @@ async def announce(services: Services, result: HandoverResult, by: PersonView) -
     log.info("handed over consultation=%s to=%s by=%s", c.id, holder.id, by.id)
     escalation.cancel(services, c.id)
     if holder.id != by.id:
-        text = render.handed_over_card(holder.language, c, result.note, by.display_name)
+        text = render.handed_over_card(holder.language, c, result.note, person_name(by))
         sent = await services.sender.text(holder.chat_id, text)
         for message_id in sent:
             await services.run(
@@ -195,20 +196,20 @@ async def announce(services: Services, result: HandoverResult, by: PersonView) -
     else:
         await services.sender.text(
             holder.chat_id,
-            t(holder.language, "accept.intro", ref=c.reference, officer=officer.display_name),
+            t(holder.language, "accept.intro", ref=c.reference, officer=person_name(officer)),
         )
     await deliver_queued(services, c, result.queued_messages)
     await services.sender.text(
         officer.chat_id,
-        t(officer.language, "handover.officer", ref=c.reference, worker=holder.display_name),
+        t(officer.language, "handover.officer", ref=c.reference, worker=person_name(holder)),
     )
     previous = result.previous
     if previous is not None and previous.id not in (holder.id, by.id):
         await services.sender.text(
             previous.chat_id,
-            t(previous.language, "handover.previous", ref=c.reference, worker=holder.display_name),
+            t(previous.language, "handover.previous", ref=c.reference, worker=person_name(holder)),
         )
-    await mark_cards_taken(services, c, result.withdrawn_cards, holder.display_name)
+    await mark_cards_taken(services, c, result.withdrawn_cards, person_name(holder))
 
 
 async def _refused(

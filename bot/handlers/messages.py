@@ -12,6 +12,7 @@ from bot.handlers.consult import on_officer_message
 from bot.handlers.enrolment import help_text
 from bot.handlers.relay import message_kind, relay
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import RelayStatus
@@ -63,7 +64,7 @@ async def on_worker_message(services: Services, worker: PersonView, update: Upda
             t(
                 worker.language,
                 "relay.failed",
-                name=route.recipient.display_name,
+                name=person_name(route.recipient),
                 fallback=services.settings.fallback_line,
             ),
         )
@@ -71,7 +72,7 @@ async def on_worker_message(services: Services, worker: PersonView, update: Upda
     if route.guessed:
         await services.sender.text(
             worker.chat_id,
-            t(worker.language, "relay.routed_to", ref=c.reference, officer=c.officer.display_name),
+            t(worker.language, "relay.routed_to", ref=c.reference, officer=person_name(c.officer)),
             reply_to=message.message_id,
         )
 

@@ -9,6 +9,7 @@ import logging
 from telegram import Message, Update
 
 from bot.i18n import t
+from bot.render import person_name
 from bot.sender import CAPTION_LIMIT
 from bot.services import Services
 from flows import consultations
@@ -89,7 +90,7 @@ async def copy_marked(
     caption: str | None,
 ) -> list[int]:
     """Deliver one message marked with the reference and who sent it; the ids it produced."""
-    mark = t(recipient.language, "relay.mark", ref=consultation.reference, name=sender.display_name)
+    mark = t(recipient.language, "relay.mark", ref=consultation.reference, name=person_name(sender))
     out = services.sender
     if kind == "text":
         return await out.text(recipient.chat_id, f"{mark}\n{text or ''}")
