@@ -18,7 +18,7 @@ from flows.people import PersonView
 from flows.vocabulary import Category, Outcome, Urgency
 
 PersonButton = Callable[[int, int], str]
-CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the rest arrives as a relayed message
+CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the holder gets the rest after it
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,15 @@ def offer_card(
     return Rendered(text, InlineKeyboardMarkup([buttons]))
 
 
+def request_rest(c: ConsultationView) -> str:
+    """The officer's words that did not fit on the card ('' when all did): whoever holds the
+    consultation receives them right after it (bot/handlers/relay.py)."""
+    return c.request_text[CARD_TEXT_PREVIEW:]
+
+
 def _card_text(lang: str, c: ConsultationView) -> str:
     words = c.request_text or t(lang, "offer.no_text")
-    if len(words) > CARD_TEXT_PREVIEW:
+    if request_rest(c):
         words = words[:CARD_TEXT_PREVIEW] + "…"
     return t(
         lang,
@@ -131,6 +137,13 @@ def handed_over_card(lang: str, c: ConsultationView, note: str | None, by: str) 
     if note:
         text += "\n\n" + t(lang, "handover.note", note=note)
     return text
+
+
+def taken_over_card(lang: str, c: ConsultationView) -> str:
+    """What a supervisor who takes a consultation over receives: it is theirs, and the
+    request (they may never have seen its card)."""
+    intro = t(lang, "accept.intro", ref=c.reference, officer=person_name(c.officer))
+    return intro + "\n\n" + _card_text(lang, c)
 
 
 def people_choice(

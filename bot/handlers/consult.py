@@ -65,11 +65,10 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
         return
     assert c is not None
     if route.status == RelayStatus.DRAFT:
-        if kind == "text":
-            await services.run(
-                consultations.add_to_draft, services.db, officer.id, c.id, message.text or ""
-            )
-        elif not await _queue(services, c, officer, message, kind):
+        added = kind == "text" and await services.run(
+            consultations.add_to_draft, services.db, officer.id, c.id, message.text or ""
+        )
+        if not added and not await _queue(services, c, officer, message, kind):
             await on_officer_message(services, officer, message)  # no longer a draft
             return
         await services.sender.text(

@@ -12,7 +12,7 @@ from bot import callbacks, render
 from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.offers import mark_cards_taken
-from bot.handlers.relay import deliver_queued, replied_consultation
+from bot.handlers.relay import brief_new_holder, replied_consultation
 from bot.i18n import t
 from bot.render import person_name
 from bot.services import Services
@@ -174,8 +174,8 @@ async def _conclude(
 
 
 async def announce(services: Services, result: HandoverResult, by: PersonView) -> None:
-    """Tell the new holder (with the note), the officer, the previous holder and whoever
-    still had an offer card."""
+    """Tell the new holder (with the note, the request and the conversation so far), the
+    officer, the previous holder and whoever still had an offer card."""
     c = result.consultation
     assert c is not None and c.worker is not None
     holder, officer = c.worker, c.officer
@@ -183,22 +183,13 @@ async def announce(services: Services, result: HandoverResult, by: PersonView) -
     escalation.cancel(services, c.id)
     if holder.id != by.id:
         text = render.handed_over_card(holder.language, c, result.note, person_name(by))
-        sent = await services.sender.text(holder.chat_id, text)
-        for message_id in sent:
-            await services.run(
-                consultations.link_message,
-                services.db,
-                c.id,
-                holder.chat_id,
-                message_id,
-                services.clock,
-            )
     else:
-        await services.sender.text(
-            holder.chat_id,
-            t(holder.language, "accept.intro", ref=c.reference, officer=person_name(officer)),
-        )
-    await deliver_queued(services, c, result.queued_messages)
+        text = render.taken_over_card(holder.language, c)
+    sent = await services.sender.text(holder.chat_id, text)
+    await services.run(
+        consultations.link_messages, services.db, c.id, holder.chat_id, sent, services.clock
+    )
+    await brief_new_holder(services, c, holder, result.history, result.queued_messages)
     await services.sender.text(
         officer.chat_id,
         t(officer.language, "handover.officer", ref=c.reference, worker=person_name(holder)),

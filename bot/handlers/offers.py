@@ -9,7 +9,7 @@ import logging
 from telegram import CallbackQuery
 
 from bot import render
-from bot.handlers.relay import deliver_queued
+from bot.handlers.relay import brief_new_holder
 from bot.i18n import t
 from bot.render import person_name
 from bot.services import Services
@@ -103,16 +103,10 @@ async def on_accept(
     officer = c.officer
     intro = t(lang, "accept.intro", ref=c.reference, officer=person_name(officer))
     intro_ids = await services.sender.text(worker.chat_id, intro)
-    for message_id in intro_ids:
-        await services.run(
-            consultations.link_message,
-            services.db,
-            c.id,
-            worker.chat_id,
-            message_id,
-            services.clock,
-        )
-    await deliver_queued(services, c, result.queued_messages)
+    await services.run(
+        consultations.link_messages, services.db, c.id, worker.chat_id, intro_ids, services.clock
+    )
+    await brief_new_holder(services, c, worker, result.history, result.queued_messages)
     await services.sender.text(
         officer.chat_id,
         t(officer.language, "consult.accepted", ref=c.reference, worker=person_name(worker)),
