@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows import consultations as cs
+from flows import followups as fu
 from flows import people
 from flows.models import EventKind
 from flows.store import Database, utc_now
@@ -45,6 +46,68 @@ def person_id(world: World, telegram_id: int) -> int:
     person = people.find_by_telegram_id(world.db, telegram_id)
     assert person is not None
     return person.id
+
+
+def test_a_supervisor_holding_consultations_relays_routes_closes_and_plans(fast: World):
+    world = fast
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(OFFICER_2, Role.OFFICER, "Paul Côté")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.enrol(CHIEF, Role.SUPERVISOR, "Anne Lavoie")
+    world.go_on(ROY)
+
+    # Roy lets the immediate request run out: it escalates to the supervisor, who accepts.
+    first = world.open_consultation(OFFICER, "Homme sur le pont", urgency=IMMEDIATE)
+    world.card(ROY, first)
+    world.accept(CHIEF, first)
+    world.user.wait_for_text(OFFICER, f"{first} acceptée par Anne Lavoie", world.step)
+    # A second one, still waiting for Roy, the supervisor takes over.
+    second = world.open_consultation(OFFICER_2, "Femme en détresse au métro")
+    world.card(ROY, second)
+    world.user.send_text(CHIEF, f"/takeover {second}")
+    world.user.wait_for_text(OFFICER_2, f"{second} est maintenant suivie par Anne Lavoie", 15)
+
+    world.user.send_text(OFFICER, "Il enjambe la rambarde")
+    relayed = world.user.wait_for_text(CHIEF, "Il enjambe la rambarde", world.step)
+    world.user.send_text(CHIEF, "Parlez-lui de sa fille", reply_to=relayed["message_id"])
+    world.user.wait_for_text(OFFICER, f"{first} · Anne Lavoie :\nParlez-lui de sa fille", 15)
+    world.user.send_photo(CHIEF, "Le pont vu d'en haut", reply_to=relayed["message_id"])
+    photo = world.user.wait_for_text(OFFICER, "Le pont vu d'en haut", world.step)
+    assert "photo" in photo
+    guess = world.user.send_text(CHIEF, "Gardez le contact")  # no reply: the latest active
+    world.user.wait_for_text(OFFICER, f"{first} · Anne Lavoie :\nGardez le contact", 15)
+    note = world.user.wait_for_new(CHIEF, guess["message_id"], world.step)
+    assert note["text"].startswith(f"↑ Envoyé dans {first} (Julie Tremblay)")
+    intro = world.user.wait_for_text(CHIEF, f"{second} est à vous", world.step)
+    world.user.send_text(CHIEF, "Restez avec elle", reply_to=intro["message_id"])
+    world.user.wait_for_text(OFFICER_2, f"{second} · Anne Lavoie :\nRestez avec elle", 15)
+    world.user.wait_until_idle(world.step, quiet=0.3)
+    assert not any("Parlez-lui" in t or "Le pont" in t for t in world.texts(OFFICER_2))
+    assert not any("Restez avec elle" in t for t in world.texts(OFFICER))
+    assert not any("/takeover C-0042" in t for t in world.texts(CHIEF)), "no help text back"
+
+    world.user.send_text(CHIEF, "/status")
+    status = world.user.wait_for_text(CHIEF, "Consultations en main (2)", world.step)
+    assert first in status["text"] and second in status["text"]
+
+    world.user.send_text(CHIEF, f"/close {first}")
+    world.user.wait_for_text(OFFICER, f"{first} a été fermée par Anne Lavoie", world.step)
+    prompt = world.user.wait_for_text(CHIEF, f"{first} fermée. Quel est le résultat", 15)
+    world.user.press(CHIEF, prompt["message_id"], text="Orienté vers une ressource")
+    question = world.user.wait_for_text(CHIEF, f"{first} : un suivi à prévoir", world.step)
+    world.user.press(CHIEF, question["message_id"], text="Dans 24 h")
+    world.user.wait_for_text(CHIEF, f"{first} : suivi prévu le", world.step)
+    world.user.send_text(CHIEF, "A-t-il vu son médecin ?")  # the note, not a relay
+    world.user.wait_for_text(CHIEF, "Note enregistrée", world.step)
+
+    chief = person_id(world, CHIEF)
+    [planned] = fu.pending_for(world.db, people.get(world.db, chief))
+    assert planned.assignee is not None and planned.assignee.id == chief
+    assert planned.note == "A-t-il vu son médecin ?"
+    events = kinds(world, first)
+    assert events.count(EventKind.MESSAGE_RELAYED) == 4  # the officer's and three answers
+    assert EventKind.OUTCOME_RECORDED in events and EventKind.FOLLOWUP_SCHEDULED in events
+    assert not any("A-t-il vu son médecin" in t for t in world.texts(OFFICER_2))
 
 
 def history_after(world: World, chat_id: int, header: str) -> list[dict]:
