@@ -18,7 +18,7 @@ from flows.people import PersonView
 from flows.vocabulary import Category, Outcome, Urgency
 
 PersonButton = Callable[[int, int], str]
-CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the rest arrives as a relayed message
+CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the holder gets the rest after it
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,12 @@ class Rendered:
 
 def label(lang: str, kind: str, value: str | None) -> str:
     return t(lang, f"{kind}.{value}") if value else "—"
+
+
+def person_name(person: PersonView | None) -> str:
+    """How a person is named in every message: their name as enrolled, which already carries
+    any title ("Agent Julie Tremblay"), so no sentence adds a role word in front of it."""
+    return person.display_name if person is not None else "—"
 
 
 def category_prompt(lang: str, c: ConsultationView) -> Rendered:
@@ -93,9 +99,15 @@ def offer_card(
     return Rendered(text, InlineKeyboardMarkup([buttons]))
 
 
+def request_rest(c: ConsultationView) -> str:
+    """The officer's words that did not fit on the card ('' when all did): whoever holds the
+    consultation receives them right after it (bot/handlers/relay.py)."""
+    return c.request_text[CARD_TEXT_PREVIEW:]
+
+
 def _card_text(lang: str, c: ConsultationView) -> str:
     words = c.request_text or t(lang, "offer.no_text")
-    if len(words) > CARD_TEXT_PREVIEW:
+    if request_rest(c):
         words = words[:CARD_TEXT_PREVIEW] + "…"
     return t(
         lang,
@@ -103,7 +115,7 @@ def _card_text(lang: str, c: ConsultationView) -> str:
         ref=c.reference,
         category=label(lang, "category", c.category),
         urgency=label(lang, "urgency", c.urgency),
-        officer=c.officer.display_name,
+        officer=person_name(c.officer),
         text=words,
     )
 
@@ -132,11 +144,18 @@ def handed_over_card(lang: str, c: ConsultationView, note: str | None, by: str) 
     return text
 
 
+def taken_over_card(lang: str, c: ConsultationView) -> str:
+    """What a supervisor who takes a consultation over receives: it is theirs, and the
+    request (they may never have seen its card)."""
+    intro = t(lang, "accept.intro", ref=c.reference, officer=person_name(c.officer))
+    return intro + "\n\n" + _card_text(lang, c)
+
+
 def people_choice(
     lang: str, key: str, c: ConsultationView, people: list[PersonView], encode: PersonButton
 ) -> Rendered:
     rows = [
-        [InlineKeyboardButton(p.display_name, callback_data=encode(c.id, p.id))] for p in people
+        [InlineKeyboardButton(person_name(p), callback_data=encode(c.id, p.id))] for p in people
     ]
     return Rendered(t(lang, key, ref=c.reference), InlineKeyboardMarkup(rows))
 
@@ -156,7 +175,7 @@ def still_active_choice(lang: str, active: list[ConsultationView]) -> Rendered:
         ]
         for c in active
     ]
-    refs = ", ".join(f"{c.reference} ({c.officer.display_name})" for c in active)
+    refs = ", ".join(f"{c.reference} ({person_name(c.officer)})" for c in active)
     return Rendered(t(lang, "availability.still_active", refs=refs), InlineKeyboardMarkup(rows))
 
 
@@ -176,7 +195,7 @@ def queue_text(lang: str, entries: list[QueueEntry], now: datetime) -> str:
                 category=label(lang, "category", c.category),
                 minutes=minutes,
                 tier=c.tier,
-                officer=c.officer.display_name,
+                officer=person_name(c.officer),
             )
         )
     return "\n".join(lines)
@@ -194,7 +213,7 @@ def close_choice(lang: str, choices: list[ConsultationView]) -> Rendered:
     rows = [
         [
             InlineKeyboardButton(
-                f"{c.reference} · {c.officer.display_name}", callback_data=callbacks.close(c.id)
+                f"{c.reference} · {person_name(c.officer)}", callback_data=callbacks.close(c.id)
             )
         ]
         for c in choices

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
-from bot.render import Rendered, label, local_time
+from bot.render import Rendered, label, local_time, person_name
 from flows.consultations import ConsultationView
 from flows.followups import Digest, FollowUpView, Plan, Reminder, Snooze, Summary
 from flows.people import PersonView
@@ -58,7 +58,7 @@ def reminder(lang: str, r: Reminder, zone: ZoneInfo, late: bool = False) -> Rend
         category=label(lang, "category", c.category),
         urgency=label(lang, "urgency", c.urgency),
         outcome=label(lang, "outcome", c.outcome),
-        officer=c.officer.display_name,
+        officer=person_name(c.officer),
     )
     text = t(
         lang,
@@ -70,7 +70,7 @@ def reminder(lang: str, r: Reminder, zone: ZoneInfo, late: bool = False) -> Rend
         note=_note(f),
     )
     if r.whose is not None:
-        text += "\n\n" + t(lang, "followup.reminder_for", name=r.whose.display_name)
+        text += "\n\n" + t(lang, "followup.reminder_for", name=person_name(r.whose))
     if late:
         text += "\n" + t(lang, "followup.reminder_late")
     if r.repeat:
@@ -105,7 +105,7 @@ def assignee_choice(lang: str, f: FollowUpView, workers: list[PersonView]) -> Re
     rows = [
         [
             InlineKeyboardButton(
-                w.display_name, callback_data=callbacks.followup_reassign_to(f.id, w.id)
+                person_name(w), callback_data=callbacks.followup_reassign_to(f.id, w.id)
             )
         ]
         for w in workers
@@ -123,7 +123,7 @@ def assignee_choice(lang: str, f: FollowUpView, workers: list[PersonView]) -> Re
 
 
 def _who(lang: str, f: FollowUpView) -> str:
-    return f.assignee.display_name if f.assignee else t(lang, "followup.pool")
+    return person_name(f.assignee) if f.assignee else t(lang, "followup.pool")
 
 
 def pending_list(lang: str, items: list[FollowUpView], zone: ZoneInfo) -> str:
@@ -147,11 +147,11 @@ def _line(lang: str, key: str, f: FollowUpView, zone: ZoneInfo) -> str:
 
 
 def digest(lang: str, d: Digest, zone: ZoneInfo) -> str:
-    lines = [t(lang, "followup.digest_title", name=d.person.display_name), ""]
+    lines = [t(lang, "followup.digest_title", name=person_name(d.person)), ""]
     lines.append(t(lang, "followup.digest_open", count=len(d.open_consultations)))
     for c in d.open_consultations:
         lines.append(
-            t(lang, "followup.digest_open_line", ref=c.reference, officer=c.officer.display_name)
+            t(lang, "followup.digest_open_line", ref=c.reference, officer=person_name(c.officer))
         )
     lines.append(t(lang, "followup.digest_waiting", count=d.waiting))
     for key, items in (

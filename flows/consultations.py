@@ -30,7 +30,7 @@ from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 from flows.vocabulary import Category, Outcome, Role, Urgency
 
-MAX_REQUEST_TEXT = 8000
+MAX_REQUEST_TEXT = 16_000  # a draft grows no longer; further messages are queued whole
 OPEN_STATES = (ConsultationState.DRAFT, ConsultationState.WAITING, ConsultationState.ACTIVE)
 
 
@@ -118,7 +118,7 @@ def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> Consul
         c = Consultation(
             officer_id=officer_id,
             state=ConsultationState.DRAFT,
-            request_text=text.strip()[:MAX_REQUEST_TEXT],
+            request_text=text.strip(),  # one message: Telegram's 4096 at most, never cut
             created_at=now,
         )
         session.add(c)
@@ -128,13 +128,17 @@ def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> Consul
 
 
 def add_to_draft(db: Database, officer_id: int, consultation_id: int, text: str) -> bool:
-    """More words while still choosing buttons are kept with the request, not lost."""
+    """More words while still choosing buttons are kept with the request, whole. False when
+    they were not added (no longer a draft, or the request would grow past
+    MAX_REQUEST_TEXT): the caller queues the message itself, so nothing is cut or lost."""
     with db.unit_of_work() as session:
         c = session.get(Consultation, consultation_id)
         if c is None or c.officer_id != officer_id or c.state != ConsultationState.DRAFT:
             return False
         joined = f"{c.request_text}\n{text.strip()}" if c.request_text else text.strip()
-        c.request_text = joined[:MAX_REQUEST_TEXT]
+        if len(joined) > MAX_REQUEST_TEXT:
+            return False
+        c.request_text = joined
         return True
 
 
@@ -413,11 +417,23 @@ class QueuedMessage:
 
 
 @dataclass(frozen=True)
+class HistoryItem:
+    """One message of the conversation so far, where to copy it from, and who wrote it."""
+
+    sender: PersonView
+    source_chat_id: int
+    source_message_id: int
+    kind: str
+    text: str | None  # the text, or a media's caption
+
+
+@dataclass(frozen=True)
 class AcceptResult:
     status: AcceptStatus
     consultation: ConsultationView | None = None
     other_cards: list[CardToEdit] = field(default_factory=list)
     queued_messages: list[QueuedMessage] = field(default_factory=list)
+    history: list[HistoryItem] = field(default_factory=list)  # relayed before a requeue
 
 
 def lock_person(session: Session, person_id: int) -> Person:
@@ -485,25 +501,62 @@ def accept(
         record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
         cards = settle_offers(session, c.id, worker_id)
         return AcceptResult(
-            AcceptStatus.ACCEPTED, view_in(session, c), cards, queued_messages(session, c.id)
+            AcceptStatus.ACCEPTED,
+            view_in(session, c),
+            cards,
+            queued_messages(session, c.id),
+            history_in(session, c.id),
         )
+
+
+def _message_events(session: Session, consultation_id: int) -> list[Event]:
+    return list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.consultation_id == consultation_id,
+                Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
+            )
+            .order_by(Event.id)
+        )
+    )
+
+
+def _source(e: Event) -> tuple[int, int]:
+    return int(e.data["chat_id"]), int(e.data["message_id"])
 
 
 def queued_messages(session: Session, consultation_id: int) -> list[QueuedMessage]:
-    """What the officer sent before anyone took the consultation, in order."""
+    """What the officer sent while nobody held the consultation and nobody has received yet,
+    in order (after a requeue, what the previous holder already had is history instead)."""
+    events = _message_events(session, consultation_id)
+    relayed = {_source(e) for e in events if e.kind == EventKind.MESSAGE_RELAYED}
     return [
-        QueuedMessage(
-            int(e.data["chat_id"]),
-            int(e.data["message_id"]),
-            e.data["kind"],
-            e.data.get("text"),
-        )
-        for e in session.scalars(
-            select(Event)
-            .where(Event.consultation_id == consultation_id, Event.kind == EventKind.MESSAGE_QUEUED)
-            .order_by(Event.id)
-        )
+        QueuedMessage(*_source(e), e.data["kind"], e.data.get("text"))
+        for e in events
+        if e.kind == EventKind.MESSAGE_QUEUED and _source(e) not in relayed
     ]
+
+
+def history_in(session: Session, consultation_id: int) -> list[HistoryItem]:
+    """The conversation so far, for a new holder: every message relayed in the consultation,
+    both ways, in the order relayed, once per source message (a queued message delivered
+    again after a requeue counts once)."""
+    events = _message_events(session, consultation_id)
+    queued_text = {
+        _source(e): e.data.get("text") for e in events if e.kind == EventKind.MESSAGE_QUEUED
+    }
+    senders: dict[int, PersonView] = {}
+    items: dict[tuple[int, int], HistoryItem] = {}
+    for e in events:
+        source = _source(e)
+        if e.kind != EventKind.MESSAGE_RELAYED or source in items or e.actor_id is None:
+            continue
+        if e.actor_id not in senders:
+            senders[e.actor_id] = view_of(session.get_one(Person, e.actor_id))
+        text = e.data.get("text", queued_text.get(source))
+        items[source] = HistoryItem(senders[e.actor_id], *source, e.data["kind"], text)
+    return list(items.values())
 
 
 def settle_offers(session: Session, consultation_id: int, taker_id: int) -> list[CardToEdit]:
@@ -720,20 +773,23 @@ def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:
         return found is not None
 
 
-def link_message(
-    db: Database, consultation_id: int, chat_id: int, message_id: int, clock: Clock
+def link_messages(
+    db: Database, consultation_id: int, chat_id: int, message_ids: list[int], clock: Clock
 ) -> None:
-    """Link a message the bot sent (a header, a card) to a consultation for reply routing."""
+    """Link messages the bot sent in one chat (a card, an intro, the conversation so far) to
+    a consultation, for reply routing."""
+    now = clock()
     with db.unit_of_work() as session:
-        session.add(
+        session.add_all(
             RelayedMessage(
                 consultation_id=consultation_id,
                 chat_id=chat_id,
                 message_id=message_id,
                 source_chat_id=chat_id,
                 source_message_id=message_id,
-                created_at=clock(),
+                created_at=now,
             )
+            for message_id in message_ids
         )
 
 

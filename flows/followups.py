@@ -531,8 +531,13 @@ def claim_due(
 def _recipients(
     assignee: Person | None, available: list[Person], supervisors: list[Person]
 ) -> tuple[list[Person], bool]:
-    """(who gets it, whether it is someone else's)."""
-    if assignee is not None and assignee.active and assignee in available:
+    """(who gets it, whether it is someone else's). A supervisor has no shift to be off:
+    one who held the consultation gets their own reminder."""
+    if (
+        assignee is not None
+        and assignee.active
+        and (assignee in available or assignee.role == Role.SUPERVISOR)
+    ):
         return [assignee], False
     others = [p for p in available if assignee is None or p.id != assignee.id]
     if others:

@@ -15,7 +15,9 @@ from flows import routing
 from flows.consultations import (
     CardToEdit,
     ConsultationView,
+    HistoryItem,
     QueuedMessage,
+    history_in,
     lock_person,
     queued_messages,
     record_event,
@@ -45,6 +47,7 @@ class HandoverResult:
     note: str | None = None
     withdrawn_cards: list[CardToEdit] = field(default_factory=list)
     queued_messages: list[QueuedMessage] = field(default_factory=list)  # sent while waiting
+    history: list[HistoryItem] = field(default_factory=list)  # the conversation so far
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,13 @@ def transfer(
         note = _latest_note(session, c.id, holder_id)
         record_event(session, c.id, EventKind.TRANSFERRED, holder_id, now, to=target.id, note=note)
         previous = view_of(session.get_one(Person, holder_id))
-        return HandoverResult(HandoverStatus.DONE, view_in(session, c), previous, note)
+        return HandoverResult(
+            HandoverStatus.DONE,
+            view_in(session, c),
+            previous,
+            note,
+            history=history_in(session, c.id),
+        )
 
 
 def take_over(
@@ -209,8 +218,9 @@ def _assign(
         cards = settle_offers(session, c.id, target.id) if was_waiting else []
         queued = queued_messages(session, c.id) if was_waiting else []
         previous = view_of(session.get_one(Person, was_worker)) if was_worker else None
+        history = history_in(session, c.id)
         return HandoverResult(
-            HandoverStatus.DONE, view_in(session, c), previous, None, cards, queued
+            HandoverStatus.DONE, view_in(session, c), previous, None, cards, queued, history
         )
 
 

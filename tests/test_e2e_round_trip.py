@@ -176,6 +176,62 @@ def test_text_longer_than_telegram_allows_arrives_whole_in_several_messages(worl
     assert all(len(t) <= 4096 for t in texts)
 
 
+def words(start: int, length: int) -> str:
+    """Numbered words, so a lost or reordered piece shows."""
+    return " ".join(f"m{i:05d}" for i in range(start, start + length // 7 + 1))[:length]
+
+
+def rest_pieces(ref: str, request: str) -> list[str]:
+    """What the holder receives after the card: the words past its preview, split."""
+    return [
+        p.strip()
+        for p in split_text(f"{ref} · Julie Tremblay (suite de la demande) :\n…{request[3000:]}")
+    ]
+
+
+def assert_received_in_order(world, chat_id: int, expected: list[str]) -> None:
+    world.user.wait_for(chat_id, lambda m: m.get("text") == expected[-1], world.step)
+    texts = world.texts(chat_id)
+    start = texts.index(expected[0])
+    assert texts[start : start + len(expected)] == expected
+    assert all(len(t) <= 4096 for t in texts)
+
+
+def test_a_first_message_too_long_for_the_card_reaches_the_worker_whole(world):
+    team(world, workers_on=(ROY,))
+    request = words(0, 10_000)  # the sandbox, unlike Telegram's apps, takes it in one piece
+    ref = world.open_consultation(OFFICER, request)
+    card = world.card(ROY, ref)
+    assert request[:3000] + "…" in card["text"]
+    world.accept(ROY, ref)
+    assert_received_in_order(world, ROY, rest_pieces(ref, request))
+    cid = cs.parse_reference(ref)
+    assert cs.get_view(world.db, cid).request_text == request  # stored whole
+
+
+def test_a_request_grown_past_its_bound_while_drafting_loses_nothing(world):
+    team(world, workers_on=(ROY,))
+    parts = [words(i * 1000, 4000) for i in range(4)]  # four messages of 4,000 characters
+    world.user.send_text(OFFICER, parts[0])
+    prompt = world.user.wait_for_text(OFFICER, "Quelle catégorie", world.step)
+    for n, part in enumerate(parts[1:], start=1):
+        world.user.send_text(OFFICER, part)
+        world.user.wait_for(
+            OFFICER,
+            lambda m, n=n: sum("Ajouté à votre demande" in t for t in world.texts(OFFICER)) == n,
+            world.step,
+        )
+    world.user.press(OFFICER, prompt["message_id"], text="Santé mentale")
+    world.user.wait_for_text(OFFICER, "Quelle urgence", world.step)
+    world.user.press(OFFICER, prompt["message_id"], text="Conseil")
+    ref = world.user.wait_for_text(OFFICER, "envoyée", world.step)["text"].split()[1]
+    world.accept(ROY, ref)
+    request = "\n".join(parts[:3])  # 12,002 characters; a fourth would pass 16,000
+    assert cs.get_view(world.db, cs.parse_reference(ref)).request_text == request
+    queued = [p.strip() for p in split_text(f"{ref} · Julie Tremblay :\n{parts[3]}")]
+    assert_received_in_order(world, ROY, rest_pieces(ref, request) + queued)
+
+
 def test_unsupported_media_and_edits_get_a_clear_answer(world):
     team(world, workers_on=(ROY,))
     ref = world.open_consultation(OFFICER, "Test")

@@ -10,7 +10,7 @@ import pytest
 
 from flows import consultations as cs
 from flows import followups as fu
-from flows import people, roster
+from flows import handover, people, roster
 from flows.followups import (
     ActStatus,
     AnswerStatus,
@@ -254,6 +254,20 @@ def test_when_the_worker_is_revoked_and_nobody_is_on_shift_supervisors_get_it(db
     clock.advance(hours=24)
     [r] = fu.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is not None
+
+
+def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
+    enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
+    sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    c = cs.open_draft(db, officer.id, "Homme en crise", clock)
+    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
+    handover.take_over(db, sup.id, c.id, clock)
+    cs.close(db, sup, c.id, clock)
+    fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
+    clock.advance(hours=24)
+    [r] = fu.claim_due(db, clock, POLICY)
+    assert [p.id for p in r.recipients] == [sup.id] and r.whose is None
 
 
 # --- the reminder's buttons ----------------------------------------------------------------

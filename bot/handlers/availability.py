@@ -1,6 +1,7 @@
-"""Workers say when they can take consultations: /on, /off, /status. /on and /off override
-the roster until the worker's next shift change. Going on picks up whatever is waiting;
-going off with consultations in hand asks to transfer or close each one."""
+"""Workers say when they can take consultations: /on, /off, /status (supervisors use /status
+too, for what they hold). /on and /off override the roster until the worker's next shift
+change. Going on picks up whatever is waiting; going off with consultations in hand asks to
+transfer or close each one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot import render
 from bot.handlers.access import requires
 from bot.handlers.offers import send_pending_offers
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations, people
 from flows.models import Presence
@@ -45,25 +47,30 @@ async def go_off(
         await services.sender.text(person.chat_id, choice.text, keyboard=choice.keyboard)
 
 
-@requires(Role.WORKER)
+@requires(Role.WORKER, Role.SUPERVISOR)
 async def status(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
-    """/status: available or not (and why), and the consultations in hand."""
+    """/status: the consultations in hand and, for a worker, available or not (a supervisor
+    is offered requests by escalation, not by availability)."""
+    lang = person.language
+    active = await services.run(consultations.active_of_worker, services.db, person.id)
+    refs = ", ".join(f"{c.reference} ({person_name(c.officer)})" for c in active)
+    if not active:
+        held = t(lang, "availability.none_active")
+    elif person.role == Role.SUPERVISOR:
+        held = t(lang, "availability.held", refs=refs, count=len(active))
+    else:
+        capacity = person.capacity or services.policy.capacity
+        held = t(lang, "availability.active", refs=refs, count=len(active), capacity=capacity)
+    if person.role == Role.SUPERVISOR:
+        await services.sender.text(person.chat_id, held)
+        return
     available = await services.run(
         people.is_available, services.db, person.id, services.clock, services.policy
     )
-    lang = person.language
     text = t(lang, "availability.status_on" if available else "availability.status_off")
-    active = await services.run(consultations.active_of_worker, services.db, person.id)
-    refs = ", ".join(f"{c.reference} ({c.officer.display_name})" for c in active)
-    capacity = person.capacity or services.policy.capacity
-    text += "\n" + (
-        t(lang, "availability.active", refs=refs, count=len(active), capacity=capacity)
-        if active
-        else t(lang, "availability.none_active")
-    )
-    await services.sender.text(person.chat_id, text)
+    await services.sender.text(person.chat_id, text + "\n" + held)
 
 
 def _with_until(person: PersonView, key: str, services: Services) -> str:

@@ -15,6 +15,7 @@ from bot.handlers.access import requires
 from bot.handlers.offers import send_pending_offers
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import CloseStatus, OutcomeStatus
@@ -62,7 +63,7 @@ async def close(services: Services, person: PersonView, cid: int | None) -> None
         if worker is not None:
             await services.sender.text(
                 worker.chat_id,
-                t(worker.language, "close.closed_by", ref=c.reference, name=officer.display_name),
+                t(worker.language, "close.closed_by", ref=c.reference, name=person_name(officer)),
             )
     else:
         await services.sender.text(
@@ -71,7 +72,7 @@ async def close(services: Services, person: PersonView, cid: int | None) -> None
                 officer.language,
                 "close.closed_by_worker",
                 ref=c.reference,
-                name=person.display_name,
+                name=person_name(person),
             ),
         )
     if worker is not None:

@@ -15,6 +15,7 @@ from bot.handlers.access import requires
 from bot.handlers.offers import send_offer_cards
 from bot.handlers.relay import message_kind, relay, shared_point
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import ConsultationView, DraftStatus, RelayStatus, SubmitResult
@@ -64,11 +65,10 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
         return
     assert c is not None
     if route.status == RelayStatus.DRAFT:
-        if kind == "text":
-            await services.run(
-                consultations.add_to_draft, services.db, officer.id, c.id, message.text or ""
-            )
-        elif not await _queue(services, c, officer, message, kind):
+        added = kind == "text" and await services.run(
+            consultations.add_to_draft, services.db, officer.id, c.id, message.text or ""
+        )
+        if not added and not await _queue(services, c, officer, message, kind):
             await on_officer_message(services, officer, message)  # no longer a draft
             return
         await services.sender.text(
@@ -91,7 +91,7 @@ async def on_officer_message(services: Services, officer: PersonView, message: M
             t(
                 officer.language,
                 "relay.failed",
-                name=route.recipient.display_name,
+                name=person_name(route.recipient),
                 fallback=services.settings.fallback_line,
             ),
         )

@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 from bot import render_followups as view
 from bot.handlers.access import requires
 from bot.i18n import t
-from bot.render import local_time
+from bot.render import local_time, person_name
 from bot.services import Services
 from flows import consultations, followups
 from flows.consultations import ConsultationView
@@ -368,7 +368,7 @@ async def on_reassign_to(
     if f.assignee is None:
         text = t(lang, "followup.reassigned_pool", ref=ref)
     else:
-        text = t(lang, "followup.reassigned", ref=ref, name=f.assignee.display_name)
+        text = t(lang, "followup.reassigned", ref=ref, name=person_name(f.assignee))
         if f.assignee.id != person.id and f.due_at > services.clock():
             await services.sender.text(
                 f.assignee.chat_id,
@@ -376,7 +376,7 @@ async def on_reassign_to(
                     f.assignee.language,
                     "followup.reassigned_to_you",
                     ref=ref,
-                    by=person.display_name,
+                    by=person_name(person),
                     due=_due(services, f.due_at),
                     note=f.note or "—",
                 ),

@@ -12,8 +12,9 @@ from bot import callbacks, render
 from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.offers import mark_cards_taken
-from bot.handlers.relay import deliver_queued, replied_consultation
+from bot.handlers.relay import brief_new_holder, replied_consultation
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations, handover
 from flows import escalation as escalation_flow
@@ -146,7 +147,7 @@ async def _settle_prompt(
     c = result.consultation
     if query.message is None or c is None or c.worker is None:
         return
-    text = t(person.language, "handover.done", ref=c.reference, worker=c.worker.display_name)
+    text = t(person.language, "handover.done", ref=c.reference, worker=person_name(c.worker))
     await services.sender.edit(person.chat_id, query.message.message_id, text)
 
 
@@ -174,42 +175,33 @@ async def _conclude(
 
 
 async def announce(services: Services, result: HandoverResult, by: PersonView) -> None:
-    """Tell the new holder (with the note), the officer, the previous holder and whoever
-    still had an offer card."""
+    """Tell the new holder (with the note, the request and the conversation so far), the
+    officer, the previous holder and whoever still had an offer card."""
     c = result.consultation
     assert c is not None and c.worker is not None
     holder, officer = c.worker, c.officer
     log.info("handed over consultation=%s to=%s by=%s", c.id, holder.id, by.id)
     escalation.cancel(services, c.id)
     if holder.id != by.id:
-        text = render.handed_over_card(holder.language, c, result.note, by.display_name)
-        sent = await services.sender.text(holder.chat_id, text)
-        for message_id in sent:
-            await services.run(
-                consultations.link_message,
-                services.db,
-                c.id,
-                holder.chat_id,
-                message_id,
-                services.clock,
-            )
+        text = render.handed_over_card(holder.language, c, result.note, person_name(by))
     else:
-        await services.sender.text(
-            holder.chat_id,
-            t(holder.language, "accept.intro", ref=c.reference, officer=officer.display_name),
-        )
-    await deliver_queued(services, c, result.queued_messages)
+        text = render.taken_over_card(holder.language, c)
+    sent = await services.sender.text(holder.chat_id, text)
+    await services.run(
+        consultations.link_messages, services.db, c.id, holder.chat_id, sent, services.clock
+    )
+    await brief_new_holder(services, c, holder, result.history, result.queued_messages)
     await services.sender.text(
         officer.chat_id,
-        t(officer.language, "handover.officer", ref=c.reference, worker=holder.display_name),
+        t(officer.language, "handover.officer", ref=c.reference, worker=person_name(holder)),
     )
     previous = result.previous
     if previous is not None and previous.id not in (holder.id, by.id):
         await services.sender.text(
             previous.chat_id,
-            t(previous.language, "handover.previous", ref=c.reference, worker=holder.display_name),
+            t(previous.language, "handover.previous", ref=c.reference, worker=person_name(holder)),
         )
-    await mark_cards_taken(services, c, result.withdrawn_cards, holder.display_name)
+    await mark_cards_taken(services, c, result.withdrawn_cards, person_name(holder))
 
 
 async def _refused(

@@ -1,9 +1,10 @@
-"""Anything that is not a command: officers open or continue a consultation, workers answer
-theirs, supervisors get their help. Edits cannot be relayed, so the sender is told."""
+"""Anything that is not a command: officers open or continue a consultation, whoever holds one
+(a worker, or a supervisor who took it) answers it, a supervisor holding none gets the help.
+Edits cannot be relayed, so the sender is told."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.handlers import followups, resources
@@ -12,6 +13,7 @@ from bot.handlers.consult import on_officer_message
 from bot.handlers.enrolment import help_text
 from bot.handlers.relay import message_kind, relay
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import RelayStatus
@@ -36,42 +38,40 @@ async def on_message(
         return  # the date, note or outcome line the bot asked for
     if person.role == Role.OFFICER:
         await on_officer_message(services, person, message)
-    elif person.role == Role.WORKER:
-        await on_worker_message(services, person, update)
     else:
-        await services.sender.text(person.chat_id, help_text(person))
+        await on_holder_message(services, person, message)
 
 
-async def on_worker_message(services: Services, worker: PersonView, update: Update) -> None:
-    """A worker's message goes to the consultation they replied to, else their latest one."""
-    message = update.message
-    assert message is not None
-    if message_kind(message) is None:
-        await services.sender.text(worker.chat_id, t(worker.language, "relay.unsupported"))
-        return
+async def on_holder_message(services: Services, holder: PersonView, message: Message) -> None:
+    """A worker's or a supervisor's message goes to the consultation they hold and replied
+    to, else their latest one. A supervisor holding none gets the help, as ever."""
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     route = await services.run(
-        consultations.route_message, services.db, worker, message.chat_id, reply_to
+        consultations.route_message, services.db, holder, message.chat_id, reply_to
     )
-    if route.status != RelayStatus.RELAY or route.consultation is None or route.recipient is None:
-        await services.sender.text(worker.chat_id, t(worker.language, "relay.nothing_open"))
+    lang = holder.language
+    holds = route.status == RelayStatus.RELAY
+    if not holds and holder.role == Role.SUPERVISOR:
+        await services.sender.text(holder.chat_id, help_text(holder))
         return
-    c = route.consultation
-    if not await relay(services, c, worker, route.recipient, message):
+    if message_kind(message) is None:
+        await services.sender.text(holder.chat_id, t(lang, "relay.unsupported"))
+        return
+    c, recipient = route.consultation, route.recipient
+    if not holds or c is None or recipient is None:
+        await services.sender.text(holder.chat_id, t(lang, "relay.nothing_open"))
+        return
+    if not await relay(services, c, holder, recipient, message):
+        fallback = services.settings.fallback_line
         await services.sender.text(
-            worker.chat_id,
-            t(
-                worker.language,
-                "relay.failed",
-                name=route.recipient.display_name,
-                fallback=services.settings.fallback_line,
-            ),
+            holder.chat_id,
+            t(lang, "relay.failed", name=person_name(recipient), fallback=fallback),
         )
         return
     if route.guessed:
         await services.sender.text(
-            worker.chat_id,
-            t(worker.language, "relay.routed_to", ref=c.reference, officer=c.officer.display_name),
+            holder.chat_id,
+            t(lang, "relay.routed_to", ref=c.reference, officer=person_name(c.officer)),
             reply_to=message.message_id,
         )
 

@@ -9,8 +9,9 @@ import logging
 from telegram import CallbackQuery
 
 from bot import render
-from bot.handlers.relay import deliver_queued
+from bot.handlers.relay import brief_new_holder
 from bot.i18n import t
+from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import AcceptStatus, CardToEdit, ConsultationView, OfferTarget
@@ -59,7 +60,7 @@ async def _fix_settled_card(
     if c.worker is not None and c.worker.id == worker.id:
         card = render.offer_mine_card(lang, c)
     elif c.worker is not None:
-        card = render.offer_taken_card(lang, c, c.worker.display_name)
+        card = render.offer_taken_card(lang, c, person_name(c.worker))
     else:
         card = render.offer_withdrawn_card(lang, c)
     await services.sender.edit(worker.chat_id, message_id, card.text)
@@ -102,23 +103,17 @@ async def on_accept(
         mine = render.offer_mine_card(lang, c)
         await services.sender.edit(worker.chat_id, query.message.message_id, mine.text)
     officer = c.officer
-    intro = t(lang, "accept.intro", ref=c.reference, officer=officer.display_name)
+    intro = t(lang, "accept.intro", ref=c.reference, officer=person_name(officer))
     intro_ids = await services.sender.text(worker.chat_id, intro)
-    for message_id in intro_ids:
-        await services.run(
-            consultations.link_message,
-            services.db,
-            c.id,
-            worker.chat_id,
-            message_id,
-            services.clock,
-        )
-    await deliver_queued(services, c, result.queued_messages)
+    await services.run(
+        consultations.link_messages, services.db, c.id, worker.chat_id, intro_ids, services.clock
+    )
+    await brief_new_holder(services, c, worker, result.history, result.queued_messages)
     await services.sender.text(
         officer.chat_id,
-        t(officer.language, "consult.accepted", ref=c.reference, worker=worker.display_name),
+        t(officer.language, "consult.accepted", ref=c.reference, worker=person_name(worker)),
     )
-    await mark_cards_taken(services, c, result.other_cards, worker.display_name)
+    await mark_cards_taken(services, c, result.other_cards, person_name(worker))
 
 
 async def mark_cards_taken(
@@ -152,7 +147,7 @@ async def _answer_refused_accept(
         await services.sender.answer(query.id, t(lang, "accept.already_yours", ref=c.reference))
         return
     if status == AcceptStatus.TAKEN:
-        taker = c.worker.display_name if c.worker else "—"
+        taker = person_name(c.worker)
         await services.sender.answer(query.id, t(lang, "accept.taken", worker=taker), alert=True)
         card = render.offer_taken_card(lang, c, taker)
     else:

@@ -1,6 +1,7 @@
 """Relaying between officer and worker: messages are copied (never forwarded, so no account
 details leak), marked with the consultation's reference, split when too long, and linked so
-a reply routes back to the right consultation."""
+a reply routes back to the right consultation. A consultation's new holder is briefed with
+the rest of the request and the conversation so far."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import logging
 
 from telegram import Message, Update
 
+from bot import render
 from bot.i18n import t
 from bot.sender import CAPTION_LIMIT
 from bot.services import Services
 from flows import consultations
-from flows.consultations import ConsultationView, QueuedMessage
+from flows.consultations import ConsultationView, HistoryItem, QueuedMessage
 from flows.people import PersonView
 
 log = logging.getLogger(__name__)
@@ -94,9 +96,12 @@ async def copy_marked(
     *,
     text: str | None,
     caption: str | None,
+    mark_key: str = "relay.mark",
 ) -> list[int]:
     """Deliver one message marked with the reference and who sent it; the ids it produced."""
-    mark = t(recipient.language, "relay.mark", ref=consultation.reference, name=sender.display_name)
+    mark = t(
+        recipient.language, mark_key, ref=consultation.reference, name=render.person_name(sender)
+    )
     out = services.sender
     if kind == "text":
         return await out.text(recipient.chat_id, f"{mark}\n{text or ''}")
@@ -113,6 +118,88 @@ async def copy_marked(
         return []
     copied = await out.copy(recipient.chat_id, from_chat_id, message_id, reply_to=header[0])
     return [*header, copied] if copied else []
+
+
+async def brief_new_holder(
+    services: Services,
+    consultation: ConsultationView,
+    holder: PersonView,
+    history: list[HistoryItem],
+    queued: list[QueuedMessage],
+) -> None:
+    """Whoever receives a consultation (accept, transfer, take-over, reassignment, an accept
+    after a requeue) reads it whole after its card: the rest of a request too long for the
+    card, the conversation so far marked as history, then what the officer sent meanwhile."""
+    await _send_request_rest(services, consultation, holder)
+    await _send_history(services, consultation, holder, history)
+    await deliver_queued(services, consultation, queued)
+
+
+async def _send_request_rest(
+    services: Services, consultation: ConsultationView, holder: PersonView
+) -> None:
+    """The officer's words past the card's preview, split by the sender, never cut."""
+    rest = render.request_rest(consultation)
+    if not rest:
+        return
+    officer = render.person_name(consultation.officer)
+    mark = t(holder.language, "relay.request_rest", ref=consultation.reference, name=officer)
+    sent = await services.sender.text(holder.chat_id, f"{mark}\n…{rest}")
+    if not sent:
+        log.warning("request rest not delivered consultation=%s to=%s", consultation.id, holder.id)
+    await _link(services, consultation, holder, sent)
+
+
+async def _send_history(
+    services: Services,
+    consultation: ConsultationView,
+    holder: PersonView,
+    history: list[HistoryItem],
+) -> None:
+    """A header, then each message relayed so far, copied from where it was written and
+    marked as history; all linked to the consultation, so a reply to any routes there."""
+    if not history:
+        return
+    header = t(
+        holder.language, "relay.history_header", ref=consultation.reference, count=len(history)
+    )
+    produced = await services.sender.text(holder.chat_id, header)
+    for item in history:
+        copied = await copy_marked(
+            services,
+            consultation,
+            item.sender,
+            holder,
+            item.source_chat_id,
+            item.source_message_id,
+            item.kind,
+            text=item.text,
+            caption=item.text,
+            mark_key="relay.history_mark",
+        )
+        if not copied:
+            log.warning(
+                "history message not delivered consultation=%s to=%s", consultation.id, holder.id
+            )
+        produced += copied
+    await _link(services, consultation, holder, produced)
+    log.info(
+        "history sent consultation=%s to=%s messages=%d", consultation.id, holder.id, len(history)
+    )
+
+
+async def _link(
+    services: Services, consultation: ConsultationView, holder: PersonView, ids: list[int]
+) -> None:
+    if ids:
+        await services.run(
+            consultations.link_messages,
+            services.db,
+            consultation.id,
+            holder.chat_id,
+            ids,
+            services.clock,
+        )
 
 
 async def deliver_queued(
@@ -143,7 +230,7 @@ async def deliver_queued(
                 (item.source_chat_id, item.source_message_id),
                 [(worker.chat_id, mid) for mid in delivered],
                 item.kind,
-                None,
+                item.text,
                 services.clock,
             )
 
