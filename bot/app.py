@@ -1,5 +1,6 @@
 """Build the Telegram application: handlers in order, the concurrent ordered processor, the
-error handler and start-up work (command menus, bot username for invite links)."""
+error handler and start-up work (command menus, bot username for invite links); run it, with
+start-up errors as one sentence and long-lived tasks that take the process down if they die."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -37,13 +39,14 @@ from bot.handlers import (
 )
 from bot.handlers.access import refuse_group
 from bot.i18n import t
+from bot.instance_lock import InstanceLock, keep_held
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import InboxPoller
 from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, mask_password
 from flows import inbox, people, settings_store
 from flows.store import Clock, Database
 from flows.vocabulary import language_from_code
@@ -55,11 +58,11 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
     token = settings.require_token()
     holder: dict[str, Services] = {}
 
-    async def seen(update_id: int) -> bool:
-        return await holder["s"].run(inbox.is_handled, db, update_id)
+    async def seen(update_id: int) -> bool:  # a database outage is waited out, not skipped
+        return await holder["s"].run_retrying("reading the inbox", inbox.is_handled, db, update_id)
 
     async def mark(update_id: int) -> None:
-        await holder["s"].run(inbox.mark_handled, db, update_id, clock)
+        await holder["s"].run_retrying("marking handled", inbox.mark_handled, db, update_id, clock)
 
     application = (
         ApplicationBuilder()
@@ -137,11 +140,14 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     with the fallback line, so nobody is left without an answer."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error handling update=%s", update_id, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
+        return
+    services: Services = services_module.of(context)
+    await _set_aside(services, update.update_id, context.error)
+    if update.effective_chat is None:
         return
     if update.effective_chat.type != ChatType.PRIVATE or update.effective_user is None:
         return
-    services: Services = services_module.of(context)
     try:
         person = await services.run(
             people.find_by_telegram_id, services.db, update.effective_user.id
@@ -156,22 +162,66 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await services.sender.text(update.effective_chat.id, text)
 
 
-def run(settings: Settings, db: Database, clock: Clock) -> None:
-    """Run the bot until SIGINT/SIGTERM."""
-    asyncio.run(serve(settings, db, clock))
+async def _set_aside(services: Services, update_id: int, error: BaseException | None) -> None:
+    """An update whose handler failed is kept for inspection and never replayed (it is
+    marked handled as well), so a restart cannot trip over it again."""
+    reason = f"handler failed: {type(error).__name__}"
+    try:
+        await services.run(inbox.set_aside, services.db, update_id, reason, services.clock)
+    except Exception as exc:  # the database itself may be what failed
+        log.warning("could not set aside update=%s (%s)", update_id, type(exc).__name__)
+        return
+    log.error("set aside update=%s (%s)", update_id, reason)
 
 
-async def serve(settings: Settings, db: Database, clock: Clock) -> None:
-    """Start, replay what a crash left unhandled, poll through the inbox, stop cleanly."""
+class Stopping:
+    """How the bot stops: a signal (exit code 0) or a long-lived task that died (1)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.exit_code = 0
+
+    def request(self) -> None:
+        self.event.set()
+
+    def supervise(self, task: asyncio.Task[None]) -> None:
+        """A task meant to run until the bot stops that ends anyway takes the process down
+        with one CRITICAL line and exit code 1, so a supervisor restarts it: never half alive."""
+
+        def ended(done: asyncio.Task[None]) -> None:
+            if done.cancelled():
+                return
+            error = done.exception()
+            log.critical(
+                "%s stopped (%s); stopping the bot so that it can be restarted",
+                done.get_name(),
+                type(error).__name__ if error else "returned",
+                exc_info=error,
+            )
+            self.exit_code = 1
+            self.event.set()
+
+        task.add_done_callback(ended)
+
+
+def run(settings: Settings, db: Database, clock: Clock, lock: InstanceLock | None = None) -> int:
+    """Run the bot until SIGINT/SIGTERM; the process's exit code."""
+    return asyncio.run(serve(settings, db, clock, lock))
+
+
+async def serve(
+    settings: Settings, db: Database, clock: Clock, lock: InstanceLock | None = None
+) -> int:
+    """Start, replay what a crash left unhandled, poll through the inbox, stop cleanly.
+    Returns 0 after a signal, 1 when a long-lived task died."""
     application = build_application(settings, db, clock)
     services: Services = application.bot_data[services_module.KEY]
-    stop = asyncio.Event()
+    stopping = Stopping()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with application:
-        await _post_init(application)
-        await application.bot.delete_webhook(drop_pending_updates=False)
+        loop.add_signal_handler(signum, stopping.request)
+    await _connect(application, settings)
+    try:
         await application.start()
         poller = InboxPoller(application, services)
         await escalation.start(services)
@@ -179,11 +229,54 @@ async def serve(settings: Settings, db: Database, clock: Clock) -> None:
         await followups.start(services)
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
-        log.info("polling (replayed=%d purged=%d)", replayed, purged)
-        polling = asyncio.create_task(poller.run())
-        await stop.wait()
+        set_aside = await services.run(inbox.set_aside_count, db)
+        log.info("polling (replayed=%d purged=%d set_aside=%d)", replayed, purged, set_aside)
+        tasks = [asyncio.create_task(poller.run(), name="the update poller")]
+        if lock is not None:
+            tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
+        for task in tasks:
+            stopping.supervise(task)
+        await stopping.event.wait()
         log.info("stopping")
-        polling.cancel()
+        for task in tasks:
+            task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await polling
+            await asyncio.gather(*tasks, return_exceptions=True)
         await application.stop()
+    finally:
+        await application.shutdown()
+    return stopping.exit_code
+
+
+async def _connect(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """The first calls to the Bot API (getMe checks the token, then the menu): a rejected
+    token or an unreachable server is a configuration error, one sentence, never the token."""
+    try:
+        await application.initialize()
+        await _post_init(application)
+        await application.bot.delete_webhook(drop_pending_updates=False)
+    except TelegramError as exc:
+        await application.shutdown()
+        raise ConfigError(startup_problem(exc, settings)) from None
+
+
+def startup_problem(exc: TelegramError, settings: Settings) -> str:
+    """What to fix, from a Bot API error at start-up (its text holds the token: not used)."""
+    where = mask_password(settings.telegram_api_base_url)
+    if settings.telegram_bot_token:
+        where = where.replace(settings.telegram_bot_token, "<token>")
+    cause = type(exc.__cause__ or exc).__name__
+    if isinstance(exc, InvalidToken | Forbidden):
+        return (
+            f"the Bot API at {where} rejected the bot token ({cause}); check TELEGRAM_BOT_TOKEN "
+            "(or --token) is the one BotFather gave you"
+        )
+    if isinstance(exc, NetworkError):
+        return (
+            f"the Bot API at {where} could not be reached ({cause}); check "
+            "TELEGRAM_API_BASE_URL (or --base-url) and the network"
+        )
+    return (
+        f"the Bot API at {where} refused to start the bot ({cause}); check "
+        "TELEGRAM_API_BASE_URL (or --base-url) and TELEGRAM_BOT_TOKEN"
+    )

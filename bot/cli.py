@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.i18n import t
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, mask_password
 from flows import consultations, enrollment, people, roster, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.models import EVENT_PERSON_KEYS, EventKind
@@ -46,8 +46,10 @@ def open_database(settings: Settings) -> Database:
     try:
         db.upgrade()
     except Exception as exc:  # unreachable server, bad path, permissions
+        db.dispose()
+        first_line = mask_password(str(exc).splitlines()[0] if str(exc) else "")
         raise ConfigError(
-            f"DATABASE_URL could not be opened ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+            f"DATABASE_URL could not be opened ({type(exc).__name__}: {first_line}); "
             "check the URL, that the server is running and that the file's folder exists"
         ) from None
     return db
@@ -63,14 +65,17 @@ def main() -> None:
 @click.option("--base-url", help="Bot API base URL, e.g. http://127.0.0.1:8081/bot.")
 @friendly
 def run(token: str | None, base_url: str | None) -> None:
-    """Run the bot (long polling) until stopped."""
+    """Run the bot (long polling) until stopped; exit 1 when a part of it died (so a
+    supervisor restarts it), 2 when the configuration is wrong."""
     settings = load_settings(telegram_bot_token=token, telegram_api_base_url=base_url)
     settings.require_token()
     _configure_logging(settings.log_level)
     db = open_database(settings)
     from bot.app import run as run_bot
+    from bot.instance_lock import InstanceLock
 
-    run_bot(settings, db, utc_now)
+    with InstanceLock.acquire(db) as lock:
+        sys.exit(run_bot(settings, db, utc_now, lock))
 
 
 @main.command()
@@ -447,10 +452,25 @@ def sandbox(port: int, token: str) -> None:
         server.stop()
 
 
+# Libraries whose debug logging prints request and update payloads (names, phone numbers,
+# locations, message text), SQL parameters, or URLs that hold the token (httpx at INFO): they
+# never log below these levels, whatever RELAIS_LOG_LEVEL says. Our own loggers log ids only.
+LIBRARY_LOG_FLOORS = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiohttp": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "sqlalchemy": logging.WARNING,
+    "alembic": logging.WARNING,
+    "asyncio": logging.WARNING,
+    "psycopg": logging.WARNING,
+}
+
+
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    """Our loggers at the configured level; payload-printing libraries held at their floor."""
+    chosen = getattr(logging, level)
+    logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name, floor in LIBRARY_LOG_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, chosen))

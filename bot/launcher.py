@@ -31,12 +31,8 @@ class BotProcess:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
-        env.update(
-            DATABASE_URL=self.database_url,
-            RELAIS_LOG_LEVEL="INFO",
-            PYTHONUNBUFFERED="1",
-            **self.extra_env,
-        )
+        env.update(DATABASE_URL=self.database_url, RELAIS_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+        env.update(self.extra_env)  # e.g. RELAIS_LOG_LEVEL=DEBUG for a test of the logs
         command = [
             sys.executable,
             "-m",
@@ -56,6 +52,11 @@ class BotProcess:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once it has ended by itself (or been stopped), else None."""
+        return self._process.poll() if self._process is not None else None
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, like a crash or a pulled plug."""

@@ -41,6 +41,7 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
                     return
                 await coroutine
                 await self._mark(update.update_id)
+                log.debug("handled update=%s", update.update_id)
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:

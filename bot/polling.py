@@ -1,25 +1,43 @@
-"""Long polling that loses nothing. python-telegram-bot's own Updater confirms a batch to
-Telegram as soon as it is queued, so a crash mid-handling would lose it (PITFALLS.md).
-Here each batch is written to the inbox table first; only then does the next getUpdates
-confirm it. Unhandled updates are replayed on start, and re-sent ones are not applied twice."""
+"""Long polling that loses nothing and cannot be blocked. python-telegram-bot's own Updater
+confirms a batch to Telegram as soon as it is queued, so a crash mid-handling would lose it
+(PITFALLS.md). Here each batch is written to the inbox table first; only then does the next
+getUpdates confirm it. A database outage holds the batch (unconfirmed, so still at Telegram)
+until it can be stored. The batch is fetched as raw JSON and each update parsed on its own:
+one the library cannot read is set aside, confirmed, and the rest go on."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.services import Services
-from flows import inbox
+from bot.i18n import t
+from bot.services import MAX_RETRY_S, Services
+from flows import inbox, people
+from flows.inbox import Received
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = MAX_RETRY_S
+
+RawUpdate = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One update of a batch: what to store, and the parsed update or why there is none."""
+
+    raw: RawUpdate
+    received: Received
+    update: Update | None
+    problem: Exception | None
 
 
 class InboxPoller:
@@ -33,54 +51,154 @@ class InboxPoller:
         self._app = application
         self._services = services
         self._poll_timeout = poll_timeout
+        self._backoff = 1.0
 
     async def replay_unhandled(self) -> int:
         """Queue again what was stored but not handled when the bot last stopped."""
-        rows = await self._services.run(inbox.unhandled, self._services.db)
+        services = self._services
+        rows = await services.run(inbox.unhandled, services.db)
+        replayed = 0
         for update_id, payload in rows:
-            update = Update.de_json(json.loads(payload), self._app.bot)
+            update, problem = self._parse(json.loads(payload))
+            if update is None:
+                reason = _reason(problem)
+                await services.run(inbox.set_aside, services.db, update_id, reason, services.clock)
+                _log_set_aside(update_id, problem)
+                continue
             log.info("replaying unhandled update=%s", update_id)
             await self._app.update_queue.put(update)
-        return len(rows)
+            replayed += 1
+        return replayed
 
     async def run(self) -> None:
-        """Poll until cancelled."""
+        """Poll until cancelled: store each batch, then queue its updates; the next
+        getUpdates confirms it."""
         offset: int | None = None
-        backoff = 1.0
         while True:
-            try:
-                updates = await self._app.bot.get_updates(
-                    offset=offset,
-                    timeout=self._poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    read_timeout=self._poll_timeout + 10,
-                )
-                backoff = 1.0
-            except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+            batch = [item for raw in await self._fetch(offset) if (item := self._read(raw))]
+            if not batch:
                 continue
-            except Conflict:
-                log.error("another instance is polling with this token; retrying in %.0fs", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                continue
-            except (TimedOut, NetworkError) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                continue
-            if not updates:
-                continue
-            batch = [(u.update_id, json.dumps(u.to_dict())) for u in updates]
-            fresh = await self._services.run(
-                inbox.store_new, self._services.db, batch, self._services.clock
+            fresh = await self._services.run_retrying(
+                "storing updates",
+                inbox.store_new,
+                self._services.db,
+                [item.received for item in batch],
+                self._services.clock,
             )
-            for update in updates:
-                if update.update_id in fresh:
-                    await self._app.update_queue.put(update)
-                else:
-                    log.info("ignored re-sent update=%s", update.update_id)
-            offset = updates[-1].update_id + 1  # confirms the batch: it is in the inbox now
+            for item in batch:
+                await self._dispatch(item, item.received.update_id in fresh)
+            offset = max(item.received.update_id for item in batch) + 1  # stored: confirm it
+
+    async def _fetch(self, offset: int | None) -> list[RawUpdate]:
+        """One getUpdates, as raw JSON (python-telegram-bot's get_updates parses the whole
+        batch at once, so one update it cannot read would fail them all, for good). Telegram
+        and network failures are waited out with a growing pause; an empty list then."""
+        try:
+            result = await self._app.bot._post(  # get_updates' own call, unparsed
+                "getUpdates",
+                {
+                    "offset": offset,
+                    "timeout": self._poll_timeout,
+                    "allowed_updates": ALLOWED_UPDATES,
+                },
+                read_timeout=self._poll_timeout + 10,
+            )
+        except InvalidToken:
+            raise  # the token was revoked: nothing to wait for
+        except RetryAfter as exc:
+            await asyncio.sleep(_seconds(exc.retry_after))
+            return []
+        except Conflict:
+            log.error(
+                "another bot process is polling with this token (another `relais run`?); "
+                "retrying in %.0fs",
+                self._backoff,
+            )
+            await self._pause()
+            return []
+        except TelegramError as exc:  # network, time-out, a proxy's odd answer: wait, retry
+            log.warning(
+                "getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, self._backoff
+            )
+            await self._pause()
+            return []
+        self._backoff = 1.0
+        return [raw for raw in result if isinstance(raw, dict)] if isinstance(result, list) else []
+
+    async def _pause(self) -> None:
+        await asyncio.sleep(self._backoff)
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+
+    def _parse(self, raw: RawUpdate) -> tuple[Update | None, Exception | None]:
+        """The update, or None and what the library raised on a shape it does not know."""
+        try:
+            return Update.de_json(dict(raw), self._app.bot), None
+        except Exception as exc:  # TypeError, KeyError, ValueError...: whatever it raises
+            return None, exc
+
+    def _read(self, raw: RawUpdate) -> Fetched | None:
+        """What to store for one raw update (set aside when unparseable), and the update."""
+        update_id = raw.get("update_id")
+        if not isinstance(update_id, int):
+            log.error("ignored an update without an update_id")
+            return None
+        update, problem = self._parse(raw)
+        reason = _reason(problem) if problem else None
+        return Fetched(raw, Received(update_id, json.dumps(raw), reason), update, problem)
+
+    async def _dispatch(self, item: Fetched, fresh: bool) -> None:
+        update_id = item.received.update_id
+        if not fresh:
+            log.info("ignored re-sent update=%s", update_id)
+        elif item.update is None:
+            _log_set_aside(update_id, item.problem)
+            self._app.create_task(self._tell_unsupported(item.raw), name=f"unsupported:{update_id}")
+        else:
+            await self._app.update_queue.put(item.update)
+
+    async def _tell_unsupported(self, raw: RawUpdate) -> None:
+        """The enrolled person who sent an update the bot cannot read is told, in their
+        language, that this kind of message cannot be passed on."""
+        user_id = _private_sender(raw)
+        if user_id is None:
+            return
+        services = self._services
+        person = await services.run(people.find_by_telegram_id, services.db, user_id)
+        if person is None or not person.active:
+            return
+        await services.sender.text(person.chat_id, t(person.language, "relay.unsupported"))
+
+
+def _reason(problem: Exception | None) -> str:
+    """Why an update was set aside, stored with it (never logged: the library's message may
+    quote the content)."""
+    return f"unparseable: {type(problem).__name__}: {problem}"
+
+
+def _log_set_aside(update_id: int, problem: Exception | None) -> None:
+    """One line with the id and the exception's class, never the update's content."""
+    log.error(
+        "set aside unparseable update=%s (%s); kept in inbox_updates for inspection",
+        update_id,
+        type(problem).__name__,
+    )
+
+
+def _private_sender(raw: RawUpdate) -> int | None:
+    """The Telegram user id of whoever sent this update in a private chat, read from the raw
+    JSON (message, edited message, button press...)."""
+    for key, body in raw.items():
+        if key == "update_id" or not isinstance(body, dict):
+            continue
+        sender = body.get("from")
+        message = body.get("message") if isinstance(body.get("message"), dict) else body
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if not isinstance(sender, dict) or not isinstance(sender.get("id"), int):
+            return None
+        if isinstance(chat, dict) and chat.get("type") != "private":
+            return None
+        return int(sender["id"])
+    return None
 
 
 def _seconds(value: object) -> float:

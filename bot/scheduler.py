@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from telegram.ext import ContextTypes, JobQueue
 
-from flows.store import Clock
+from flows.store import TRANSIENT_ERRORS, Clock, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,12 @@ class Timers:
 
 def _wrap(name: str, action: Action) -> Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
     async def run(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A failing pass is logged and the timer goes on: the rows are still due, so the
+        next pass (or the sweep) does the work once the database is back."""
         try:
             await action()
+        except TRANSIENT_ERRORS as exc:  # an outage: one line, not a traceback per pass
+            log.error("timer %s failed: database unavailable (%s)", name, describe_error(exc))
         except Exception:
             log.exception("timer %s failed", name)
 

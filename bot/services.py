@@ -5,6 +5,7 @@ worker threads so a slow query never stalls other officers' updates."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,15 @@ from bot.sender import Sender
 from bot.settings import Settings
 from flows.directory import DirectoryHolder
 from flows.routing import RoutingPolicy
-from flows.store import Clock, Database
+from flows.store import TRANSIENT_ERRORS, Clock, Database, describe_error
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 KEY = "relais.services"
+FIRST_RETRY_S = 1.0
+MAX_RETRY_S = 10.0  # once the database is back, an officer waits at most this long
 
 
 @dataclass
@@ -42,6 +47,29 @@ class Services:
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a blocking flows/ function off the event loop."""
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def run_retrying(
+        self, what: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run fn like run(), waiting out a database outage: a transient error is logged
+        (one line, no SQL) and retried with a growing pause until the database answers.
+        For work that must not be dropped (storing an update before confirming it)."""
+        delay, failures = FIRST_RETRY_S, 0
+        while True:
+            try:
+                result = await asyncio.to_thread(fn, *args, **kwargs)
+            except TRANSIENT_ERRORS as exc:
+                failures += 1
+                log.error(
+                    "%s: database unavailable (%s); retry %d in %.0fs",
+                    what, describe_error(exc), failures, delay,
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_S)
+                continue
+            if failures:
+                log.warning("%s: database back after %d failed attempts", what, failures)
+            return result
 
 
 def of(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -20,6 +20,11 @@ from flows.vocabulary import Urgency
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
+DAY_SECONDS = 86_400  # no acknowledgement window or sweep is longer than a day
+MONTH_HOURS = 720
+SECRET_VARIABLES = frozenset({"TELEGRAM_BOT_TOKEN"})
+URL_VARIABLES = frozenset({"DATABASE_URL", "TELEGRAM_API_BASE_URL"})
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)\S*@")
 
 
 class ConfigError(Exception):
@@ -42,7 +47,9 @@ class Settings(BaseSettings):
     fallback_line: str = Field(
         default="Info-Social 811", validation_alias="RELAIS_FALLBACK_LINE", min_length=3
     )
-    invite_ttl_hours: int = Field(default=72, validation_alias="RELAIS_INVITE_TTL_HOURS", gt=0)
+    invite_ttl_hours: int = Field(
+        default=72, validation_alias="RELAIS_INVITE_TTL_HOURS", ge=1, le=MONTH_HOURS
+    )
     directory_path: Path = Field(
         default=Path("resources_directory.yaml"), validation_alias="RELAIS_DIRECTORY_PATH"
     )
@@ -59,11 +66,17 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="RELAIS_LOG_LEVEL")
     worker_capacity: int = Field(default=3, validation_alias="RELAIS_WORKER_CAPACITY", ge=1, le=50)
     ack_immediate_seconds: int = Field(
-        default=60, validation_alias="RELAIS_ACK_IMMEDIATE_SECONDS", ge=1
+        default=60, validation_alias="RELAIS_ACK_IMMEDIATE_SECONDS", ge=1, le=DAY_SECONDS
     )
-    ack_urgent_seconds: int = Field(default=180, validation_alias="RELAIS_ACK_URGENT_SECONDS", ge=1)
-    ack_advice_seconds: int = Field(default=900, validation_alias="RELAIS_ACK_ADVICE_SECONDS", ge=1)
-    requeue_seconds: int = Field(default=300, validation_alias="RELAIS_REQUEUE_SECONDS", ge=1)
+    ack_urgent_seconds: int = Field(
+        default=180, validation_alias="RELAIS_ACK_URGENT_SECONDS", ge=1, le=DAY_SECONDS
+    )
+    ack_advice_seconds: int = Field(
+        default=900, validation_alias="RELAIS_ACK_ADVICE_SECONDS", ge=1, le=DAY_SECONDS
+    )
+    requeue_seconds: int = Field(
+        default=300, validation_alias="RELAIS_REQUEUE_SECONDS", ge=1, le=DAY_SECONDS
+    )
     sweep_seconds: int = Field(default=15, validation_alias="RELAIS_SWEEP_SECONDS", ge=1, le=3600)
     followup_grace_hours: int = Field(
         default=24, validation_alias="RELAIS_FOLLOWUP_GRACE_HOURS", ge=1, le=720
@@ -175,10 +188,21 @@ def _sentence(exc: ValidationError) -> str:
     variable = _env_name(field)
     message = str(error["msg"]).removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
-    value = error.get("input")
-    secret = variable == "TELEGRAM_BOT_TOKEN"
-    shown = f" (got {value!r})" if isinstance(value, str | int) and not secret else ""
-    return f"{variable} {message}{shown}."
+    return f"{variable} {message}{_shown(variable, error.get('input'))}."
+
+
+def _shown(variable: str, value: object) -> str:
+    """The value given, to help fix it; never a token, never a password inside a URL."""
+    if variable in SECRET_VARIABLES or not isinstance(value, str | int):
+        return ""
+    if variable in URL_VARIABLES:
+        value = mask_password(str(value))
+    return f" (got {value!r})"
+
+
+def mask_password(text: str) -> str:
+    """Text with the password of any URL in it (scheme://user:password@host) replaced by ***."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def _env_name(field: str) -> str:

@@ -1,47 +1,111 @@
 """The update inbox: each Telegram update is stored before its receipt is confirmed to
 Telegram and marked once handled. After a crash the unhandled ones are replayed, and an
-update Telegram sends again is recognised and not applied twice."""
+update Telegram sends again is recognised and not applied twice. An update that cannot be
+handled (unparseable, or its handler failed) is set aside: kept raw for inspection, counted,
+never replayed, so it cannot block the bot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Insert, Select, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from flows.models import InboxUpdate
 from flows.store import Clock, Database
 
 KEEP_HANDLED_FOR = timedelta(days=2)  # Telegram keeps unconfirmed updates 24 h
+KEEP_SET_ASIDE_FOR = timedelta(days=30)  # time to inspect what could not be handled
+REASON_LENGTH = 200
 
 
-def store_new(db: Database, batch: list[tuple[int, str]], clock: Clock) -> set[int]:
-    """Store the updates not seen before; the ids of those that are new."""
+@dataclass(frozen=True)
+class Received:
+    """One update as Telegram sent it; set_aside says why it cannot be handled, if so."""
+
+    update_id: int
+    payload: str
+    set_aside: str | None = None
+
+
+def store_new(db: Database, batch: list[Received], clock: Clock) -> set[int]:
+    """Store the updates not seen before; the ids of those that are new. Storing an update
+    already stored (Telegram re-sent it, or another process stored it first) is a no-op."""
     if not batch:
         return set()
-    ids = [update_id for update_id, _ in batch]
     now = clock()
+    rows = [
+        {
+            "update_id": r.update_id,
+            "payload": r.payload,
+            "received_at": now,
+            "set_aside_at": now if r.set_aside else None,
+            "set_aside_reason": r.set_aside[:REASON_LENGTH] if r.set_aside else None,
+        }
+        for r in {r.update_id: r for r in batch}.values()
+    ]
     with db.unit_of_work() as session:
-        known = set(
-            session.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids)))
-        )
-        fresh = {update_id for update_id in ids if update_id not in known}
-        session.add_all(
-            InboxUpdate(update_id=update_id, payload=payload, received_at=now)
-            for update_id, payload in batch
-            if update_id in fresh
-        )
-        return fresh
+        inserted = session.scalars(_insert_new(session).values(rows))
+        return {int(update_id) for update_id in inserted}
+
+
+def _insert_new(session: Session) -> Insert:
+    """INSERT … ON CONFLICT (update_id) DO NOTHING RETURNING update_id, for either backend."""
+    dialect = session.get_bind().dialect.name
+    table = InboxUpdate.__table__
+    stmt: Insert
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["update_id"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["update_id"])
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        stmt = insert(table)
+    return stmt.returning(table.c.update_id)
 
 
 def unhandled(db: Database) -> list[tuple[int, str]]:
     """Updates stored but not handled (a crash happened in between), oldest first."""
     with db.unit_of_work() as session:
         rows = session.execute(
-            select(InboxUpdate.update_id, InboxUpdate.payload)
-            .where(InboxUpdate.handled_at.is_(None))
-            .order_by(InboxUpdate.update_id)
+            _unhandled().with_only_columns(InboxUpdate.update_id, InboxUpdate.payload)
         )
         return [(int(update_id), str(payload)) for update_id, payload in rows]
+
+
+def _unhandled() -> Select[tuple[InboxUpdate]]:
+    return (
+        select(InboxUpdate)
+        .where(InboxUpdate.handled_at.is_(None), InboxUpdate.set_aside_at.is_(None))
+        .order_by(InboxUpdate.update_id)
+    )
+
+
+def set_aside(db: Database, update_id: int, reason: str, clock: Clock) -> None:
+    """Keep this update for inspection and never replay it (its handler failed, or it could
+    not be read)."""
+    with db.unit_of_work() as session:
+        _set_aside(session, [update_id], reason, clock)
+
+
+def _set_aside(session: Session, ids: list[int], reason: str, clock: Clock) -> None:
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(ids), InboxUpdate.set_aside_at.is_(None))
+        .values(set_aside_at=clock(), set_aside_reason=reason[:REASON_LENGTH])
+    )
+
+
+def set_aside_count(db: Database) -> int:
+    """How many updates are set aside (kept for inspection)."""
+    with db.unit_of_work() as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(InboxUpdate)
+            .where(InboxUpdate.set_aside_at.is_not(None))
+        )
+        return int(count or 0)
 
 
 def is_handled(db: Database, update_id: int) -> bool:
@@ -60,12 +124,18 @@ def mark_handled(db: Database, update_id: int, clock: Clock) -> None:
 
 
 def purge_handled(db: Database, clock: Clock) -> int:
-    """Forget handled updates after Telegram can no longer re-send them (and their text)."""
+    """Forget handled updates after Telegram can no longer re-send them (and their text), and
+    set-aside ones once the time to inspect them is over."""
+    now = clock()
     with db.unit_of_work() as session:
         result = session.execute(
             delete(InboxUpdate).where(
-                InboxUpdate.handled_at.is_not(None),
-                InboxUpdate.handled_at < clock() - KEEP_HANDLED_FOR,
+                or_(
+                    InboxUpdate.set_aside_at < now - KEEP_SET_ASIDE_FOR,
+                    (InboxUpdate.set_aside_at.is_(None))
+                    & InboxUpdate.handled_at.is_not(None)
+                    & (InboxUpdate.handled_at < now - KEEP_HANDLED_FOR),
+                )
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)

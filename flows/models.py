@@ -273,7 +273,8 @@ class Event(Base):
 
 class InboxUpdate(Base):
     """Every Telegram update, written before Telegram is told it arrived and marked when
-    handled: a crash at any moment loses nothing, and nothing is applied twice."""
+    handled: a crash at any moment loses nothing, and nothing is applied twice. One that
+    cannot be handled is set aside (kept for inspection, never replayed)."""
 
     __tablename__ = "inbox_updates"
 
@@ -281,6 +282,8 @@ class InboxUpdate(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    set_aside_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
     __table_args__ = (Index("ix_inbox_unhandled", "handled_at"),)
 

@@ -12,6 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -20,6 +21,16 @@ Clock = Callable[[], datetime]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_CONNECT_TIMEOUT_S = 10  # an unreachable host fails in seconds, not a TCP timeout
+
+# What a database that is down, restarting or refusing connections raises: worth waiting for
+# and retrying (a programming error, e.g. IntegrityError, is not).
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
 
 
 def utc_now() -> datetime:
@@ -27,14 +38,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def describe_error(exc: BaseException) -> str:
+    """A database error in one short line for the logs: its class and the driver's first line,
+    never the SQL statement or its parameters (they may hold message text)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first[:160]}" if first else type(cause).__name__
+
+
 def make_engine(url: str) -> Engine:
     """An engine tuned per backend. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE, so a
     transaction that reads then writes never fails with SQLITE_BUSY half-way (PITFALLS.md)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # pre-ping: a connection the server ended (restart, pg_terminate_backend) is replaced
+        # on checkout instead of failing the next transaction.
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            hide_parameters=True,  # errors and logs never carry the values (message text)
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+        )
     in_memory = parsed.database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": 30},
+        "hide_parameters": True,
+    }
     if in_memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)

@@ -3,13 +3,18 @@ argument gets one sentence and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.sandbox import SandboxServer
 
 
 @pytest.fixture
@@ -172,3 +177,52 @@ def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     assert f"to: Luc Gagnon (#{luc})" in reminded
     for raw in ("worker_id=", "to=[", "voluntary_hospital", "mental_health", "outcome_recorded"):
         assert raw not in out
+
+
+# -- `relais run` start-up: one sentence, exit code 2, never the token ------------------
+
+REPO = Path(__file__).resolve().parents[1]
+WRONG_TOKEN = "123456:WRONG-token-that-must-never-be-printed"
+
+
+def run_relais(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'run.db'}"
+    env["RELAIS_DIRECTORY_PATH"] = str(REPO / "resources_directory.yaml")
+    env["RELAIS_LOG_LEVEL"] = "WARNING"  # the start-up's INFO lines aside: only the sentence
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_run_with_a_token_telegram_rejects_exits_2_with_one_sentence_and_no_token(tmp_path):
+    with SandboxServer(token="654321:the-token-this-sandbox-accepts") as sandbox:
+        done = run_relais(tmp_path, "--token", WRONG_TOKEN, "--base-url", sandbox.base_url)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"relais: the Bot API at {sandbox.base_url} rejected the bot token (InvalidToken); "
+        "check TELEGRAM_BOT_TOKEN (or --token) is the one BotFather gave you"
+    ]
+    assert "WRONG-token" not in done.stderr + done.stdout
+
+
+def test_run_against_an_unreachable_bot_api_exits_2_with_one_sentence(tmp_path):
+    base_url = f"http://127.0.0.1:{free_port()}/bot"
+    done = run_relais(tmp_path, "--token", WRONG_TOKEN, "--base-url", base_url)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"relais: the Bot API at {base_url} could not be reached (ConnectError); check "
+        "TELEGRAM_API_BASE_URL (or --base-url) and the network"
+    ]
+    assert "WRONG-token" not in done.stderr + done.stdout

@@ -237,9 +237,13 @@ def test_unsupported_media_and_edits_get_a_clear_answer(world):
     ref = world.open_consultation(OFFICER, "Test")
     world.accept(ROY, ref)
     world.user.wait_for_text(OFFICER, "acceptée par", world.step)
-    poll = world.user.send_message(OFFICER, {"dice": {"emoji": "🎲", "value": 3}})
+    dice = world.user.send_message(OFFICER, {"dice": {"emoji": "🎲", "value": 3}})
+    answer = world.user.wait_for_new(OFFICER, dice["message_id"], world.step)
+    assert answer["text"].startswith("Ce type de message ne peut pas être transmis")
+    poll = world.user.send_poll(OFFICER, "On y va ?", ["oui", "non"])
     answer = world.user.wait_for_new(OFFICER, poll["message_id"], world.step)
     assert answer["text"].startswith("Ce type de message ne peut pas être transmis")
+    assert "On y va" not in "\n".join(world.texts(ROY))  # a poll is not relayed
 
 
 def test_flood_control_from_telegram_delays_a_relay_but_never_drops_it(world):

@@ -843,23 +843,8 @@ def test_group_chat_and_unsupported_content(server: SandboxServer, client: Sandb
     in_group = client.send_text(OFFICER, "/help@relais_sandbox_bot", chat_id=-42, chat_type="group")
     assert in_group["chat"] == {"id": -42, "type": "group", "title": "Group -42"}
     assert in_group["entities"][0] == {"type": "bot_command", "offset": 0, "length": 24}
-    poll = client.send_message(
-        OFFICER,
-        {
-            "poll": {
-                "id": "1",
-                "question": "Lunch?",
-                "options": [{"persistent_id": "o1", "text": "yes", "voter_count": 0}],
-                "total_voter_count": 0,
-                "is_closed": False,
-                "is_anonymous": True,
-                "type": "regular",
-                "allows_multiple_answers": False,
-                "allows_revoting": False,
-                "members_only": False,
-            }
-        },
-    )
+    poll = client.send_poll(OFFICER, "Lunch?", ["yes", "no"])
+    quiz = client.send_poll(OFFICER, "2 + 2?", ["4", "5"], quiz=True)
     with pytest.raises(ValueError, match="group chat ids are negative"):
         client.send_text(OFFICER, "x", chat_id=42, chat_type="group")
     with pytest.raises(ValueError, match="unknown user"):
@@ -867,8 +852,13 @@ def test_group_chat_and_unsupported_content(server: SandboxServer, client: Sandb
 
     updates = with_bot(server, lambda bot: bot.get_updates())
     assert updates[0].message.chat.type == "group"
-    assert updates[1].message.poll.question == "Lunch?"
+    assert updates[1].message.poll.question == "Lunch?"  # Telegram's shape: PTB 22.8 reads it
+    regular, quiz_poll = updates[1].message.poll, updates[2].message.poll
+    assert [o.persistent_id for o in regular.options] == ["1-0", "1-1"]
+    assert regular.allows_revoting and not regular.members_only
+    assert quiz_poll.type == "quiz" and quiz_poll.correct_option_ids == (0,)
     assert poll["message_id"] == 1  # first message of the officer's private chat
+    assert quiz["message_id"] == 2
 
 
 def test_reset_forgets_the_world_but_update_ids_keep_rising(

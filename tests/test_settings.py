@@ -8,8 +8,16 @@ import subprocess
 import sys
 
 import pytest
+from annotated_types import Ge, Gt, Le, Lt
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, Settings, load_settings
+
+NUMBERS = [name for name, info in Settings.model_fields.items() if info.annotation is int]
+
+
+def _variable(field: str) -> str:
+    alias = Settings.model_fields[field].validation_alias
+    return alias if isinstance(alias, str) else str(alias.choices[0])  # type: ignore[union-attr]
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +64,34 @@ def test_a_bad_value_is_one_sentence_naming_the_variable(monkeypatch, variable, 
     message = str(caught.value)
     assert message.startswith(named)
     assert "\n" not in message
+
+
+def test_every_number_has_a_lower_and_an_upper_bound():
+    assert len(NUMBERS) >= 15
+    for name in NUMBERS:
+        bounds = Settings.model_fields[name].metadata
+        assert any(isinstance(b, Ge | Gt) for b in bounds), f"{name} has no lower bound"
+        assert any(isinstance(b, Le | Lt) for b in bounds), f"{name} has no upper bound"
+
+
+@pytest.mark.parametrize("field", NUMBERS)
+def test_an_absurdly_large_number_is_refused_with_one_sentence(monkeypatch, field):
+    variable = _variable(field)
+    monkeypatch.setenv(variable, str(10**12))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{variable} input should be less than or equal to")
+    assert "\n" not in message
+
+
+def test_a_password_in_a_database_url_is_never_echoed(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://relais:hunter2-s3cret@db.example/relais")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("DATABASE_URL must be")
+    assert "hunter2" not in str(caught.value)
+    assert "mysql://relais:***@db.example/relais" in str(caught.value)
 
 
 def test_the_token_never_appears_in_an_error(monkeypatch):

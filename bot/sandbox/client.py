@@ -187,6 +187,13 @@ class SandboxClient:
     def send_sticker(self, user_id: int, *, emoji: str = "🙂") -> JSON:
         return self._send(user_id, {}, {"kind": "sticker", "emoji": emoji}, None)
 
+    def send_poll(
+        self, user_id: int, question: str, options: list[str], *, quiz: bool = False
+    ) -> JSON:
+        """A poll in Telegram's full shape (send_message sends content verbatim instead)."""
+        media = {"kind": "poll", "question": question, "options": options}
+        return self._send(user_id, {}, media | ({"type": "quiz"} if quiz else {}), None)
+
     def press(
         self,
         user_id: int,

@@ -174,6 +174,7 @@ _MEDIA_KINDS = (
     "animation",
     "sticker",
     "video_note",
+    "poll",  # not a file, but generated like one: Telegram's full shape, fresh ids
 )
 
 
@@ -337,6 +338,8 @@ class World:
             raise ValueError(f"unknown media kind {kind!r}; expected one of {_MEDIA_KINDS}")
         with self.lock:
             n = next(self._file_ids)
+            if kind == "poll":
+                return new_poll(n, **opts)
             if kind == "photo":
                 sizes = []
                 for i, (w, h) in enumerate(((90, 67), (320, 240), (800, 600))):
@@ -701,6 +704,33 @@ class World:
                 and self.inflight_calls == 0
                 and self.monotonic() - self.last_bot_call >= quiet
             )
+
+
+def new_poll(n: int, question: str = "?", options: list[str] | None = None, **opts: Any) -> JSON:
+    """A poll as Telegram (Bot API 10) sends it in a message: every field python-telegram-bot
+    22.8 requires (options' persistent_id, allows_revoting, members_only) is present."""
+    texts = options or ["yes", "no"]
+    if not 2 <= len(texts) <= 12:
+        raise ValueError("a poll has 2 to 12 options")
+    quiz = opts.get("type") == "quiz"
+    poll: JSON = {
+        "id": f"{5_420_330_432_327_155_000 + n}",
+        "question": str(question),
+        "options": [
+            {"persistent_id": f"{n}-{i}", "text": str(text), "voter_count": 0}
+            for i, text in enumerate(texts)
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": bool(opts.get("is_anonymous", True)),
+        "type": "quiz" if quiz else "regular",
+        "allows_multiple_answers": bool(opts.get("allows_multiple_answers", False)) and not quiz,
+        "allows_revoting": not quiz,
+        "members_only": False,
+    }
+    if quiz:
+        poll["correct_option_ids"] = [int(opts.get("correct_option_id", 0))]
+    return poll
 
 
 def inline_rows(markup: JSON | None) -> list[list[JSON]]:

@@ -81,8 +81,18 @@ class World:
         urgency: str = "Urgente (dans l'heure)",
     ) -> str:
         """Officer writes, taps a category then an urgency; returns the reference."""
-        before = self._last_id(officer_id)
+        before = self.last_id(officer_id)
         self.user.send_text(officer_id, text)
+        return self.finish_request(officer_id, before, category, urgency)
+
+    def finish_request(
+        self,
+        officer_id: int,
+        before: int,
+        category: str = "Santé mentale",
+        urgency: str = "Urgente (dans l'heure)",
+    ) -> str:
+        """The taps after the officer's first words (sent after message `before`)."""
         prompt = self.user.wait_for(
             officer_id,
             lambda m: m["message_id"] > before and "Quelle catégorie" in m.get("text", ""),
@@ -123,7 +133,7 @@ class World:
         query = self.user.press(worker_id, card["message_id"], data=card_button(card))
         self.user.wait_for_callback_answer(query, self.step)
 
-    def _last_id(self, chat_id: int) -> int:
+    def last_id(self, chat_id: int) -> int:
         messages = self.user.messages(chat_id)
         return messages[-1]["message_id"] if messages else 0
 

@@ -1,0 +1,167 @@
+"""One `relais run` per database. Two bots on one database and token would fetch the same
+updates (Telegram answers the second poller 409 Conflict), store them twice and answer
+twice, so a second one refuses to start and says why (exit code 2). A lock the holder's
+death releases at once, so a restart after a crash never waits: on PostgreSQL an advisory
+lock held by a dedicated connection (the server drops it with the connection), on SQLite an
+exclusive flock on a file beside the database (the kernel drops it with the process)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from bot.settings import ConfigError
+from flows.store import POSTGRES_CONNECT_TIMEOUT_S, TRANSIENT_ERRORS, Database, describe_error
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x52454C41  # "RELA": advisory lock keys are per database
+CHECK_EVERY_S = 5.0
+
+
+class AlreadyRunning(ConfigError):
+    """Another `relais run` holds this database."""
+
+
+class LostLock(RuntimeError):
+    """The lock was lost with its connection and another process took it meanwhile."""
+
+
+def _holder() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+def _refusal(holder: str) -> AlreadyRunning:
+    return AlreadyRunning(
+        f"another `relais run` is already running on this database ({holder or 'unknown'}); "
+        "stop it first, or give this one its own DATABASE_URL"
+    )
+
+
+class InstanceLock:
+    """Held for the life of `relais run`; check() re-takes it after a lost connection."""
+
+    def __init__(self, db: Database) -> None:
+        self._url = db.url
+        self._engine: Engine | None = None
+        self._connection: Connection | None = None
+        self._file: int | None = None
+
+    @classmethod
+    @contextmanager
+    def acquire(cls, db: Database) -> Iterator[InstanceLock]:
+        """Take the lock or raise AlreadyRunning (one sentence); released on exit."""
+        lock = cls(db)
+        lock._take()
+        try:
+            yield lock
+        finally:
+            lock.release()
+
+    def _take(self) -> None:
+        url = make_url(self._url)
+        if url.get_backend_name() == "postgresql":
+            self._engine = create_engine(
+                self._url,
+                poolclass=NullPool,
+                isolation_level="AUTOCOMMIT",
+                connect_args={
+                    "application_name": f"relais run ({_holder()})"[:63],
+                    "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+                },
+            )
+            if not self._take_advisory():
+                raise _refusal(self._advisory_holder())
+        elif url.database not in (None, "", ":memory:"):
+            self._take_file(Path(f"{url.database}.run-lock"))
+
+    # -- PostgreSQL -----------------------------------------------------------------------
+
+    def _take_advisory(self) -> bool:
+        assert self._engine is not None
+        connection = self._engine.connect()
+        got = connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+        if not got:
+            connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def _advisory_holder(self) -> str:
+        assert self._engine is not None
+        with self._engine.connect() as connection:
+            name = connection.scalar(
+                text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                    "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.objid = :key AND a.datname = current_database() LIMIT 1"
+                ),
+                {"key": LOCK_KEY},
+            )
+        return str(name or "").removeprefix("relais run (").removesuffix(")")
+
+    def check(self) -> None:
+        """Still ours? After a lost connection (a database restart) take it again; raise
+        LostLock if another process took it meanwhile, a transient error if the database is
+        still away (the caller waits and asks again)."""
+        if self._engine is None:
+            return
+        if self._connection is not None:
+            try:
+                self._connection.scalar(text("SELECT 1"))
+                return
+            except TRANSIENT_ERRORS:
+                self._connection.invalidate()
+                self._connection = None
+        if not self._take_advisory():
+            raise LostLock(f"another `relais run` ({self._advisory_holder()}) took the database")
+        log.warning("instance lock taken again after its connection was lost")
+
+    # -- SQLite ---------------------------------------------------------------------------
+
+    def _take_file(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise _refusal(holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, _holder().encode(), 0)
+        self._file = fd
+
+    def release(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                self._connection.close()  # the server drops the advisory lock with it
+            self._connection = None
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._file is not None:
+            os.close(self._file)  # the kernel drops the flock with it
+            self._file = None
+
+
+async def keep_held(lock: InstanceLock) -> None:
+    """Check the lock every few seconds for the life of the bot; a database outage is waited
+    out. Ends with LostLock (the process then stops) if another process took it."""
+    while True:
+        await asyncio.sleep(CHECK_EVERY_S)
+        try:
+            await asyncio.to_thread(lock.check)
+        except TRANSIENT_ERRORS as exc:
+            log.error(
+                "instance lock: database unavailable (%s); checking again", describe_error(exc)
+            )
