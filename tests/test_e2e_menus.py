@@ -22,8 +22,8 @@ WORKER_MENU = [
     "close", "on", "off", "status", "queue", "transfer", "resources", "followups", "lang", "help",
 ]  # fmt: skip
 SUPERVISOR_MENU = [
-    "close", "queue", "takeover", "reassign", "shifts", "resources", "reload", "followups",
-    "lang", "help",
+    "close", "status", "queue", "takeover", "reassign", "shifts", "resources", "reload",
+    "followups", "lang", "help",
 ]  # fmt: skip
 
 
