@@ -7,7 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,15 +15,14 @@ import click
 
 from bot.i18n import t
 from bot.settings import ConfigError, Settings, load_settings, mask_password
+from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
 from flows import consultations, enrollment, people, roster, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
-from flows.models import EVENT_PERSON_KEYS, EventKind
 from flows.people import PersonView
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
-CLI_LANGUAGE = "en"  # the CLI speaks English; labels come from the bot's catalogs
 
 
 def friendly(fn: F) -> F:
@@ -229,46 +228,13 @@ def consultations_show(reference: str) -> None:
     urgency = label(f"urgency.{c.urgency.value}") if c.urgency else "—"
     outcome = label(f"outcome.{c.outcome.value}") if c.outcome else "—"
     names = {p.id: p.display_name for p in people.list_people(db)}
-    worker = _person(c.worker.id, names) if c.worker else "—"
+    worker = person_label(c.worker.id, names) if c.worker else "—"
     click.echo(f"{c.reference}  {c.state.value}  {category} / {urgency}  outcome: {outcome}")
-    click.echo(f"officer: {_person(c.officer.id, names)}   worker: {worker}")
+    click.echo(f"officer: {person_label(c.officer.id, names)}   worker: {worker}")
     click.echo(f"request: {c.request_text or '—'}")
     click.echo("timeline (UTC stored, shown in " + settings.timezone + "):")
-    for entry in consultations.timeline(db, c.id):
-        kind = label(f"event.{entry.kind.value}")
-        actor = entry.actor or "system"
-        click.echo(
-            f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {kind:<28} {actor:<20} "
-            f"{_event_details(entry, names, settings)}"
-        )
-
-
-def _person(person_id: object, names: dict[int, str]) -> str:
-    """'Marie Roy (#4)': the name a reader knows, the id the other commands take."""
-    if isinstance(person_id, int) and person_id in names:
-        return f"{names[person_id]} (#{person_id})"
-    return f"#{person_id}"
-
-
-def _event_details(entry: consultations.TimelineEntry, names: dict[int, str], s: Settings) -> str:
-    """An event's data for a reader: names for person ids, labels for codes, local times."""
-    parts = []
-    for key, value in entry.data.items():
-        if value is None:
-            continue
-        if key in EVENT_PERSON_KEYS:
-            ids = value if isinstance(value, list) else [value]
-            parts.append(f"{key.removesuffix('_id')}: {', '.join(_person(i, names) for i in ids)}")
-        elif key in ("category", "urgency") or (
-            key == "outcome" and entry.kind == EventKind.OUTCOME_RECORDED
-        ):
-            parts.append(f"{key}: {t(CLI_LANGUAGE, f'{key}.{value}')}")
-        elif key.endswith("_at") and isinstance(value, str):
-            when = datetime.fromisoformat(value).astimezone(s.zone)
-            parts.append(f"{key.removesuffix('_at')}: {when:%Y-%m-%d %H:%M}")
-        else:
-            parts.append(f"{key}: {value}")
-    return "; ".join(parts)
+    for line in timeline_lines(db, c.id, zone, names):
+        click.echo(line)
 
 
 @main.group()

@@ -8,9 +8,11 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.launcher import BotProcess
 from bot.sandbox import SandboxClient, SandboxServer
+from bot.timeline import timeline_lines
 from flows import consultations, enrollment
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
@@ -138,11 +140,8 @@ def _enrol(
 
 
 def _print_timeline(db: Database, reference: str) -> None:
+    """The same timeline `relais consultations show` prints (the sample is in Montreal)."""
     cid = consultations.parse_reference(reference)
     assert cid is not None
-    for entry in consultations.timeline(db, cid):
-        detail = ", ".join(f"{k}={v}" for k, v in entry.data.items() if k != "text")
-        print(
-            f"  {entry.at:%H:%M:%S} UTC  {entry.kind.value:<18} {entry.actor or 'system':<22} "
-            f"{detail}"
-        )
+    for line in timeline_lines(db, cid, ZoneInfo("America/Montreal")):
+        print(line)

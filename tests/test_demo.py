@@ -34,7 +34,10 @@ def test_the_demo_plays_a_whole_consultation_and_prints_it(tmp_path: Path):
         "J'appelle l'urgence",
         "a été fermée par Marie Roy",
         "Note enregistrée",
-        "outcome_recorded",
-        "followup_scheduled",
+        "outcome: Voluntary transport to hospital",  # the timeline in words, as the CLI shows it
+        "worker: Marie Roy (#2)",
     ):
         assert expected in out, expected
+    timeline = out.split("=== What the log says")[1]
+    for raw in ("worker_id=", "voluntary_hospital", "suicide_risk", "chat_id", "message_id"):
+        assert raw not in timeline, raw
