@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from bot.sandbox import SandboxClient, SandboxServer  # noqa: E402
 from flows.vocabulary import Role  # noqa: E402
 from tests.support.databases import database  # noqa: E402
-from tests.support.e2e import TOKEN, World  # noqa: E402
+from tests.support.e2e import TOKEN, World, card_button  # noqa: E402
 
 OFFICER, WORKER = 1001, 2001
 
@@ -142,9 +142,12 @@ def main() -> None:
                 results["relais"] = measure(
                     "r", lambda: _relais_ready(world), world.user, args.lines, args.rate, db.url
                 )
+                per_accept = accept_transactions(world, db.url, 10)
             finally:
                 world.close()
     print(f"relayed lines: {args.lines} at {args.rate:g}/s, database: {kind}")
+    if per_accept is not None:
+        print(f"accept: {per_accept:.1f} transactions per press (PostgreSQL, whole handling)")
     base = results["echo"][0]
     for name, (lat, cpu, tx) in results.items():
         p50, p99 = statistics.median(lat) * 1000, pct(lat, 99) * 1000
@@ -157,6 +160,26 @@ def main() -> None:
             f"{name:>6}: p50 {p50:.1f} ms, p99 {p99:.1f} ms{ratio}; CPU {cpu * 1000:.1f} ms/line"
             f"{txs}; received {len(lat)}/{args.lines}"
         )
+
+
+def accept_transactions(world: World, url: str, rounds: int) -> float | None:
+    """PostgreSQL transactions committed by one Accept press, from the press until the
+    officer is told and the bot is idle (averaged over rounds)."""
+    if not url.startswith("postgresql"):
+        return None
+    total = 0
+    for i in range(rounds):
+        world.user.send_text(OFFICER, "/close")
+        world.user.wait_until_idle(10, quiet=0.3)
+        ref = world.open_consultation(OFFICER, f"accept round {i}")
+        card = world.card(WORKER, ref)
+        world.user.wait_until_idle(10, quiet=0.3)
+        before = commits(url) or 0
+        world.user.press(WORKER, card["message_id"], data=card_button(card))
+        world.user.wait_for_text(OFFICER, f"{ref} acceptée", world.step)
+        world.user.wait_until_idle(10, quiet=0.3)
+        total += (commits(url) or 0) - before
+    return total / rounds
 
 
 def _relais_ready(world: World) -> int:
