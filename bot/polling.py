@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 MAX_BACKOFF_S = MAX_RETRY_S
+REPLAY_WAIT_S = 15.0  # a replayed update stuck on a dead Telegram must not keep polling off
 
 RawUpdate = dict[str, Any]
 
@@ -68,7 +69,18 @@ class InboxPoller:
             log.info("replaying unhandled update=%s", update_id)
             await self._app.update_queue.put(update)
             replayed += 1
+        await self._until_replayed(replayed)
         return replayed
+
+    async def _until_replayed(self, replayed: int) -> None:
+        """Poll only once the replayed updates are handled (each marked in turn): a bot killed
+        again soon after a restart then finds them marked, not to be relayed once more."""
+        if not replayed:
+            return
+        try:
+            await asyncio.wait_for(self._app.update_queue.join(), REPLAY_WAIT_S)
+        except TimeoutError:
+            log.warning("replayed updates still being handled after %.0fs; polling", REPLAY_WAIT_S)
 
     async def run(self) -> None:
         """Poll until cancelled: store each batch, then queue its updates; the next
