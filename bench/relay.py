@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.sandbox import SandboxClient, SandboxServer  # noqa: E402
 from flows.vocabulary import Role  # noqa: E402
+from sandbox import SandboxClient, SandboxServer  # noqa: E402
 from tests.support.databases import database  # noqa: E402
 from tests.support.e2e import TOKEN, World, card_button  # noqa: E402
 

@@ -29,17 +29,10 @@ from bot.handlers import followups as edge
 from bot.scheduler import JOB_KWARGS, Timers
 from bot.services import Services
 from bot.settings import load_settings
-from flows import enrollment, people
-from flows.models import (
-    Consultation,
-    ConsultationState,
-    Delivery,
-    FollowUp,
-    FollowUpState,
-    Presence,
-)
+from flows import enrolment, people
+from flows.models import Consultation, FollowUp
 from flows.store import Database, utc_now
-from flows.vocabulary import Role
+from flows.vocabulary import ConsultationState, Delivery, FollowUpState, Presence, Role
 
 
 class InstantSender:
@@ -101,8 +94,8 @@ def seed(db: Database, count: int, first_due: datetime, spread_s: int) -> None:
 
 
 def _enrol(db: Database, role: Role, name: str, user_id: int) -> int:
-    issued = enrollment.create_invite(db, role, name, utc_now, timedelta(hours=1))
-    result = enrollment.redeem_invite(db, issued.code, user_id, "fr", utc_now)
+    issued = enrolment.create_invite(db, role, name, utc_now, timedelta(hours=1))
+    result = enrolment.redeem_invite(db, issued.code, user_id, "fr", utc_now)
     assert result.person is not None
     return result.person.id
 

@@ -16,7 +16,7 @@ import click
 from bot.i18n import t
 from bot.settings import ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
-from flows import consultations, enrollment, people, roster, settings_store
+from flows import consultations, enrolment, people, roster, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.store import Database, utc_now
@@ -100,7 +100,7 @@ def invite(role: str, name: str, ttl_hours: int | None, quiet: bool) -> None:
     if not name.strip():
         raise click.BadParameter("the name cannot be empty", param_hint="--name")
     ttl = timedelta(hours=ttl_hours or settings.invite_ttl_hours)
-    issued = enrollment.create_invite(db, Role(role), name, utc_now, ttl)
+    issued = enrolment.create_invite(db, Role(role), name, utc_now, ttl)
     if quiet:
         click.echo(issued.code)
         return
@@ -400,7 +400,7 @@ def _point(text: str) -> tuple[float, float]:
 @click.option("--token", default="123456:SANDBOX-relais-demo-token", show_default=True)
 def sandbox(port: int, token: str) -> None:
     """Serve the Bot API sandbox on 127.0.0.1 and a web page to act as users by hand."""
-    from bot.sandbox import SandboxServer
+    from sandbox import SandboxServer
 
     server = SandboxServer(token=token, port=port)
     server.start()

@@ -11,11 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.launcher import BotProcess
-from bot.sandbox import SandboxClient, SandboxServer
 from bot.timeline import timeline_lines
-from flows import consultations, enrollment
+from flows import consultations, enrolment
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
+from sandbox import SandboxClient, SandboxServer
 
 DEMO_TOKEN = "123456789:SANDBOX-demo-token-not-a-real-one"
 OFFICER, WORKER_FR, WORKER_EN = 1001, 2001, 2002
@@ -134,7 +134,7 @@ def _enrol(
     greeting: str,
     timeout: float,
 ) -> None:
-    issued = enrollment.create_invite(db, role, name, utc_now, timedelta(hours=1))
+    issued = enrolment.create_invite(db, role, name, utc_now, timedelta(hours=1))
     user.send_text(user_id, f"/start {issued.code}")
     user.wait_for_text(user_id, greeting, timeout)
 

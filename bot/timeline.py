@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import t
 from flows import consultations, people
-from flows.models import EVENT_PERSON_KEYS, EventKind
+from flows.models import EVENT_PERSON_KEYS
 from flows.store import Database
+from flows.vocabulary import EventKind
 
 CLI_LANGUAGE = "en"  # the CLI speaks English; labels come from the bot's catalogs
 

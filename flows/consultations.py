@@ -13,22 +13,20 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows import routing
-from flows.models import (
-    Consultation,
-    ConsultationState,
-    Event,
-    EventKind,
-    Offer,
-    OfferState,
-    Person,
-    RelayedMessage,
-    Tier,
-    reference_of,
-)
+from flows.models import Consultation, Event, Offer, Person, RelayedMessage, reference_of
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import Category, Outcome, Role, Urgency
+from flows.vocabulary import (
+    Category,
+    ConsultationState,
+    EventKind,
+    OfferState,
+    Outcome,
+    Role,
+    Tier,
+    Urgency,
+)
 
 MAX_REQUEST_TEXT = 16_000  # a draft grows no longer; further messages are queued whole
 OPEN_STATES = (ConsultationState.DRAFT, ConsultationState.WAITING, ConsultationState.ACTIVE)

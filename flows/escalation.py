@@ -21,9 +21,10 @@ from flows.consultations import (
     record_event,
     view_in,
 )
-from flows.models import Consultation, ConsultationState, EventKind, Offer, OfferState, Tier
+from flows.models import Consultation, Offer
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
+from flows.vocabulary import ConsultationState, EventKind, OfferState, Tier
 
 
 @dataclass(frozen=True)

@@ -32,23 +32,11 @@ from sqlalchemy.orm import Session
 
 from flows import routing
 from flows.consultations import ConsultationView, record_event, view_in
-from flows.models import (
-    Consultation,
-    ConsultationState,
-    Delivery,
-    DigestMark,
-    Event,
-    EventKind,
-    FollowUp,
-    FollowUpState,
-    PendingInput,
-    Person,
-    Shift,
-)
+from flows.models import Consultation, DigestMark, Event, FollowUp, PendingInput, Person, Shift
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import Role
+from flows.vocabulary import ConsultationState, Delivery, EventKind, FollowUpState, Role
 
 MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500

@@ -24,11 +24,11 @@ from flows.consultations import (
     settle_offers,
     view_in,
 )
-from flows.models import Consultation, ConsultationState, Event, EventKind, Person, Tier
+from flows.models import Consultation, Event, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import Role
+from flows.vocabulary import ConsultationState, EventKind, Role, Tier
 
 
 class HandoverStatus(StrEnum):

@@ -4,7 +4,7 @@ and the append-only event log. Times are stored in UTC."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +24,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from flows.vocabulary import Category, Outcome, Role, Urgency
+from flows.vocabulary import (
+    Category,
+    ConsultationState,
+    Delivery,
+    EventKind,
+    FollowUpState,
+    OfferState,
+    Outcome,
+    Presence,
+    Role,
+    Tier,
+    Urgency,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -58,66 +70,9 @@ def _enum(enum_type: type[StrEnum], name: str) -> Enum:
     )
 
 
-class ConsultationState(StrEnum):
-    DRAFT = "draft"  # the officer is still choosing category and urgency
-    WAITING = "waiting"  # sent out, nobody has accepted yet
-    ACTIVE = "active"  # a worker accepted; messages are relayed
-    CLOSED = "closed"
 
 
-class OfferState(StrEnum):
-    OPEN = "open"
-    DECLINED = "declined"
-    TAKEN_BY_ME = "taken_by_me"
-    TAKEN_BY_OTHER = "taken_by_other"
-    WITHDRAWN = "withdrawn"
 
-
-class Presence(StrEnum):
-    """A worker's own word on availability, overriding the roster for the moment."""
-
-    ON = "on"
-    OFF = "off"
-
-
-class Tier(IntEnum):
-    """How widely a waiting consultation has been offered (DESIGN.md: escalation)."""
-
-    DRAFT = 0
-    AVAILABLE = 1  # workers on shift (or /on) with free capacity
-    WIDER = 2  # plus on-call backups and workers at capacity
-    SUPERVISORS = 3  # plus supervisors
-    FALLBACK = 4  # the officer has the fallback resources; stays queued for anyone
-
-
-class EventKind(StrEnum):
-    CREATED = "created"
-    CATEGORY_SET = "category_set"
-    SUBMITTED = "submitted"
-    NO_WORKER_AVAILABLE = "no_worker_available"
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    ACCEPT_REFUSED = "accept_refused"
-    MESSAGE_RELAYED = "message_relayed"
-    MESSAGE_QUEUED = "message_queued"
-    CLOSED = "closed"
-    OUTCOME_RECORDED = "outcome_recorded"
-    REFERRAL_SENT = "referral_sent"
-    NOTE = "note"
-    DECLINED = "declined"
-    ESCALATED = "escalated"
-    FALLBACK_GIVEN = "fallback_given"
-    TRANSFER_REQUESTED = "transfer_requested"
-    TRANSFERRED = "transferred"
-    TAKEN_OVER = "taken_over"
-    REASSIGNED = "reassigned"
-    REQUEUED = "requeued"  # its worker was revoked: back in the queue, offered again
-    FOLLOWUP_SCHEDULED = "followup_scheduled"
-    FOLLOWUP_REMINDED = "followup_reminded"
-    FOLLOWUP_SNOOZED = "followup_snoozed"
-    FOLLOWUP_REASSIGNED = "followup_reassigned"
-    FOLLOWUP_DONE = "followup_done"
-    FOLLOWUP_OVERDUE = "followup_overdue"
 
 
 # Keys of Event.data holding person ids (one id or a list of ids): readers show names for them.
@@ -300,19 +255,6 @@ class Setting(Base):
 # --- follow-ups (issue 5) ------------------------------------------------------------------
 
 
-class FollowUpState(StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-class Delivery(StrEnum):
-    """Where the reminder's delivery stands: claimed ('sending') before the send, recorded
-    ('sent') after it, so a crash in between is visible on the next start."""
-
-    SCHEDULED = "scheduled"
-    SENDING = "sending"
-    SENT = "sent"
 
 
 class FollowUp(Base):

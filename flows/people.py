@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from flows import routing
-from flows.models import Person, Presence, Shift
+from flows.models import Person, Shift
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import LANGUAGES, Role
+from flows.vocabulary import LANGUAGES, Presence, Role
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from flows.consultations import ConsultationView, record_event, view_in
-from flows.models import Consultation, ConsultationState, EventKind
+from flows.models import Consultation
 from flows.store import Clock, Database
+from flows.vocabulary import ConsultationState, EventKind
 
 
 def refer(

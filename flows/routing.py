@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flows.models import Consultation, ConsultationState, Person, Presence, Shift, Tier
-from flows.vocabulary import Role, Urgency
+from flows.models import Consultation, Person, Shift
+from flows.vocabulary import ConsultationState, Presence, Role, Tier, Urgency
 
 URGENCY_RANK = {Urgency.IMMEDIATE: 0, Urgency.URGENT: 1, Urgency.ADVICE: 2}
 

@@ -1,9 +1,11 @@
-"""The stable identifiers of the product's vocabulary (DESIGN.md): categories,
-urgencies, outcomes and roles. Labels live in the translation catalogs; these ids never change."""
+"""The stable identifiers of the product's vocabulary, in one module: categories, urgencies,
+outcomes, roles and the states things go through (consultations, offers, presence, tiers,
+events, follow-ups). The ORM stores them; labels live in the translation catalogs; these ids
+never change."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Role(StrEnum):
@@ -39,6 +41,84 @@ class Outcome(StrEnum):
     JUDICIAL = "judicial"
     NO_ACTION = "no_action"
     OTHER = "other"
+
+
+
+class ConsultationState(StrEnum):
+    DRAFT = "draft"  # the officer is still choosing category and urgency
+    WAITING = "waiting"  # sent out, nobody has accepted yet
+    ACTIVE = "active"  # a worker accepted; messages are relayed
+    CLOSED = "closed"
+
+
+class OfferState(StrEnum):
+    OPEN = "open"
+    DECLINED = "declined"
+    TAKEN_BY_ME = "taken_by_me"
+    TAKEN_BY_OTHER = "taken_by_other"
+    WITHDRAWN = "withdrawn"
+
+
+class Presence(StrEnum):
+    """A worker's own word on availability, overriding the roster for the moment."""
+
+    ON = "on"
+    OFF = "off"
+
+
+class Tier(IntEnum):
+    """How widely a waiting consultation has been offered (DESIGN.md: escalation)."""
+
+    DRAFT = 0
+    AVAILABLE = 1  # workers on shift (or /on) with free capacity
+    WIDER = 2  # plus on-call backups and workers at capacity
+    SUPERVISORS = 3  # plus supervisors
+    FALLBACK = 4  # the officer has the fallback resources; stays queued for anyone
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    CATEGORY_SET = "category_set"
+    SUBMITTED = "submitted"
+    NO_WORKER_AVAILABLE = "no_worker_available"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    ACCEPT_REFUSED = "accept_refused"
+    MESSAGE_RELAYED = "message_relayed"
+    MESSAGE_QUEUED = "message_queued"
+    CLOSED = "closed"
+    OUTCOME_RECORDED = "outcome_recorded"
+    REFERRAL_SENT = "referral_sent"
+    NOTE = "note"
+    DECLINED = "declined"
+    ESCALATED = "escalated"
+    FALLBACK_GIVEN = "fallback_given"
+    TRANSFER_REQUESTED = "transfer_requested"
+    TRANSFERRED = "transferred"
+    TAKEN_OVER = "taken_over"
+    REASSIGNED = "reassigned"
+    REQUEUED = "requeued"  # its worker was revoked: back in the queue, offered again
+    FOLLOWUP_SCHEDULED = "followup_scheduled"
+    FOLLOWUP_REMINDED = "followup_reminded"
+    FOLLOWUP_SNOOZED = "followup_snoozed"
+    FOLLOWUP_REASSIGNED = "followup_reassigned"
+    FOLLOWUP_DONE = "followup_done"
+    FOLLOWUP_OVERDUE = "followup_overdue"
+
+
+class FollowUpState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Delivery(StrEnum):
+    """Where the reminder's delivery stands: claimed ('sending') before the send, recorded
+    ('sent') after it, so a crash in between is visible on the next start."""
+
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
 
 
 LANGUAGES = ("fr", "en")

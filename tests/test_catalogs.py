@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import MissingTranslation, catalog, t
-from flows.models import EventKind
-from flows.vocabulary import LANGUAGES, Category, Outcome, Role, Urgency
+from flows.vocabulary import LANGUAGES, Category, EventKind, Outcome, Role, Urgency
 
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL_KEY = re.compile(r"""\bt\(\s*[\w.\[\]"']+,\s*f?["']([a-z_]+\.[a-z_.{}]+)["']""")

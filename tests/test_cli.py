@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 
 @pytest.fixture
@@ -33,12 +33,12 @@ def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def enrolled_worker(relais) -> int:
     """Enrol through an invite redeemed in the domain, as /start would."""
-    from flows import enrollment
+    from flows import enrolment
     from flows.store import Database, utc_now
 
     code = relais("invite", "--role", "worker", "--name", "Marie Roy", "--quiet").output.strip()
     db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
-    result = enrollment.redeem_invite(db, code, 5555, "fr", utc_now)
+    result = enrolment.redeem_invite(db, code, 5555, "fr", utc_now)
     assert result.person is not None
     return result.person.id
 
@@ -78,12 +78,12 @@ def test_users_list_shows_presence(relais):
 
 
 def enrol(relais, role: str, name: str, telegram_id: int) -> int:
-    from flows import enrollment
+    from flows import enrolment
     from flows.store import Database, utc_now
 
     code = relais("invite", "--role", role, "--name", name, "--quiet").output.strip()
     db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
-    result = enrollment.redeem_invite(db, code, telegram_id, "fr", utc_now)
+    result = enrolment.redeem_invite(db, code, telegram_id, "fr", utc_now)
     assert result.person is not None
     return result.person.id
 

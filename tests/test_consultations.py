@@ -16,9 +16,17 @@ from flows.consultations import (
     OutcomeStatus,
     RelayStatus,
 )
-from flows.models import ConsultationState, EventKind, Presence, Tier
 from flows.store import Database
-from flows.vocabulary import Category, Outcome, Role, Urgency
+from flows.vocabulary import (
+    Category,
+    ConsultationState,
+    EventKind,
+    Outcome,
+    Presence,
+    Role,
+    Tier,
+    Urgency,
+)
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
 

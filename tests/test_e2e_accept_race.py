@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from flows import consultations as cs
-from flows.models import EventKind
-from flows.vocabulary import Role
+from flows.vocabulary import EventKind, Role
 from tests.support.e2e import card_button
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from flows import consultations as cs
-from flows.models import EventKind
 from flows.store import Database
-from flows.vocabulary import Role
+from flows.vocabulary import EventKind, Role
 from tests.support.e2e import World, running_world
 from tests.support.waiting import wait_until
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from flows import enrollment, people
+from flows import enrolment, people
 from flows.store import utc_now
 from flows.vocabulary import Role
 
@@ -47,7 +47,7 @@ def test_an_unknown_user_gets_one_short_refusal_and_nothing_else(world):
 
 
 def test_a_used_a_wrong_and_an_expired_code_are_refused(world):
-    issued = enrollment.create_invite(
+    issued = enrolment.create_invite(
         world.db, Role.OFFICER, "Julie Tremblay", utc_now, timedelta(hours=1)
     )
     world.user.add_user(OFFICER, "Tremblay")
@@ -64,7 +64,7 @@ def test_a_used_a_wrong_and_an_expired_code_are_refused(world):
     def past() -> object:
         return utc_now() - timedelta(hours=80)
 
-    expired = enrollment.create_invite(world.db, Role.WORKER, "Late", past, timedelta(hours=72))
+    expired = enrolment.create_invite(world.db, Role.WORKER, "Late", past, timedelta(hours=72))
     sent = world.user.send_text(STRANGER, f"/start {expired.code}")
     world.user.wait_for_new(STRANGER, sent["message_id"], world.step)
     assert len(world.texts(STRANGER)) == 3

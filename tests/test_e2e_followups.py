@@ -10,9 +10,8 @@ import pytest
 
 from flows import consultations as cs
 from flows import followups, people
-from flows.models import Delivery, EventKind, FollowUpState
 from flows.store import utc_now
-from flows.vocabulary import Role
+from flows.vocabulary import Delivery, EventKind, FollowUpState, Role
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,7 @@ import pytest
 
 from bot import callbacks
 from flows import consultations as cs
-from flows.models import ConsultationState
-from flows.vocabulary import Category, Outcome, Role, Urgency
+from flows.vocabulary import Category, ConsultationState, Outcome, Role, Urgency
 
 pytestmark = pytest.mark.e2e
 

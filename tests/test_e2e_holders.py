@@ -12,9 +12,8 @@ import pytest
 from flows import consultations as cs
 from flows import followups as fu
 from flows import people
-from flows.models import EventKind
 from flows.store import Database, utc_now
-from flows.vocabulary import Role
+from flows.vocabulary import EventKind, Role
 from tests.support.e2e import World, running_world
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,7 @@ import pytest
 
 from flows import consultations as cs
 from flows import inbox
-from flows.models import ConsultationState
-from flows.vocabulary import Role
+from flows.vocabulary import ConsultationState, Role
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

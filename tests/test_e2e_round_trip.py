@@ -8,8 +8,7 @@ import pytest
 
 from bot.sender import split_text
 from flows import consultations as cs
-from flows.models import ConsultationState, EventKind
-from flows.vocabulary import Outcome, Role
+from flows.vocabulary import ConsultationState, EventKind, Outcome, Role
 from tests.support.e2e import card_button
 
 pytestmark = pytest.mark.e2e

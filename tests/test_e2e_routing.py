@@ -11,9 +11,8 @@ import pytest
 
 from flows import consultations as cs
 from flows import people, roster
-from flows.models import ConsultationState, EventKind, Tier
 from flows.store import Database, utc_now
-from flows.vocabulary import Role
+from flows.vocabulary import ConsultationState, EventKind, Role, Tier
 from tests.support.e2e import World, running_world
 from tests.support.waiting import wait_until
 

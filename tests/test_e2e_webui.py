@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import enrollment, people
+from flows import enrolment, people
 from flows.store import utc_now
 from flows.vocabulary import Role
 from tests.support.browser import Page, chromium_page, find_chromium
@@ -30,7 +30,7 @@ STARTUP, STEP = 60.0, 20.0
 
 def invite(world, role: Role, name: str) -> str:
     """What `relais invite --quiet` prints."""
-    return enrollment.create_invite(world.db, role, name, utc_now, timedelta(hours=1)).code
+    return enrolment.create_invite(world.db, role, name, utc_now, timedelta(hours=1)).code
 
 
 @needs_chromium

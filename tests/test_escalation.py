@@ -10,9 +10,8 @@ from flows import consultations as cs
 from flows import escalation, handover, people, roster
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
-from flows.models import EventKind, Presence, Tier
 from flows.store import Database
-from flows.vocabulary import Category, Role, Urgency
+from flows.vocabulary import Category, EventKind, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
 

@@ -21,8 +21,7 @@ from flows.followups import (
     Snooze,
     WhenError,
 )
-from flows.models import Delivery, EventKind, FollowUpState, Presence
-from flows.vocabulary import Category, Role, Urgency
+from flows.vocabulary import Category, Delivery, EventKind, FollowUpState, Presence, Role, Urgency
 from tests.support.clock import FakeClock
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol

@@ -10,10 +10,9 @@ import pytest
 
 from flows import consultations as cs
 from flows import people, roster
-from flows.models import Presence, Tier
 from flows.roster import RosterError
 from flows.routing import parse_clock
-from flows.vocabulary import Category, Role, Urgency
+from flows.vocabulary import Category, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
 

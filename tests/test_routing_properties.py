@@ -23,19 +23,18 @@ from sqlalchemy import delete, select
 
 from flows import consultations as cs
 from flows import escalation, handover, people
-from flows.models import (
-    Base,
-    Consultation,
-    ConsultationState,
-    Event,
-    EventKind,
-    Offer,
-    OfferState,
-    Presence,
-)
+from flows.models import Base, Consultation, Event, Offer
 from flows.routing import RoutingPolicy
 from flows.store import Database
-from flows.vocabulary import Category, Role, Urgency
+from flows.vocabulary import (
+    Category,
+    ConsultationState,
+    EventKind,
+    OfferState,
+    Presence,
+    Role,
+    Urgency,
+)
 from tests.support.clock import FakeClock
 from tests.support.people import enrol
 

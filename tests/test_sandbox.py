@@ -41,8 +41,8 @@ from telegram.error import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.sandbox import SandboxClient, SandboxServer
-from bot.sandbox.formatting import parse_text
+from sandbox import SandboxClient, SandboxServer
+from sandbox.formatting import parse_text
 
 # PTB 22's own RetryAfter.__init__ reads the deprecated int-valued retry_after.
 pytestmark = pytest.mark.filterwarnings(

@@ -19,8 +19,8 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton
 from telegram import InlineKeyboardMarkup as Keyboard
 
 from bot.launcher import BotProcess
-from bot.sandbox import SandboxClient, SandboxServer
-from bot.sandbox.webui import PAGE
+from sandbox import SandboxClient, SandboxServer
+from sandbox.webui import PAGE
 
 TOKEN = "123456789:AAE-webui_token"
 PERSON = 1001

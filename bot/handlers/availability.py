@@ -15,9 +15,8 @@ from bot.i18n import t
 from bot.render import person_name
 from bot.services import Services
 from flows import consultations, people
-from flows.models import Presence
 from flows.people import PersonView
-from flows.vocabulary import Role
+from flows.vocabulary import Presence, Role
 
 
 @requires(Role.WORKER)

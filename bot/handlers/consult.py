@@ -19,9 +19,8 @@ from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import ConsultationView, DraftStatus, RelayStatus, SubmitResult
-from flows.models import Tier
 from flows.people import PersonView
-from flows.vocabulary import Category, Role, Urgency
+from flows.vocabulary import Category, Role, Tier, Urgency
 
 log = logging.getLogger(__name__)
 

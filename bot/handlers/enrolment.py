@@ -13,8 +13,8 @@ from bot import services as services_module
 from bot.handlers.access import identify, refuse, refuse_group, requires
 from bot.i18n import t
 from bot.services import Services
-from flows import enrollment, people
-from flows.enrollment import RedeemStatus
+from flows import enrolment, people
+from flows.enrolment import RedeemStatus
 from flows.people import PersonView
 from flows.vocabulary import Role, language_from_code
 
@@ -37,7 +37,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await services.sender.text(chat.id, help_text(person))
         return
     result = await services.run(
-        enrollment.redeem_invite, services.db, code, user.id, user.language_code, services.clock
+        enrolment.redeem_invite, services.db, code, user.id, user.language_code, services.clock
     )
     if result.status == RedeemStatus.INVALID:
         log.info("refused invite code update=%s", update.update_id)

@@ -18,8 +18,8 @@ from bot.services import Services
 from flows import escalation, people
 from flows.consultations import ConsultationView
 from flows.escalation import DeclineStatus, Escalation
-from flows.models import Tier
 from flows.people import PersonView
+from flows.vocabulary import Tier
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from bot.render import person_name
 from bot.services import Services
 from flows import consultations
 from flows.consultations import AcceptStatus, CardToEdit, ConsultationView, OfferTarget
-from flows.models import OfferState
 from flows.people import PersonView
+from flows.vocabulary import OfferState
 
 log = logging.getLogger(__name__)
 

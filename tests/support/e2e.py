@@ -10,10 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.launcher import BotProcess
-from bot.sandbox import SandboxClient, SandboxServer
-from flows import enrollment
+from flows import enrolment
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
+from sandbox import SandboxClient, SandboxServer
 
 TOKEN = "987654321:E2E-test-token-for-the-sandbox"
 STARTUP = 60.0  # the first answer includes the bot's start-up
@@ -57,7 +57,7 @@ class World:
     def enrol(self, user_id: int, role: Role, name: str, language_code: str = "fr") -> None:
         """Invite, then /start CODE from that account, as a new person would."""
         self.user.add_user(user_id, name.split()[-1], language_code=language_code)
-        issued = enrollment.create_invite(self.db, role, name, utc_now, timedelta(hours=1))
+        issued = enrolment.create_invite(self.db, role, name, utc_now, timedelta(hours=1))
         self.user.send_text(user_id, f"/start {issued.code}")
         self.user.wait_for_text(user_id, name, self.step)
         self.names[user_id] = f"{role.value} {name}"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import count
 
-from flows import enrollment, people
-from flows.models import Presence
+from flows import enrolment, people
 from flows.people import PersonView
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import Role
+from flows.vocabulary import Presence, Role
 
 POLICY = RoutingPolicy()
 
@@ -27,9 +26,9 @@ def enrol(
     language_code: str = "fr",
     available: bool = False,
 ) -> PersonView:
-    issued = enrollment.create_invite(db, role, name, clock, timedelta(hours=1))
+    issued = enrolment.create_invite(db, role, name, clock, timedelta(hours=1))
     user_id = telegram_user_id if telegram_user_id is not None else next(_ids)
-    result = enrollment.redeem_invite(db, issued.code, user_id, language_code, clock)
+    result = enrolment.redeem_invite(db, issued.code, user_id, language_code, clock)
     assert result.person is not None
     if available:
         return people.set_presence(db, result.person.id, Presence.ON, clock, POLICY)

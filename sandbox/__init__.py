@@ -4,7 +4,7 @@ Why: Telegram may be out of reach (CI, a training room) and a new user may have 
 token; the real bot runs against this sandbox unchanged, only its base URL differs.
 """
 
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import SandboxServer
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
 
 __all__ = ["SandboxClient", "SandboxServer"]

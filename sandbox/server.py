@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox import webui
-from bot.sandbox.limits import Fault
-from bot.sandbox.methods import (
+from sandbox import webui
+from sandbox.limits import Fault
+from sandbox.methods import (
     Params,
     UploadedFile,
     canonical_name,
@@ -34,10 +34,10 @@ from bot.sandbox.methods import (
     scope_key,
     visible_commands,
 )
-from bot.sandbox.state import JSON, ApiError, World, bad_request
+from sandbox.state import JSON, ApiError, World, bad_request
 
 if TYPE_CHECKING:
-    from bot.sandbox.client import SandboxClient
+    from sandbox.client import SandboxClient
 
 __all__ = ["CONFLICT_DESCRIPTION", "SandboxServer"]
 
@@ -223,7 +223,7 @@ class SandboxServer:
 
     def client(self) -> SandboxClient:
         """A ``SandboxClient`` bound to this server."""
-        from bot.sandbox.client import SandboxClient
+        from sandbox.client import SandboxClient
 
         return SandboxClient(self.control_url)
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.formatting import MarkupError, parse_text
-from bot.sandbox.state import (
+from sandbox.formatting import MarkupError, parse_text
+from sandbox.state import (
     JSON,
     ApiError,
     SandboxChat,

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from flows import enrollment, people
-from flows.enrollment import RedeemStatus
+from flows import enrolment, people
+from flows.enrolment import RedeemStatus
 from flows.models import Invite
 from flows.store import Database
 from flows.vocabulary import Role
@@ -18,8 +18,8 @@ TTL = timedelta(hours=72)
 
 
 def test_a_valid_code_enrols_the_account_with_the_invites_role_and_name(db, clock):
-    issued = enrollment.create_invite(db, Role.WORKER, "Marie Roy", clock, TTL)
-    result = enrollment.redeem_invite(db, issued.code, 42, "en-CA", clock)
+    issued = enrolment.create_invite(db, Role.WORKER, "Marie Roy", clock, TTL)
+    result = enrolment.redeem_invite(db, issued.code, 42, "en-CA", clock)
     assert result.status == RedeemStatus.ENROLLED
     assert result.person is not None
     assert (result.person.role, result.person.display_name, result.person.language) == (
@@ -31,55 +31,55 @@ def test_a_valid_code_enrols_the_account_with_the_invites_role_and_name(db, cloc
 
 
 def test_codes_are_stored_only_as_hashes(db, clock):
-    issued = enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
     with db.unit_of_work() as session:
         stored = session.scalars(select(Invite.code_hash)).all()
     assert issued.code not in stored
-    assert stored == [enrollment.hash_code(issued.code)]
+    assert stored == [enrolment.hash_code(issued.code)]
 
 
 def test_a_code_works_once(db, clock):
-    issued = enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
-    assert enrollment.redeem_invite(db, issued.code, 1, "fr", clock).status == RedeemStatus.ENROLLED
-    second = enrollment.redeem_invite(db, issued.code, 2, "fr", clock)
+    issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    assert enrolment.redeem_invite(db, issued.code, 1, "fr", clock).status == RedeemStatus.ENROLLED
+    second = enrolment.redeem_invite(db, issued.code, 2, "fr", clock)
     assert second.status == RedeemStatus.INVALID
     assert people.find_by_telegram_id(db, 2) is None
 
 
 def test_an_expired_code_is_refused(db, clock):
-    issued = enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
     clock.advance(hours=72, seconds=1)
-    assert enrollment.redeem_invite(db, issued.code, 1, "fr", clock).status == RedeemStatus.INVALID
+    assert enrolment.redeem_invite(db, issued.code, 1, "fr", clock).status == RedeemStatus.INVALID
 
 
 def test_a_wrong_code_is_refused(db, clock):
-    enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
-    assert enrollment.redeem_invite(db, "NOTACODE", 1, "fr", clock).status == RedeemStatus.INVALID
+    enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    assert enrolment.redeem_invite(db, "NOTACODE", 1, "fr", clock).status == RedeemStatus.INVALID
 
 
 def test_codes_are_read_case_insensitively_and_ignore_dashes(db, clock):
-    issued = enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
     typed = "-".join([issued.code[:6].lower(), issued.code[6:]])
-    assert enrollment.redeem_invite(db, typed, 1, "fr", clock).status == RedeemStatus.ENROLLED
+    assert enrolment.redeem_invite(db, typed, 1, "fr", clock).status == RedeemStatus.ENROLLED
 
 
 def test_an_enrolled_account_does_not_consume_a_second_code(db, clock):
-    first = enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
-    second = enrollment.create_invite(db, Role.WORKER, "Someone Else", clock, TTL)
-    enrollment.redeem_invite(db, first.code, 1, "fr", clock)
-    again = enrollment.redeem_invite(db, second.code, 1, "fr", clock)
+    first = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    second = enrolment.create_invite(db, Role.WORKER, "Someone Else", clock, TTL)
+    enrolment.redeem_invite(db, first.code, 1, "fr", clock)
+    again = enrolment.redeem_invite(db, second.code, 1, "fr", clock)
     assert again.status == RedeemStatus.ALREADY_ENROLLED
-    assert enrollment.redeem_invite(db, second.code, 2, "fr", clock).status == RedeemStatus.ENROLLED
+    assert enrolment.redeem_invite(db, second.code, 2, "fr", clock).status == RedeemStatus.ENROLLED
 
 
 def test_a_revoked_person_is_unknown_and_can_be_enrolled_again(db, clock):
-    issued = enrollment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
-    person = enrollment.redeem_invite(db, issued.code, 1, "fr", clock).person
+    issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    person = enrolment.redeem_invite(db, issued.code, 1, "fr", clock).person
     assert person is not None
     people.revoke(db, person.id, clock)
     assert people.find_by_telegram_id(db, 1) is None
-    renewed = enrollment.create_invite(db, Role.WORKER, "Agent Tremblay", clock, TTL)
-    result = enrollment.redeem_invite(db, renewed.code, 1, "fr", clock)
+    renewed = enrolment.create_invite(db, Role.WORKER, "Agent Tremblay", clock, TTL)
+    result = enrolment.redeem_invite(db, renewed.code, 1, "fr", clock)
     assert result.status == RedeemStatus.ENROLLED
     assert result.person is not None and result.person.role == Role.WORKER
 
@@ -91,13 +91,13 @@ def test_revoking_an_unknown_id_says_so(db, clock):
 def test_two_accounts_racing_for_one_code_enrol_exactly_one(any_db: Database):
     clock = FakeClock()
     for round_ in range(20):
-        issued = enrollment.create_invite(any_db, Role.OFFICER, f"Agent {round_}", clock, TTL)
+        issued = enrolment.create_invite(any_db, Role.OFFICER, f"Agent {round_}", clock, TTL)
         results: list[RedeemStatus] = []
         barrier = threading.Barrier(2)
 
         def redeem(user_id: int, code=issued.code, barrier=barrier, results=results) -> None:
             barrier.wait()
-            results.append(enrollment.redeem_invite(any_db, code, user_id, "fr", clock).status)
+            results.append(enrolment.redeem_invite(any_db, code, user_id, "fr", clock).status)
 
         threads = [
             threading.Thread(target=redeem, args=(10_000 + round_ * 2 + i,)) for i in range(2)

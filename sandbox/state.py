@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.formatting import auto_entities, describe_content
-from bot.sandbox.limits import FaultInjector, RateLimits
+from sandbox.formatting import auto_entities, describe_content
+from sandbox.limits import FaultInjector, RateLimits
 
 __all__ = [
     "DEFAULT_ALLOWED_UPDATES",
