@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot import callbacks
-from bot import render_followups as view
+from bot.render import followups as view
 from flows import followups as fu
 from flows.followups import Plan, Reminder
 from flows.vocabulary import Role

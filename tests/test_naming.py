@@ -8,8 +8,8 @@ import re
 import pytest
 
 from bot import render
-from bot import render_followups as view
 from bot.i18n import catalog
+from bot.render import followups as view
 from flows import followups as fu
 from flows.followups import Plan
 from flows.vocabulary import LANGUAGES, Role

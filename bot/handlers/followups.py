@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from bot import render_followups as view
 from bot.handlers.access import requires
 from bot.i18n import t
+from bot.render import followups as view
 from bot.render import local_time, person_name
 from bot.services import Services
 from flows import consultations, followups

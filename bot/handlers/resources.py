@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from telegram import CallbackQuery, Location, Update
 from telegram.ext import ContextTypes
 
-from bot import resource_cards
 from bot.directory import memory
 from bot.handlers.access import requires
 from bot.i18n import t
+from bot.render import resources as resource_cards
 from bot.services import Services
 from flows import consultations, referrals
 from flows.consultations import ConsultationView
