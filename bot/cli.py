@@ -172,7 +172,7 @@ def users_revoke(person_id: int) -> None:
     """Revoke someone's access (they become an unknown user to the bot)."""
     settings = load_settings()
     db = open_database(settings)
-    revoked = people.revoke(db, person_id, utc_now)
+    revoked = enrolment.revoke(db, person_id, utc_now)
     if revoked is None:
         click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
         sys.exit(1)

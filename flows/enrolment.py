@@ -1,4 +1,5 @@
-"""Invites and enrolment: one-time codes, stored hashed, that bind a Telegram account to a role."""
+"""Invites, enrolment and revocation: one-time codes, stored hashed, that bind a Telegram
+account to a role, and the end of that access (what the person held goes back to the queue)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 
+from flows.consultations import requeue_held
 from flows.models import Invite, Person
 from flows.people import PersonView, view_of
 from flows.store import Clock, Database
@@ -110,3 +112,17 @@ def redeem_invite(
         session.flush()
         session.execute(update(Invite).where(Invite.id == invite_id).values(used_by_id=person.id))
         return RedeemResult(RedeemStatus.ENROLLED, view_of(person))
+
+
+def revoke(db: Database, person_id: int, clock: Clock) -> PersonView | None:
+    """Revoke someone's access; they become an unknown user to the bot, and what they held
+    goes back to the queue. None if no such id."""
+    with db.unit_of_work() as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            return None
+        if person.revoked_at is None:
+            person.revoked_at = clock()
+            person.presence, person.presence_until = None, None
+            requeue_held(session, person.id, person.revoked_at, "revoked")
+        return view_of(person)

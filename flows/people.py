@@ -83,22 +83,6 @@ def list_people(db: Database, *, include_revoked: bool = True) -> list[PersonVie
         return [view_of(p) for p in session.scalars(query)]
 
 
-def revoke(db: Database, person_id: int, clock: Clock) -> PersonView | None:
-    """Revoke someone's access; they become an unknown user to the bot, and what they held
-    goes back to the queue. None if no such id."""
-    from flows.consultations import requeue_held  # consultations builds on people's views
-
-    with db.unit_of_work() as session:
-        person = session.get(Person, person_id)
-        if person is None:
-            return None
-        if person.revoked_at is None:
-            person.revoked_at = clock()
-            person.presence, person.presence_until = None, None
-            requeue_held(session, person.id, person.revoked_at, "revoked")
-        return view_of(person)
-
-
 def set_language(db: Database, person_id: int, language: str) -> PersonView:
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")

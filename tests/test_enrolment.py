@@ -76,7 +76,7 @@ def test_a_revoked_person_is_unknown_and_can_be_enrolled_again(db, clock):
     issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
     person = enrolment.redeem_invite(db, issued.code, 1, "fr", clock).person
     assert person is not None
-    people.revoke(db, person.id, clock)
+    enrolment.revoke(db, person.id, clock)
     assert people.find_by_telegram_id(db, 1) is None
     renewed = enrolment.create_invite(db, Role.WORKER, "Agent Tremblay", clock, TTL)
     result = enrolment.redeem_invite(db, renewed.code, 1, "fr", clock)
@@ -85,7 +85,7 @@ def test_a_revoked_person_is_unknown_and_can_be_enrolled_again(db, clock):
 
 
 def test_revoking_an_unknown_id_says_so(db, clock):
-    assert people.revoke(db, 999, clock) is None
+    assert enrolment.revoke(db, 999, clock) is None
 
 
 def test_two_accounts_racing_for_one_code_enrol_exactly_one(any_db: Database):

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows import consultations as cs
+from flows import enrolment, handover, people, roster
 from flows import followups as fu
-from flows import handover, people, roster
 from flows.followups import (
     ActStatus,
     AnswerStatus,
@@ -249,7 +249,7 @@ def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose
 def test_when_the_worker_is_revoked_and_nobody_is_on_shift_supervisors_get_it(db, clock):
     _f, worker, _ = _scheduled(db, clock)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
-    people.revoke(db, worker.id, clock)
+    enrolment.revoke(db, worker.id, clock)
     clock.advance(hours=24)
     [r] = fu.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is not None
