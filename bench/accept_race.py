@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.units import act
+
 from flows import consultations as cs
 from flows.consultations import AcceptStatus
 from flows.store import Database, utc_now
@@ -34,15 +36,15 @@ def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[fl
     lock = threading.Lock()
     for _ in range(rounds):
         draft = cs.open_draft(db, officer.id, "bench", utc_now)
-        cs.set_category(db, officer.id, draft.id, Category.OTHER, utc_now)
-        cs.submit(db, officer.id, draft.id, Urgency.IMMEDIATE, utc_now, POLICY)
+        act(db, utc_now, cs.set_category, officer.id, draft.id, Category.OTHER)
+        act(db, utc_now, cs.submit, officer.id, draft.id, Urgency.IMMEDIATE, POLICY)
         barrier = threading.Barrier(workers)
         statuses: list[AcceptStatus] = []
 
         def press(worker_id: int, cid: int = draft.id, barrier=barrier, statuses=statuses) -> None:
             barrier.wait()
             started = time.perf_counter()
-            status = cs.accept(db, worker_id, cid, utc_now, POLICY).status
+            status = act(db, utc_now, cs.accept, worker_id, cid, POLICY).status
             with lock:
                 latencies.append(time.perf_counter() - started)
                 statuses.append(status)

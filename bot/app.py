@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot import services as services_module
 from bot.directory import open_directory
+from bot.dispatcher import Dispatcher
 from bot.handlers import (
     availability,
     buttons,
@@ -52,6 +53,7 @@ from flows.store import Clock, Database
 from flows.vocabulary import language_from_code
 
 log = logging.getLogger(__name__)
+SHUTDOWN_DRAIN_S = 5.0  # what is being sent at a stop finishes; the rest waits in the outbox
 
 
 def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
@@ -83,6 +85,14 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         sender=Sender(application.bot),
         timers=Timers(application.job_queue, clock),
         directory=open_directory(settings, clock),
+    )
+    services.dispatcher = Dispatcher(
+        db,
+        services.sender,
+        clock,
+        services.directory,
+        settings.fallback_line,
+        services.run_retrying,
     )
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
@@ -227,10 +237,15 @@ async def serve(
         await escalation.start(services)
         resources.start(services)
         await followups.start(services)
+        assert services.dispatcher is not None
+        unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         set_aside = await services.run(inbox.set_aside_count, db)
-        log.info("polling (replayed=%d purged=%d set_aside=%d)", replayed, purged, set_aside)
+        log.info(
+            "polling (unsent=%d replayed=%d purged=%d set_aside=%d)",
+            unsent, replayed, purged, set_aside,
+        )  # fmt: skip
         tasks = [asyncio.create_task(poller.run(), name="the update poller")]
         if lock is not None:
             tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
@@ -242,6 +257,8 @@ async def serve(
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*tasks, return_exceptions=True)
+        if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
+            log.warning("stopping with notices unsent; they go out at the next start")
         await application.stop()
     finally:
         await application.shutdown()

@@ -17,12 +17,16 @@ from flows.models import Consultation, Event, Offer, Person, RelayedMessage, ref
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
+from flows.unit import Unit
+from flows.views import ConsultationView, view_in
 from flows.vocabulary import (
     Category,
     ConsultationState,
     EventKind,
+    NoticeKind,
     OfferState,
     Outcome,
+    Priority,
     Role,
     Tier,
     Urgency,
@@ -32,47 +36,7 @@ MAX_REQUEST_TEXT = 16_000  # a draft grows no longer; further messages are queue
 OPEN_STATES = (ConsultationState.DRAFT, ConsultationState.WAITING, ConsultationState.ACTIVE)
 
 
-@dataclass(frozen=True)
-class ConsultationView:
-    id: int
-    reference: str
-    state: ConsultationState
-    category: Category | None
-    urgency: Urgency | None
-    request_text: str
-    officer: PersonView
-    worker: PersonView | None
-    outcome: Outcome | None
-    created_at: datetime
-    submitted_at: datetime | None
-    accepted_at: datetime | None
-    closed_at: datetime | None
-    tier: int
-
-
 STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
-
-
-def view_in(session: Session, c: Consultation) -> ConsultationView:
-    """A detached view of a consultation, with its people."""
-    officer = session.get_one(Person, c.officer_id)
-    worker = session.get(Person, c.worker_id) if c.worker_id else None
-    return ConsultationView(
-        id=c.id,
-        reference=c.reference,
-        state=c.state,
-        category=c.category,
-        urgency=c.urgency,
-        request_text=c.request_text,
-        officer=view_of(officer),
-        worker=view_of(worker) if worker else None,
-        outcome=c.outcome,
-        created_at=c.created_at,
-        submitted_at=c.submitted_at,
-        accepted_at=c.accepted_at,
-        closed_at=c.closed_at,
-        tier=c.tier,
-    )
 
 
 def record_event(
@@ -153,19 +117,32 @@ class DraftResult:
 
 
 def set_category(
-    db: Database, officer_id: int, consultation_id: int, category: Category, clock: Clock
+    unit: Unit,
+    officer_id: int,
+    consultation_id: int,
+    category: Category,
+    prompt_message: int | None = None,
 ) -> DraftResult:
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.officer_id != officer_id:
-            return DraftResult(DraftStatus.NOT_YOURS)
-        if c.state != ConsultationState.DRAFT:
-            return DraftResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
-        c.category = category
-        record_event(
-            session, c.id, EventKind.CATEGORY_SET, officer_id, clock(), category=category.value
-        )
-        return DraftResult(DraftStatus.OK, view_in(session, c))
+    """First tap: the category; the question's message becomes the urgency question."""
+    session = unit.session
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.officer_id != officer_id:
+        return DraftResult(DraftStatus.NOT_YOURS)
+    if c.state != ConsultationState.DRAFT:
+        return DraftResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
+    c.category = category
+    record_event(
+        session, c.id, EventKind.CATEGORY_SET, officer_id, unit.now, category=category.value
+    )
+    view = view_in(session, c)
+    unit.outbox.notify(
+        session.get_one(Person, officer_id),
+        NoticeKind.PROMPT,
+        priority=Priority.URGENT,
+        edit=prompt_message,
+        consultation=view,
+    )
+    return DraftResult(DraftStatus.OK, view)
 
 
 @dataclass(frozen=True)
@@ -187,45 +164,72 @@ class SubmitResult:
 
 
 def submit(
-    db: Database,
+    unit: Unit,
     officer_id: int,
     consultation_id: int,
     urgency: Urgency,
-    clock: Clock,
     policy: RoutingPolicy,
+    prompt_message: int | None = None,
 ) -> SubmitResult:
-    """Send the request out: everyone in the first pool gets an offer, and the escalation
-    timer starts. With nobody available the request still waits in the queue (and the
-    caller tells the officer at once)."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.officer_id != officer_id:
-            return SubmitResult(DraftStatus.NOT_YOURS)
-        if c.state != ConsultationState.DRAFT:
-            return SubmitResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
-        c.urgency = urgency
-        c.category = c.category or Category.OTHER
-        c.state = ConsultationState.WAITING
-        c.submitted_at = now
-        c.tier = Tier.AVAILABLE
-        record_event(
-            session,
-            c.id,
-            EventKind.SUBMITTED,
-            officer_id,
-            now,
-            category=c.category.value,
-            urgency=urgency.value,
-        )
-        offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
-        available_now = len(offers)
-        if not offers:
-            record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
-            offers = advance(session, c, Tier.WIDER, now, policy)
-        c.escalation_due_at = now + next_wait(c, policy)
-        return SubmitResult(
-            DraftStatus.OK, view_in(session, c), offers, c.escalation_due_at, available_now
+    """Send the request out: everyone in the first pool gets an offer card, the escalation
+    timer starts, the officer hears what happens next, then gets three resources open now.
+    With nobody available the request still waits in the queue, escalated at once."""
+    session, now = unit.session, unit.now
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.officer_id != officer_id:
+        return SubmitResult(DraftStatus.NOT_YOURS)
+    if c.state != ConsultationState.DRAFT:
+        return SubmitResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
+    c.urgency = urgency
+    c.category = c.category or Category.OTHER
+    c.state = ConsultationState.WAITING
+    c.submitted_at = now
+    c.tier = Tier.AVAILABLE
+    record_event(
+        session,
+        c.id,
+        EventKind.SUBMITTED,
+        officer_id,
+        now,
+        category=c.category.value,
+        urgency=urgency.value,
+    )
+    offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
+    available_now = len(offers)
+    if not offers:
+        record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
+        offers = advance(session, c, Tier.WIDER, now, policy)
+    c.escalation_due_at = now + next_wait(c, policy)
+    view = view_in(session, c)
+    officer = session.get_one(Person, officer_id)
+    near = scene_in(session, c.id)
+    unit.outbox.notify(
+        officer,
+        NoticeKind.SUBMITTED,
+        priority=Priority.URGENT,
+        edit=prompt_message,
+        consultation=view,
+        available_now=available_now,
+        near=near,
+    )
+    announce_offers(unit, view, offers)
+    unit.outbox.notify(officer, NoticeKind.TOP_THREE, consultation=view, near=near)
+    return SubmitResult(DraftStatus.OK, view, offers, c.escalation_due_at, available_now)
+
+
+def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
+    """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
+    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    for target in targets:
+        unit.outbox.notify(
+            target.worker,
+            NoticeKind.OFFER_CARD,
+            priority=priority,
+            consultation=c,
+            offer_id=target.offer_id,
+            tier=target.tier,
+            at_capacity=target.at_capacity,
+            window_ran_out=target.window_ran_out,
         )
 
 
@@ -339,39 +343,38 @@ class PendingOffer:
     target: OfferTarget
 
 
-def offer_waiting_to(
-    db: Database, worker_id: int, clock: Clock, policy: RoutingPolicy
-) -> list[PendingOffer]:
+def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[PendingOffer]:
     """Someone who just became available (or freed capacity) is offered, most urgent first,
     every waiting consultation whose current pool now includes them."""
-    now = clock()
-    with db.unit_of_work() as session:
-        person = session.get_one(Person, worker_id)
-        waiting = session.scalars(
-            select(Consultation).where(
-                Consultation.state == ConsultationState.WAITING,
-                Consultation.id.not_in(
-                    select(Offer.consultation_id).where(
-                        Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
-                    )
-                ),
-            )
-        ).all()
-        waiting = sorted(
-            waiting, key=lambda c: routing.queue_order(c.urgency, c.submitted_at or now)
+    session, now = unit.session, unit.now
+    person = session.get_one(Person, worker_id)
+    waiting = session.scalars(
+        select(Consultation).where(
+            Consultation.state == ConsultationState.WAITING,
+            Consultation.id.not_in(
+                select(Offer.consultation_id).where(
+                    Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
+                )
+            ),
         )
-        result = []
-        in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass
-        full = not routing.has_capacity(session, person, policy)
-        for c in waiting:
-            tier = min(c.tier, Tier.FALLBACK)
-            if tier not in in_pool:
-                in_pool[tier] = person in routing.pool(session, tier, now, policy)
-            if not in_pool[tier]:
-                continue
-            target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
-            result.append(PendingOffer(view_in(session, c), target))
-        return result
+    ).all()
+    waiting = sorted(
+        waiting, key=lambda c: routing.queue_order(c.urgency, c.submitted_at or now)
+    )
+    result = []
+    in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass
+    full = not routing.has_capacity(session, person, policy)
+    for c in waiting:
+        tier = min(c.tier, Tier.FALLBACK)
+        if tier not in in_pool:
+            in_pool[tier] = person in routing.pool(session, tier, now, policy)
+        if not in_pool[tier]:
+            continue
+        target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
+        view = view_in(session, c)
+        announce_offers(unit, view, [target])
+        result.append(PendingOffer(view, target))
+    return result
 
 
 def record_offer_message(
@@ -441,70 +444,170 @@ def lock_person(session: Session, person_id: int) -> Person:
 
 
 def accept(
-    db: Database, worker_id: int, consultation_id: int, clock: Clock, policy: RoutingPolicy
+    unit: Unit,
+    worker_id: int,
+    consultation_id: int,
+    policy: RoutingPolicy,
+    card_message: int | None = None,
 ) -> AcceptResult:
     """First accept wins: the claim is a single conditional UPDATE ... RETURNING, atomic on
     SQLite and PostgreSQL alike, with no read-then-write window. A worker at capacity is
     refused (close or transfer one first)."""
-    now = clock()
-    with db.unit_of_work() as session:
-        offer = session.scalar(
-            select(Offer).where(
-                Offer.consultation_id == consultation_id, Offer.worker_id == worker_id
-            )
+    session, now = unit.session, unit.now
+    offer = session.scalar(
+        select(Offer).where(
+            Offer.consultation_id == consultation_id, Offer.worker_id == worker_id
         )
-        if offer is None:
-            return AcceptResult(AcceptStatus.NOT_OFFERED)
-        person = lock_person(session, worker_id)
-        if person.revoked_at is not None:
-            return AcceptResult(AcceptStatus.NOT_OFFERED)
-        if offer.state == OfferState.WITHDRAWN:  # back in the queue, not offered to them again
-            c = session.get_one(Consultation, consultation_id)
-            if c.state == ConsultationState.WAITING:
-                return AcceptResult(AcceptStatus.NOT_OFFERED)
-        if not routing.has_capacity(session, person, policy):
-            c = session.get_one(Consultation, consultation_id)
-            if c.state == ConsultationState.WAITING:
-                record_event(
-                    session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason="capacity"
-                )
-                return AcceptResult(AcceptStatus.AT_CAPACITY, view_in(session, c))
-        claimed = session.execute(
-            update(Consultation)
-            .where(
-                Consultation.id == consultation_id,
-                Consultation.state == ConsultationState.WAITING,
-            )
-            .values(
-                worker_id=worker_id,
-                state=ConsultationState.ACTIVE,
-                accepted_at=now,
-                escalation_due_at=None,
-            )
-            .returning(Consultation.id)
-        ).first()
+    )
+    if offer is None:
+        return AcceptResult(AcceptStatus.NOT_OFFERED)
+    person = lock_person(session, worker_id)
+    if person.revoked_at is not None:
+        return AcceptResult(AcceptStatus.NOT_OFFERED)
+    if offer.state == OfferState.WITHDRAWN:  # back in the queue, not offered to them again
         c = session.get_one(Consultation, consultation_id)
-        session.refresh(c)
-        if claimed is None:
-            if c.state == ConsultationState.CLOSED:
-                status = AcceptStatus.CLOSED
-            elif c.worker_id == worker_id:
-                status = AcceptStatus.ALREADY_YOURS
-            else:
-                status = AcceptStatus.TAKEN
+        if c.state == ConsultationState.WAITING:
+            return AcceptResult(AcceptStatus.NOT_OFFERED)
+    if not routing.has_capacity(session, person, policy):
+        c = session.get_one(Consultation, consultation_id)
+        if c.state == ConsultationState.WAITING:
             record_event(
-                session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value
+                session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason="capacity"
             )
-            return AcceptResult(status, view_in(session, c))
-        record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
-        cards = settle_offers(session, c.id, worker_id)
-        return AcceptResult(
-            AcceptStatus.ACCEPTED,
-            view_in(session, c),
-            cards,
-            queued_messages(session, c.id),
-            history_in(session, c.id),
+            return AcceptResult(AcceptStatus.AT_CAPACITY, view_in(session, c))
+    claimed = session.execute(
+        update(Consultation)
+        .where(
+            Consultation.id == consultation_id,
+            Consultation.state == ConsultationState.WAITING,
         )
+        .values(
+            worker_id=worker_id,
+            state=ConsultationState.ACTIVE,
+            accepted_at=now,
+            escalation_due_at=None,
+        )
+        .returning(Consultation.id)
+    ).first()
+    c = session.get_one(Consultation, consultation_id)
+    session.refresh(c)
+    if claimed is None:
+        if c.state == ConsultationState.CLOSED:
+            status = AcceptStatus.CLOSED
+        elif c.worker_id == worker_id:
+            status = AcceptStatus.ALREADY_YOURS
+        else:
+            status = AcceptStatus.TAKEN
+        record_event(
+            session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value
+        )
+        return AcceptResult(status, view_in(session, c))
+    record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
+    cards = settle_offers(session, c.id, worker_id)
+    view = view_in(session, c)
+    result = AcceptResult(
+        AcceptStatus.ACCEPTED,
+        view,
+        cards,
+        queued_messages(session, c.id),
+        history_in(session, c.id),
+    )
+    if card_message is not None:
+        unit.outbox.notify(
+            person, NoticeKind.CARD, edit=card_message, consultation=view, state="mine"
+        )
+    unit.outbox.notify(
+        person, NoticeKind.ACCEPTED, priority=Priority.URGENT, consultation_id=c.id,
+        consultation=view,
+    )  # fmt: skip
+    brief(unit, view, view_of(person), result.history, result.queued_messages)
+    unit.outbox.say(
+        view.officer,
+        "consult.accepted",
+        priority=Priority.URGENT,
+        ref=view.reference,
+        worker=view_of(person).display_name,
+    )
+    cards_taken(unit, view, cards)
+    return result
+
+
+def brief(
+    unit: Unit,
+    c: ConsultationView,
+    holder: PersonView,
+    history: list[HistoryItem],
+    queued: list[QueuedMessage],
+) -> None:
+    """Whoever receives a consultation reads it whole after its card: the rest of a request
+    too long for the card and the conversation so far (one briefing notice), then what the
+    officer sent meanwhile, relayed (and recorded as relayed now)."""
+    items = [
+        {
+            "sender_name": item.sender.display_name,
+            "kind": item.kind,
+            "chat_id": item.source_chat_id,
+            "message_id": item.source_message_id,
+            "text": item.text,
+        }
+        for item in history
+    ]
+    unit.outbox.notify(
+        holder, NoticeKind.BRIEFING, consultation_id=c.id, consultation=c, history=items
+    )
+    for q in queued:
+        data: dict[str, Any] = {
+            "kind": q.kind,
+            "chat_id": q.source_chat_id,
+            "message_id": q.source_message_id,
+        }
+        if q.text is not None:
+            data["text"] = q.text
+        record_event(unit.session, c.id, EventKind.MESSAGE_RELAYED, c.officer.id, unit.now, **data)
+        unit.outbox.notify(
+            holder,
+            NoticeKind.RELAY,
+            consultation_id=c.id,
+            reference=c.reference,
+            sender_id=c.officer.id,
+            sender_name=c.officer.display_name,
+            recipient_name=holder.display_name,
+            kind=q.kind,
+            chat_id=q.source_chat_id,
+            message_id=q.source_message_id,
+            text=q.text,
+        )
+
+
+def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> None:
+    """Every other offer card of the consultation now says who has it (and loses its buttons)."""
+    for card in cards:
+        unit.outbox.to_chat(
+            card.chat_id,
+            card.worker.language,
+            NoticeKind.CARD,
+            person_id=card.worker.id,
+            edit=card.message_id,
+            consultation=c,
+            state="taken",
+        )
+
+
+def scene_in(session: Session, consultation_id: int) -> list[float] | None:
+    """The latest location the officer shared in this consultation, as [lat, lon]."""
+    officer_id = select(Consultation.officer_id).where(Consultation.id == consultation_id)
+    for e in session.scalars(
+        select(Event)
+        .where(
+            Event.consultation_id == consultation_id,
+            Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
+            Event.actor_id == officer_id.scalar_subquery(),
+        )
+        .order_by(Event.id.desc())
+    ):
+        if "latitude" in e.data and "longitude" in e.data:
+            return [float(e.data["latitude"]), float(e.data["longitude"])]
+    return None
 
 
 def _message_events(session: Session, consultation_id: int) -> list[Event]:
@@ -577,6 +680,7 @@ class RelayStatus(StrEnum):
     QUEUE = "queue"  # waiting for a worker: keep it for whoever accepts
     DRAFT = "draft"  # the officer is still choosing category/urgency
     NONE = "none"  # nothing open for this person
+    ANSWERED = "answered"  # not relayed, and the sender is told why (unsupported, nothing open)
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows import routing
-from flows.consultations import ConsultationView, record_event, view_in
+from flows.consultations import record_event
 from flows.models import Consultation, DigestMark, Event, FollowUp, PendingInput, Person, Shift
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
+from flows.views import ConsultationView, view_in
 from flows.vocabulary import ConsultationState, Delivery, EventKind, FollowUpState, Role
 
 MAX_NOTE = 500

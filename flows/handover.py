@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from flows import routing
 from flows.consultations import (
     CardToEdit,
-    ConsultationView,
     HistoryItem,
     QueuedMessage,
     history_in,
@@ -22,12 +21,12 @@ from flows.consultations import (
     queued_messages,
     record_event,
     settle_offers,
-    view_in,
 )
 from flows.models import Consultation, Event, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
+from flows.views import ConsultationView, view_in
 from flows.vocabulary import ConsultationState, EventKind, Role, Tier
 
 

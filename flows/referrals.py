@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from flows.consultations import ConsultationView, record_event, view_in
+from flows.consultations import record_event
 from flows.models import Consultation
 from flows.store import Clock, Database
+from flows.views import ConsultationView, view_in
 from flows.vocabulary import ConsultationState, EventKind
 
 

@@ -121,6 +121,35 @@ class Delivery(StrEnum):
     SENT = "sent"
 
 
+
+class NoticeKind(StrEnum):
+    """What a row of the outbox asks the dispatcher to send; bot/render/ knows how each looks."""
+
+    SAY = "say"  # one catalog sentence, with its parameters
+    PROMPT = "prompt"  # the officer's next question about a draft (category, then urgency)
+    SUBMITTED = "submitted"  # the officer's one line on what happens next, and the summary
+    OFFER_CARD = "offer_card"  # a consultation offered to a worker or supervisor
+    CARD = "card"  # an existing offer card rewritten (taken, yours, withdrawn, declined)
+    ACCEPTED = "accepted"  # the new holder's introduction to the consultation
+    BRIEFING = "briefing"  # the rest of a long request and the conversation so far
+    RELAY = "relay"  # one message copied to the other side, marked with the reference
+    TOP_THREE = "top_three"  # the officer's three resources open now, after the cards
+    ESCALATED = "escalated"  # the officer's one line at each escalation step
+
+
+class Priority(IntEnum):
+    """Urgent notices leave first: an officer waiting on a scene before a digest."""
+
+    URGENT = 0
+    NORMAL = 5
+    LOW = 9
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # Telegram refused it for good (blocked bot, deleted chat)
+
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from sandbox import SandboxServer
+from tests.support.units import act
 
 
 @pytest.fixture
@@ -147,9 +148,9 @@ def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     for worker in (marie, luc):
         people.set_presence(db, worker, Presence.ON, utc_now, policy)
     draft = consultations.open_draft(db, officer, "homme agité, refuse de parler", utc_now)
-    consultations.set_category(db, officer, draft.id, Category.MENTAL_HEALTH, utc_now)
-    consultations.submit(db, officer, draft.id, Urgency.URGENT, utc_now, policy)
-    consultations.accept(db, marie, draft.id, utc_now, policy)
+    act(db, utc_now, consultations.set_category, officer, draft.id, Category.MENTAL_HEALTH)
+    act(db, utc_now, consultations.submit, officer, draft.id, Urgency.URGENT, policy)
+    act(db, utc_now, consultations.accept, marie, draft.id, policy)
     handover.reassign(db, boss, draft.id, luc, utc_now, policy)
     luc_view = people.get(db, luc)
     assert luc_view is not None

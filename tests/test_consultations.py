@@ -29,12 +29,13 @@ from flows.vocabulary import (
 )
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def submitted(db, clock, officer, text="Homme en crise sur le pont", urgency=Urgency.IMMEDIATE):
     c = cs.open_draft(db, officer.id, text, clock)
-    cs.set_category(db, officer.id, c.id, Category.SUICIDE_RISK, clock)
-    return cs.submit(db, officer.id, c.id, urgency, clock, POLICY)
+    act(db, clock, cs.set_category, officer.id, c.id, Category.SUICIDE_RISK)
+    return act(db, clock, cs.submit, officer.id, c.id, urgency, POLICY)
 
 
 def kinds(db, consultation_id):
@@ -88,9 +89,9 @@ def test_a_worker_coming_on_is_offered_what_is_waiting(db, clock):
     worker = enrol(db, clock, Role.WORKER, "Marie Roy")
     result = submitted(db, clock, officer)
     people.set_presence(db, worker.id, Presence.ON, clock, POLICY)
-    pending = cs.offer_waiting_to(db, worker.id, clock, POLICY)
+    pending = act(db, clock, cs.offer_waiting_to, worker.id, POLICY)
     assert [p.consultation.id for p in pending] == [result.consultation.id]
-    assert cs.offer_waiting_to(db, worker.id, clock, POLICY) == []  # never offered twice
+    assert act(db, clock, cs.offer_waiting_to, worker.id, POLICY) == []  # never offered twice
 
 
 def test_someone_elses_draft_cannot_be_changed(db, clock):
@@ -98,13 +99,15 @@ def test_someone_elses_draft_cannot_be_changed(db, clock):
     other = enrol(db, clock, Role.OFFICER, "Agent Côté")
     c = cs.open_draft(db, officer.id, "x", clock)
     assert (
-        cs.set_category(db, other.id, c.id, Category.YOUTH, clock).status == DraftStatus.NOT_YOURS
+        act(db, clock, cs.set_category, other.id, c.id, Category.YOUTH).status
+        == DraftStatus.NOT_YOURS
     )
     assert (
-        cs.submit(db, other.id, c.id, Urgency.ADVICE, clock, POLICY).status == DraftStatus.NOT_YOURS
+        act(db, clock, cs.submit, other.id, c.id, Urgency.ADVICE, POLICY).status
+        == DraftStatus.NOT_YOURS
     )
     assert (
-        cs.submit(db, officer.id, 9999, Urgency.ADVICE, clock, POLICY).status
+        act(db, clock, cs.submit, officer.id, 9999, Urgency.ADVICE, POLICY).status
         == DraftStatus.NOT_YOURS
     )
 
@@ -112,7 +115,7 @@ def test_someone_elses_draft_cannot_be_changed(db, clock):
 def test_a_submitted_request_cannot_be_submitted_again(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     result = submitted(db, clock, officer)
-    again = cs.submit(db, officer.id, result.consultation.id, Urgency.ADVICE, clock, POLICY)
+    again = act(db, clock, cs.submit, officer.id, result.consultation.id, Urgency.ADVICE, POLICY)
     assert again.status == DraftStatus.NO_LONGER_DRAFT
 
 
@@ -124,14 +127,14 @@ def test_the_first_accept_wins_and_the_others_learn_who_took_it(db, clock):
     cid = result.consultation.id
     for offer in result.offers:
         cs.record_offer_message(db, offer.offer_id, offer.worker.chat_id, 7)
-    first = cs.accept(db, gagnon.id, cid, clock, POLICY)
+    first = act(db, clock, cs.accept, gagnon.id, cid, POLICY)
     assert first.status == AcceptStatus.ACCEPTED
     assert first.consultation.worker.id == gagnon.id
     assert [card.worker.id for card in first.other_cards] == [roy.id]
-    late = cs.accept(db, roy.id, cid, clock, POLICY)
+    late = act(db, clock, cs.accept, roy.id, cid, POLICY)
     assert late.status == AcceptStatus.TAKEN
     assert late.consultation.worker.id == gagnon.id
-    assert cs.accept(db, gagnon.id, cid, clock, POLICY).status == AcceptStatus.ALREADY_YOURS
+    assert act(db, clock, cs.accept, gagnon.id, cid, POLICY).status == AcceptStatus.ALREADY_YOURS
 
 
 def test_accepting_without_an_offer_is_refused_and_changes_nothing(db, clock):
@@ -139,10 +142,10 @@ def test_accepting_without_an_offer_is_refused_and_changes_nothing(db, clock):
     enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     outsider = enrol(db, clock, Role.WORKER, "Not Offered")
     result = submitted(db, clock, officer)
-    refused = cs.accept(db, outsider.id, result.consultation.id, clock, POLICY)
+    refused = act(db, clock, cs.accept, outsider.id, result.consultation.id, POLICY)
     assert refused.status == AcceptStatus.NOT_OFFERED
     assert cs.get_view(db, result.consultation.id).state == ConsultationState.WAITING
-    assert cs.accept(db, outsider.id, 424242, clock, POLICY).status == AcceptStatus.NOT_OFFERED
+    assert act(db, clock, cs.accept, outsider.id, 424242, POLICY).status == AcceptStatus.NOT_OFFERED
 
 
 @pytest.mark.parametrize("workers", [2, 5])
@@ -158,7 +161,7 @@ def test_workers_accepting_at_the_same_instant_get_exactly_one_winner(any_db: Da
 
         def press(worker_id: int, cid: int = cid, barrier=barrier, outcomes=outcomes) -> None:
             barrier.wait()
-            outcomes.append(cs.accept(any_db, worker_id, cid, clock, POLICY).status)
+            outcomes.append(act(any_db, clock, cs.accept, worker_id, cid, POLICY).status)
 
         threads = [threading.Thread(target=press, args=(w.id,)) for w in team]
         for thread in threads:
@@ -180,7 +183,7 @@ def test_officer_messages_before_an_accept_are_queued_and_handed_over_on_accept(
     assert route.status == RelayStatus.QUEUE
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 55), "location", None, clock)
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 56), "text", "il a un couteau", clock)
-    accepted = cs.accept(db, worker.id, cid, clock, POLICY)
+    accepted = act(db, clock, cs.accept, worker.id, cid, POLICY)
     assert [(q.source_message_id, q.kind, q.text) for q in accepted.queued_messages] == [
         (55, "location", None),
         (56, "text", "il a un couteau"),
@@ -191,7 +194,7 @@ def test_after_the_accept_each_side_relays_to_the_other(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock, POLICY)
+    act(db, clock, cs.accept, worker.id, cid, POLICY)
     to_worker = cs.route_message(db, officer, officer.chat_id, None)
     assert (to_worker.status, to_worker.recipient.id) == (RelayStatus.RELAY, worker.id)
     to_officer = cs.route_message(db, worker, worker.chat_id, None)
@@ -208,9 +211,9 @@ def test_a_worker_with_two_cases_routes_by_reply_or_else_to_the_latest_and_is_to
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     first = submitted(db, clock, first_officer).consultation.id
     second = submitted(db, clock, second_officer).consultation.id
-    cs.accept(db, worker.id, first, clock, POLICY)
+    act(db, clock, cs.accept, worker.id, first, POLICY)
     clock.advance(seconds=5)
-    cs.accept(db, worker.id, second, clock, POLICY)
+    act(db, clock, cs.accept, worker.id, second, POLICY)
     cs.record_relay(
         db,
         first,
@@ -232,7 +235,7 @@ def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock, POLICY)
+    act(db, clock, cs.accept, worker.id, cid, POLICY)
     closed = cs.close(db, officer, None, clock)
     assert closed.status == CloseStatus.CLOSED
     assert cs.route_message(db, officer, officer.chat_id, None).status == RelayStatus.NONE
@@ -250,7 +253,7 @@ def test_closing_before_an_accept_withdraws_the_offers(db, clock):
     assert [(c.chat_id, c.message_id) for c in closed.withdrawn_cards] == [
         (offer.worker.chat_id, 9)
     ]
-    late = cs.accept(db, offer.worker.id, result.consultation.id, clock, POLICY)
+    late = act(db, clock, cs.accept, offer.worker.id, result.consultation.id, POLICY)
     assert late.status == AcceptStatus.CLOSED
 
 
@@ -260,7 +263,7 @@ def test_a_worker_with_several_cases_is_asked_which_to_close(db, clock):
     for name in ("Agent Tremblay", "Agent Côté"):
         officer = enrol(db, clock, Role.OFFICER, name)
         cid = submitted(db, clock, officer).consultation.id
-        cs.accept(db, worker.id, cid, clock, POLICY)
+        act(db, clock, cs.accept, worker.id, cid, POLICY)
         ids.append(cid)
     choice = cs.close(db, worker, None, clock)
     assert choice.status == CloseStatus.CHOOSE
@@ -279,7 +282,7 @@ def test_the_worker_records_the_outcome_once(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock, POLICY)
+    act(db, clock, cs.accept, worker.id, cid, POLICY)
     early = cs.record_outcome(db, worker.id, cid, Outcome.REFERRED, clock)
     assert early.status == OutcomeStatus.NOT_CLOSED
     cs.close(db, officer, None, clock)
@@ -299,7 +302,7 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    cs.accept(db, worker.id, cid, clock, POLICY)
+    act(db, clock, cs.accept, worker.id, cid, POLICY)
     cs.record_relay(db, cid, officer.id, (1, 2), [(3, 4)], "text", "bonjour", clock)
     cs.close(db, worker, cid, clock)
     cs.record_outcome(db, worker.id, cid, Outcome.RESOLVED_ON_SCENE, clock)
@@ -330,7 +333,7 @@ def test_a_message_queued_after_the_accept_is_refused_so_it_is_relayed_instead(d
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
     assert cs.queue_message(db, cid, officer.id, (1, 10), "text", "avant", clock)
-    accepted = cs.accept(db, worker.id, cid, clock, POLICY)
+    accepted = act(db, clock, cs.accept, worker.id, cid, POLICY)
     assert [q.text for q in accepted.queued_messages] == ["avant"]
     # routed while waiting, stored after the accept: refused, the caller relays it
     assert not cs.queue_message(db, cid, officer.id, (1, 11), "text", "pendant", clock)

@@ -25,6 +25,7 @@ from flows.vocabulary import Category, Delivery, EventKind, FollowUpState, Prese
 from tests.support.clock import FakeClock
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def kinds(db, cid):
@@ -260,7 +261,7 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
     enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
     c = cs.open_draft(db, officer.id, "Homme en crise", clock)
-    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     handover.take_over(db, sup.id, c.id, clock)
     cs.close(db, sup, c.id, clock)
     fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
@@ -376,9 +377,9 @@ def test_the_handover_digest_lists_open_cases_due_today_and_overdue_once_per_shi
     clock.now = local(2026, 11, 22, 14, 0)
     today, _, _ = _scheduled(db, clock, worker=worker, officer=officer)  # due 23rd 14:00
     c = cs.open_draft(db, officer.id, "Encore ouvert", clock)
-    cs.set_category(db, officer.id, c.id, Category.YOUTH, clock)
-    cs.submit(db, officer.id, c.id, Urgency.ADVICE, clock, POLICY)
-    cs.accept(db, worker.id, c.id, clock, POLICY)
+    act(db, clock, cs.set_category, officer.id, c.id, Category.YOUTH)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
+    act(db, clock, cs.accept, worker.id, c.id, POLICY)
     roster.add_shifts(db, worker.id, "mon", "08:00-16:00", False, clock)
     clock.now = local(2026, 11, 23, 7, 59)  # Monday, before the shift
     assert fu.due_shift_digests(db, clock, FU_POLICY) == []

@@ -5,9 +5,10 @@ previous holder already had is history, not news. And a draft is never cut."""
 from __future__ import annotations
 
 from flows import consultations as cs
-from flows import handover, people
+from flows import enrolment, handover
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def team(db, clock):
@@ -20,8 +21,8 @@ def team(db, clock):
 
 def submitted(db, clock, officer) -> int:
     c = cs.open_draft(db, officer.id, "Jeune en fugue", clock)
-    cs.set_category(db, officer.id, c.id, Category.YOUTH, clock)
-    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
+    act(db, clock, cs.set_category, officer.id, c.id, Category.YOUTH)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     return c.id
 
 
@@ -40,7 +41,7 @@ def conversation(db, clock):
     officer, roy, nadeau, chief = team(db, clock)
     cid = submitted(db, clock, officer)
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 10), "text", "Il est parti hier", clock)
-    accepted = cs.accept(db, roy.id, cid, clock, POLICY)
+    accepted = act(db, clock, cs.accept, roy.id, cid, POLICY)
     assert accepted.history == []  # nobody held it before: nothing to catch up on
     [queued] = accepted.queued_messages
     relayed(db, clock, cid, officer, queued.source_message_id, roy, "text", queued.text)
@@ -79,10 +80,12 @@ def test_transfer_take_over_and_reassign_each_carry_the_conversation_so_far(db, 
 
 def test_after_a_requeue_what_the_previous_holder_had_is_history_not_news(db, clock):
     cid, officer, roy, nadeau, _chief = conversation(db, clock)
-    people.revoke(db, roy.id, clock)
+    enrolment.revoke(db, roy.id, clock)
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 14), "text", "Il se calme", clock)
-    assert [p.consultation.id for p in cs.offer_waiting_to(db, nadeau.id, clock, POLICY)] == [cid]
-    again = cs.accept(db, nadeau.id, cid, clock, POLICY)
+    assert [p.consultation.id for p in act(db, clock, cs.offer_waiting_to, nadeau.id, POLICY)] == [
+        cid
+    ]
+    again = act(db, clock, cs.accept, nadeau.id, cid, POLICY)
     assert again.status == cs.AcceptStatus.ACCEPTED
     assert shown(again.history) == EXPECTED
     assert [(q.source_message_id, q.text) for q in again.queued_messages] == [(14, "Il se calme")]

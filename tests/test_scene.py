@@ -8,6 +8,7 @@ from flows.store import Database
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def test_the_scene_is_the_latest_location_the_officer_shared_in_it(
@@ -28,9 +29,9 @@ def test_the_scene_is_the_latest_location_the_officer_shared_in_it(
         any_db, c.id, officer.id, (officer.chat_id, 9), "location", None, clock, (45.5, -73.6)
     )
     assert cs.shared_location(any_db, c.id) == (45.5, -73.6)
-    cs.set_category(any_db, officer.id, c.id, Category.ELDER, clock)
-    cs.submit(any_db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
-    cs.accept(any_db, worker.id, c.id, clock, POLICY)
+    act(any_db, clock, cs.set_category, officer.id, c.id, Category.ELDER)
+    act(any_db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
+    act(any_db, clock, cs.accept, worker.id, c.id, POLICY)
     source = (worker.chat_id, 20)
     cs.record_relay(
         any_db,

@@ -10,16 +10,12 @@ from datetime import datetime, timedelta
 
 from telegram import CallbackQuery
 
-from bot import render
-from bot.handlers import resources
-from bot.handlers.offers import send_offer_cards, send_pending_offers
+from bot.handlers.offers import send_pending_offers
 from bot.i18n import t
 from bot.services import Services
 from flows import escalation, people
-from flows.consultations import ConsultationView
-from flows.escalation import DeclineStatus, Escalation
+from flows.escalation import DeclineStatus
 from flows.people import PersonView
-from flows.vocabulary import Tier
 
 log = logging.getLogger(__name__)
 
@@ -59,63 +55,31 @@ async def sweep(services: Services) -> None:
 
 
 async def run_due(services: Services) -> None:
-    """Escalate everything whose window ran out, tell the officers, send the new cards."""
+    """Escalate everything whose window ran out (each step one use case that records the
+    officer's line and the new cards), then send what they committed."""
     async with _lock:
         steps = await services.run(
             escalation.escalate_due, services.db, services.clock, services.policy
         )
+    if steps and services.dispatcher is not None:
+        await services.dispatcher.wake()
     for step in steps:
-        await _announce(services, step)
-        schedule(services, step.consultation.id, step.next_due)
-
-
-async def _announce(services: Services, step: Escalation) -> None:
-    c = step.consultation
-    log.info("escalated consultation=%s tier=%s offers=%d", c.id, step.tier, len(step.offers))
-    if step.fallback_now or step.tier < Tier.FALLBACK:
-        await tell_officer(services, c)
-    await send_offer_cards(services, c, step.offers)
-
-
-async def tell_officer(services: Services, c: ConsultationView) -> None:
-    """One short line for the officer at each step of escalation."""
-    officer = c.officer
-    lang = officer.language
-    if c.tier == Tier.AVAILABLE:  # back in the queue: its worker can no longer hold it
-        text = t(lang, "escalation.requeued", ref=c.reference)
-    elif c.tier == Tier.WIDER:
-        text = t(lang, "escalation.wider", ref=c.reference)
-    elif c.tier == Tier.SUPERVISORS:
-        text = t(lang, "escalation.supervisors", ref=c.reference)
-    else:
-        text = t(lang, "escalation.fallback", ref=c.reference, fallback=fallback_text(services, c))
-        category = c.category.value if c.category else None
-        near = await resources.scene(services, c)
-        more = resources.fallback_block(services, lang, category, near, services.clock())
-        text = f"{text}\n{more}" if more else text  # the 24/7 lines, what is open nearby
-    await services.sender.text(officer.chat_id, text)
-
-
-def fallback_text(services: Services, c: ConsultationView) -> str:
-    """What the officer can do while nobody answers: the configured fallback line."""
-    return services.settings.fallback_line
+        c = step.consultation
+        log.info("escalated consultation=%s tier=%s offers=%d", c.id, step.tier, len(step.offers))
+        schedule(services, c.id, step.next_due)
 
 
 async def on_decline(
     services: Services, query: CallbackQuery, worker: PersonView, consultation_id: int
 ) -> None:
     """Decline: the card says so; if everyone offered declined, escalate at once."""
-    result = await services.run(
-        escalation.decline, services.db, worker.id, consultation_id, services.clock
-    )
+    card = query.message.message_id if query.message is not None else None
+    result = await services.act(escalation.decline, worker.id, consultation_id, card)
     lang = worker.language
     if result.status != DeclineStatus.DECLINED or result.consultation is None:
         await services.sender.answer(query.id, t(lang, "callback.stale"), alert=True)
         return
     await services.sender.answer(query.id, t(lang, "offer.declined_ok"))
-    if query.message is not None:
-        card = render.offer_declined_card(lang, result.consultation)
-        await services.sender.edit(worker.chat_id, query.message.message_id, card.text)
     log.info("declined consultation=%s worker=%s", consultation_id, worker.id)
     if result.escalate_now:
         await run_due(services)

@@ -19,7 +19,6 @@ from bot.render import followups as view
 from bot.render import local_time, person_name
 from bot.services import Services
 from flows import consultations, followups
-from flows.consultations import ConsultationView
 from flows.followups import (
     Act,
     ActStatus,
@@ -31,6 +30,7 @@ from flows.followups import (
     Snooze,
 )
 from flows.people import PersonView
+from flows.views import ConsultationView
 from flows.vocabulary import Role
 
 log = logging.getLogger(__name__)

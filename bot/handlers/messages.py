@@ -9,13 +9,11 @@ from telegram.ext import ContextTypes
 
 from bot.handlers import followups, resources
 from bot.handlers.access import requires
-from bot.handlers.consult import on_officer_message
+from bot.handlers.consult import incoming, on_officer_message
 from bot.handlers.enrolment import help_text
-from bot.handlers.relay import message_kind, relay
 from bot.i18n import t
-from bot.render import person_name
 from bot.services import Services
-from flows import consultations
+from flows import relaying
 from flows.consultations import RelayStatus
 from flows.people import PersonView
 from flows.vocabulary import Role
@@ -44,36 +42,10 @@ async def on_message(
 
 async def on_holder_message(services: Services, holder: PersonView, message: Message) -> None:
     """A worker's or a supervisor's message goes to the consultation they hold and replied
-    to, else their latest one. A supervisor holding none gets the help, as ever."""
-    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    route = await services.run(
-        consultations.route_message, services.db, holder, message.chat_id, reply_to
-    )
-    lang = holder.language
-    holds = route.status == RelayStatus.RELAY
-    if not holds and holder.role == Role.SUPERVISOR:
+    to, else their latest (one use case). A supervisor holding none gets the help, as ever."""
+    route = await services.act(relaying.from_holder, holder.id, incoming(message))
+    if route.status == RelayStatus.NONE:
         await services.sender.text(holder.chat_id, help_text(holder))
-        return
-    if message_kind(message) is None:
-        await services.sender.text(holder.chat_id, t(lang, "relay.unsupported"))
-        return
-    c, recipient = route.consultation, route.recipient
-    if not holds or c is None or recipient is None:
-        await services.sender.text(holder.chat_id, t(lang, "relay.nothing_open"))
-        return
-    if not await relay(services, c, holder, recipient, message):
-        fallback = services.settings.fallback_line
-        await services.sender.text(
-            holder.chat_id,
-            t(lang, "relay.failed", name=person_name(recipient), fallback=fallback),
-        )
-        return
-    if route.guessed:
-        await services.sender.text(
-            holder.chat_id,
-            t(lang, "relay.routed_to", ref=c.reference, officer=person_name(c.officer)),
-            reply_to=message.message_id,
-        )
 
 
 @requires()

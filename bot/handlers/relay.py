@@ -14,8 +14,9 @@ from bot.i18n import t
 from bot.sender import CAPTION_LIMIT
 from bot.services import Services
 from flows import consultations
-from flows.consultations import ConsultationView, HistoryItem, QueuedMessage
+from flows.consultations import HistoryItem, QueuedMessage
 from flows.people import PersonView
+from flows.views import ConsultationView
 
 log = logging.getLogger(__name__)
 

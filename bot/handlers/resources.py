@@ -17,7 +17,6 @@ from bot.i18n import t
 from bot.render import resources as resource_cards
 from bot.services import Services
 from flows import consultations, referrals
-from flows.consultations import ConsultationView
 from flows.directory import (
     CATEGORIES,
     Query,
@@ -29,6 +28,7 @@ from flows.directory import (
 )
 from flows.directory.search import PAGE
 from flows.people import PersonView
+from flows.views import ConsultationView
 from flows.vocabulary import Role
 
 log = logging.getLogger(__name__)

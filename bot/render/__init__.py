@@ -12,9 +12,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
-from flows.consultations import ConsultationView
 from flows.escalation import QueueEntry
 from flows.people import PersonView
+from flows.views import ConsultationView
 from flows.vocabulary import Category, Outcome, Urgency
 
 PersonButton = Callable[[int, int], str]

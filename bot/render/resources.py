@@ -12,8 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered
-from flows.consultations import ConsultationView
 from flows.directory import CATEGORIES, Fallback, Hit, Page, Resource
+from flows.views import ConsultationView
 from flows.vocabulary import Category
 
 CONSULTATION_CATEGORIES = {c.value for c in Category}
