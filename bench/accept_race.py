@@ -18,14 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.units import act
-
 from flows import consultations as cs
+from flows import relaying
 from flows.consultations import AcceptStatus
 from flows.store import Database, utc_now
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.databases import database, postgres_reachable
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[float]]:
@@ -35,7 +35,7 @@ def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[fl
     latencies: list[float] = []
     lock = threading.Lock()
     for _ in range(rounds):
-        draft = cs.open_draft(db, officer.id, "bench", utc_now)
+        draft = act(db, utc_now, relaying.open_draft, officer.id, "bench")
         act(db, utc_now, cs.set_category, officer.id, draft.id, Category.OTHER)
         act(db, utc_now, cs.submit, officer.id, draft.id, Urgency.IMMEDIATE, POLICY)
         barrier = threading.Barrier(workers)

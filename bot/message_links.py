@@ -11,13 +11,20 @@ import logging
 from sqlalchemy.orm import Session
 
 from flows import outbox
+from flows.consultations import linked_consultation
 from flows.models import Consultation, Offer, OutboxNotice, Person, RelayedMessage
 from flows.outbox import Notice, Outbox
-from flows.store import Clock
+from flows.store import Clock, Database
 from flows.views import view_in
 from flows.vocabulary import NoticeKind, OfferState, OutboxState, Priority
 
 log = logging.getLogger(__name__)
+
+
+def consultation_of_message(db: Database, chat_id: int, message_id: int) -> int | None:
+    """The consultation a message of this chat belongs to (a relayed copy, a card), if any."""
+    with db.unit_of_work() as session:
+        return linked_consultation(session, chat_id, message_id)
 
 
 def record(

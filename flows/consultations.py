@@ -73,37 +73,6 @@ def open_consultation_of_officer(db: Database, officer_id: int) -> ConsultationV
         return view_in(session, c) if c else None
 
 
-def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> ConsultationView:
-    """Start a consultation from the officer's first words; category and urgency come next."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = Consultation(
-            officer_id=officer_id,
-            state=ConsultationState.DRAFT,
-            request_text=text.strip(),  # one message: Telegram's 4096 at most, never cut
-            created_at=now,
-        )
-        session.add(c)
-        session.flush()
-        record_event(session, c.id, EventKind.CREATED, officer_id, now, text=c.request_text)
-        return view_in(session, c)
-
-
-def add_to_draft(db: Database, officer_id: int, consultation_id: int, text: str) -> bool:
-    """More words while still choosing buttons are kept with the request, whole. False when
-    they were not added (no longer a draft, or the request would grow past
-    MAX_REQUEST_TEXT): the caller queues the message itself, so nothing is cut or lost."""
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.officer_id != officer_id or c.state != ConsultationState.DRAFT:
-            return False
-        joined = f"{c.request_text}\n{text.strip()}" if c.request_text else text.strip()
-        if len(joined) > MAX_REQUEST_TEXT:
-            return False
-        c.request_text = joined
-        return True
-
-
 class DraftStatus(StrEnum):
     OK = "ok"
     NOT_YOURS = "not_yours"  # unknown id, someone else's, or forged
@@ -375,18 +344,6 @@ def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[
         announce_offers(unit, view, [target])
         result.append(PendingOffer(view, target))
     return result
-
-
-def record_offer_message(
-    db: Database, offer_id: int, chat_id: int, message_id: int
-) -> OfferState | None:
-    """Remember where the offer card is, so it can be edited when someone takes the case.
-    Returns the offer's state: a card sent after the case was taken must be fixed at once."""
-    with db.unit_of_work() as session:
-        session.execute(
-            update(Offer).where(Offer.id == offer_id).values(chat_id=chat_id, message_id=message_id)
-        )
-        return session.scalar(select(Offer.state).where(Offer.id == offer_id))
 
 
 # --- accepting -----------------------------------------------------------------------------
@@ -691,48 +648,7 @@ class RelayRoute:
     guessed: bool = False  # a worker with several cases who did not reply to one
 
 
-def route_message(
-    db: Database, sender: PersonView, chat_id: int, reply_to_message_id: int | None
-) -> RelayRoute:
-    """Where a message from this person goes. A worker's reply to a relayed message goes to
-    that message's consultation; otherwise to their most recently active one."""
-    with db.unit_of_work() as session:
-        if sender.role == Role.OFFICER:
-            c = session.scalar(
-                select(Consultation)
-                .where(Consultation.officer_id == sender.id, Consultation.state.in_(OPEN_STATES))
-                .order_by(Consultation.id.desc())
-            )
-            if c is None:
-                return RelayRoute(RelayStatus.NONE)
-            if c.state == ConsultationState.DRAFT:
-                return RelayRoute(RelayStatus.DRAFT, view_in(session, c))
-            if c.state == ConsultationState.WAITING:
-                return RelayRoute(RelayStatus.QUEUE, view_in(session, c))
-            view = view_in(session, c)
-            return RelayRoute(RelayStatus.RELAY, view, view.worker)
-        active = session.scalars(
-            select(Consultation)
-            .where(
-                Consultation.worker_id == sender.id,
-                Consultation.state == ConsultationState.ACTIVE,
-            )
-            .order_by(Consultation.accepted_at.desc(), Consultation.id.desc())
-        ).all()
-        if not active:
-            return RelayRoute(RelayStatus.NONE)
-        chosen = None
-        if reply_to_message_id is not None:
-            linked = _consultation_of_message(session, chat_id, reply_to_message_id)
-            chosen = next((c for c in active if c.id == linked), None)
-        guessed = chosen is None and len(active) > 1
-        if chosen is None:
-            chosen = _most_recent(session, active)
-        view = view_in(session, chosen)
-        return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
-
-
-def _consultation_of_message(session: Session, chat_id: int, message_id: int) -> int | None:
+def linked_consultation(session: Session, chat_id: int, message_id: int) -> int | None:
     linked = session.scalar(
         select(RelayedMessage.consultation_id).where(
             RelayedMessage.chat_id == chat_id, RelayedMessage.message_id == message_id
@@ -759,41 +675,6 @@ def _most_recent(session: Session, consultations: list[Consultation]) -> Consult
     return next((c for c in consultations if c.id == latest), consultations[0])
 
 
-def consultation_of_message(db: Database, chat_id: int, message_id: int) -> int | None:
-    with db.unit_of_work() as session:
-        return _consultation_of_message(session, chat_id, message_id)
-
-
-def record_relay(
-    db: Database,
-    consultation_id: int,
-    sender_id: int,
-    source: tuple[int, int],
-    delivered: list[tuple[int, int]],
-    kind: str,
-    text: str | None,
-    clock: Clock,
-    point: tuple[float, float] | None = None,
-) -> None:
-    """Log a relayed message and link both copies to the consultation, for reply routing
-    (a shared location's point is kept: see shared_location)."""
-    now = clock()
-    with db.unit_of_work() as session:
-        for chat_id, message_id in [source, *delivered]:
-            session.add(
-                RelayedMessage(
-                    consultation_id=consultation_id,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    source_chat_id=source[0],
-                    source_message_id=source[1],
-                    created_at=now,
-                )
-            )
-        data = _message_data(source, kind, text, point)
-        record_event(session, consultation_id, EventKind.MESSAGE_RELAYED, sender_id, now, **data)
-
-
 def _message_data(
     source: tuple[int, int], kind: str, text: str | None, point: tuple[float, float] | None
 ) -> dict[str, Any]:
@@ -805,94 +686,12 @@ def _message_data(
     return data
 
 
-def queue_message(
-    db: Database,
-    consultation_id: int,
-    sender_id: int,
-    source: tuple[int, int],
-    kind: str,
-    text: str | None,
-    clock: Clock,
-    point: tuple[float, float] | None = None,
-) -> bool:
-    """An officer's message before anyone accepted: kept and delivered on accept. False when
-    the consultation was accepted (or closed) meanwhile: the caller routes it again. The row
-    lock orders this against the accept, so a message is either among those the accept
-    delivers or sees the consultation active: never lost between the two."""
-    data = _message_data(source, kind, text, point)
-    now = clock()
-    with db.unit_of_work() as session:
-        state = session.scalar(
-            select(Consultation.state).where(Consultation.id == consultation_id).with_for_update()
-        )
-        if state not in (ConsultationState.DRAFT, ConsultationState.WAITING):
-            return False
-        session.add(
-            RelayedMessage(
-                consultation_id=consultation_id,
-                chat_id=source[0],
-                message_id=source[1],
-                source_chat_id=source[0],
-                source_message_id=source[1],
-                created_at=now,
-            )
-        )
-        record_event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
-        return True
-
-
 def shared_location(db: Database, consultation_id: int) -> tuple[float, float] | None:
     """The latest location the officer shared in this consultation (queued or relayed):
     where the scene is, for the resources nearest to it. None when none was shared."""
     with db.unit_of_work() as session:
-        officer_id = select(Consultation.officer_id).where(Consultation.id == consultation_id)
-        for e in session.scalars(
-            select(Event)
-            .where(
-                Event.consultation_id == consultation_id,
-                Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
-                Event.actor_id == officer_id.scalar_subquery(),
-            )
-            .order_by(Event.id.desc())
-        ):
-            if "latitude" in e.data and "longitude" in e.data:
-                return float(e.data["latitude"]), float(e.data["longitude"])
-        return None
-
-
-def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:
-    """Whether this incoming message was already relayed or queued: an update replayed
-    after a crash must not reach the other side twice."""
-    with db.unit_of_work() as session:
-        found = session.scalar(
-            select(RelayedMessage.id)
-            .where(
-                RelayedMessage.source_chat_id == chat_id,
-                RelayedMessage.source_message_id == message_id,
-            )
-            .limit(1)
-        )
-        return found is not None
-
-
-def link_messages(
-    db: Database, consultation_id: int, chat_id: int, message_ids: list[int], clock: Clock
-) -> None:
-    """Link messages the bot sent in one chat (a card, an intro, the conversation so far) to
-    a consultation, for reply routing."""
-    now = clock()
-    with db.unit_of_work() as session:
-        session.add_all(
-            RelayedMessage(
-                consultation_id=consultation_id,
-                chat_id=chat_id,
-                message_id=message_id,
-                source_chat_id=chat_id,
-                source_message_id=message_id,
-                created_at=now,
-            )
-            for message_id in message_ids
-        )
+        point = scene_in(session, consultation_id)
+        return (point[0], point[1]) if point else None
 
 
 # --- closing -------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from flows.consultations import (
     OPEN_STATES,
     RelayRoute,
     RelayStatus,
-    _consultation_of_message,
     _most_recent,
+    linked_consultation,
     record_event,
 )
 from flows.models import Consultation, Person, RelayedMessage
@@ -123,7 +123,7 @@ def from_holder(unit: Unit, holder_id: int, message: Incoming) -> RelayRoute:
         return RelayRoute(RelayStatus.ANSWERED)
     chosen = None
     if message.reply_to is not None:
-        linked = _consultation_of_message(unit.session, message.chat_id, message.reply_to)
+        linked = linked_consultation(unit.session, message.chat_id, message.reply_to)
         chosen = next((c for c in active if c.id == linked), None)
     guessed = chosen is None and len(active) > 1
     if chosen is None:

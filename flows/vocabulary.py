@@ -134,6 +134,7 @@ class NoticeKind(StrEnum):
     BRIEFING = "briefing"  # the rest of a long request and the conversation so far
     RELAY = "relay"  # one message copied to the other side, marked with the reference
     TOP_THREE = "top_three"  # the officer's three resources open now, after the cards
+    HANDED_OVER = "handed_over"  # the new holder's card after a transfer, take-over, reassign
     ESCALATED = "escalated"  # the officer's one line at each escalation step
 
 

@@ -132,7 +132,7 @@ def test_users_list_says_what_each_state_means_for_routing(relais):
 
 
 def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
-    from flows import consultations, handover, people
+    from flows import consultations, handover, people, relaying
     from flows.consultations import record_event
     from flows.models import EventKind, Presence
     from flows.routing import RoutingPolicy
@@ -147,11 +147,11 @@ def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     boss = enrol(relais, "supervisor", "Anne Lavoie", 24)
     for worker in (marie, luc):
         people.set_presence(db, worker, Presence.ON, utc_now, policy)
-    draft = consultations.open_draft(db, officer, "homme agité, refuse de parler", utc_now)
+    draft = act(db, utc_now, relaying.open_draft, officer, "homme agité, refuse de parler")
     act(db, utc_now, consultations.set_category, officer, draft.id, Category.MENTAL_HEALTH)
     act(db, utc_now, consultations.submit, officer, draft.id, Urgency.URGENT, policy)
     act(db, utc_now, consultations.accept, marie, draft.id, policy)
-    handover.reassign(db, boss, draft.id, luc, utc_now, policy)
+    act(db, utc_now, handover.reassign, boss, draft.id, luc, policy)
     luc_view = people.get(db, luc)
     assert luc_view is not None
     consultations.close(db, luc_view, draft.id, utc_now)

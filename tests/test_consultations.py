@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from flows import consultations as cs
-from flows import people
+from flows import people, relaying
 from flows.consultations import (
     AcceptStatus,
     CloseStatus,
@@ -33,7 +33,7 @@ from tests.support.units import act
 
 
 def submitted(db, clock, officer, text="Homme en crise sur le pont", urgency=Urgency.IMMEDIATE):
-    c = cs.open_draft(db, officer.id, text, clock)
+    c = act(db, clock, relaying.open_draft, officer.id, text)
     act(db, clock, cs.set_category, officer.id, c.id, Category.SUICIDE_RISK)
     return act(db, clock, cs.submit, officer.id, c.id, urgency, POLICY)
 
@@ -44,7 +44,7 @@ def kinds(db, consultation_id):
 
 def test_an_officers_words_open_a_draft_with_a_reference(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
-    c = cs.open_draft(db, officer.id, "Femme désorientée au métro", clock)
+    c = act(db, clock, relaying.open_draft, officer.id, "Femme désorientée au métro")
     assert c.reference == f"C-{c.id:04d}"
     assert c.state == ConsultationState.DRAFT
     assert c.request_text == "Femme désorientée au métro"
@@ -97,7 +97,7 @@ def test_a_worker_coming_on_is_offered_what_is_waiting(db, clock):
 def test_someone_elses_draft_cannot_be_changed(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     other = enrol(db, clock, Role.OFFICER, "Agent Côté")
-    c = cs.open_draft(db, officer.id, "x", clock)
+    c = act(db, clock, relaying.open_draft, officer.id, "x")
     assert (
         act(db, clock, cs.set_category, other.id, c.id, Category.YOUTH).status
         == DraftStatus.NOT_YOURS

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from flows import consultations as cs
-from flows import enrolment, escalation, handover, people, roster
+from flows import enrolment, escalation, handover, people, relaying, roster
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.store import Database
@@ -18,7 +18,7 @@ from tests.support.units import act
 
 
 def submit(db, clock, officer, urgency=Urgency.IMMEDIATE, text="Homme en crise sur le pont"):
-    c = cs.open_draft(db, officer.id, text, clock)
+    c = act(db, clock, relaying.open_draft, officer.id, text)
     act(db, clock, cs.set_category, officer.id, c.id, Category.SUICIDE_RISK)
     return act(db, clock, cs.submit, officer.id, c.id, urgency, POLICY)
 
@@ -153,10 +153,10 @@ def test_transfer_hands_over_with_the_note(db, clock):
     choice = handover.transfer_candidates(db, roy.id, cid, "Il a bu, calme", clock, POLICY)
     assert choice is not None
     assert [p.display_name for p in choice.candidates] == ["Anne Nadeau"]
-    moved = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    moved = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)
     assert moved.status == HandoverStatus.DONE
     assert moved.consultation.worker.id == nadeau.id and moved.note == "Il a bu, calme"
-    again = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    again = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)
     assert again.status == HandoverStatus.NOT_YOURS
     assert kinds(db, cid)[-2:] == [EventKind.TRANSFER_REQUESTED, EventKind.TRANSFERRED]
 
@@ -164,7 +164,7 @@ def test_transfer_hands_over_with_the_note(db, clock):
 def test_transfer_refuses_a_worker_who_is_off_or_full(db, clock):
     officer, roy, backup, _chief = team(db, clock)
     cid = accepted(db, clock, officer, roy)
-    off = handover.transfer(db, roy.id, cid, backup.id, clock, POLICY)  # on call, not on shift
+    off = act(db, clock, handover.transfer, roy.id, cid, backup.id, POLICY)  # on call, not on shift
     assert off.status == HandoverStatus.TARGET_UNAVAILABLE
     assert cs.get_view(db, cid).worker.id == roy.id
 
@@ -173,13 +173,13 @@ def test_a_supervisor_takes_over_or_reassigns_waiting_and_active_consultations(d
     officer, roy, _backup, chief = team(db, clock)
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     waiting = submit(db, clock, officer).consultation.id
-    taken = handover.take_over(db, chief.id, waiting, clock)
+    taken = act(db, clock, handover.take_over, chief.id, waiting)
     assert taken.status == HandoverStatus.DONE and taken.consultation.worker.id == chief.id
     assert act(db, clock, cs.accept, roy.id, waiting, POLICY).status == cs.AcceptStatus.TAKEN
     active = accepted(db, clock, enrol(db, clock, Role.OFFICER, "Agent B"), roy)
-    moved = handover.reassign(db, chief.id, active, nadeau.id, clock, POLICY)
+    moved = act(db, clock, handover.reassign, chief.id, active, nadeau.id, POLICY)
     assert moved.status == HandoverStatus.DONE and moved.previous.id == roy.id
-    refused = handover.reassign(db, roy.id, active, roy.id, clock, POLICY)
+    refused = act(db, clock, handover.reassign, roy.id, active, roy.id, POLICY)
     assert refused.status == HandoverStatus.NOT_YOURS
     assert EventKind.TAKEN_OVER in kinds(db, waiting)
     assert EventKind.REASSIGNED in kinds(db, active)
@@ -212,7 +212,7 @@ def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: D
 
         def chief_takes(cid=cid, barrier=barrier, done=done) -> None:
             barrier.wait()
-            if handover.take_over(any_db, chief.id, cid, clock).status == HandoverStatus.DONE:
+            if act(any_db, clock, handover.take_over, chief.id, cid).status == HandoverStatus.DONE:
                 done.append("chief")
 
         threads = [threading.Thread(target=f) for f in (roy_accepts, nadeau_accepts, chief_takes)]
@@ -253,7 +253,7 @@ def test_re_offers_after_a_revocation_follow_the_queue_order(db, clock):
     order = [Urgency.ADVICE, Urgency.URGENT, Urgency.ADVICE, Urgency.IMMEDIATE]
     refs = []
     for officer, urgency in zip(officers, order, strict=True):
-        c = cs.open_draft(db, officer.id, "situation", clock)
+        c = act(db, clock, relaying.open_draft, officer.id, "situation")
         result = act(db, clock, cs.submit, officer.id, c.id, urgency, policy)
         assert (
             act(db, clock, cs.accept, leaving.id, c.id, policy).status == cs.AcceptStatus.ACCEPTED

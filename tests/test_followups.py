@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows import consultations as cs
-from flows import enrolment, handover, people, roster
+from flows import enrolment, handover, people, relaying, roster
 from flows import followups as fu
 from flows.followups import (
     ActStatus,
@@ -260,9 +260,9 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
     officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
     enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
-    c = cs.open_draft(db, officer.id, "Homme en crise", clock)
+    c = act(db, clock, relaying.open_draft, officer.id, "Homme en crise")
     act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
-    handover.take_over(db, sup.id, c.id, clock)
+    act(db, clock, handover.take_over, sup.id, c.id)
     cs.close(db, sup, c.id, clock)
     fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
     clock.advance(hours=24)
@@ -376,7 +376,7 @@ def test_the_handover_digest_lists_open_cases_due_today_and_overdue_once_per_shi
     old, worker, officer = _scheduled(db, clock)  # due 2026-11-21 10:00: overdue by the 23rd
     clock.now = local(2026, 11, 22, 14, 0)
     today, _, _ = _scheduled(db, clock, worker=worker, officer=officer)  # due 23rd 14:00
-    c = cs.open_draft(db, officer.id, "Encore ouvert", clock)
+    c = act(db, clock, relaying.open_draft, officer.id, "Encore ouvert")
     act(db, clock, cs.set_category, officer.id, c.id, Category.YOUTH)
     act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
     act(db, clock, cs.accept, worker.id, c.id, POLICY)

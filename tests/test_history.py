@@ -5,7 +5,7 @@ previous holder already had is history, not news. And a draft is never cut."""
 from __future__ import annotations
 
 from flows import consultations as cs
-from flows import enrolment, handover
+from flows import enrolment, handover, relaying
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.people import POLICY, enrol
 from tests.support.units import act
@@ -20,7 +20,7 @@ def team(db, clock):
 
 
 def submitted(db, clock, officer) -> int:
-    c = cs.open_draft(db, officer.id, "Jeune en fugue", clock)
+    c = act(db, clock, relaying.open_draft, officer.id, "Jeune en fugue")
     act(db, clock, cs.set_category, officer.id, c.id, Category.YOUTH)
     act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     return c.id
@@ -70,11 +70,11 @@ def test_the_history_is_every_relayed_message_in_order_once_with_its_author(db, 
 
 def test_transfer_take_over_and_reassign_each_carry_the_conversation_so_far(db, clock):
     cid, _officer, roy, nadeau, chief = conversation(db, clock)
-    moved = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    moved = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)
     assert shown(moved.history) == EXPECTED
-    taken = handover.take_over(db, chief.id, cid, clock)
+    taken = act(db, clock, handover.take_over, chief.id, cid)
     assert shown(taken.history) == EXPECTED and taken.queued_messages == []
-    given = handover.reassign(db, chief.id, cid, roy.id, clock, POLICY)
+    given = act(db, clock, handover.reassign, chief.id, cid, roy.id, POLICY)
     assert shown(given.history) == EXPECTED
 
 
@@ -94,7 +94,7 @@ def test_after_a_requeue_what_the_previous_holder_had_is_history_not_news(db, cl
 def test_a_draft_keeps_every_word_and_refuses_what_would_pass_its_bound(db, clock):
     officer, *_ = team(db, clock)
     first = "x" * 10_000  # longer than Telegram sends: still kept whole
-    c = cs.open_draft(db, officer.id, first, clock)
+    c = act(db, clock, relaying.open_draft, officer.id, first)
     assert cs.add_to_draft(db, officer.id, c.id, "y" * 4000)
     room = cs.MAX_REQUEST_TEXT - 14_001 - 1  # what is left after the joining newline
     assert not cs.add_to_draft(db, officer.id, c.id, "z" * (room + 1))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from flows import consultations as cs
-from flows import people, roster
+from flows import people, relaying, roster
 from flows.roster import RosterError
 from flows.routing import parse_clock
 from flows.vocabulary import Category, Presence, Role, Tier, Urgency
@@ -111,7 +111,7 @@ def test_pools_widen_tier_by_tier(db):
     enrol(db, clock, Role.SUPERVISOR, "Chief Supervisor")
     roster.add_shifts(db, backup.id, "dim", "00:00-23:59", True, clock)
     for _ in range(POLICY.capacity):  # Busy Worker reaches capacity
-        c = cs.open_draft(db, officer.id, "x", clock)
+        c = act(db, clock, relaying.open_draft, officer.id, "x")
         act(db, clock, cs.set_category, officer.id, c.id, Category.OTHER)
         act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
         assert act(db, clock, cs.accept, busy.id, c.id, POLICY).consultation is not None
@@ -127,7 +127,7 @@ def test_a_worker_at_capacity_cannot_accept_another(db):
     roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     taken = []
     for _ in range(POLICY.capacity + 1):
-        c = cs.open_draft(db, officer.id, "x", clock)
+        c = act(db, clock, relaying.open_draft, officer.id, "x")
         act(db, clock, cs.set_category, officer.id, c.id, Category.OTHER)
         act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
         taken.append(act(db, clock, cs.accept, roy.id, c.id, POLICY).status)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from flows import consultations as cs
-from flows import enrolment, escalation, handover, people
+from flows import enrolment, escalation, handover, people, relaying
 from flows.models import Base, Consultation, Event, Offer
 from flows.routing import RoutingPolicy
 from flows.store import Database
@@ -109,7 +109,7 @@ class Scenario:
         if kind == "open":
             officer = self.officers[op[1]]
             if cs.open_consultation_of_officer(db, officer.id) is None:
-                draft = cs.open_draft(db, officer.id, "situation", clock)
+                draft = act(db, clock, relaying.open_draft, officer.id, "situation")
                 act(db, clock, cs.set_category, officer.id, draft.id, Category.MENTAL_HEALTH)
                 act(db, clock, cs.submit, officer.id, draft.id, op[2], POLICY)
         elif kind == "accept":
@@ -133,15 +133,23 @@ class Scenario:
             holder, target = self.workers[op[1]], self.workers[op[2]]
             mine = cs.active_of_worker(db, holder.id)
             if mine:
-                handover.transfer(db, holder.id, mine[0].id, target.id, clock, POLICY)
+                act(db, clock, handover.transfer, holder.id, mine[0].id, target.id, POLICY)
         elif kind == "take_over":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
-                handover.take_over(db, self.chief.id, c.id, clock)
+                act(db, clock, handover.take_over, self.chief.id, c.id)
         elif kind == "reassign":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
-                handover.reassign(db, self.chief.id, c.id, self.workers[op[2]].id, clock, POLICY)
+                act(
+                    db,
+                    clock,
+                    handover.reassign,
+                    self.chief.id,
+                    c.id,
+                    self.workers[op[2]].id,
+                    POLICY,
+                )
         elif kind == "timeout":
             clock.advance(seconds=op[1])
             escalation.escalate_due(db, clock, POLICY)

@@ -4,6 +4,7 @@ an accept or relayed after), kept with the message's event, on SQLite and Postgr
 from __future__ import annotations
 
 from flows import consultations as cs
+from flows import relaying
 from flows.store import Database
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.clock import FakeClock
@@ -17,8 +18,8 @@ def test_the_scene_is_the_latest_location_the_officer_shared_in_it(
     officer = enrol(any_db, clock, Role.OFFICER, "Agent Tremblay")
     other = enrol(any_db, clock, Role.OFFICER, "Agent Côté")
     worker = enrol(any_db, clock, Role.WORKER, "Marie Roy", available=True)
-    c = cs.open_draft(any_db, officer.id, "Homme désorienté", clock)
-    elsewhere = cs.open_draft(any_db, other.id, "Ailleurs", clock)
+    c = act(any_db, clock, relaying.open_draft, officer.id, "Homme désorienté")
+    elsewhere = act(any_db, clock, relaying.open_draft, other.id, "Ailleurs")
     assert cs.shared_location(any_db, c.id) is None
     cs.queue_message(
         any_db, elsewhere.id, other.id, (other.chat_id, 7), "location", None, clock, (1.0, 2.0)

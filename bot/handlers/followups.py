@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
+from bot import message_links
 from bot.handlers.access import requires
 from bot.i18n import t
 from bot.render import followups as view
 from bot.render import local_time, person_name
 from bot.services import Services
-from flows import consultations, followups
+from flows import followups
 from flows.followups import (
     Act,
     ActStatus,
@@ -234,7 +235,7 @@ async def on_text(services: Services, person: PersonView, message: Message) -> b
         return False
     reply = message.reply_to_message
     if reply is not None and await services.run(
-        consultations.consultation_of_message, services.db, message.chat_id, reply.message_id
+        message_links.consultation_of_message, services.db, message.chat_id, reply.message_id
     ):
         return False  # a reply to a consultation's message is meant for that consultation
     policy = services.settings.followup_policy

@@ -3,7 +3,6 @@ editing every other card to say who took the consultation."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import CallbackQuery
@@ -13,7 +12,7 @@ from bot.i18n import t
 from bot.render import person_name
 from bot.services import Services
 from flows import consultations
-from flows.consultations import AcceptStatus, CardToEdit
+from flows.consultations import AcceptStatus
 from flows.people import PersonView
 from flows.views import ConsultationView
 
@@ -47,22 +46,6 @@ async def on_accept(
         return
     log.info("accepted consultation=%s worker=%s", c.id, worker.id)
     await services.sender.answer(query.id, t(lang, "accept.ok", ref=c.reference))
-
-
-async def mark_cards_taken(
-    services: Services, c: ConsultationView, cards: list[CardToEdit], taker: str
-) -> None:
-    """Every other offer card of the consultation now says who has it (and loses its buttons)."""
-    await asyncio.gather(
-        *(
-            services.sender.edit(
-                card.chat_id,
-                card.message_id,
-                render.offer_taken_card(card.worker.language, c, taker).text,
-            )
-            for card in cards
-        )
-    )
 
 
 async def _answer_refused_accept(

@@ -85,8 +85,10 @@ def _say(notice: Notice, context: Context) -> list[Step]:
     values = _values(notice)
     if "fallback" in values and values["fallback"] is None:
         values["fallback"] = context.fallback_line
-    reply_to = notice.params.get("reply_to")
-    return [Text(t(notice.language, notice.params["key"], **values), reply_to=reply_to)]
+    text = t(notice.language, notice.params["key"], **values)
+    if notice.edit_message_id is not None:
+        return [Edit(text)]
+    return [Text(text, reply_to=notice.params.get("reply_to"))]
 
 
 @renders(NoticeKind.PROMPT)
@@ -182,6 +184,15 @@ def _accepted(notice: Notice, context: Context) -> list[Step]:
     c: ConsultationView = notice.params["consultation"]
     lang = notice.language
     return [Text(t(lang, "accept.intro", ref=c.reference, officer=render.person_name(c.officer)))]
+
+
+@renders(NoticeKind.HANDED_OVER)
+def _handed_over(notice: Notice, context: Context) -> list[Step]:
+    c: ConsultationView = notice.params["consultation"]
+    lang = notice.language
+    if notice.params["by_self"]:
+        return [Text(render.taken_over_card(lang, c))]
+    return [Text(render.handed_over_card(lang, c, notice.params["note"], notice.params["by_name"]))]
 
 
 @renders(NoticeKind.BRIEFING)
