@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from flows import consultations as cs
-from flows import escalation, handover, people, roster
+from flows import enrolment, escalation, handover, people, roster
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.store import Database
@@ -224,7 +224,7 @@ def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
     officer, roy, _backup, _chief = team(db, clock)
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     cid = accepted(db, clock, officer, roy)
-    people.revoke(db, roy.id, clock)
+    enrolment.revoke(db, roy.id, clock)
     back = cs.get_view(db, cid)
     assert back.state == cs.ConsultationState.WAITING and back.worker is None
     [step] = escalation.escalate_due(db, clock, POLICY)  # the bot's next pass
@@ -250,7 +250,7 @@ def test_re_offers_after_a_revocation_follow_the_queue_order(db, clock):
         refs.append(result.consultation.reference)
         clock.advance(seconds=1)
     enrol(db, clock, Role.WORKER, "Sam Wilson", available=True)
-    people.revoke(db, leaving.id, clock)
+    enrolment.revoke(db, leaving.id, clock)
 
     steps = escalation.escalate_due(db, clock, policy)
 

@@ -5,7 +5,7 @@ previous holder already had is history, not news. And a draft is never cut."""
 from __future__ import annotations
 
 from flows import consultations as cs
-from flows import handover, people
+from flows import enrolment, handover
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.people import POLICY, enrol
 
@@ -79,7 +79,7 @@ def test_transfer_take_over_and_reassign_each_carry_the_conversation_so_far(db, 
 
 def test_after_a_requeue_what_the_previous_holder_had_is_history_not_news(db, clock):
     cid, officer, roy, nadeau, _chief = conversation(db, clock)
-    people.revoke(db, roy.id, clock)
+    enrolment.revoke(db, roy.id, clock)
     cs.queue_message(db, cid, officer.id, (officer.chat_id, 14), "text", "Il se calme", clock)
     assert [p.consultation.id for p in cs.offer_waiting_to(db, nadeau.id, clock, POLICY)] == [cid]
     again = cs.accept(db, nadeau.id, cid, clock, POLICY)

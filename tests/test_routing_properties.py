@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from flows import consultations as cs
-from flows import escalation, handover, people
+from flows import enrolment, escalation, handover, people
 from flows.models import Base, Consultation, Event, Offer
 from flows.routing import RoutingPolicy
 from flows.store import Database
@@ -145,7 +145,7 @@ class Scenario:
             clock.advance(seconds=op[1])
             escalation.escalate_due(db, clock, POLICY)
         elif kind == "revoke":
-            people.revoke(db, self.workers[op[1]].id, clock)
+            enrolment.revoke(db, self.workers[op[1]].id, clock)
         elif kind == "close":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
