@@ -18,7 +18,7 @@ from datetime import datetime
 from bot import message_links
 from bot.render import notices as rendering
 from bot.render.notices import Context, Copy, Edit, Step, Text
-from bot.sender import Sender
+from bot.sender import Sender, Unreachable
 from flows import outbox
 from flows.directory import DirectoryHolder
 from flows.models import OutboxNotice
@@ -28,6 +28,8 @@ from flows.store import Clock, Database
 log = logging.getLogger(__name__)
 
 CONCURRENT_CHATS = 16
+FIRST_HOLD_S = 2.0
+MAX_HOLD_S = 30.0  # once Telegram answers again, a held notice leaves within this
 
 Retrying = Callable[..., Awaitable[object]]
 
@@ -149,7 +151,7 @@ class Dispatcher:
         produced: list[int] = []
         delivered = steps is not None
         for step in steps or []:
-            ids = await self._execute(notice, step, produced)
+            ids = await self._held(notice, step, produced)
             if ids is None:
                 delivered = False
                 break
@@ -167,21 +169,43 @@ class Dispatcher:
     def _context(self, now: datetime) -> Context:
         return Context(self._directory, now, self._fallback_line)
 
+    async def _held(self, notice: Notice, step: Step, produced: list[int]) -> list[int] | None:
+        """Execute a step, holding it while Telegram cannot be reached (the chat's later
+        notices wait behind it, in order); a stop leaves it in the outbox for the next start."""
+        pause = FIRST_HOLD_S
+        while True:
+            try:
+                return await self._execute(notice, step, produced)
+            except Unreachable:
+                log.warning(
+                    "notice=%s chat=%s held: Telegram unreachable; retrying in %.0fs",
+                    notice.id, notice.chat_id, pause,
+                )  # fmt: skip
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_HOLD_S)
+
     async def _execute(self, notice: Notice, step: Step, produced: list[int]) -> list[int] | None:
         """One step; the message ids it produced, or None when Telegram refused it."""
         out, chat = self._sender, notice.chat_id
         reply_to = produced[-1] if produced and getattr(step, "reply_to_previous", False) else None
         if isinstance(step, Text):
             reply_to = step.reply_to or reply_to
-            sent = await out.text(chat, step.text, keyboard=step.keyboard, reply_to=reply_to)
+            sent = await out.text(
+                chat, step.text, keyboard=step.keyboard, reply_to=reply_to, hold=True
+            )
             return sent or None
         if isinstance(step, Copy):
             copied = await out.copy(
-                chat, step.from_chat_id, step.message_id, caption=step.caption, reply_to=reply_to
+                chat,
+                step.from_chat_id,
+                step.message_id,
+                caption=step.caption,
+                reply_to=reply_to,
+                hold=True,
             )
             return [copied] if copied else None
         assert isinstance(step, Edit)
         if notice.edit_message_id is None:
             return []
-        await out.edit(chat, notice.edit_message_id, step.text, keyboard=step.keyboard)
+        await out.edit(chat, notice.edit_message_id, step.text, keyboard=step.keyboard, hold=True)
         return []  # an edit that fails (message too old, deleted) is not worth more
