@@ -16,7 +16,7 @@ from flows import routing
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage, reference_of
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
-from flows.store import Clock, Database
+from flows.store import Database
 from flows.unit import Unit
 from flows.views import ConsultationView, view_in
 from flows.vocabulary import (
@@ -713,44 +713,77 @@ class CloseResult:
 
 
 def close(
-    db: Database, person: PersonView, consultation_id: int | None, clock: Clock
+    unit: Unit, person: PersonView, consultation_id: int | None, policy: RoutingPolicy
 ) -> CloseResult:
     """Close a consultation from either side. Without an id: the officer's open one, or the
-    worker's only active one; a worker with several gets a choice."""
-    now = clock()
-    with db.unit_of_work() as session:
-        if consultation_id is None:
-            candidates = _closable(session, person)
-            if not candidates:
-                return CloseResult(CloseStatus.NOTHING_OPEN)
-            if len(candidates) > 1:
-                return CloseResult(
-                    CloseStatus.CHOOSE, choices=[view_in(session, c) for c in candidates]
-                )
-            c = candidates[0]
-        else:
-            found = session.get(Consultation, consultation_id)
-            if found is None or person.id not in (found.officer_id, found.worker_id):
-                return CloseResult(CloseStatus.NOT_YOURS)
-            c = found
-        if c.state == ConsultationState.CLOSED:
-            return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
-        was = c.state
-        c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
-        c.escalation_due_at = None
-        record_event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
-        withdrawn = []
-        for o in session.scalars(
-            select(Offer).where(
-                Offer.consultation_id == c.id,
-                Offer.state.in_((OfferState.OPEN, OfferState.DECLINED)),
+    worker's only active one; a worker with several gets a choice. Both sides are told, the
+    holder is asked for the outcome and offered what waits (capacity freed), and the cards
+    still out say the case is withdrawn."""
+    result = _close(unit, person, consultation_id)
+    box, c = unit.outbox, result.consultation
+    if result.status == CloseStatus.CHOOSE:
+        box.notify(person, NoticeKind.CLOSE_CHOICE, choices=result.choices)
+        return result
+    if result.status != CloseStatus.CLOSED or c is None:
+        box.say(person, "close.nothing_open")
+        return result
+    officer, worker = c.officer, c.worker
+    if person.id == officer.id:
+        box.say(officer, "close.done_officer", ref=c.reference)
+        if worker is not None:
+            box.say(worker, "close.closed_by", ref=c.reference, name=officer.display_name)
+    else:
+        box.say(officer, "close.closed_by_worker", ref=c.reference, name=person.display_name)
+    if worker is not None:
+        box.notify(worker, NoticeKind.OUTCOME_PROMPT, consultation=c)
+        offer_waiting_to(unit, worker.id, policy)
+    for card in result.withdrawn_cards:
+        box.to_chat(
+            card.chat_id,
+            card.worker.language,
+            NoticeKind.CARD,
+            person_id=card.worker.id,
+            edit=card.message_id,
+            consultation=c,
+            state="withdrawn",
+        )
+    return result
+
+
+def _close(unit: Unit, person: PersonView, consultation_id: int | None) -> CloseResult:
+    session, now = unit.session, unit.now
+    if consultation_id is None:
+        candidates = _closable(session, person)
+        if not candidates:
+            return CloseResult(CloseStatus.NOTHING_OPEN)
+        if len(candidates) > 1:
+            return CloseResult(
+                CloseStatus.CHOOSE, choices=[view_in(session, c) for c in candidates]
             )
-        ):
-            o.state = OfferState.WITHDRAWN
-            if o.chat_id is not None and o.message_id is not None:
-                worker = view_of(session.get_one(Person, o.worker_id))
-                withdrawn.append(CardToEdit(o.id, worker, o.chat_id, o.message_id))
-        return CloseResult(CloseStatus.CLOSED, view_in(session, c), withdrawn)
+        c = candidates[0]
+    else:
+        found = session.get(Consultation, consultation_id)
+        if found is None or person.id not in (found.officer_id, found.worker_id):
+            return CloseResult(CloseStatus.NOT_YOURS)
+        c = found
+    if c.state == ConsultationState.CLOSED:
+        return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
+    was = c.state
+    c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
+    c.escalation_due_at = None
+    record_event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
+    withdrawn = []
+    for o in session.scalars(
+        select(Offer).where(
+            Offer.consultation_id == c.id,
+            Offer.state.in_((OfferState.OPEN, OfferState.DECLINED)),
+        )
+    ):
+        o.state = OfferState.WITHDRAWN
+        if o.chat_id is not None and o.message_id is not None:
+            worker = view_of(session.get_one(Person, o.worker_id))
+            withdrawn.append(CardToEdit(o.id, worker, o.chat_id, o.message_id))
+    return CloseResult(CloseStatus.CLOSED, view_in(session, c), withdrawn)
 
 
 def _closable(session: Session, person: PersonView) -> list[Consultation]:
@@ -778,28 +811,41 @@ class OutcomeResult:
 
 
 def record_outcome(
-    db: Database, worker_id: int, consultation_id: int, outcome: Outcome, clock: Clock
+    unit: Unit,
+    worker_id: int,
+    consultation_id: int,
+    outcome: Outcome,
+    prompt_message: int | None = None,
 ) -> OutcomeResult:
-    """The worker's outcome for a closed consultation; the first answer stands."""
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.worker_id != worker_id:
-            return OutcomeResult(OutcomeStatus.NOT_YOURS)
-        if c.state != ConsultationState.CLOSED:
-            return OutcomeResult(OutcomeStatus.NOT_CLOSED, view_in(session, c))
-        claimed = session.execute(
-            update(Consultation)
-            .where(Consultation.id == c.id, Consultation.outcome.is_(None))
-            .values(outcome=outcome)
-            .returning(Consultation.id)
-        ).first()
-        session.refresh(c)
-        if claimed is None:
-            return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, view_in(session, c))
-        record_event(
-            session, c.id, EventKind.OUTCOME_RECORDED, worker_id, clock(), outcome=outcome.value
+    """The worker's outcome for a closed consultation; the first answer stands, and the
+    question's message says what was recorded."""
+    session = unit.session
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.worker_id != worker_id:
+        return OutcomeResult(OutcomeStatus.NOT_YOURS)
+    if c.state != ConsultationState.CLOSED:
+        return OutcomeResult(OutcomeStatus.NOT_CLOSED, view_in(session, c))
+    claimed = session.execute(
+        update(Consultation)
+        .where(Consultation.id == c.id, Consultation.outcome.is_(None))
+        .values(outcome=outcome)
+        .returning(Consultation.id)
+    ).first()
+    session.refresh(c)
+    if claimed is None:
+        return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, view_in(session, c))
+    record_event(
+        session, c.id, EventKind.OUTCOME_RECORDED, worker_id, unit.now, outcome=outcome.value
+    )
+    if prompt_message is not None:
+        unit.outbox.notify(
+            session.get_one(Person, worker_id),
+            NoticeKind.OUTCOME_RECORDED,
+            edit=prompt_message,
+            reference=c.reference,
+            outcome=outcome,
         )
-        return OutcomeResult(OutcomeStatus.RECORDED, view_in(session, c))
+    return OutcomeResult(OutcomeStatus.RECORDED, view_in(session, c))
 
 
 # --- reading -------------------------------------------------------------------------------

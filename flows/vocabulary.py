@@ -136,6 +136,9 @@ class NoticeKind(StrEnum):
     TOP_THREE = "top_three"  # the officer's three resources open now, after the cards
     HANDED_OVER = "handed_over"  # the new holder's card after a transfer, take-over, reassign
     ESCALATED = "escalated"  # the officer's one line at each escalation step
+    CLOSE_CHOICE = "close_choice"  # which of several consultations to close
+    OUTCOME_PROMPT = "outcome_prompt"  # the holder's outcome buttons after a close
+    OUTCOME_RECORDED = "outcome_recorded"  # the outcome question becomes the answer
 
 
 class Priority(IntEnum):

@@ -154,8 +154,8 @@ def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     act(db, utc_now, handover.reassign, boss, draft.id, luc, policy)
     luc_view = people.get(db, luc)
     assert luc_view is not None
-    consultations.close(db, luc_view, draft.id, utc_now)
-    consultations.record_outcome(db, luc, draft.id, Outcome.VOLUNTARY_HOSPITAL, utc_now)
+    act(db, utc_now, consultations.close, luc_view, draft.id, policy)
+    act(db, utc_now, consultations.record_outcome, luc, draft.id, Outcome.VOLUNTARY_HOSPITAL)
     with db.unit_of_work() as session:
         record_event(
             session, draft.id, EventKind.FOLLOWUP_REMINDED, None, utc_now(), followup=1, to=[luc]

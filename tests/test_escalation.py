@@ -81,7 +81,7 @@ def test_windows_follow_the_urgency(db, clock):
     for urgency, seconds in [(Urgency.URGENT, 180), (Urgency.ADVICE, 900)]:
         result = submit(db, clock, officer, urgency)
         assert result.next_due == clock() + timedelta(seconds=seconds)
-        cs.close(db, officer, result.consultation.id, clock)
+        act(db, clock, cs.close, officer, result.consultation.id, POLICY)
 
 
 def test_an_escalation_step_is_taken_once_however_many_passes_run(any_db: Database):
@@ -226,7 +226,7 @@ def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: D
         # a take-over succeeds only on what it read, so when it succeeds it came last
         expected = "chief" if "chief" in done else done[0]
         assert {"roy": roy.id, "nadeau": nadeau.id, "chief": chief.id}[expected] == holder.id
-        cs.close(any_db, holder, cid, clock)
+        act(any_db, clock, cs.close, holder, cid, POLICY)
 
 
 def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):

@@ -263,7 +263,7 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
     c = act(db, clock, relaying.open_draft, officer.id, "Homme en crise")
     act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     act(db, clock, handover.take_over, sup.id, c.id)
-    cs.close(db, sup, c.id, clock)
+    act(db, clock, cs.close, sup, c.id, POLICY)
     fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
     clock.advance(hours=24)
     [r] = fu.claim_due(db, clock, POLICY)

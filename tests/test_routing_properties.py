@@ -159,7 +159,7 @@ class Scenario:
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
                 closer = self.officers[[o.id for o in self.officers].index(c.officer_id)]
-                cs.close(db, closer, c.id, clock)
+                act(db, clock, cs.close, closer, c.id, POLICY)
 
     def check(self) -> None:
         consultations = self.consultations()

@@ -7,37 +7,51 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from bot import services as services_module
 from bot.handlers import followups, resources
-from bot.handlers.access import requires
-from bot.handlers.consult import incoming, on_officer_message
+from bot.handlers.access import identify, refuse_stranger, requires
+from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
 from bot.i18n import t
 from bot.services import Services
-from flows import relaying
+from flows import messages, relaying
 from flows.consultations import RelayStatus
+from flows.messages import Heard
 from flows.people import PersonView
-from flows.vocabulary import Role
 
 
-@requires()
-async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
-) -> None:
-    message = update.message
-    if message is None:
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a private chat: one use case identifies the sender and relays it. A shared
+    location may first answer a search made moments ago; a text the bot was waiting for goes
+    to the follow-ups."""
+    services = services_module.of(context)
+    message, user = update.message, update.effective_user
+    if message is None or user is None:
         return
-    if (
-        message.location is not None
-        and await resources.on_location(services, person, message.location)
-        and not await resources.has_open_consultation(services, person)
+    if message.location is not None and await _answers_a_search(update, services, message):
+        return
+    receipt = await services.act(messages.receive, user.id, incoming(message))
+    person = receipt.person
+    if receipt.heard == Heard.STRANGER:
+        await refuse_stranger(update, services)
+    elif receipt.heard == Heard.HELP and person is not None:
+        await services.sender.text(person.chat_id, help_text(person))
+    elif (
+        receipt.heard == Heard.AWAITED
+        and person is not None
+        and not await followups.on_text(services, person, message)
     ):
-        return  # the location answered a search; it opens no consultation
-    if person.role != Role.OFFICER and await followups.on_text(services, person, message):
-        return  # the date, note or outcome line the bot asked for
-    if person.role == Role.OFFICER:
-        await on_officer_message(services, person, message)
-    else:
-        await on_holder_message(services, person, message)
+        await on_holder_message(services, person, message)  # the question expired meanwhile
+
+
+async def _answers_a_search(update: Update, services: Services, message: Message) -> bool:
+    """The location answered a search made moments ago, with no consultation open."""
+    person = await identify(update, services)
+    if person is None or message.location is None:
+        return person is None
+    return await resources.on_location(
+        services, person, message.location
+    ) and not await resources.has_open_consultation(services, person)
 
 
 async def on_holder_message(services: Services, holder: PersonView, message: Message) -> None:

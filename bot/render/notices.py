@@ -195,6 +195,25 @@ def _handed_over(notice: Notice, context: Context) -> list[Step]:
     return [Text(render.handed_over_card(lang, c, notice.params["note"], notice.params["by_name"]))]
 
 
+@renders(NoticeKind.CLOSE_CHOICE)
+def _close_choice(notice: Notice, context: Context) -> list[Step]:
+    choice = render.close_choice(notice.language, notice.params["choices"])
+    return [Text(choice.text, choice.keyboard)]
+
+
+@renders(NoticeKind.OUTCOME_PROMPT)
+def _outcome_prompt(notice: Notice, context: Context) -> list[Step]:
+    prompt = render.outcome_prompt(notice.language, notice.params["consultation"])
+    return [Text(prompt.text, prompt.keyboard)]
+
+
+@renders(NoticeKind.OUTCOME_RECORDED)
+def _outcome_recorded(notice: Notice, context: Context) -> list[Step]:
+    lang = notice.language
+    shown = render.label(lang, "outcome", notice.params["outcome"])
+    return [Edit(t(lang, "outcome.recorded", ref=notice.params["reference"], outcome=shown))]
+
+
 @renders(NoticeKind.BRIEFING)
 def _briefing(notice: Notice, context: Context) -> list[Step]:
     """The new holder reads the consultation whole: the rest of a request too long for the

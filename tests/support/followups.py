@@ -28,6 +28,6 @@ def closed_case(db, clock, worker=None, officer=None):
     act(db, clock, cs.set_category, officer.id, c.id, Category.SUBSTANCE)
     act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     act(db, clock, cs.accept, worker.id, c.id, POLICY)
-    cs.close(db, worker, c.id, clock)
-    cs.record_outcome(db, worker.id, c.id, Outcome.REFERRED, clock)
+    act(db, clock, cs.close, worker, c.id, POLICY)
+    act(db, clock, cs.record_outcome, worker.id, c.id, Outcome.REFERRED)
     return c, worker, officer
