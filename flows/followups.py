@@ -18,29 +18,36 @@ reminder instead, which is the failure this issue exists to prevent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from dateparser.date import DateDataParser
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import roster, routing
 from flows.consultations import ConsultationView, record_event, view_in
+from flows.dates import WhenError, local_at, parse_when
 from flows.models import Consultation, DigestMark, Event, FollowUp, PendingInput, Person, Shift
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import ConsultationState, Delivery, EventKind, FollowUpState, Role
+from flows.vocabulary import (
+    ConsultationState,
+    Delivery,
+    EventKind,
+    FollowUpState,
+    InputKind,
+    Plan,
+    Role,
+    Snooze,
+)
 
 MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500
-MAX_AHEAD = timedelta(days=366)
 INPUT_TTL = timedelta(minutes=30)  # a question left unanswered longer is forgotten
 CLAIM_BATCH = 500
 RETRY_AFTER = timedelta(seconds=60)  # a reminder nobody could receive is tried again after this
@@ -57,107 +64,7 @@ class FollowUpPolicy:
     summary_hour: int = 8
 
 
-class Plan(StrEnum):
-    """The choices offered at closing (their order is the callback codec's)."""
-
-    NONE = "none"
-    HOURS_24 = "24h"
-    DAYS_3 = "3d"
-    WEEK = "1w"
-    CUSTOM = "custom"
-
-
-class Snooze(StrEnum):
-    HOUR = "1h"
-    MORNING = "morning"
-    CUSTOM = "custom"
-
-
-class InputKind(StrEnum):
-    """What a person's next typed message answers."""
-
-    PLAN_DATE = "plan_date"  # target: consultation id
-    NOTE = "note"  # target: follow-up id
-    OUTCOME = "outcome"  # target: follow-up id
-    SNOOZE_DATE = "snooze_date"  # target: follow-up id
-
-
-# --- dates ---------------------------------------------------------------------------------
-
-
-class WhenError(ValueError):
-    """A typed date the bot cannot use; `key` is the catalog sentence saying why."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-_HOUR = re.compile(r"\b(\d{1,2})\s*h\s*(\d{2})?\b")
-_DURATION = re.compile(r"^\s*(dans|in)\s+\d", re.IGNORECASE)
-
-
-def _normalise(text: str) -> str:
-    """French clock notation ('9h', '14h30') as dateparser reads it best ('9:00', '14:30');
-    'dans 1h' stays a duration."""
-    cleaned = " ".join(text.strip().lower().split())
-    if _DURATION.match(cleaned):
-        return cleaned
-    return _HOUR.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", cleaned)
-
-
-def _parser(lang: str, base: datetime) -> DateDataParser:
-    languages = ["fr", "en"] if lang == "fr" else ["en", "fr"]
-    return DateDataParser(
-        languages=languages,
-        settings={
-            "RELATIVE_BASE": base,
-            "PREFER_DATES_FROM": "future",
-            "RETURN_TIME_AS_PERIOD": True,
-            "DATE_ORDER": "DMY" if lang == "fr" else "MDY",
-        },
-    )
-
-
-def local_at(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """A wall-clock time on a day in the zone, as UTC. A time that does not exist (the hour
-    skipped in spring) lands just after the gap; an ambiguous one (autumn) takes the first."""
-    return datetime.combine(day, at).replace(tzinfo=zone).astimezone(UTC)
-
-
-def parse_when(
-    text: str, now: datetime, zone: ZoneInfo, lang: str = "fr", morning_hour: int = 9
-) -> datetime:
-    """A date and time typed by a person ('demain 9h', 'friday 14:00', '2026-12-03 10:00',
-    'dans 3 heures') in the service's zone, as an aware UTC datetime in the future.
-    A day without a time means that day's morning hour. Raises WhenError."""
-    cleaned = _normalise(text)
-    if not cleaned:
-        raise WhenError("followup.when_invalid")
-    local_now = now.astimezone(zone).replace(tzinfo=None)
-    utc_now = now.astimezone(UTC).replace(tzinfo=None)
-    found = _parser(lang, local_now).get_date_data(cleaned)
-    if found.date_obj is None:
-        raise WhenError("followup.when_invalid")
-    naive = found.date_obj.replace(tzinfo=None)
-    # A pure duration ('in 3 hours') is the same offset from either base; it is absolute
-    # time, counted in UTC, so it stays exact across a daylight-saving change.
-    if found.period == "day":  # 'demain', 'friday', '2026-12-03', 'in 2 days'
-        return _checked(local_at(naive.date(), time(morning_hour), zone), now)
-    again = _parser(lang, utc_now).get_date_data(cleaned).date_obj
-    if again is not None and again.replace(tzinfo=None) - utc_now == naive - local_now:
-        due = now + (naive - local_now)
-    else:
-        due = local_at(naive.date(), naive.time().replace(microsecond=0), zone)
-    return _checked(due, now)
-
-
-def _checked(due: datetime, now: datetime) -> datetime:
-    if due <= now:
-        raise WhenError("followup.when_past")
-    if due - now > MAX_AHEAD:
-        raise WhenError("followup.when_too_far")
-    return due
+# --- what a choice means ----------------------------------------------------------------
 
 
 def plan_due(plan: Plan, now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -490,7 +397,7 @@ def claim_due(
             p
             for p in people.values()
             if p.role == Role.WORKER
-            and routing.standing(p, shifts, now, routing_policy.zone).available
+            and roster.standing(p, shifts, now, routing_policy.zone).available
         ]
         supervisors = [p for p in people.values() if p.role == Role.SUPERVISOR and p.active]
         consultations = {
@@ -828,20 +735,6 @@ class Digest:
     overdue: list[FollowUpView]
 
 
-def _shift_start(shift: Shift, now_local: datetime, zone: ZoneInfo) -> datetime | None:
-    """The local start of this weekly slot's occurrence covering now, if any."""
-    start, end = routing.parse_clock(shift.starts), routing.parse_clock(shift.ends)
-    for back in (0, 1):
-        day = now_local.date() - timedelta(days=back)
-        if day.weekday() != shift.weekday:
-            continue
-        begin = datetime.combine(day, start, zone)
-        finish = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, zone)
-        if begin <= now_local < finish:
-            return begin
-    return None
-
-
 def due_shift_digests(db: Database, clock: Clock, policy: FollowUpPolicy) -> list[Digest]:
     """Every worker whose rostered shift is under way and who has not had its handover
     digest yet: the digest is claimed (marked) here, once per shift."""
@@ -855,7 +748,7 @@ def due_shift_digests(db: Database, clock: Clock, policy: FollowUpPolicy) -> lis
         ).all()
         starting: dict[int, datetime] = {}
         for shift, person in rows:
-            begin = _shift_start(shift, local, policy.zone)
+            begin = roster.shift_start(shift, local, policy.zone)
             if begin is not None:
                 starting[person.id] = begin
         sent = {
@@ -1015,16 +908,7 @@ def next_shift_start(db: Database, clock: Clock, zone: ZoneInfo) -> datetime | N
     now = clock()
     with db.unit_of_work() as session:
         shifts = list(session.scalars(select(Shift).where(Shift.on_call.is_(False))))
-    local = now.astimezone(zone)
-    starts = []
-    for offset in range(8):
-        day = local.date() + timedelta(days=offset)
-        for s in shifts:
-            if s.weekday == day.weekday():
-                begin = local_at(day, routing.parse_clock(s.starts), zone)
-                if begin > now:
-                    starts.append(begin)
-    return min(starts) if starts else None
+    return roster.next_start(shifts, now, zone)
 
 
 def next_summary_time(now: datetime, policy: FollowUpPolicy) -> datetime:

@@ -9,19 +9,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows import consultations as cs
-from flows import enrolment, handover, people, roster
+from flows import dates, enrolment, handover, people, roster
 from flows import followups as fu
+from flows.dates import WhenError
 from flows.followups import (
     ActStatus,
     AnswerStatus,
     Delivered,
+    PlanStatus,
+)
+from flows.vocabulary import (
+    Category,
+    Delivery,
+    EventKind,
+    FollowUpState,
     InputKind,
     Plan,
-    PlanStatus,
+    Presence,
+    Role,
     Snooze,
-    WhenError,
+    Urgency,
 )
-from flows.vocabulary import Category, Delivery, EventKind, FollowUpState, Presence, Role, Urgency
 from tests.support.clock import FakeClock
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
@@ -53,13 +61,13 @@ def kinds(db, cid):
 )
 def test_dates_typed_in_french_or_english_are_read_in_the_service_zone(text, lang, expected):
     now = local(2026, 11, 23, 12, 0)  # a Monday
-    assert fu.parse_when(text, now, MTL, lang) == expected
+    assert dates.parse_when(text, now, MTL, lang) == expected
 
 
 def test_a_duration_is_counted_exactly_from_now():
     now = local(2026, 11, 23, 12, 0)
-    assert fu.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
-    assert fu.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
+    assert dates.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
+    assert dates.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
 
 
 @pytest.mark.parametrize(
@@ -75,26 +83,26 @@ def test_a_duration_is_counted_exactly_from_now():
 )
 def test_dates_that_cannot_be_used_are_refused_with_a_reason(text, key):
     with pytest.raises(WhenError) as refused:
-        fu.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
+        dates.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
     assert refused.value.key == key
 
 
 def test_tomorrow_nine_is_nine_local_after_the_autumn_change():
     now = local(2026, 10, 31, 15, 0)  # EDT, the day before clocks go back
-    due = fu.parse_when("demain 9h", now, MTL, "fr")
+    due = dates.parse_when("demain 9h", now, MTL, "fr")
     assert due == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)  # 09:00 EST (UTC-5)
     assert due.astimezone(MTL).hour == 9
 
 
 def test_tomorrow_nine_is_nine_local_after_the_spring_change():
     now = local(2027, 3, 13, 15, 0)  # EST, the day before clocks go forward
-    due = fu.parse_when("tomorrow 9:00", now, MTL, "en")
+    due = dates.parse_when("tomorrow 9:00", now, MTL, "en")
     assert due == datetime(2027, 3, 14, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4)
 
 
 def test_a_duration_across_the_change_is_real_hours():
     now = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)  # 00:30 EDT, the night clocks go back
-    assert fu.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
+    assert dates.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
 
 
 def test_a_week_and_the_morning_snooze_keep_the_local_wall_clock_across_the_change():

@@ -8,8 +8,8 @@ import pytest
 from bot import callbacks
 from bot.render import followups as view
 from flows import followups as fu
-from flows.followups import Plan, Reminder
-from flows.vocabulary import Role
+from flows.followups import Reminder
+from flows.vocabulary import Plan, Role
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
 

@@ -11,8 +11,7 @@ from bot import render
 from bot.i18n import catalog
 from bot.render import followups as view
 from flows import followups as fu
-from flows.followups import Plan
-from flows.vocabulary import LANGUAGES, Role
+from flows.vocabulary import LANGUAGES, Plan, Role
 from tests.support.followups import MTL, closed_case
 from tests.support.people import POLICY, enrol
 

@@ -25,13 +25,11 @@ from flows.followups import (
     ActStatus,
     AnswerStatus,
     Delivered,
-    Plan,
     PlanStatus,
     Reminder,
-    Snooze,
 )
 from flows.people import PersonView
-from flows.vocabulary import Role
+from flows.vocabulary import Plan, Role, Snooze
 
 log = logging.getLogger(__name__)
 

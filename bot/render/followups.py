@@ -11,8 +11,9 @@ from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
 from flows.consultations import ConsultationView
-from flows.followups import Digest, FollowUpView, Plan, Reminder, Snooze, Summary
+from flows.followups import Digest, FollowUpView, Reminder, Summary
 from flows.people import PersonView
+from flows.vocabulary import Plan, Snooze
 
 REQUEST_PREVIEW = 300
 LIST_LIMIT = 60
