@@ -11,8 +11,10 @@ from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
 from flows.consultations import ConsultationView
-from flows.followups import Digest, FollowUpView, Reminder, Summary
+from flows.digests import Digest, Summary
+from flows.followups import FollowUpView
 from flows.people import PersonView
+from flows.reminders import Reminder
 from flows.vocabulary import Plan, Snooze
 
 REQUEST_PREVIEW = 300
