@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
-from flows.followups import Plan, Snooze
-from flows.vocabulary import Category, Outcome, Urgency
+from flows.vocabulary import Category, Outcome, Plan, Snooze, Urgency
 
 MAX_BYTES = 64
 _PATTERN = re.compile(r"^([a-z]):(\d{1,12})(?::(\d{1,12}))?$")

@@ -11,10 +11,9 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from flows import relaying
+from flows import conversation, relaying
 from flows.consultations import RelayStatus, linked_consultation
-from flows.followups import INPUT_TTL
-from flows.models import PendingInput, Person
+from flows.models import Person
 from flows.people import PersonView, view_of
 from flows.relaying import Incoming
 from flows.unit import Unit
@@ -58,8 +57,7 @@ def _awaited(unit: Unit, person: Person, message: Incoming) -> bool:
     reply to a consultation's message (that one is meant for the consultation)."""
     if message.kind != "text" or not message.text or message.text.startswith("/"):
         return False
-    row = unit.session.get(PendingInput, person.id)
-    if row is None or row.created_at + INPUT_TTL < unit.now:
+    if conversation.pending(unit.session, person.id, unit.now) is None:
         return False
     if message.reply_to is not None:
         return linked_consultation(unit.session, message.chat_id, message.reply_to) is None

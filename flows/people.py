@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from flows import routing
+from flows import roster, routing
 from flows.models import Person, Shift
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
@@ -102,7 +102,7 @@ def set_presence(
         person = session.get_one(Person, person_id)
         shifts = list(session.scalars(select(Shift).where(Shift.person_id == person_id)))
         person.presence = presence
-        person.presence_until = routing.next_transition(shifts, now, policy.zone)
+        person.presence_until = roster.next_transition(shifts, now, policy.zone)
         return view_of(person)
 
 

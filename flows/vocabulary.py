@@ -1,7 +1,7 @@
 """The stable identifiers of the product's vocabulary, in one module: categories, urgencies,
-outcomes, roles and the states things go through (consultations, offers, presence, tiers,
-events, follow-ups). The ORM stores them; labels live in the translation catalogs; these ids
-never change."""
+outcomes, roles, the states things go through (consultations, offers, presence, tiers,
+events, follow-ups), the follow-up choices (plan, snooze) and what a typed answer answers.
+The ORM stores them; labels live in the translation catalogs; these ids never change."""
 
 from __future__ import annotations
 
@@ -153,6 +153,31 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # Telegram refused it for good (blocked bot, deleted chat)
+
+class Plan(StrEnum):
+    """The choices offered at closing (their order is the callback codec's)."""
+
+    NONE = "none"
+    HOURS_24 = "24h"
+    DAYS_3 = "3d"
+    WEEK = "1w"
+    CUSTOM = "custom"
+
+
+class Snooze(StrEnum):
+    HOUR = "1h"
+    MORNING = "morning"
+    CUSTOM = "custom"
+
+
+class InputKind(StrEnum):
+    """What a person's next typed message answers."""
+
+    PLAN_DATE = "plan_date"  # target: consultation id
+    NOTE = "note"  # target: follow-up id
+    OUTCOME = "outcome"  # target: follow-up id
+    SNOOZE_DATE = "snooze_date"  # target: follow-up id
+
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"

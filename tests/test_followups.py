@@ -9,19 +9,28 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows import consultations as cs
-from flows import enrolment, handover, people, relaying, roster
+from flows import conversation, dates, digests, enrolment, handover, people, relaying, roster
 from flows import followups as fu
+from flows import reminders as rem
+from flows.dates import WhenError
 from flows.followups import (
     ActStatus,
     AnswerStatus,
-    Delivered,
+    PlanStatus,
+)
+from flows.reminders import Delivered
+from flows.vocabulary import (
+    Category,
+    Delivery,
+    EventKind,
+    FollowUpState,
     InputKind,
     Plan,
-    PlanStatus,
+    Presence,
+    Role,
     Snooze,
-    WhenError,
+    Urgency,
 )
-from flows.vocabulary import Category, Delivery, EventKind, FollowUpState, Presence, Role, Urgency
 from tests.support.clock import FakeClock
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
@@ -54,13 +63,13 @@ def kinds(db, cid):
 )
 def test_dates_typed_in_french_or_english_are_read_in_the_service_zone(text, lang, expected):
     now = local(2026, 11, 23, 12, 0)  # a Monday
-    assert fu.parse_when(text, now, MTL, lang) == expected
+    assert dates.parse_when(text, now, MTL, lang) == expected
 
 
 def test_a_duration_is_counted_exactly_from_now():
     now = local(2026, 11, 23, 12, 0)
-    assert fu.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
-    assert fu.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
+    assert dates.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
+    assert dates.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
 
 
 @pytest.mark.parametrize(
@@ -76,26 +85,26 @@ def test_a_duration_is_counted_exactly_from_now():
 )
 def test_dates_that_cannot_be_used_are_refused_with_a_reason(text, key):
     with pytest.raises(WhenError) as refused:
-        fu.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
+        dates.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
     assert refused.value.key == key
 
 
 def test_tomorrow_nine_is_nine_local_after_the_autumn_change():
     now = local(2026, 10, 31, 15, 0)  # EDT, the day before clocks go back
-    due = fu.parse_when("demain 9h", now, MTL, "fr")
+    due = dates.parse_when("demain 9h", now, MTL, "fr")
     assert due == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)  # 09:00 EST (UTC-5)
     assert due.astimezone(MTL).hour == 9
 
 
 def test_tomorrow_nine_is_nine_local_after_the_spring_change():
     now = local(2027, 3, 13, 15, 0)  # EST, the day before clocks go forward
-    due = fu.parse_when("tomorrow 9:00", now, MTL, "en")
+    due = dates.parse_when("tomorrow 9:00", now, MTL, "en")
     assert due == datetime(2027, 3, 14, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4)
 
 
 def test_a_duration_across_the_change_is_real_hours():
     now = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)  # 00:30 EDT, the night clocks go back
-    assert fu.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
+    assert dates.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
 
 
 def test_a_week_and_the_morning_snooze_keep_the_local_wall_clock_across_the_change():
@@ -125,7 +134,7 @@ def test_each_fixed_choice_at_closing_schedules_a_follow_up_and_asks_the_note(
     result = fu.plan(db, worker.id, c.id, choice, clock, MTL)
     assert result.status == PlanStatus.SCHEDULED and result.followup is not None
     assert result.followup.due_at == clock() + delta  # no DST change in these weeks
-    assert fu.awaiting(db, worker.id, clock) == InputKind.NOTE
+    assert conversation.awaiting(db, worker.id, clock) == InputKind.NOTE
     saved = fu.answer(db, worker, "  a-t-il vu   l'équipe de désintox ?", clock, FU_POLICY)
     assert saved.status == AnswerStatus.NOTE_SAVED
     assert saved.followup is not None and saved.followup.note == "a-t-il vu l'équipe de désintox ?"
@@ -149,9 +158,9 @@ def test_a_custom_date_is_asked_then_typed_with_errors_answered(db, clock):
     ok = fu.answer(db, worker, "demain 9h", clock, FU_POLICY)
     assert ok.status == AnswerStatus.SCHEDULED and ok.followup is not None
     assert ok.followup.due_at.astimezone(MTL).hour == 9
-    assert fu.awaiting(db, worker.id, clock) == InputKind.NOTE
+    assert conversation.awaiting(db, worker.id, clock) == InputKind.NOTE
     assert fu.skip_note(db, worker.id, ok.followup.id) is not None
-    assert fu.awaiting(db, worker.id, clock) is None
+    assert conversation.awaiting(db, worker.id, clock) is None
 
 
 def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
@@ -185,28 +194,28 @@ def _deliver(db, clock, reminders, late_after=timedelta(seconds=60)):
                   r.followup.due_at)
         for r in reminders
     ]  # fmt: skip
-    return fu.record_delivered(db, done, late_after)
+    return rem.record_delivered(db, done, late_after)
 
 
 def test_a_due_reminder_is_claimed_once_and_recorded(any_db):
     clock = FakeClock()
     f, worker, _ = _scheduled(any_db, clock)
-    assert fu.claim_due(any_db, clock, POLICY) == []  # not yet due
+    assert rem.claim_due(any_db, clock, POLICY) == []  # not yet due
     clock.advance(hours=24)
-    [reminder] = fu.claim_due(any_db, clock, POLICY)
+    [reminder] = rem.claim_due(any_db, clock, POLICY)
     assert [p.id for p in reminder.recipients] == [worker.id] and reminder.whose is None
-    assert fu.claim_due(any_db, clock, POLICY) == []  # claimed: no second pass takes it
+    assert rem.claim_due(any_db, clock, POLICY) == []  # claimed: no second pass takes it
     assert _deliver(any_db, clock, [reminder]) == 0
     stored = fu.get(any_db, f.id)
     assert stored is not None and stored.delivery == Delivery.SENT and not stored.late
     assert kinds(any_db, f.consultation.id)[-1] == EventKind.FOLLOWUP_REMINDED
-    assert fu.pending_due_times(any_db) == []
+    assert rem.pending_due_times(any_db) == []
 
 
 def test_a_reminder_delivered_after_the_tolerance_is_marked_late(db, clock):
     f, _, _ = _scheduled(db, clock)
     clock.advance(hours=26)
-    reminders = fu.claim_due(db, clock, POLICY)
+    reminders = rem.claim_due(db, clock, POLICY)
     assert _deliver(db, clock, reminders) == 1
     stored = fu.get(db, f.id)
     assert stored is not None and stored.late
@@ -216,12 +225,12 @@ def test_a_send_left_unconfirmed_by_a_crash_is_sent_once_more_and_never_a_third_
     clock = FakeClock()
     f, _, _ = _scheduled(any_db, clock)
     clock.advance(hours=25)
-    assert len(fu.claim_due(any_db, clock, POLICY)) == 1  # claimed, then the process dies
-    assert fu.recover_unconfirmed(any_db, clock) == (1, 0)
-    [again] = fu.claim_due(any_db, clock, POLICY)
+    assert len(rem.claim_due(any_db, clock, POLICY)) == 1  # claimed, then the process dies
+    assert rem.recover_unconfirmed(any_db, clock) == (1, 0)
+    [again] = rem.claim_due(any_db, clock, POLICY)
     assert again.repeat  # the text says it may be a repeat
-    assert fu.recover_unconfirmed(any_db, clock) == (0, 1)  # died again: taken as delivered
-    assert fu.claim_due(any_db, clock, POLICY) == []
+    assert rem.recover_unconfirmed(any_db, clock) == (0, 1)  # died again: taken as delivered
+    assert rem.claim_due(any_db, clock, POLICY) == []
     stored = fu.get(any_db, f.id)
     assert stored is not None and stored.delivery == Delivery.SENT
 
@@ -229,12 +238,12 @@ def test_a_send_left_unconfirmed_by_a_crash_is_sent_once_more_and_never_a_third_
 def test_a_reminder_nobody_received_goes_back_to_be_tried_again(db, clock):
     f, _, _ = _scheduled(db, clock)
     clock.advance(hours=25)
-    [r] = fu.claim_due(db, clock, POLICY)
-    fu.record_delivered(db, [Delivered(f.id, f.consultation.id, [], clock(), r.followup.due_at)],
+    [r] = rem.claim_due(db, clock, POLICY)
+    rem.record_delivered(db, [Delivered(f.id, f.consultation.id, [], clock(), r.followup.due_at)],
                         timedelta(seconds=60))  # fmt: skip
-    assert fu.claim_due(db, clock, POLICY) == []  # not hammered in the same pass
+    assert rem.claim_due(db, clock, POLICY) == []  # not hammered in the same pass
     clock.advance(seconds=61)
-    assert len(fu.claim_due(db, clock, POLICY)) == 1
+    assert len(rem.claim_due(db, clock, POLICY)) == 1
 
 
 def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose(db, clock):
@@ -242,7 +251,7 @@ def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     people.set_presence(db, worker.id, Presence.OFF, clock, POLICY)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [colleague.id]
     assert r.whose is not None and r.whose.id == worker.id
 
@@ -252,7 +261,7 @@ def test_when_the_worker_is_revoked_and_nobody_is_on_shift_supervisors_get_it(db
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
     enrolment.revoke(db, worker.id, clock)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is not None
 
 
@@ -266,7 +275,7 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
     act(db, clock, cs.close, sup, c.id, POLICY)
     fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is None
 
 
@@ -300,13 +309,13 @@ def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
 def test_snooze_moves_the_reminder_and_it_is_delivered_again(db, clock, choice, expected):
     f, worker, _ = _scheduled(db, clock)
     clock.advance(hours=24)
-    _deliver(db, clock, fu.claim_due(db, clock, POLICY))
+    _deliver(db, clock, rem.claim_due(db, clock, POLICY))
     act = fu.snooze(db, worker.id, f.id, choice, clock, FU_POLICY)
     assert act.status == ActStatus.SNOOZED and act.followup is not None
     assert act.followup.due_at == expected(clock())
     assert act.followup.delivery == Delivery.SCHEDULED and act.followup.snoozed == 1
     clock.now = act.followup.due_at
-    assert len(fu.claim_due(db, clock, POLICY)) == 1
+    assert len(rem.claim_due(db, clock, POLICY)) == 1
     assert EventKind.FOLLOWUP_SNOOZED in kinds(db, f.consultation.id)
 
 
@@ -342,9 +351,9 @@ def test_a_reminder_reassigned_after_it_fired_is_delivered_to_the_new_holder(db,
     f, worker, _ = _scheduled(db, clock)
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     clock.advance(hours=24)
-    _deliver(db, clock, fu.claim_due(db, clock, POLICY))
+    _deliver(db, clock, rem.claim_due(db, clock, POLICY))
     fu.reassign(db, worker.id, f.id, colleague.id, clock)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [colleague.id]
 
 
@@ -357,15 +366,15 @@ def test_overdue_follow_ups_go_to_supervisors_once_a_day_as_one_list(db, clock):
     second, _, _ = _scheduled(db, clock, choice=Plan.DAYS_3)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
     clock.now = local(2026, 11, 25, 7, 30)  # 24 h 30 after due: overdue, before 08:00
-    assert fu.due_supervisor_summary(db, clock, FU_POLICY) is None
+    assert digests.due_supervisor_summary(db, clock, FU_POLICY) is None
     clock.now = local(2026, 11, 25, 8, 0)
-    summary = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    summary = digests.due_supervisor_summary(db, clock, FU_POLICY)
     assert summary is not None and [s.id for s in summary.supervisors] == [sup.id]
     assert [x.id for x in summary.overdue] == [f.id]
     assert second.id not in [x.id for x in summary.overdue]
-    assert fu.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day
+    assert digests.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day
     clock.now = local(2026, 11, 26, 8, 5)
-    again = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    again = digests.due_supervisor_summary(db, clock, FU_POLICY)
     assert again is not None and [x.id for x in again.overdue] == [f.id]
     assert kinds(db, f.consultation.id).count(EventKind.FOLLOWUP_OVERDUE) == 1
     assert [x.id for x in fu.overdue(db, clock, FU_POLICY)] == [f.id]
@@ -382,16 +391,16 @@ def test_the_handover_digest_lists_open_cases_due_today_and_overdue_once_per_shi
     act(db, clock, cs.accept, worker.id, c.id, POLICY)
     roster.add_shifts(db, worker.id, "mon", "08:00-16:00", False, clock)
     clock.now = local(2026, 11, 23, 7, 59)  # Monday, before the shift
-    assert fu.due_shift_digests(db, clock, FU_POLICY) == []
+    assert digests.due_shift_digests(db, clock, FU_POLICY) == []
     clock.now = local(2026, 11, 23, 8, 0)
-    [digest] = fu.due_shift_digests(db, clock, FU_POLICY)
+    [digest] = digests.due_shift_digests(db, clock, FU_POLICY)
     assert digest.person.id == worker.id
     assert [x.id for x in digest.open_consultations] == [c.id]
     assert [x.id for x in digest.due_today] == [today.id]
     assert [x.id for x in digest.overdue] == [old.id]
     clock.now = local(2026, 11, 23, 9, 0)
-    assert fu.due_shift_digests(db, clock, FU_POLICY) == []  # once per shift
-    assert fu.next_shift_start(db, clock, MTL) == local(2026, 11, 30, 8, 0)
+    assert digests.due_shift_digests(db, clock, FU_POLICY) == []  # once per shift
+    assert digests.next_shift_start(db, clock, MTL) == local(2026, 11, 30, 8, 0)
 
 
 def test_supervisors_see_everyones_follow_ups_workers_their_own(db, clock):

@@ -7,9 +7,10 @@ import pytest
 
 from bot import callbacks
 from bot.render import followups as view
+from flows import digests, reminders
 from flows import followups as fu
-from flows.followups import Plan, Reminder
-from flows.vocabulary import Role
+from flows.reminders import Reminder
+from flows.vocabulary import Plan, Role
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
 
@@ -21,7 +22,7 @@ def test_the_reminder_says_what_whose_and_offers_every_button(db, clock, lang):
     assert f is not None
     fu.answer(db, worker, "a-t-il appelé le CLSC ?", clock, FU_POLICY)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = reminders.claim_due(db, clock, POLICY)
     shown = view.reminder(lang, Reminder(r.followup, r.recipients, worker, True), MTL, late=True)
     assert c.reference in shown.text and "a-t-il appelé le CLSC ?" in shown.text
     assert "Marie Roy" in shown.text  # whose it was
@@ -51,12 +52,12 @@ def test_lists_digest_and_summary_render_in_both_languages(db, clock, lang):
     listing = view.pending_list(lang, items, MTL)
     assert c.reference in listing and "2026-11-21 10:00" in listing and "Marie Roy" in listing
     assert view.pending_list(lang, [], MTL)
-    summary = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    summary = digests.due_supervisor_summary(db, clock, FU_POLICY)
     assert summary is not None
     assert "1" in view.summary(lang, summary)
     overdue = view.overdue_list(lang, summary.overdue, MTL, 24)
     assert c.reference in overdue and "24" in overdue
-    digest = fu._digest(db, worker.id, clock(), FU_POLICY)
+    digest = digests._digest(db, worker.id, clock(), FU_POLICY)
     text = view.digest(lang, digest, MTL)
     assert "Marie Roy" in text and c.reference in text
     prompt = view.plan_prompt(lang, c)

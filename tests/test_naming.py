@@ -11,8 +11,8 @@ from bot import render
 from bot.i18n import catalog
 from bot.render import followups as view
 from flows import followups as fu
-from flows.followups import Plan
-from flows.vocabulary import LANGUAGES, Role
+from flows import reminders
+from flows.vocabulary import LANGUAGES, Plan, Role
 from tests.support.followups import MTL, closed_case
 from tests.support.people import POLICY, enrol
 
@@ -36,7 +36,7 @@ def test_a_reminder_names_the_officer_once_as_enrolled(db, clock, lang):
     c, worker, _ = closed_case(db, clock, officer=officer)
     fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = reminders.claim_due(db, clock, POLICY)
     text = view.reminder(lang, r, MTL).text
     assert text.count("Agent Julie Tremblay") == 1
     assert not re.search(r"(?i)(agent·e|officer)\s+Agent", text), text

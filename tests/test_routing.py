@@ -10,8 +10,7 @@ import pytest
 
 from flows import consultations as cs
 from flows import people, relaying, roster
-from flows.roster import RosterError
-from flows.routing import parse_clock
+from flows.roster import RosterError, parse_clock
 from flows.vocabulary import Category, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol

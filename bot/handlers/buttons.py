@@ -24,9 +24,8 @@ from bot.handlers import (
 )
 from bot.handlers.access import identify
 from bot.i18n import t
-from flows.followups import Plan, Snooze
 from flows.people import PersonView
-from flows.vocabulary import Category, Outcome, Role, Urgency
+from flows.vocabulary import Category, Outcome, Plan, Role, Snooze, Urgency
 
 log = logging.getLogger(__name__)
 E = TypeVar("E")

@@ -19,24 +19,23 @@ from bot.i18n import t
 from bot.render import followups as view
 from bot.render import local_time, person_name
 from bot.services import Services
+from flows import digests as digesting
 from flows import followups
+from flows import reminders as reminding
 from flows.followups import (
     Act,
     ActStatus,
     AnswerStatus,
-    Delivered,
-    Plan,
     PlanStatus,
-    Reminder,
-    Snooze,
 )
 from flows.people import PersonView
+from flows.reminders import Delivered, Reminder
 from flows.views import ConsultationView
-from flows.vocabulary import Role
+from flows.vocabulary import Plan, Role, Snooze
 
 log = logging.getLogger(__name__)
 
-DRAINS = 3  # delivery passes side by side; each claims at most flows.followups.CLAIM_BATCH
+DRAINS = 3  # delivery passes side by side; each claims at most flows.reminders.CLAIM_BATCH
 SEND_CONCURRENCY = 16
 _lock = asyncio.Lock()  # one delivery pass at a time in this process (rows are claimed anyway)
 
@@ -58,8 +57,8 @@ def schedule(services: Services, due: datetime) -> None:
 async def start(services: Services) -> None:
     """On start-up: settle what a crash left half-sent, a wake-up per distinct due second
     (reminders already due fire at once, marked late), the digest timers and the sweep."""
-    resend, settled = await services.run(followups.recover_unconfirmed, services.db, services.clock)
-    due_times = await services.run(followups.pending_due_times, services.db)
+    resend, settled = await services.run(reminding.recover_unconfirmed, services.db, services.clock)
+    due_times = await services.run(reminding.pending_due_times, services.db)
     for due in due_times:
         schedule(services, due)
     interval = timedelta(seconds=services.settings.followup_sweep_seconds)
@@ -75,10 +74,10 @@ async def start(services: Services) -> None:
 
 async def _schedule_digests(services: Services) -> None:
     policy = services.settings.followup_policy
-    shift = await services.run(followups.next_shift_start, services.db, services.clock, policy.zone)
+    shift = await services.run(digesting.next_shift_start, services.db, services.clock, policy.zone)
     if shift is not None:
         services.timers.at("followup:shift", shift, lambda: digests(services))
-    summary_at = followups.next_summary_time(services.clock(), policy)
+    summary_at = digesting.next_summary_time(services.clock(), policy)
     services.timers.at("followup:summary", summary_at, lambda: digests(services))
 
 
@@ -100,13 +99,13 @@ async def _drain(services: Services) -> int:
     delivered = 0
     while True:
         reminders = await services.run(
-            followups.claim_due, services.db, services.clock, services.policy
+            reminding.claim_due, services.db, services.clock, services.policy
         )
         if not reminders:
             return delivered
         done = await _send_chunk(services, reminders)
         late = await services.run(
-            followups.record_delivered,
+            reminding.record_delivered,
             services.db,
             done,
             services.settings.followup_policy.late_after,
@@ -148,11 +147,11 @@ async def digests(services: Services) -> None:
     """Shift handover digests for workers whose shift is under way, and the supervisors'
     daily summary with the overdue list; each claimed once, then the timers moved on."""
     policy = services.settings.followup_policy
-    for d in await services.run(followups.due_shift_digests, services.db, services.clock, policy):
+    for d in await services.run(digesting.due_shift_digests, services.db, services.clock, policy):
         await services.sender.text(d.person.chat_id, view.digest(d.person.language, d, policy.zone))
         log.info("shift digest person=%s", d.person.id)
     summary = await services.run(
-        followups.due_supervisor_summary, services.db, services.clock, policy
+        digesting.due_supervisor_summary, services.db, services.clock, policy
     )
     if summary is not None:
         for sup in summary.supervisors:

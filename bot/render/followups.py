@@ -10,9 +10,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
-from flows.followups import Digest, FollowUpView, Plan, Reminder, Snooze, Summary
+from flows.digests import Digest, Summary
+from flows.followups import FollowUpView
 from flows.people import PersonView
+from flows.reminders import Reminder
 from flows.views import ConsultationView
+from flows.vocabulary import Plan, Snooze
 
 REQUEST_PREVIEW = 300
 LIST_LIMIT = 60
