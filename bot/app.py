@@ -31,7 +31,6 @@ from bot.handlers import (
     closing,
     consult,
     enrolment,
-    escalation,
     followups,
     handover,
     messages,
@@ -41,6 +40,7 @@ from bot.handlers import (
 from bot.handlers.access import refuse_group
 from bot.i18n import t
 from bot.instance_lock import InstanceLock, keep_held
+from bot.jobs import escalation as escalation_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import InboxPoller
@@ -234,7 +234,7 @@ async def serve(
     try:
         await application.start()
         poller = InboxPoller(application, services)
-        await escalation.start(services)
+        await escalation_job.start(services)
         resources.start(services)
         await followups.start(services)
         assert services.dispatcher is not None

@@ -9,10 +9,11 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.handlers import escalation, followups
+from bot.handlers import followups
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
+from bot.jobs import escalation as escalation_job
 from bot.services import Services
 from flows import consultations
 from flows.consultations import CloseStatus, OutcomeStatus
@@ -45,7 +46,7 @@ async def close(services: Services, person: PersonView, cid: int | None) -> None
     c = result.consultation
     if result.status == CloseStatus.CLOSED and c is not None:
         log.info("closed consultation=%s by=%s", c.id, person.id)
-        escalation.cancel(services, c.id)
+        escalation_job.cancel(services, c.id)
 
 
 async def on_outcome(

@@ -9,10 +9,10 @@ import logging
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.relay import message_kind, shared_point
 from bot.i18n import t
+from bot.jobs import escalation as escalation_job
 from bot.services import Services
 from flows import consultations, relaying
 from flows.consultations import DraftStatus
@@ -77,7 +77,7 @@ async def on_urgency(
     await services.sender.answer(query.id)
     log.info("submitted consultation=%s tier=%s offers=%d", c.id, c.tier, len(result.offers))
     if result.next_due is not None:
-        escalation.schedule(services, c.id, result.next_due)
+        escalation_job.schedule(services, c.id, result.next_due)
 
 
 async def _stale(

@@ -9,10 +9,10 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks, render
-from bot.handlers import escalation
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
+from bot.jobs import escalation as escalation_job
 from bot.services import Services
 from flows import consultations, handover
 from flows import escalation as escalation_flow
@@ -158,7 +158,7 @@ def _handed_over(services: Services, result: HandoverResult) -> None:
     c = result.consultation
     assert c is not None and c.worker is not None
     log.info("handed over consultation=%s to=%s", c.id, c.worker.id)
-    escalation.cancel(services, c.id)
+    escalation_job.cancel(services, c.id)
 
 
 async def _refused(
