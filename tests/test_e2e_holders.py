@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import message_links
 from flows import consultations as cs
 from flows import enrolment, people
 from flows import followups as fu
@@ -165,7 +166,7 @@ def test_a_transferred_consultation_arrives_with_the_conversation_so_far(fast: W
     world.user.send_text(NADEAU, "Je le connais", reply_to=history[1]["message_id"])
     world.user.wait_for_text(OFFICER, f"{ref} · Anne Nadeau :\nJe le connais", world.step)
     cid = cs.parse_reference(ref)
-    assert cs.consultation_of_message(world.db, NADEAU, history[0]["message_id"]) == cid
+    assert message_links.consultation_of_message(world.db, NADEAU, history[0]["message_id"]) == cid
 
 
 def test_a_supervisor_taking_over_reads_the_request_and_the_conversation(fast: World):
