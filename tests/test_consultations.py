@@ -4,6 +4,7 @@ routing, queueing before an accept, close and outcome; every step is an event.""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from flows.vocabulary import (
     Category,
     ConsultationState,
     EventKind,
+    NoticeKind,
     Outcome,
     Presence,
     Role,
@@ -28,8 +30,9 @@ from flows.vocabulary import (
     Urgency,
 )
 from tests.support.clock import FakeClock
+from tests.support.messages import card_shown, delivered, location, send, text
 from tests.support.people import POLICY, enrol
-from tests.support.units import act
+from tests.support.units import act, last_notice_id, notices
 
 
 def submitted(db, clock, officer, text="Homme en crise sur le pont", urgency=Urgency.IMMEDIATE):
@@ -126,11 +129,14 @@ def test_the_first_accept_wins_and_the_others_learn_who_took_it(db, clock):
     result = submitted(db, clock, officer)
     cid = result.consultation.id
     for offer in result.offers:
-        cs.record_offer_message(db, offer.offer_id, offer.worker.chat_id, 7)
+        card_shown(db, offer.offer_id, offer.worker.chat_id, 7)
+    before = last_notice_id(db)
     first = act(db, clock, cs.accept, gagnon.id, cid, POLICY)
     assert first.status == AcceptStatus.ACCEPTED
     assert first.consultation.worker.id == gagnon.id
     assert [card.worker.id for card in first.other_cards] == [roy.id]
+    cards = [(chat, p["state"]) for chat, kind, p in notices(db, before) if kind == NoticeKind.CARD]
+    assert cards == [(roy.chat_id, "taken")]
     late = act(db, clock, cs.accept, roy.id, cid, POLICY)
     assert late.status == AcceptStatus.TAKEN
     assert late.consultation.worker.id == gagnon.id
@@ -179,10 +185,14 @@ def test_officer_messages_before_an_accept_are_queued_and_handed_over_on_accept(
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     result = submitted(db, clock, officer)
     cid = result.consultation.id
-    route = cs.route_message(db, officer, officer.chat_id, None)
-    assert route.status == RelayStatus.QUEUE
-    cs.queue_message(db, cid, officer.id, (officer.chat_id, 55), "location", None, clock)
-    cs.queue_message(db, cid, officer.id, (officer.chat_id, 56), "text", "il a un couteau", clock)
+    before = last_notice_id(db)
+    assert send(db, clock, officer, location(officer, 55, None)) == RelayStatus.QUEUE
+    assert send(db, clock, officer, text(officer, 56, "il a un couteau")) == RelayStatus.QUEUE
+    assert [(chat, kind) for chat, kind, _ in notices(db, before)] == [
+        (officer.chat_id, NoticeKind.SAY),
+        (officer.chat_id, NoticeKind.SAY),
+    ]  # told it waits, and nothing reaches the worker yet
+    assert kinds(db, cid)[-2:] == [EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_QUEUED]
     accepted = act(db, clock, cs.accept, worker.id, cid, POLICY)
     assert [(q.source_message_id, q.kind, q.text) for q in accepted.queued_messages] == [
         (55, "location", None),
@@ -195,14 +205,19 @@ def test_after_the_accept_each_side_relays_to_the_other(db, clock):
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
     act(db, clock, cs.accept, worker.id, cid, POLICY)
-    to_worker = cs.route_message(db, officer, officer.chat_id, None)
-    assert (to_worker.status, to_worker.recipient.id) == (RelayStatus.RELAY, worker.id)
-    to_officer = cs.route_message(db, worker, worker.chat_id, None)
+    before = last_notice_id(db)
+    assert send(db, clock, officer, text(officer, 40, "il se calme")) == RelayStatus.RELAY
+    [(chat, kind, params)] = notices(db, before)
+    assert (chat, kind, params["sender_id"]) == (worker.chat_id, NoticeKind.RELAY, officer.id)
+    before = last_notice_id(db)
+    to_officer = send(db, clock, worker, text(worker, 41, "restez avec lui"))
     assert (to_officer.status, to_officer.recipient.id, to_officer.guessed) == (
         RelayStatus.RELAY,
         officer.id,
         False,
     )
+    [(chat, kind, params)] = notices(db, before)
+    assert (chat, kind, params["sender_id"]) == (officer.chat_id, NoticeKind.RELAY, worker.id)
 
 
 def test_a_worker_with_two_cases_routes_by_reply_or_else_to_the_latest_and_is_told(db, clock):
@@ -214,21 +229,29 @@ def test_a_worker_with_two_cases_routes_by_reply_or_else_to_the_latest_and_is_to
     act(db, clock, cs.accept, worker.id, first, POLICY)
     clock.advance(seconds=5)
     act(db, clock, cs.accept, worker.id, second, POLICY)
-    cs.record_relay(
-        db,
-        first,
-        first_officer.id,
-        (first_officer.chat_id, 10),
-        [(worker.chat_id, 500)],
-        "text",
-        "x",
-        clock,
-    )
-    by_reply = cs.route_message(db, worker, worker.chat_id, 500)
+    assert send(db, clock, first_officer, text(first_officer, 10, "x")) == RelayStatus.RELAY
+    delivered(db, clock, NoticeKind.RELAY, worker.chat_id, [500])  # its copy to the worker
+    before = last_notice_id(db)
+    by_reply = send(db, clock, worker, text(worker, 60, "a", reply_to=500))
     assert (by_reply.consultation.id, by_reply.guessed) == (first, False)
-    guessed = cs.route_message(db, worker, worker.chat_id, None)
+    assert [(chat, kind) for chat, kind, _ in notices(db, before)] == [
+        (first_officer.chat_id, NoticeKind.RELAY)
+    ]  # not told where it went: the reply said it
+    before = last_notice_id(db)
+    guessed = send(db, clock, worker, text(worker, 61, "b"))
     assert guessed.guessed is True
     assert guessed.consultation.id == first  # the one with the latest relayed message
+    relay, told = notices(db, before)
+    assert relay[:2] == (first_officer.chat_id, NoticeKind.RELAY)
+    assert told == (
+        worker.chat_id,
+        NoticeKind.SAY,
+        {
+            "key": "relay.routed_to",
+            "values": {"ref": guessed.consultation.reference, "officer": "Agent Tremblay"},
+            "reply_to": 61,
+        },
+    )
 
 
 def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
@@ -238,9 +261,20 @@ def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
     act(db, clock, cs.accept, worker.id, cid, POLICY)
     closed = cs.close(db, officer, None, clock)
     assert closed.status == CloseStatus.CLOSED
-    assert cs.route_message(db, officer, officer.chat_id, None).status == RelayStatus.NONE
-    assert cs.route_message(db, worker, worker.chat_id, None).status == RelayStatus.NONE
     assert cs.open_consultation_of_officer(db, officer.id) is None
+    before = last_notice_id(db)
+    assert send(db, clock, worker, text(worker, 70, "encore là ?")).status == RelayStatus.ANSWERED
+    assert notices(db, before) == [
+        (worker.chat_id, NoticeKind.SAY, {"key": "relay.nothing_open", "values": {}})
+    ]  # nothing relayed to the officer of the closed one
+    before = last_notice_id(db)
+    assert send(db, clock, officer, text(officer, 71, "Autre appel")) == RelayStatus.NONE
+    fresh = cs.open_consultation_of_officer(db, officer.id)
+    assert fresh is not None and fresh.id != cid
+    assert (fresh.state, fresh.request_text) == (ConsultationState.DRAFT, "Autre appel")
+    assert [(chat, kind) for chat, kind, _ in notices(db, before)] == [
+        (officer.chat_id, NoticeKind.PROMPT)
+    ]
 
 
 def test_closing_before_an_accept_withdraws_the_offers(db, clock):
@@ -248,7 +282,7 @@ def test_closing_before_an_accept_withdraws_the_offers(db, clock):
     enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     result = submitted(db, clock, officer)
     offer = result.offers[0]
-    cs.record_offer_message(db, offer.offer_id, offer.worker.chat_id, 9)
+    card_shown(db, offer.offer_id, offer.worker.chat_id, 9)
     closed = cs.close(db, officer, None, clock)
     assert [(c.chat_id, c.message_id) for c in closed.withdrawn_cards] == [
         (offer.worker.chat_id, 9)
@@ -303,7 +337,7 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
     act(db, clock, cs.accept, worker.id, cid, POLICY)
-    cs.record_relay(db, cid, officer.id, (1, 2), [(3, 4)], "text", "bonjour", clock)
+    assert send(db, clock, officer, text(officer, 2, "bonjour")) == RelayStatus.RELAY
     cs.close(db, worker, cid, clock)
     cs.record_outcome(db, worker.id, cid, Outcome.RESOLVED_ON_SCENE, clock)
     entries = cs.timeline(db, cid)
@@ -328,12 +362,56 @@ def test_references_are_parsed_leniently(text, expected):
     assert cs.parse_reference(text) == expected
 
 
-def test_a_message_queued_after_the_accept_is_refused_so_it_is_relayed_instead(db, clock):
+def test_a_message_after_the_accept_is_relayed_not_queued(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
-    assert cs.queue_message(db, cid, officer.id, (1, 10), "text", "avant", clock)
+    assert send(db, clock, officer, text(officer, 10, "avant")) == RelayStatus.QUEUE
     accepted = act(db, clock, cs.accept, worker.id, cid, POLICY)
     assert [q.text for q in accepted.queued_messages] == ["avant"]
-    # routed while waiting, stored after the accept: refused, the caller relays it
-    assert not cs.queue_message(db, cid, officer.id, (1, 11), "text", "pendant", clock)
+    # routed and stored in one transaction: after the accept it is relayed, never queued
+    before = last_notice_id(db)
+    assert send(db, clock, officer, text(officer, 11, "pendant")) == RelayStatus.RELAY
+    [(chat, kind, params)] = notices(db, before)
+    assert (chat, kind, params["text"]) == (worker.chat_id, NoticeKind.RELAY, "pendant")
+    assert kinds(db, cid)[-1] == EventKind.MESSAGE_RELAYED
+    with db.unit_of_work() as session:
+        assert [q.text for q in cs.queued_messages(session, cid)] == []
+
+
+def test_a_message_racing_the_accept_is_either_handed_over_or_relayed_never_lost(
+    any_db: Database,
+):
+    clock = FakeClock()
+    officer = enrol(any_db, clock, Role.OFFICER, "Agent Tremblay")
+    worker = enrol(any_db, clock, Role.WORKER, "Marie Roy", available=True)
+    for n in range(15):
+        cid = submitted(any_db, clock, officer).consultation.id
+        before = last_notice_id(any_db)
+        barrier = threading.Barrier(2)
+        results: dict[str, Any] = {}
+
+        def accept(cid: int = cid, barrier=barrier, results=results) -> None:
+            barrier.wait()
+            results["accept"] = act(any_db, clock, cs.accept, worker.id, cid, POLICY)
+
+        def message(n: int = n, barrier=barrier, results=results) -> None:
+            barrier.wait()
+            results["message"] = send(any_db, clock, officer, text(officer, 1000 + n, "vite"))
+
+        threads = [threading.Thread(target=accept), threading.Thread(target=message)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results["accept"].status == AcceptStatus.ACCEPTED
+        handed = [q.source_message_id for q in results["accept"].queued_messages]
+        assert results["message"] in (RelayStatus.QUEUE, RelayStatus.RELAY)
+        assert handed == ([1000 + n] if results["message"] == RelayStatus.QUEUE else [])
+        relays = [
+            p["message_id"]
+            for chat, kind, p in notices(any_db, before)
+            if kind == NoticeKind.RELAY and chat == worker.chat_id
+        ]
+        assert relays == [1000 + n]  # the worker gets it exactly once, either way
+        cs.close(any_db, officer, cid, clock)

@@ -9,7 +9,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import select
 
 from flows.models import OutboxNotice
-from flows.outbox import decode
+from flows.outbox import Notice, as_notice, decode
 from flows.store import Clock, Database
 from flows.unit import Unit, unit_of_work
 
@@ -38,3 +38,12 @@ def last_notice_id(db: Database) -> int:
     with db.unit_of_work() as session:
         found = session.scalar(select(OutboxNotice.id).order_by(OutboxNotice.id.desc()).limit(1))
         return int(found or 0)
+
+
+def recorded(db: Database, after: int = 0) -> list[Notice]:
+    """Every notice recorded after the row id `after`, whole (priority, message to edit)."""
+    with db.unit_of_work() as session:
+        rows = session.scalars(
+            select(OutboxNotice).where(OutboxNotice.id > after).order_by(OutboxNotice.id)
+        )
+        return [as_notice(row) for row in rows]
