@@ -509,8 +509,14 @@ def brief(
         }
         for item in history
     ]
+    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
     unit.outbox.notify(
-        holder, NoticeKind.BRIEFING, consultation_id=c.id, consultation=c, history=items
+        holder,
+        NoticeKind.BRIEFING,
+        priority=priority,
+        consultation_id=c.id,
+        consultation=c,
+        history=items,
     )
     for q in queued:
         data: dict[str, Any] = {
@@ -524,6 +530,7 @@ def brief(
         unit.outbox.notify(
             holder,
             NoticeKind.RELAY,
+            priority=priority,
             consultation_id=c.id,
             reference=c.reference,
             sender_id=c.officer.id,

@@ -256,7 +256,7 @@ def announce(
     c = result.consultation
     assert c is not None and c.worker is not None
     holder, officer = c.worker, c.officer
-    if prompt_message is not None:
+    if holder.id != by.id:  # the 'to whom?' question becomes the answer (or a new message)
         unit.outbox.notify(
             by,
             NoticeKind.SAY,
