@@ -177,7 +177,7 @@ def test_workers_accepting_at_the_same_instant_get_exactly_one_winner(any_db: Da
         assert outcomes.count(AcceptStatus.ACCEPTED) == 1, outcomes
         assert outcomes.count(AcceptStatus.TAKEN) == workers - 1, outcomes
         assert kinds(any_db, cid).count(EventKind.ACCEPTED) == 1
-        cs.close(any_db, officer, cid, clock)
+        act(any_db, clock, cs.close, officer, cid, POLICY)
 
 
 def test_officer_messages_before_an_accept_are_queued_and_handed_over_on_accept(db, clock):
@@ -259,7 +259,7 @@ def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
     act(db, clock, cs.accept, worker.id, cid, POLICY)
-    closed = cs.close(db, officer, None, clock)
+    closed = act(db, clock, cs.close, officer, None, POLICY)
     assert closed.status == CloseStatus.CLOSED
     assert cs.open_consultation_of_officer(db, officer.id) is None
     before = last_notice_id(db)
@@ -283,7 +283,7 @@ def test_closing_before_an_accept_withdraws_the_offers(db, clock):
     result = submitted(db, clock, officer)
     offer = result.offers[0]
     card_shown(db, offer.offer_id, offer.worker.chat_id, 9)
-    closed = cs.close(db, officer, None, clock)
+    closed = act(db, clock, cs.close, officer, None, POLICY)
     assert [(c.chat_id, c.message_id) for c in closed.withdrawn_cards] == [
         (offer.worker.chat_id, 9)
     ]
@@ -299,17 +299,17 @@ def test_a_worker_with_several_cases_is_asked_which_to_close(db, clock):
         cid = submitted(db, clock, officer).consultation.id
         act(db, clock, cs.accept, worker.id, cid, POLICY)
         ids.append(cid)
-    choice = cs.close(db, worker, None, clock)
+    choice = act(db, clock, cs.close, worker, None, POLICY)
     assert choice.status == CloseStatus.CHOOSE
     assert [c.id for c in choice.choices] == ids
-    assert cs.close(db, worker, ids[1], clock).status == CloseStatus.CLOSED
+    assert act(db, clock, cs.close, worker, ids[1], POLICY).status == CloseStatus.CLOSED
 
 
 def test_nobody_closes_someone_elses_consultation(db, clock):
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
     stranger = enrol(db, clock, Role.OFFICER, "Agent Côté")
     cid = submitted(db, clock, officer).consultation.id
-    assert cs.close(db, stranger, cid, clock).status == CloseStatus.NOT_YOURS
+    assert act(db, clock, cs.close, stranger, cid, POLICY).status == CloseStatus.NOT_YOURS
 
 
 def test_the_worker_records_the_outcome_once(db, clock):
@@ -317,15 +317,15 @@ def test_the_worker_records_the_outcome_once(db, clock):
     worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = submitted(db, clock, officer).consultation.id
     act(db, clock, cs.accept, worker.id, cid, POLICY)
-    early = cs.record_outcome(db, worker.id, cid, Outcome.REFERRED, clock)
+    early = act(db, clock, cs.record_outcome, worker.id, cid, Outcome.REFERRED)
     assert early.status == OutcomeStatus.NOT_CLOSED
-    cs.close(db, officer, None, clock)
-    assert cs.record_outcome(db, officer.id, cid, Outcome.REFERRED, clock).status == (
+    act(db, clock, cs.close, officer, None, POLICY)
+    assert act(db, clock, cs.record_outcome, officer.id, cid, Outcome.REFERRED).status == (
         OutcomeStatus.NOT_YOURS
     )
-    done = cs.record_outcome(db, worker.id, cid, Outcome.REFERRED, clock)
+    done = act(db, clock, cs.record_outcome, worker.id, cid, Outcome.REFERRED)
     assert (done.status, done.consultation.outcome) == (OutcomeStatus.RECORDED, Outcome.REFERRED)
-    again = cs.record_outcome(db, worker.id, cid, Outcome.JUDICIAL, clock)
+    again = act(db, clock, cs.record_outcome, worker.id, cid, Outcome.JUDICIAL)
     assert (again.status, again.consultation.outcome) == (
         OutcomeStatus.ALREADY_RECORDED,
         Outcome.REFERRED,
@@ -338,8 +338,8 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
     cid = submitted(db, clock, officer).consultation.id
     act(db, clock, cs.accept, worker.id, cid, POLICY)
     assert send(db, clock, officer, text(officer, 2, "bonjour")) == RelayStatus.RELAY
-    cs.close(db, worker, cid, clock)
-    cs.record_outcome(db, worker.id, cid, Outcome.RESOLVED_ON_SCENE, clock)
+    act(db, clock, cs.close, worker, cid, POLICY)
+    act(db, clock, cs.record_outcome, worker.id, cid, Outcome.RESOLVED_ON_SCENE)
     entries = cs.timeline(db, cid)
     assert [e.kind for e in entries] == [
         EventKind.CREATED,
@@ -414,4 +414,4 @@ def test_a_message_racing_the_accept_is_either_handed_over_or_relayed_never_lost
             if kind == NoticeKind.RELAY and chat == worker.chat_id
         ]
         assert relays == [1000 + n]  # the worker gets it exactly once, either way
-        cs.close(any_db, officer, cid, clock)
+        act(any_db, clock, cs.close, officer, cid, POLICY)
