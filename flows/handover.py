@@ -27,7 +27,6 @@ from flows.consultations import (
 from flows.models import Consultation, Event, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
-from flows.store import Clock, Database
 from flows.unit import Unit
 from flows.views import ConsultationView, view_in
 from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Priority, Role, Tier
@@ -58,44 +57,70 @@ class TransferChoice:
     candidates: list[PersonView]
 
 
-def transfer_candidates(
-    db: Database,
-    holder_id: int,
-    consultation_id: int,
-    note: str,
-    clock: Clock,
-    policy: RoutingPolicy,
+def ask_transfer(
+    unit: Unit, holder_id: int, consultation_id: int | None, note: str, policy: RoutingPolicy
 ) -> TransferChoice | None:
-    """Who could take it (available, with capacity, not the holder); records the note the
-    holder gave, so it survives until they pick someone."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.worker_id != holder_id or c.state != ConsultationState.ACTIVE:
-            return None
-        if note.strip():
-            record_event(
-                session,
-                c.id,
-                EventKind.TRANSFER_REQUESTED,
-                holder_id,
-                now,
-                note=note.strip()[:1000],
+    """/transfer: which consultation (the one given, else the holder's only active one), then
+    who could take it (available, with capacity, not the holder), asked with one button each;
+    the note the holder gave is recorded, so it survives until they pick someone."""
+    session, now = unit.session, unit.now
+    holder = session.get_one(Person, holder_id)
+    if consultation_id is None:
+        active = session.scalars(
+            select(Consultation.id).where(
+                Consultation.worker_id == holder_id,
+                Consultation.state == ConsultationState.ACTIVE,
             )
-        return TransferChoice(view_in(session, c), _takers(session, now, policy, holder_id))
-
-
-def reassign_candidates(
-    db: Database, consultation_id: int, clock: Clock, policy: RoutingPolicy
-) -> TransferChoice | None:
-    """The workers a supervisor may give this open consultation to: the same rule as a
-    transfer (available, with free capacity), never its current holder."""
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None:
+        ).all()
+        if len(active) != 1:
+            unit.outbox.say(holder, "handover.which" if active else "close.nothing_open")
             return None
-        takers = _takers(session, clock(), policy, c.worker_id)
-        return TransferChoice(view_in(session, c), takers)
+        consultation_id = active[0]
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.worker_id != holder_id or c.state != ConsultationState.ACTIVE:
+        unit.outbox.say(holder, "callback.invalid")
+        return None
+    if note.strip():
+        record_event(
+            session, c.id, EventKind.TRANSFER_REQUESTED, holder_id, now, note=note.strip()[:1000]
+        )
+    choice = TransferChoice(view_in(session, c), _takers(session, now, policy, holder_id))
+    _ask_who(unit, holder, choice, "transfer")
+    return choice
+
+
+def ask_reassign(
+    unit: Unit, supervisor_id: int, consultation_id: int, policy: RoutingPolicy
+) -> TransferChoice | None:
+    """/reassign C-0042: the workers a supervisor may give this open consultation to, by the
+    same rule as a transfer (available, with free capacity), never its current holder."""
+    session = unit.session
+    supervisor = session.get_one(Person, supervisor_id)
+    c = session.get(Consultation, consultation_id)
+    if c is None:
+        unit.outbox.say(supervisor, "handover.usage_reassign")
+        return None
+    choice = TransferChoice(view_in(session, c), _takers(session, unit.now, policy, c.worker_id))
+    _ask_who(unit, supervisor, choice, "reassign")
+    return choice
+
+
+def _ask_who(unit: Unit, person: Person, choice: TransferChoice, purpose: str) -> None:
+    if not choice.candidates:
+        unit.outbox.say(person, "handover.nobody", ref=choice.consultation.reference)
+        return
+    unit.outbox.notify(
+        person,
+        NoticeKind.PEOPLE_CHOICE,
+        consultation=choice.consultation,
+        candidates=choice.candidates,
+        purpose=purpose,
+    )
+
+
+def tell(unit: Unit, person_id: int, key: str) -> None:
+    """One sentence for one person (a command's usage, when its words do not parse)."""
+    unit.outbox.say(unit.session.get_one(Person, person_id), key)
 
 
 def _takers(

@@ -139,6 +139,7 @@ class NoticeKind(StrEnum):
     CLOSE_CHOICE = "close_choice"  # which of several consultations to close
     OUTCOME_PROMPT = "outcome_prompt"  # the holder's outcome buttons after a close
     OUTCOME_RECORDED = "outcome_recorded"  # the outcome question becomes the answer
+    PEOPLE_CHOICE = "people_choice"  # to whom to hand a consultation (transfer, reassign)
 
 
 class Priority(IntEnum):

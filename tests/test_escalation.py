@@ -150,7 +150,7 @@ def test_transfer_hands_over_with_the_note(db, clock):
     officer, roy, _backup, _chief = team(db, clock)
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     cid = accepted(db, clock, officer, roy)
-    choice = handover.transfer_candidates(db, roy.id, cid, "Il a bu, calme", clock, POLICY)
+    choice = act(db, clock, handover.ask_transfer, roy.id, cid, "Il a bu, calme", POLICY)
     assert choice is not None
     assert [p.display_name for p in choice.candidates] == ["Anne Nadeau"]
     moved = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)

@@ -554,7 +554,7 @@ def held_with_a_message(db, clock):
 
 def test_transfer_hands_it_over_and_tells_everyone_concerned(any_db: Database, clock: FakeClock):
     cid, officer, roy, nadeau, _chief = held_with_a_message(any_db, clock)
-    handover.transfer_candidates(any_db, roy.id, cid, "connaît la famille", clock, POLICY)
+    act(any_db, clock, handover.ask_transfer, roy.id, cid, "connaît la famille", POLICY)
     before = last_notice_id(any_db)
     moved = act(any_db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY, 88)
     assert moved.status == HandoverStatus.DONE

@@ -8,7 +8,7 @@ import logging
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks, render
+from bot import render
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
@@ -38,46 +38,14 @@ async def transfer_command(
     cid, note = _target_and_note(context.args or [])
     if cid is None:
         cid = await replied_consultation(services, update)
-    if cid is None:
-        active = await services.run(consultations.active_of_worker, services.db, worker.id)
-        if len(active) != 1:
-            key = "handover.which" if active else "close.nothing_open"
-            await services.sender.text(worker.chat_id, t(worker.language, key))
-            return
-        cid = active[0].id
-    await offer_targets(services, worker, cid, note)
-
-
-async def offer_targets(services: Services, worker: PersonView, cid: int, note: str) -> None:
-    choice = await services.run(
-        handover.transfer_candidates,
-        services.db,
-        worker.id,
-        cid,
-        note,
-        services.clock,
-        services.policy,
-    )
-    lang = worker.language
-    if choice is None:
-        await services.sender.text(worker.chat_id, t(lang, "callback.invalid"))
-        return
-    if not choice.candidates:
-        await services.sender.text(
-            worker.chat_id, t(lang, "handover.nobody", ref=choice.consultation.reference)
-        )
-        return
-    prompt = render.people_choice(
-        lang, "handover.pick", choice.consultation, choice.candidates, callbacks.transfer_to
-    )
-    await services.sender.text(worker.chat_id, prompt.text, keyboard=prompt.keyboard)
+    await services.act(handover.ask_transfer, worker.id, cid, note, services.policy)
 
 
 async def on_transfer_start(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int
 ) -> None:
     await services.sender.answer(query.id)
-    await offer_targets(services, worker, cid, "")
+    await services.act(handover.ask_transfer, worker.id, cid, "", services.policy)
 
 
 async def on_transfer_to(
@@ -97,11 +65,11 @@ async def takeover_command(
     """/takeover C-0042: the supervisor takes the consultation themselves."""
     cid, _ = _target_and_note(context.args or [])
     if cid is None:
-        await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_takeover"))
+        await services.act(handover.tell, sup.id, "handover.usage_takeover")
         return
     result = await services.act(handover.take_over, sup.id, cid)
     if result.status != HandoverStatus.DONE:
-        await services.sender.text(sup.chat_id, _refusal_text(sup, result))
+        await services.act(handover.tell, sup.id, _refusal_key(result))
         return
     _handed_over(services, result)
 
@@ -112,22 +80,10 @@ async def reassign_command(
 ) -> None:
     """/reassign C-0042: pick the worker who should have it."""
     cid, _ = _target_and_note(context.args or [])
-    choice = None
-    if cid is not None:
-        choice = await services.run(
-            handover.reassign_candidates, services.db, cid, services.clock, services.policy
-        )
-    if choice is None:
-        await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_reassign"))
+    if cid is None:
+        await services.act(handover.tell, sup.id, "handover.usage_reassign")
         return
-    c, candidates = choice.consultation, choice.candidates
-    if not candidates:
-        await services.sender.text(sup.chat_id, t(sup.language, "handover.nobody", ref=c.reference))
-        return
-    prompt = render.people_choice(
-        sup.language, "handover.pick", c, candidates, callbacks.reassign_to
-    )
-    await services.sender.text(sup.chat_id, prompt.text, keyboard=prompt.keyboard)
+    await services.act(handover.ask_reassign, sup.id, cid, services.policy)
 
 
 async def on_reassign_to(
@@ -171,13 +127,17 @@ async def _refused(
 
 
 def _refusal_text(person: PersonView, result: HandoverResult) -> str:
+    return t(person.language, _refusal_key(result))
+
+
+def _refusal_key(result: HandoverResult) -> str:
     keys = {
         HandoverStatus.NOT_YOURS: "callback.invalid",
         HandoverStatus.NOT_OPEN: "handover.not_open",
         HandoverStatus.TARGET_UNAVAILABLE: "handover.target_unavailable",
         HandoverStatus.CHANGED: "handover.changed",
     }
-    return t(person.language, keys[result.status])
+    return keys[result.status]
 
 
 @requires(Role.WORKER, Role.SUPERVISOR)

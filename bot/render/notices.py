@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from bot import render
+from bot import callbacks, render
 from bot.i18n import t
 from bot.render import resources as resource_cards
 from bot.sender import CAPTION_LIMIT
@@ -212,6 +212,21 @@ def _outcome_recorded(notice: Notice, context: Context) -> list[Step]:
     lang = notice.language
     shown = render.label(lang, "outcome", notice.params["outcome"])
     return [Edit(t(lang, "outcome.recorded", ref=notice.params["reference"], outcome=shown))]
+
+
+@renders(NoticeKind.PEOPLE_CHOICE)
+def _people_choice(notice: Notice, context: Context) -> list[Step]:
+    encode = callbacks.transfer_to if notice.params["purpose"] == "transfer" else (
+        callbacks.reassign_to
+    )
+    prompt = render.people_choice(
+        notice.language,
+        "handover.pick",
+        notice.params["consultation"],
+        notice.params["candidates"],
+        encode,
+    )
+    return [Text(prompt.text, prompt.keyboard)]
 
 
 @renders(NoticeKind.BRIEFING)
