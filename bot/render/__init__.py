@@ -12,10 +12,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
+from flows.availability import Status
 from flows.escalation import QueueEntry
 from flows.people import PersonView
 from flows.views import ConsultationView
-from flows.vocabulary import Category, Outcome, Urgency
+from flows.vocabulary import Category, Outcome, Presence, Role, Urgency
 
 PersonButton = Callable[[int, int], str]
 CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the holder gets the rest after it
@@ -248,3 +249,29 @@ def takeover_buttons(lang: str, waiting: list[ConsultationView]) -> InlineKeyboa
         for c in waiting[:20]
     ]
     return InlineKeyboardMarkup(rows)
+
+
+def presence_set(lang: str, presence: Presence, until: datetime | None, zone: ZoneInfo) -> str:
+    """/on or /off confirmed, with when the roster takes over again."""
+    text = t(lang, "availability.on" if presence == Presence.ON else "availability.off")
+    if until is not None:
+        text += " " + t(lang, "availability.until", until=local_time(until, zone))
+    return text
+
+
+def status_text(lang: str, role: Role, status: Status) -> str:
+    """/status: available or not (a worker), then the consultations in hand."""
+    active = status.active
+    refs = ", ".join(f"{c.reference} ({person_name(c.officer)})" for c in active)
+    if not active:
+        held = t(lang, "availability.none_active")
+    elif role == Role.SUPERVISOR:
+        held = t(lang, "availability.held", refs=refs, count=len(active))
+    else:
+        held = t(
+            lang, "availability.active", refs=refs, count=len(active), capacity=status.capacity
+        )
+    if role == Role.SUPERVISOR or status.available is None:
+        return held
+    state = t(lang, "availability.status_on" if status.available else "availability.status_off")
+    return state + "\n" + held

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
@@ -19,7 +20,7 @@ from bot.sender import CAPTION_LIMIT
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
 from flows.views import ConsultationView
-from flows.vocabulary import NoticeKind, Tier
+from flows.vocabulary import NoticeKind, Presence, Tier
 
 CAPTIONED = ("photo", "video", "document", "voice", "audio", "animation")
 
@@ -306,3 +307,16 @@ def _top_three(notice: Notice, context: Context) -> list[Step]:
 
 def _point(value: Any) -> tuple[float, float] | None:
     return (float(value[0]), float(value[1])) if value else None
+
+
+@renders(NoticeKind.PRESENCE_SET)
+def _presence_set(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    zone = ZoneInfo(p["zone"])
+    return [Text(render.presence_set(notice.language, Presence(p["presence"]), p["until"], zone))]
+
+
+@renders(NoticeKind.STILL_ACTIVE)
+def _still_active(notice: Notice, context: Context) -> list[Step]:
+    choice = render.still_active_choice(notice.language, notice.params["consultations"])
+    return [Text(choice.text, choice.keyboard)]
