@@ -1,18 +1,21 @@
-"""A worker's own word on availability: /on and /off override the roster until the next
-roster change; going on is offered whatever waits, going off with consultations in hand is
-asked to transfer or close each one. /status reads where a person stands."""
+"""Availability as people say it: a worker's /on and /off override the roster until its next
+change (going on is offered whatever waits, going off with consultations in hand is asked to
+transfer or close each one), /status reads where a person stands, and a supervisor's /shifts
+changes the roster. The use cases live here, not in flows/roster.py, because the outbox
+needs flows/people.py, which needs the roster's arithmetic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import roster, routing
 from flows.consultations import offer_waiting_to
 from flows.models import Consultation, Person
 from flows.people import PersonView, override, view_of
+from flows.roster import RosterError, ShiftView
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 from flows.unit import Unit
@@ -79,3 +82,38 @@ def status_of(db: Database, person_id: int, clock: Clock, policy: RoutingPolicy)
             return Status(active, None, None)
         available = routing.is_available(session, person, clock(), policy)
         return Status(active, routing.capacity_of(person, policy), available)
+
+
+# --- the roster, changed by a supervisor ---------------------------------------------------
+
+
+def add_shifts(
+    unit: Unit,
+    supervisor_id: int,
+    person_id: int,
+    days: str,
+    span: str,
+    on_call_word: str | None = None,
+) -> list[ShiftView]:
+    """/shifts add: the slots added and listed back, or what to fix (nothing added)."""
+    supervisor = _person(unit, supervisor_id)
+    try:
+        on_call = roster.parse_on_call(on_call_word)
+        added = roster.add_in(unit.session, person_id, days, span, on_call, unit.now)
+    except RosterError as exc:
+        unit.outbox.say(supervisor, "roster.invalid", problem=str(exc))
+        return []
+    unit.outbox.notify(supervisor, NoticeKind.ROSTER, shifts=[asdict(s) for s in added])
+    return added
+
+
+def remove_shift(unit: Unit, supervisor_id: int, shift_id: int) -> bool:
+    """/shifts remove: the slot gone, or the word that there is no such slot."""
+    removed = roster.remove_in(unit.session, shift_id)
+    key = "roster.removed" if removed else "roster.no_such_shift"
+    unit.outbox.say(_person(unit, supervisor_id), key, id=shift_id)
+    return removed
+
+
+def _person(unit: Unit, person_id: int) -> PersonView:
+    return view_of(unit.session.get_one(Person, person_id))

@@ -15,6 +15,7 @@ from bot.i18n import t
 from flows.availability import Status
 from flows.escalation import QueueEntry
 from flows.people import PersonView
+from flows.roster import ShiftView
 from flows.views import ConsultationView
 from flows.vocabulary import Category, Outcome, Presence, Role, Urgency
 
@@ -275,3 +276,49 @@ def status_text(lang: str, role: Role, status: Status) -> str:
         return held
     state = t(lang, "availability.status_on" if status.available else "availability.status_off")
     return state + "\n" + held
+
+
+def welcome(lang: str, person: PersonView, already: bool) -> str:
+    """An invite redeemed: welcome by role, or the word that the code was not used."""
+    if already:
+        return t(lang, "enrol.already", role=label(lang, "role", person.role))
+    return t(lang, f"enrol.welcome.{person.role.value}", name=person.display_name)
+
+
+def help_text(person: PersonView) -> str:
+    """/help, /start alone and any unknown command: what this person can do."""
+    lang = person.language
+    text = t(lang, f"help.{person.role.value}", name=person.display_name)
+    text += "\n" + t(lang, "resources.help")
+    if person.role == Role.SUPERVISOR:
+        text += "\n" + t(lang, "resources.help_reload")
+    if person.role != Role.OFFICER:
+        text += "\n" + t(lang, "followup.help")
+    return text
+
+
+def roster_text(lang: str, shifts: list[ShiftView], title: str = "roster.title") -> str:
+    """/shifts: one line per weekly slot (who, when, on call), or the word that it is empty."""
+    if not shifts:
+        return t(lang, "roster.empty")
+    lines = [t(lang, title)]
+    for s in shifts:
+        key = "roster.line_on_call" if s.on_call else "roster.line"
+        day = t(lang, f"day.{s.day}")
+        lines.append(
+            t(
+                lang,
+                key,
+                id=s.id,
+                day=day,
+                starts=s.starts,
+                ends=s.ends,
+                name=s.person_name,
+                person=s.person_id,
+            )
+        )
+    return "\n".join(lines)
+
+
+def roster_usage(lang: str) -> str:
+    return t(lang, "roster.usage")

@@ -19,6 +19,7 @@ from bot.render import resources as resource_cards
 from bot.sender import CAPTION_LIMIT
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
+from flows.roster import ShiftView
 from flows.views import ConsultationView
 from flows.vocabulary import NoticeKind, Presence, Tier
 
@@ -320,3 +321,16 @@ def _presence_set(notice: Notice, context: Context) -> list[Step]:
 def _still_active(notice: Notice, context: Context) -> list[Step]:
     choice = render.still_active_choice(notice.language, notice.params["consultations"])
     return [Text(choice.text, choice.keyboard)]
+
+
+@renders(NoticeKind.WELCOME)
+def _welcome(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(render.welcome(notice.language, p["person"], p["already"]))]
+
+
+@renders(NoticeKind.ROSTER)
+def _roster(notice: Notice, context: Context) -> list[Step]:
+    """The slots a supervisor just added, listed back."""
+    shifts = [ShiftView(**s) for s in notice.params["shifts"]]
+    return [Text(render.roster_text(notice.language, shifts, "roster.added"))]
