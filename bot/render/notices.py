@@ -334,3 +334,23 @@ def _roster(notice: Notice, context: Context) -> list[Step]:
     """The slots a supervisor just added, listed back."""
     shifts = [ShiftView(**s) for s in notice.params["shifts"]]
     return [Text(render.roster_text(notice.language, shifts, "roster.added"))]
+
+
+@renders(NoticeKind.REFERRAL)
+def _referral(notice: Notice, context: Context) -> list[Step]:
+    """The card a worker sent, as the directory has it now (open or not at this moment)."""
+    p, lang = notice.params, notice.language
+    directory = context.directory.current
+    position = directory.position(p["resource"])
+    resource = directory.resources[position] if position is not None else None
+    zone = ZoneInfo(p["zone"])
+    shown = resource_cards.received(
+        lang, p["consultation"], resource, p["names"][lang], context.now, zone
+    )
+    return [Text(shown)]
+
+
+@renders(NoticeKind.REFERRAL_SENT)
+def _referral_sent(notice: Notice, context: Context) -> list[Step]:
+    p, lang = notice.params, notice.language
+    return [Text(resource_cards.sent(lang, p["consultation"], p["names"][lang]))]
