@@ -84,12 +84,8 @@ def list_people(db: Database, *, include_revoked: bool = True) -> list[PersonVie
         return [view_of(p) for p in session.scalars(query)]
 
 
-def set_language(db: Database, person_id: int, language: str) -> PersonView:
-    with db.unit_of_work() as session:
-        return view_of(change_language(session, person_id, language))
-
-
 def change_language(session: Session, person_id: int, language: str) -> Person:
+    """The person's language from now on (one of the catalogs')."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
     person = session.get_one(Person, person_id)
