@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from flows.dates import local_at
 from flows.models import Person, Shift
@@ -26,6 +27,7 @@ DAYS = {
     "sun": 6, "dim": 6, "sunday": 6, "dimanche": 6,
 }  # fmt: skip
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ON_CALL_WORDS = ("oncall", "garde", "on-call")
 
 
 class RosterError(ValueError):
@@ -189,27 +191,45 @@ def next_start(shifts: list[Shift], now: datetime, zone: ZoneInfo) -> datetime |
 def add_shifts(
     db: Database, person_id: int, days: str, span: str, on_call: bool, clock: Clock
 ) -> list[ShiftView]:
-    weekdays, (starts, ends) = parse_days(days), parse_span(span)
+    now = clock()
     with db.unit_of_work() as session:
-        person = session.get(Person, person_id)
-        if person is None or person.revoked_at is not None:
-            raise RosterError(f"no enrolled person with id {person_id}")
-        if person.role != Role.WORKER:
-            raise RosterError(f"{person.display_name} is not a social worker")
-        added = [
-            Shift(
-                person_id=person_id,
-                weekday=day,
-                starts=starts,
-                ends=ends,
-                on_call=on_call,
-                created_at=clock(),
-            )
-            for day in weekdays
-        ]
-        session.add_all(added)
-        session.flush()
-        return [_view(s, person) for s in added]
+        return add_in(session, person_id, days, span, on_call, now)
+
+
+def add_in(
+    session: Session, person_id: int, days: str, span: str, on_call: bool, now: datetime
+) -> list[ShiftView]:
+    """Weekly slots for a worker; RosterError (before anything is added) when the days, the
+    hours or the person are wrong."""
+    weekdays, (starts, ends) = parse_days(days), parse_span(span)
+    person = session.get(Person, person_id)
+    if person is None or person.revoked_at is not None:
+        raise RosterError(f"no enrolled person with id {person_id}")
+    if person.role != Role.WORKER:
+        raise RosterError(f"{person.display_name} is not a social worker")
+    added = [
+        Shift(
+            person_id=person_id,
+            weekday=day,
+            starts=starts,
+            ends=ends,
+            on_call=on_call,
+            created_at=now,
+        )
+        for day in weekdays
+    ]
+    session.add_all(added)
+    session.flush()
+    return [_view(s, person) for s in added]
+
+
+def parse_on_call(word: str | None) -> bool:
+    """The optional last word of `/shifts add`: 'oncall' (or 'garde') marks on-call slots."""
+    if word is None:
+        return False
+    if word.lower() in ON_CALL_WORDS:
+        return True
+    raise RosterError(word)
 
 
 def list_shifts(db: Database) -> list[ShiftView]:
@@ -224,8 +244,12 @@ def list_shifts(db: Database) -> list[ShiftView]:
 
 def remove_shift(db: Database, shift_id: int) -> bool:
     with db.unit_of_work() as session:
-        result = session.execute(delete(Shift).where(Shift.id == shift_id))
-        return bool(getattr(result, "rowcount", 0))
+        return remove_in(session, shift_id)
+
+
+def remove_in(session: Session, shift_id: int) -> bool:
+    result = session.execute(delete(Shift).where(Shift.id == shift_id))
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _view(shift: Shift, person: Person) -> ShiftView:

@@ -140,6 +140,12 @@ class NoticeKind(StrEnum):
     OUTCOME_PROMPT = "outcome_prompt"  # the holder's outcome buttons after a close
     OUTCOME_RECORDED = "outcome_recorded"  # the outcome question becomes the answer
     PEOPLE_CHOICE = "people_choice"  # to whom to hand a consultation (transfer, reassign)
+    PRESENCE_SET = "presence_set"  # /on or /off confirmed, until the next roster change
+    STILL_ACTIVE = "still_active"  # after /off with consultations in hand: transfer or close
+    WELCOME = "welcome"  # an invite redeemed: welcome by role, or already enrolled
+    ROSTER = "roster"  # the shifts a supervisor just added
+    REFERRAL = "referral"  # a directory card the holder sent to the officer
+    REFERRAL_SENT = "referral_sent"  # the holder's line: which card went to whom
 
 
 class Priority(IntEnum):

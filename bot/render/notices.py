@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
@@ -18,8 +19,9 @@ from bot.render import resources as resource_cards
 from bot.sender import CAPTION_LIMIT
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
+from flows.roster import ShiftView
 from flows.views import ConsultationView
-from flows.vocabulary import NoticeKind, Tier
+from flows.vocabulary import NoticeKind, Presence, Tier
 
 CAPTIONED = ("photo", "video", "document", "voice", "audio", "animation")
 
@@ -321,3 +323,49 @@ def _top_three(notice: Notice, context: Context) -> list[Step]:
 
 def _point(value: Any) -> tuple[float, float] | None:
     return (float(value[0]), float(value[1])) if value else None
+
+
+@renders(NoticeKind.PRESENCE_SET)
+def _presence_set(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    zone = ZoneInfo(p["zone"])
+    return [Text(render.presence_set(notice.language, Presence(p["presence"]), p["until"], zone))]
+
+
+@renders(NoticeKind.STILL_ACTIVE)
+def _still_active(notice: Notice, context: Context) -> list[Step]:
+    choice = render.still_active_choice(notice.language, notice.params["consultations"])
+    return [Text(choice.text, choice.keyboard)]
+
+
+@renders(NoticeKind.WELCOME)
+def _welcome(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(render.welcome(notice.language, p["person"], p["already"]))]
+
+
+@renders(NoticeKind.ROSTER)
+def _roster(notice: Notice, context: Context) -> list[Step]:
+    """The slots a supervisor just added, listed back."""
+    shifts = [ShiftView(**s) for s in notice.params["shifts"]]
+    return [Text(render.roster_text(notice.language, shifts, "roster.added"))]
+
+
+@renders(NoticeKind.REFERRAL)
+def _referral(notice: Notice, context: Context) -> list[Step]:
+    """The card a worker sent, as the directory has it now (open or not at this moment)."""
+    p, lang = notice.params, notice.language
+    directory = context.directory.current
+    position = directory.position(p["resource"])
+    resource = directory.resources[position] if position is not None else None
+    zone = ZoneInfo(p["zone"])
+    shown = resource_cards.received(
+        lang, p["consultation"], resource, p["names"][lang], context.now, zone
+    )
+    return [Text(shown)]
+
+
+@renders(NoticeKind.REFERRAL_SENT)
+def _referral_sent(notice: Notice, context: Context) -> list[Step]:
+    p, lang = notice.params, notice.language
+    return [Text(resource_cards.sent(lang, p["consultation"], p["names"][lang]))]
