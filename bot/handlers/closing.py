@@ -8,7 +8,7 @@ import logging
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import callbacks, render
 from bot.handlers import followups
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
@@ -34,6 +34,7 @@ async def close_command(
     await close(services, person, cid)
 
 
+@callbacks.CLOSE.handles
 async def on_close_choice(
     services: Services, query: CallbackQuery, person: PersonView, cid: int
 ) -> None:
@@ -49,6 +50,7 @@ async def close(services: Services, person: PersonView, cid: int | None) -> None
         escalation_job.cancel(services, c.id)
 
 
+@callbacks.OUTCOME.handles
 async def on_outcome(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int, outcome: Outcome
 ) -> None:

@@ -9,6 +9,7 @@ import logging
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.handlers.access import requires
 from bot.handlers.relay import message_kind, shared_point
 from bot.i18n import t
@@ -50,6 +51,7 @@ def incoming(message: Message) -> Incoming:
     )
 
 
+@callbacks.CATEGORY.handles
 async def on_category(
     services: Services, query: CallbackQuery, officer: PersonView, cid: int, category: Category
 ) -> None:
@@ -62,6 +64,7 @@ async def on_category(
     await services.sender.answer(query.id)
 
 
+@callbacks.URGENCY.handles
 async def on_urgency(
     services: Services, query: CallbackQuery, officer: PersonView, cid: int, urgency: Urgency
 ) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import callbacks, render
 from bot import services as services_module
 from bot.handlers.access import identify, refuse_group, requires
 from bot.render import help_text
@@ -68,3 +68,12 @@ async def apply_language(services: Services, person: PersonView, language: str) 
     """/lang fr|en or a language button: one use case; then the menu in that language."""
     updated = await services.act(enrolment.choose_language, person.id, language)
     services.menus.refresh_soon(services, updated.telegram_user_id)
+
+
+@callbacks.LANGUAGE.handles
+async def on_language(
+    services: Services, query: CallbackQuery, person: PersonView, choice: int
+) -> None:
+    """The language buttons of /lang."""
+    await services.sender.answer(query.id)
+    await apply_language(services, person, callbacks.LANGUAGE_CHOICES[choice])

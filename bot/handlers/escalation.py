@@ -7,6 +7,7 @@ import logging
 
 from telegram import CallbackQuery
 
+from bot import callbacks
 from bot.i18n import t
 from bot.jobs.escalation import run_due
 from bot.services import Services
@@ -17,6 +18,7 @@ from flows.people import PersonView
 log = logging.getLogger(__name__)
 
 
+@callbacks.DECLINE.handles
 async def on_decline(
     services: Services, query: CallbackQuery, worker: PersonView, consultation_id: int
 ) -> None:

@@ -8,7 +8,7 @@ import logging
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import callbacks, render
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
@@ -41,6 +41,7 @@ async def transfer_command(
     await services.act(handover.ask_transfer, worker.id, cid, note, services.policy)
 
 
+@callbacks.TRANSFER.handles
 async def on_transfer_start(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int
 ) -> None:
@@ -48,6 +49,7 @@ async def on_transfer_start(
     await services.act(handover.ask_transfer, worker.id, cid, "", services.policy)
 
 
+@callbacks.TRANSFER_TO.handles
 async def on_transfer_to(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int, target_id: int
 ) -> None:
@@ -86,6 +88,7 @@ async def reassign_command(
     await services.act(handover.ask_reassign, sup.id, cid, services.policy)
 
 
+@callbacks.REASSIGN_TO.handles
 async def on_reassign_to(
     services: Services, query: CallbackQuery, sup: PersonView, cid: int, target_id: int
 ) -> None:
@@ -94,6 +97,7 @@ async def on_reassign_to(
     await _conclude(services, query, sup, result)
 
 
+@callbacks.TAKE_OVER.handles
 async def on_take_over(services: Services, query: CallbackQuery, sup: PersonView, cid: int) -> None:
     result = await services.act(handover.take_over, sup.id, cid)
     await _conclude(services, query, sup, result)

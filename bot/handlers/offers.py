@@ -7,7 +7,7 @@ import logging
 
 from telegram import CallbackQuery
 
-from bot import render
+from bot import callbacks, render
 from bot.i18n import t
 from bot.render import person_name
 from bot.services import Services
@@ -25,6 +25,7 @@ async def send_pending_offers(services: Services, worker_id: int) -> None:
     await services.act(consultations.offer_waiting_to, worker_id, services.policy)
 
 
+@callbacks.ACCEPT.handles
 async def on_accept(
     services: Services, query: CallbackQuery, worker: PersonView, consultation_id: int
 ) -> None:

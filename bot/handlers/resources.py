@@ -12,6 +12,7 @@ from datetime import timedelta
 from telegram import CallbackQuery, Location, Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.directory import memory
 from bot.handlers.access import requires
 from bot.i18n import t
@@ -61,6 +62,7 @@ async def _send_page(services: Services, person: PersonView, query: Query, offse
     await services.sender.text(person.chat_id, rendered.text, keyboard=rendered.keyboard)
 
 
+@callbacks.BROWSE.handles
 async def on_browse(
     services: Services, query: CallbackQuery, person: PersonView, index: int
 ) -> None:
@@ -69,6 +71,7 @@ async def on_browse(
     await _first_page(services, person, Query(category=CATEGORIES[index]))
 
 
+@callbacks.OPEN_NOW.handles
 async def on_open_now(
     services: Services, query: CallbackQuery, person: PersonView, search_id: int, only: bool
 ) -> None:
@@ -83,6 +86,7 @@ async def on_open_now(
     await _send_page(services, person, again, 0)
 
 
+@callbacks.MORE.handles
 async def on_more(
     services: Services, query: CallbackQuery, person: PersonView, search_id: int, offset: int
 ) -> None:
@@ -94,6 +98,7 @@ async def on_more(
     await _send_page(services, person, saved.query, offset)
 
 
+@callbacks.RESOURCE.handles
 async def on_details(
     services: Services, query: CallbackQuery, person: PersonView, position: int, checksum: int
 ) -> None:
@@ -119,6 +124,7 @@ async def on_details(
     await services.sender.text(person.chat_id, card.text, keyboard=card.keyboard)
 
 
+@callbacks.REFER.handles
 async def on_refer(
     services: Services, query: CallbackQuery, worker: PersonView, position: int, checksum: int
 ) -> None:
@@ -141,6 +147,7 @@ async def on_refer(
     await services.sender.text(worker.chat_id, choice.text, keyboard=choice.keyboard)
 
 
+@callbacks.REFER_TO.handles
 async def on_refer_to(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int, token: int
 ) -> None:
