@@ -40,6 +40,7 @@ from bot.handlers import (
 from bot.handlers.access import refuse_group
 from bot.i18n import t
 from bot.instance_lock import InstanceLock, keep_held
+from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import OrderedOnceProcessor
@@ -235,7 +236,7 @@ async def serve(
         await application.start()
         poller = InboxPoller(application, services)
         await escalation_job.start(services)
-        resources.start(services)
+        directory_job.start(services)
         await followups.start(services)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 
 from telegram import CallbackQuery, Location, Update
 from telegram.ext import ContextTypes
@@ -205,29 +204,6 @@ async def reload_command(
     result = await services.run(services.directory.reload, today)
     log.info("directory reload by=%s applied=%s", person.id, result.applied)
     await services.sender.text(person.chat_id, resource_cards.reloaded(person.language, result))
-
-
-async def check_file(services: Services) -> None:
-    """The periodic check: reload when the file changed; a broken file is logged and the
-    directory in use is kept."""
-    holder = services.directory
-    if not await services.run(holder.changed):
-        return
-    today = services.clock().astimezone(services.settings.zone).date()
-    result = await services.run(holder.reload, today)
-    if result.applied:
-        log.info("directory file changed: reloaded %d entries", result.count)
-    else:
-        log.warning(
-            "directory file changed but has %d error(s); keeping the previous one",
-            len(result.report.errors),
-        )
-
-
-def start(services: Services) -> None:
-    """Start the periodic file-change check."""
-    interval = timedelta(seconds=services.settings.directory_check_seconds)
-    services.timers.every("directory:check", interval, lambda: check_file(services))
 
 
 async def _empty(services: Services, person: PersonView) -> None:
