@@ -139,6 +139,11 @@ class NoticeKind(StrEnum):
     CLOSE_CHOICE = "close_choice"  # which of several consultations to close
     OUTCOME_PROMPT = "outcome_prompt"  # the holder's outcome buttons after a close
     OUTCOME_RECORDED = "outcome_recorded"  # the outcome question becomes the answer
+    FOLLOWUP_PLAN = "followup_plan"  # after the outcome: plan a follow-up? (the plan buttons)
+    FOLLOWUP_SCHEDULED = "followup_scheduled"  # its due time, and the no-note button
+    FOLLOWUP_LINE = "followup_line"  # one follow-up sentence, its times in the service's zone
+    FOLLOWUP_ASSIGNEES = "followup_assignees"  # whom to give a follow-up to (buttons)
+    FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
 
 
 class Priority(IntEnum):

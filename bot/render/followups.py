@@ -1,8 +1,13 @@
-"""Follow-ups as text and keyboards: the closing question, the reminder with its buttons, the
-lists, the shift handover digest and the supervisors' summary."""
+"""Follow-ups as text and keyboards: the closing question, the planned follow-up with its
+no-note button, their one-line news (times in the service's zone), the reminder with its
+buttons, the choice of assignee, the lists, the shift handover digest and the supervisors'
+summary. bot/render/notices.py calls these for the follow-up notices."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -11,14 +16,13 @@ from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
 from flows.digests import Digest, Summary
-from flows.followups import FollowUpView
+from flows.followups import LIST_LIMIT, FollowUpView, listed
 from flows.people import PersonView
 from flows.reminders import Reminder
 from flows.views import ConsultationView
 from flows.vocabulary import Plan, Snooze
 
 REQUEST_PREVIEW = 300
-LIST_LIMIT = 60
 OVERDUE_LIMIT = 200  # one message (the sender splits it), for supervisors
 
 
@@ -36,14 +40,21 @@ def plan_prompt(lang: str, c: ConsultationView) -> Rendered:
     return Rendered(t(lang, "followup.ask_plan", ref=c.reference), InlineKeyboardMarkup(rows))
 
 
-def scheduled_prompt(lang: str, f: FollowUpView, zone: ZoneInfo) -> Rendered:
+def scheduled_prompt(
+    lang: str, followup_id: int, reference: str, due_at: datetime, zone: ZoneInfo
+) -> Rendered:
+    """The follow-up is planned for its due time; a note is asked, or the no-note button."""
     button = InlineKeyboardButton(
-        t(lang, "followup.no_note_button"), callback_data=callbacks.followup_no_note(f.id)
+        t(lang, "followup.no_note_button"), callback_data=callbacks.followup_no_note(followup_id)
     )
-    text = t(
-        lang, "followup.scheduled", ref=f.consultation.reference, due=local_time(f.due_at, zone)
-    )
+    text = t(lang, "followup.scheduled", ref=reference, due=local_time(due_at, zone))
     return Rendered(text, InlineKeyboardMarkup([[button]]))
+
+
+def line(lang: str, key: str, values: Mapping[str, Any], zone: ZoneInfo) -> str:
+    """One follow-up sentence by key; its times are shown in the service's zone."""
+    shown = {k: local_time(v, zone) if isinstance(v, datetime) else v for k, v in values.items()}
+    return t(lang, key, **shown)
 
 
 def _note(f: FollowUpView) -> str:
@@ -105,10 +116,15 @@ def reminder_keyboard(lang: str, followup_id: int) -> InlineKeyboardMarkup:
 
 
 def assignee_choice(lang: str, f: FollowUpView, workers: list[PersonView]) -> Rendered:
+    return assignees(lang, f.id, f.consultation.reference, workers)
+
+
+def assignees(lang: str, followup_id: int, reference: str, workers: list[PersonView]) -> Rendered:
+    """Whom to give the follow-up to: one button per worker, then the team's pool."""
     rows = [
         [
             InlineKeyboardButton(
-                person_name(w), callback_data=callbacks.followup_reassign_to(f.id, w.id)
+                person_name(w), callback_data=callbacks.followup_reassign_to(followup_id, w.id)
             )
         ]
         for w in workers
@@ -117,35 +133,40 @@ def assignee_choice(lang: str, f: FollowUpView, workers: list[PersonView]) -> Re
         [
             InlineKeyboardButton(
                 t(lang, "followup.pool_button"),
-                callback_data=callbacks.followup_reassign_to(f.id, None),
+                callback_data=callbacks.followup_reassign_to(followup_id, None),
             )
         ]
     )
-    text = t(lang, "followup.pick_assignee", ref=f.consultation.reference)
+    text = t(lang, "followup.pick_assignee", ref=reference)
     return Rendered(text, InlineKeyboardMarkup(rows))
 
 
-def _who(lang: str, f: FollowUpView) -> str:
-    return person_name(f.assignee) if f.assignee else t(lang, "followup.pool")
-
-
 def pending_list(lang: str, items: list[FollowUpView], zone: ZoneInfo) -> str:
-    if not items:
+    return listing(lang, len(items), [listed(f) for f in items[:LIST_LIMIT]], zone)
+
+
+def listing(lang: str, total: int, rows: list[Mapping[str, Any]], zone: ZoneInfo) -> str:
+    """/followups: how many are pending, then one line each (rows are flows.followups.listed)."""
+    if not total:
         return t(lang, "followup.list_empty")
-    lines = [t(lang, "followup.list_title", count=len(items))]
-    lines += [_line(lang, "followup.list_line", f, zone) for f in items[:LIST_LIMIT]]
+    lines = [t(lang, "followup.list_title", count=total)]
+    lines += [_row(lang, "followup.list_line", row, zone) for row in rows[:LIST_LIMIT]]
     return "\n".join(lines)
 
 
 def _line(lang: str, key: str, f: FollowUpView, zone: ZoneInfo) -> str:
+    return _row(lang, key, listed(f), zone)
+
+
+def _row(lang: str, key: str, row: Mapping[str, Any], zone: ZoneInfo) -> str:
     """One follow-up in a list: reference, due time, whose, note."""
     return t(
         lang,
         key,
-        ref=f.consultation.reference,
-        due=local_time(f.due_at, zone),
-        who=_who(lang, f),
-        note=_note(f),
+        ref=row["reference"],
+        due=local_time(row["due_at"], zone),
+        who=row["assignee"] or t(lang, "followup.pool"),
+        note=row["note"] or "—",
     )
 
 

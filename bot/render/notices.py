@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
 from bot import render
 from bot.i18n import t
+from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
 from bot.sender import CAPTION_LIMIT
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
@@ -306,3 +308,54 @@ def _top_three(notice: Notice, context: Context) -> list[Step]:
 
 def _point(value: Any) -> tuple[float, float] | None:
     return (float(value[0]), float(value[1])) if value else None
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def _here_or_edit(notice: Notice, text: str, keyboard: InlineKeyboardMarkup | None) -> list[Step]:
+    """A new message, or the one the notice names rewritten (a question becomes its answer)."""
+    if notice.edit_message_id is not None:
+        return [Edit(text, keyboard)]
+    return [Text(text, keyboard)]
+
+
+def _zone(notice: Notice) -> ZoneInfo:
+    return ZoneInfo(notice.params["zone"])
+
+
+@renders(NoticeKind.FOLLOWUP_PLAN)
+def _followup_plan(notice: Notice, context: Context) -> list[Step]:
+    prompt = followup_cards.plan_prompt(notice.language, notice.params["consultation"])
+    return [Text(prompt.text, prompt.keyboard)]
+
+
+@renders(NoticeKind.FOLLOWUP_SCHEDULED)
+def _followup_scheduled(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    prompt = followup_cards.scheduled_prompt(
+        notice.language, p["followup_id"], p["reference"], p["due_at"], _zone(notice)
+    )
+    return _here_or_edit(notice, prompt.text, prompt.keyboard)
+
+
+@renders(NoticeKind.FOLLOWUP_LINE)
+def _followup_line(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    text = followup_cards.line(notice.language, p["key"], p.get("values", {}), _zone(notice))
+    return _here_or_edit(notice, text, None)
+
+
+@renders(NoticeKind.FOLLOWUP_ASSIGNEES)
+def _followup_assignees(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    choice = followup_cards.assignees(
+        notice.language, p["followup_id"], p["reference"], p["workers"]
+    )
+    return [Text(choice.text, choice.keyboard)]
+
+
+@renders(NoticeKind.FOLLOWUP_LIST)
+def _followup_list(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(followup_cards.listing(notice.language, p["total"], p["items"], _zone(notice)))]
