@@ -144,6 +144,8 @@ class NoticeKind(StrEnum):
     FOLLOWUP_LINE = "followup_line"  # one follow-up sentence, its times in the service's zone
     FOLLOWUP_ASSIGNEES = "followup_assignees"  # whom to give a follow-up to (buttons)
     FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
+    SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
+    DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
 
 
 class Priority(IntEnum):

@@ -1,6 +1,7 @@
 """What the follow-up use cases tell people: each action records its notices in its own
 transaction (who gets which kind, with which key and values), and each notice renders in
-both languages, as a new message or as the pressed message rewritten."""
+both languages, as a new message or as the pressed message rewritten. The digests are
+recorded with their claim, once."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.render import followups as view
 from bot.render import notices as rendering
 from bot.render.notices import Context, Edit, Text
+from flows import consultations as cs
+from flows import digests, roster
 from flows import followups as fu
 from flows.directory import DirectoryHolder
 from flows.outbox import Notice, unsent
 from flows.store import utc_now
-from flows.vocabulary import NoticeKind, Plan, Role, Snooze
+from flows.vocabulary import EventKind, NoticeKind, Plan, Role, Snooze
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
 from tests.support.units import act, last_notice_id
@@ -315,3 +319,54 @@ def test_the_list_of_pending_follow_ups_is_one_notice_with_its_lines(db, clock, 
     assert (empty.params["total"], empty.params["items"]) == (0, [])  # Marie's is her own
     [step] = rendered(empty, lang)
     assert isinstance(step, Text) and f.consultation.reference not in step.text
+
+
+# --- digests -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_handover_digest_is_recorded_once_per_shift_with_its_claim(db, clock, lang):
+    clock.now = local(2026, 11, 20, 10, 0)
+    f, worker, _ = _planned(db, clock)  # due the 21st 10:00: overdue by the 23rd
+    roster.add_shifts(db, worker.id, "mon", "08:00-16:00", False, clock)
+    clock.now = local(2026, 11, 23, 8, 0)
+    mark = last_notice_id(db)
+    [digest] = digests.due_shift_digests(db, clock, FU_POLICY)
+    notice = one(db, mark)
+    assert (notice.chat_id, notice.kind) == (worker.chat_id, NoticeKind.SHIFT_DIGEST)
+    assert notice.params["name"] == "Marie Roy" and notice.params["overdue_count"] == 1
+    assert [row["reference"] for row in notice.params["overdue"]] == [f.consultation.reference]
+    [step] = rendered(notice, lang)
+    assert isinstance(step, Text) and "Marie Roy" in step.text
+    assert f.consultation.reference in step.text
+    assert step.text == view.digest(lang, digest, MTL)
+    clock.now = local(2026, 11, 23, 9, 0)
+    mark = last_notice_id(db)
+    assert digests.due_shift_digests(db, clock, FU_POLICY) == []
+    assert told(db, mark) == []
+
+
+def test_the_daily_summary_is_one_notice_per_supervisor_with_the_overdue_list(db, clock):
+    clock.now = local(2026, 11, 23, 7, 0)
+    f, _, _ = _planned(db, clock)  # due the 24th 07:00
+    anne = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    luc = enrol(db, clock, Role.SUPERVISOR, "Luc Bélanger", language_code="en")
+    clock.now = local(2026, 11, 25, 8, 0)
+    mark = last_notice_id(db)
+    summary = digests.due_supervisor_summary(db, clock, FU_POLICY)
+    assert summary is not None and [s.id for s in summary.supervisors] == [anne.id, luc.id]
+    to_anne, to_luc = told(db, mark)
+    assert [(n.chat_id, n.kind, n.language) for n in (to_anne, to_luc)] == [
+        (anne.chat_id, NoticeKind.DAILY_SUMMARY, "fr"),
+        (luc.chat_id, NoticeKind.DAILY_SUMMARY, "en"),
+    ]
+    assert to_anne.params["overdue_count"] == 1 and to_anne.params["grace_hours"] == 24
+    assert [row["reference"] for row in to_luc.params["overdue"]] == [f.consultation.reference]
+    figures, overdue = rendered(to_luc, "en")
+    assert isinstance(overdue, Text) and f.consultation.reference in overdue.text
+    assert isinstance(figures, Text) and figures.text == view.summary("en", summary)
+    kinds = [e.kind for e in cs.timeline(db, f.consultation.id)]
+    assert kinds.count(EventKind.FOLLOWUP_OVERDUE) == 1  # one event, however many supervisors
+    mark = last_notice_id(db)
+    assert digests.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day
+    assert told(db, mark) == []

@@ -136,25 +136,18 @@ async def _send_chunk(services: Services, chunk: list[Reminder]) -> list[Deliver
 
 async def digests(services: Services) -> None:
     """Shift handover digests for workers whose shift is under way, and the supervisors'
-    daily summary with the overdue list; each claimed once, then the timers moved on."""
+    daily summary with the overdue list; each claimed once in the transaction that records
+    its notice, then sent, and the timers moved on."""
     policy = services.settings.followup_policy
-    for d in await services.run(digesting.due_shift_digests, services.db, services.clock, policy):
-        await services.sender.text(d.person.chat_id, view.digest(d.person.language, d, policy.zone))
-        log.info("shift digest person=%s", d.person.id)
+    shift = await services.run(digesting.due_shift_digests, services.db, services.clock, policy)
     summary = await services.run(
         digesting.due_supervisor_summary, services.db, services.clock, policy
     )
+    if (shift or summary is not None) and services.dispatcher is not None:
+        await services.dispatcher.wake()
+    for d in shift:
+        log.info("shift digest person=%s", d.person.id)
     if summary is not None:
-        for sup in summary.supervisors:
-            await services.sender.text(sup.chat_id, view.summary(sup.language, summary))
-            if summary.overdue:
-                text = view.overdue_list(
-                    sup.language,
-                    summary.overdue,
-                    policy.zone,
-                    services.settings.followup_grace_hours,
-                )
-                await services.sender.text(sup.chat_id, text)
         log.info(
             "daily summary supervisors=%d overdue=%d",
             len(summary.supervisors),

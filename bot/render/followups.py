@@ -15,15 +15,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
-from flows.digests import Digest, Summary
-from flows.followups import LIST_LIMIT, FollowUpView, listed
+from flows.digests import OVERDUE_LIMIT, Digest, Summary, digest_params, summary_params
+from flows.followups import LIST_LIMIT, FollowUpPolicy, FollowUpView, listed
 from flows.people import PersonView
 from flows.reminders import Reminder
 from flows.views import ConsultationView
 from flows.vocabulary import Plan, Snooze
 
 REQUEST_PREVIEW = 300
-OVERDUE_LIMIT = 200  # one message (the sender splits it), for supervisors
 
 
 def plan_prompt(lang: str, c: ConsultationView) -> Rendered:
@@ -154,10 +153,6 @@ def listing(lang: str, total: int, rows: list[Mapping[str, Any]], zone: ZoneInfo
     return "\n".join(lines)
 
 
-def _line(lang: str, key: str, f: FollowUpView, zone: ZoneInfo) -> str:
-    return _row(lang, key, listed(f), zone)
-
-
 def _row(lang: str, key: str, row: Mapping[str, Any], zone: ZoneInfo) -> str:
     """One follow-up in a list: reference, due time, whose, note."""
     return t(
@@ -171,44 +166,66 @@ def _row(lang: str, key: str, row: Mapping[str, Any], zone: ZoneInfo) -> str:
 
 
 def digest(lang: str, d: Digest, zone: ZoneInfo) -> str:
-    lines = [t(lang, "followup.digest_title", name=person_name(d.person)), ""]
-    lines.append(t(lang, "followup.digest_open", count=len(d.open_consultations)))
-    for c in d.open_consultations:
+    return shift_digest(lang, digest_params(d, zone))
+
+
+def shift_digest(lang: str, p: Mapping[str, Any]) -> str:
+    """A worker's handover digest (the parameters of flows.digests.digest_params)."""
+    zone = ZoneInfo(p["zone"])
+    lines = [t(lang, "followup.digest_title", name=p["name"]), ""]
+    lines.append(t(lang, "followup.digest_open", count=len(p["open_consultations"])))
+    for c in p["open_consultations"]:
         lines.append(
             t(lang, "followup.digest_open_line", ref=c.reference, officer=person_name(c.officer))
         )
-    lines.append(t(lang, "followup.digest_waiting", count=d.waiting))
-    for key, items in (
-        ("followup.digest_due_today", d.due_today),
-        ("followup.digest_overdue", d.overdue),
+    lines.append(t(lang, "followup.digest_waiting", count=p["waiting"]))
+    for key, rows, count in (
+        ("followup.digest_due_today", p["due_today"], p["due_today_count"]),
+        ("followup.digest_overdue", p["overdue"], p["overdue_count"]),
     ):
-        lines += ["", t(lang, key, count=len(items))]
-        for f in items[:LIST_LIMIT]:
+        lines += ["", t(lang, key, count=count)]
+        for row in rows[:LIST_LIMIT]:
             lines.append(
                 t(
                     lang,
                     "followup.digest_line",
-                    ref=f.consultation.reference,
-                    due=local_time(f.due_at, zone),
-                    note=_note(f),
+                    ref=row["reference"],
+                    due=local_time(row["due_at"], zone),
+                    note=row["note"] or "—",
                 )
             )
     return "\n".join(lines)
 
 
 def summary(lang: str, s: Summary) -> str:
-    return t(
-        lang,
-        "followup.summary",
-        waiting=s.waiting,
-        active=s.active,
-        due_today=s.due_today,
-        done_yesterday=s.done_yesterday,
-        overdue=len(s.overdue),
-    )
+    return daily_summary(lang, summary_params(s, FollowUpPolicy()))[0]
 
 
 def overdue_list(lang: str, items: list[FollowUpView], zone: ZoneInfo, grace_hours: int) -> str:
+    rows = [listed(f) for f in items[:OVERDUE_LIMIT]]
+    return _overdue(lang, rows, zone, grace_hours)
+
+
+def daily_summary(lang: str, p: Mapping[str, Any]) -> list[str]:
+    """The supervisors' summary, then the overdue list when there is one (two messages; the
+    parameters of flows.digests.summary_params)."""
+    texts = [
+        t(
+            lang,
+            "followup.summary",
+            waiting=p["waiting"],
+            active=p["active"],
+            due_today=p["due_today"],
+            done_yesterday=p["done_yesterday"],
+            overdue=p["overdue_count"],
+        )
+    ]
+    if p["overdue_count"]:
+        texts.append(_overdue(lang, p["overdue"], ZoneInfo(p["zone"]), p["grace_hours"]))
+    return texts
+
+
+def _overdue(lang: str, rows: list[Mapping[str, Any]], zone: ZoneInfo, grace_hours: int) -> str:
     lines = [t(lang, "followup.overdue_title", hours=grace_hours)]
-    lines += [_line(lang, "followup.overdue_line", f, zone) for f in items[:OVERDUE_LIMIT]]
+    lines += [_row(lang, "followup.overdue_line", row, zone) for row in rows[:OVERDUE_LIMIT]]
     return "\n".join(lines)

@@ -359,3 +359,14 @@ def _followup_assignees(notice: Notice, context: Context) -> list[Step]:
 def _followup_list(notice: Notice, context: Context) -> list[Step]:
     p = notice.params
     return [Text(followup_cards.listing(notice.language, p["total"], p["items"], _zone(notice)))]
+
+
+@renders(NoticeKind.SHIFT_DIGEST)
+def _shift_digest(notice: Notice, context: Context) -> list[Step]:
+    return [Text(followup_cards.shift_digest(notice.language, notice.params))]
+
+
+@renders(NoticeKind.DAILY_SUMMARY)
+def _daily_summary(notice: Notice, context: Context) -> list[Step]:
+    """The day's figures, then the overdue list when there is one."""
+    return [Text(text) for text in followup_cards.daily_summary(notice.language, notice.params)]
