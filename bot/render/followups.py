@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
-from flows.digests import OVERDUE_LIMIT, Digest, Summary, digest_params, summary_params
-from flows.followups import LIST_LIMIT, FollowUpPolicy, FollowUpView, listed
+from flows.digests import OVERDUE_LIMIT, Digest, Summary, digest_params
+from flows.followups import LIST_LIMIT, FollowUpView, listed
 from flows.people import PersonView
 from flows.reminders import Reminder
 from flows.views import ConsultationView
@@ -198,7 +198,7 @@ def shift_digest(lang: str, p: Mapping[str, Any]) -> str:
 
 
 def summary(lang: str, s: Summary) -> str:
-    return daily_summary(lang, summary_params(s, FollowUpPolicy()))[0]
+    return _figures(lang, s.waiting, s.active, s.due_today, s.done_yesterday, len(s.overdue))
 
 
 def overdue_list(lang: str, items: list[FollowUpView], zone: ZoneInfo, grace_hours: int) -> str:
@@ -209,20 +209,25 @@ def overdue_list(lang: str, items: list[FollowUpView], zone: ZoneInfo, grace_hou
 def daily_summary(lang: str, p: Mapping[str, Any]) -> list[str]:
     """The supervisors' summary, then the overdue list when there is one (two messages; the
     parameters of flows.digests.summary_params)."""
-    texts = [
-        t(
-            lang,
-            "followup.summary",
-            waiting=p["waiting"],
-            active=p["active"],
-            due_today=p["due_today"],
-            done_yesterday=p["done_yesterday"],
-            overdue=p["overdue_count"],
-        )
-    ]
+    figures = (p["waiting"], p["active"], p["due_today"], p["done_yesterday"], p["overdue_count"])
+    texts = [_figures(lang, *figures)]
     if p["overdue_count"]:
         texts.append(_overdue(lang, p["overdue"], ZoneInfo(p["zone"]), p["grace_hours"]))
     return texts
+
+
+def _figures(
+    lang: str, waiting: int, active: int, due_today: int, done_yesterday: int, overdue: int
+) -> str:
+    return t(
+        lang,
+        "followup.summary",
+        waiting=waiting,
+        active=active,
+        due_today=due_today,
+        done_yesterday=done_yesterday,
+        overdue=overdue,
+    )
 
 
 def _overdue(lang: str, rows: list[Mapping[str, Any]], zone: ZoneInfo, grace_hours: int) -> str:
