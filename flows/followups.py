@@ -1,13 +1,16 @@
 """The follow-up lifecycle after a consultation closes: planning at closing (a fixed choice
 or a typed date), the note, done with its outcome line, snooze, reassign, and the lists
-(a person's pending follow-ups, the overdue ones). Reminder delivery is flows/reminders.py,
-digests flows/digests.py, the pending question flows/conversation.py. No Telegram here."""
+(a person's pending follow-ups, the overdue ones). Each person's action is one use case that
+changes the rows and records what they (and a new assignee) are told, in one transaction.
+Reminder delivery is flows/reminders.py, digests flows/digests.py, the pending question
+flows/conversation.py. No Telegram here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -17,9 +20,11 @@ from flows import conversation, routing
 from flows.consultations import record_event
 from flows.dates import WhenError, local_at, parse_when
 from flows.models import Consultation, FollowUp, Person
+from flows.outbox import Recipient
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
+from flows.unit import Unit
 from flows.views import ConsultationView, view_in
 from flows.vocabulary import (
     ConsultationState,
@@ -27,6 +32,7 @@ from flows.vocabulary import (
     EventKind,
     FollowUpState,
     InputKind,
+    NoticeKind,
     Plan,
     Role,
     Snooze,
@@ -34,6 +40,7 @@ from flows.vocabulary import (
 
 MAX_NOTE = 500
 MAX_OUTCOME_LINE = 500
+LIST_LIMIT = 60  # lines of /followups; the count says how many there are in all
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,61 @@ def get(db: Database, followup_id: int) -> FollowUpView | None:
         return view(session, f) if f else None
 
 
+def listed(f: FollowUpView) -> dict[str, Any]:
+    """A follow-up as a line of a list is made of (values a notice can carry)."""
+    return {
+        "reference": f.consultation.reference,
+        "due_at": f.due_at,
+        "assignee": f.assignee.display_name if f.assignee else None,
+        "note": f.note,
+    }
+
+
+# --- what people are told ------------------------------------------------------------------
+
+
+def _tell(
+    unit: Unit,
+    person: Recipient,
+    key: str,
+    zone: ZoneInfo,
+    *,
+    edit: int | None = None,
+    **values: Any,
+) -> None:
+    """One follow-up sentence of the catalogs; its times are shown in the service's zone.
+    With edit, it rewrites that message of theirs (and its buttons go)."""
+    unit.outbox.notify(
+        person, NoticeKind.FOLLOWUP_LINE, edit=edit, key=key, zone=zone.key, values=values
+    )
+
+
+def _scheduled(
+    unit: Unit, person: Recipient, f: FollowUpView, zone: ZoneInfo, edit: int | None = None
+) -> None:
+    """The follow-up is planned: its due time, and the note asked, with a no-note button."""
+    unit.outbox.notify(
+        person,
+        NoticeKind.FOLLOWUP_SCHEDULED,
+        edit=edit,
+        followup_id=f.id,
+        reference=f.consultation.reference,
+        due_at=f.due_at,
+        zone=zone.key,
+    )
+
+
 # --- planning at closing -------------------------------------------------------------------
+
+
+def ask_plan(unit: Unit, worker_id: int, consultation_id: int) -> None:
+    """After the outcome: the holder is asked whether to plan a follow-up (the buttons)."""
+    c = unit.session.get_one(Consultation, consultation_id)
+    unit.outbox.notify(
+        unit.session.get_one(Person, worker_id),
+        NoticeKind.FOLLOWUP_PLAN,
+        consultation=view_in(unit.session, c),
+    )
 
 
 class PlanStatus(StrEnum):
@@ -140,27 +201,45 @@ class PlanResult:
 
 
 def plan(
-    db: Database, person_id: int, consultation_id: int, choice: Plan, clock: Clock, zone: ZoneInfo
+    unit: Unit,
+    person_id: int,
+    consultation_id: int,
+    choice: Plan,
+    zone: ZoneInfo,
+    prompt_message: int | None = None,
 ) -> PlanResult:
-    """The worker's choice at closing. A custom choice waits for a typed date."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.worker_id != person_id or c.state != ConsultationState.CLOSED:
-            return PlanResult(PlanStatus.NOT_YOURS)
-        existing = _pending_of(session, c.id)
-        if existing is not None:
-            return PlanResult(PlanStatus.ALREADY, view(session, existing), c.reference)
-        if choice == Plan.NONE:
-            conversation.forget(session, person_id)
-            return PlanResult(PlanStatus.NONE, reference=c.reference)
-        if choice == Plan.CUSTOM:
-            conversation.expect(session, person_id, InputKind.PLAN_DATE, c.id, now)
-            return PlanResult(PlanStatus.ASK_DATE, reference=c.reference)
-        due = plan_due(choice, now, zone)
-        assert due is not None
-        f = _create(session, c, person_id, due, now, choice.value)
-        return PlanResult(PlanStatus.SCHEDULED, view(session, f), c.reference)
+    """The worker's choice at closing; the question's message says what came of it (the
+    due time and the note asked, none, already planned, or the typed date asked)."""
+    session, now = unit.session, unit.now
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.worker_id != person_id or c.state != ConsultationState.CLOSED:
+        return PlanResult(PlanStatus.NOT_YOURS)
+    person = session.get_one(Person, person_id)
+    existing = _pending_of(session, c.id)
+    if existing is not None:
+        _tell(
+            unit,
+            person,
+            "followup.already",
+            zone,
+            edit=prompt_message,
+            ref=c.reference,
+            due=existing.due_at,
+        )
+        return PlanResult(PlanStatus.ALREADY, view(session, existing), c.reference)
+    if choice == Plan.NONE:
+        conversation.forget(session, person_id)
+        _tell(unit, person, "followup.none", zone, edit=prompt_message, ref=c.reference)
+        return PlanResult(PlanStatus.NONE, reference=c.reference)
+    if choice == Plan.CUSTOM:
+        conversation.expect(session, person_id, InputKind.PLAN_DATE, c.id, now)
+        _tell(unit, person, "followup.ask_date", zone, edit=prompt_message, ref=c.reference)
+        return PlanResult(PlanStatus.ASK_DATE, reference=c.reference)
+    due = plan_due(choice, now, zone)
+    assert due is not None
+    shown = view(session, _create(session, c, person_id, due, now, choice.value))
+    _scheduled(unit, person, shown, zone, prompt_message)
+    return PlanResult(PlanStatus.SCHEDULED, shown, c.reference)
 
 
 def _pending_of(session: Session, consultation_id: int) -> FollowUp | None:
@@ -205,12 +284,23 @@ def _create(
     return f
 
 
-def skip_note(db: Database, person_id: int, followup_id: int) -> FollowUpView | None:
-    """'No note' pressed: stop waiting for one."""
-    with db.unit_of_work() as session:
-        conversation.forget_if(session, person_id, InputKind.NOTE, followup_id)
-        f = session.get(FollowUp, followup_id)
-        return view(session, f) if f else None
+def skip_note(
+    unit: Unit,
+    person_id: int,
+    followup_id: int,
+    zone: ZoneInfo,
+    prompt_message: int | None = None,
+) -> FollowUpView | None:
+    """'No note' pressed: stop waiting for one; the question's message says so."""
+    session = unit.session
+    conversation.forget_if(session, person_id, InputKind.NOTE, followup_id)
+    f = session.get(FollowUp, followup_id)
+    if f is None:
+        return None
+    if prompt_message is not None:
+        person = session.get_one(Person, person_id)
+        _tell(unit, person, "followup.no_note_ok", zone, edit=prompt_message, due=f.due_at)
+    return view(session, f)
 
 
 # --- typed answers -------------------------------------------------------------------------
@@ -236,44 +326,63 @@ class Answer:
     reference: str = ""
 
 
-def answer(
-    db: Database,
-    person: PersonView,
-    text: str,
-    clock: Clock,
-    policy: FollowUpPolicy,
-) -> Answer:
-    """A typed message from someone the bot asked something: a date, a note or an outcome."""
-    now = clock()
+def answer(unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy) -> Answer:
+    """A typed message from someone the bot asked something: a date, a note or an outcome.
+    They are told what came of it (or why it cannot be used); nothing when nothing was asked."""
+    result = _answer(unit, person, text, policy)
+    box, f, zone = unit.outbox, result.followup, policy.zone
+    status = result.status
+    if status == AnswerStatus.INVALID_DATE:
+        box.say(person, result.error_key)
+    elif status == AnswerStatus.EMPTY:
+        box.say(person, "followup.empty_answer")
+    elif f is None:
+        pass  # nothing was asked
+    elif status == AnswerStatus.SCHEDULED:
+        _scheduled(unit, person, f, zone)
+    elif status == AnswerStatus.NOTE_SAVED:
+        _tell(unit, person, "followup.note_saved", zone, due=f.due_at)
+    elif status == AnswerStatus.DONE:
+        box.say(person, "followup.done", ref=f.consultation.reference, line=f.outcome_line or "")
+    elif status == AnswerStatus.SNOOZED:
+        _tell(unit, person, "followup.snoozed", zone, ref=f.consultation.reference, due=f.due_at)
+    elif status == AnswerStatus.ALREADY_PLANNED:
+        _tell(unit, person, "followup.already", zone, ref=f.consultation.reference, due=f.due_at)
+    else:
+        box.say(person, "followup.already_done", ref=f.consultation.reference)
+    return result
+
+
+def _answer(unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy) -> Answer:
+    session, now = unit.session, unit.now
     words = " ".join(text.split())
-    with db.unit_of_work() as session:
-        asked = conversation.pending(session, person.id, now)
-        if asked is None:
-            return Answer(AnswerStatus.NOTHING)
-        kind, target = asked
-        if not words:
-            return Answer(AnswerStatus.EMPTY)
-        if kind in (InputKind.PLAN_DATE, InputKind.SNOOZE_DATE):
-            try:
-                due = parse_when(words, now, policy.zone, person.language, policy.morning_hour)
-            except WhenError as error:
-                return Answer(AnswerStatus.INVALID_DATE, error_key=error.key)
-            if kind == InputKind.PLAN_DATE:
-                c = session.get_one(Consultation, target)
-                existing = _pending_of(session, c.id)
-                if existing is not None:  # planned meanwhile (another press): say so
-                    conversation.forget(session, person.id)
-                    return Answer(AnswerStatus.ALREADY_PLANNED, view(session, existing))
-                f = _create(session, c, person.id, due, now, Plan.CUSTOM.value)
-                return Answer(AnswerStatus.SCHEDULED, view(session, f), reference=c.reference)
-            conversation.forget(session, person.id)
-            return _snooze(session, person.id, target, due, now, "custom")
+    asked = conversation.pending(session, person.id, now)
+    if asked is None:
+        return Answer(AnswerStatus.NOTHING)
+    kind, target = asked
+    if not words:
+        return Answer(AnswerStatus.EMPTY)
+    if kind in (InputKind.PLAN_DATE, InputKind.SNOOZE_DATE):
+        try:
+            due = parse_when(words, now, policy.zone, person.language, policy.morning_hour)
+        except WhenError as error:
+            return Answer(AnswerStatus.INVALID_DATE, error_key=error.key)
+        if kind == InputKind.PLAN_DATE:
+            c = session.get_one(Consultation, target)
+            existing = _pending_of(session, c.id)
+            if existing is not None:  # planned meanwhile (another press): say so
+                conversation.forget(session, person.id)
+                return Answer(AnswerStatus.ALREADY_PLANNED, view(session, existing))
+            f = _create(session, c, person.id, due, now, Plan.CUSTOM.value)
+            return Answer(AnswerStatus.SCHEDULED, view(session, f), reference=c.reference)
         conversation.forget(session, person.id)
-        f = session.get_one(FollowUp, target)
-        if kind == InputKind.NOTE:
-            f.note, f.updated_at = words[:MAX_NOTE], now
-            return Answer(AnswerStatus.NOTE_SAVED, view(session, f))
-        return _complete(session, person.id, f, words[:MAX_OUTCOME_LINE], now)
+        return _snooze(session, person.id, target, due, now, "custom")
+    conversation.forget(session, person.id)
+    f = session.get_one(FollowUp, target)
+    if kind == InputKind.NOTE:
+        f.note, f.updated_at = words[:MAX_NOTE], now
+        return Answer(AnswerStatus.NOTE_SAVED, view(session, f))
+    return _complete(session, person.id, f, words[:MAX_OUTCOME_LINE], now)
 
 
 # --- done, snooze, reassign (the reminder's buttons) --------------------------------------
@@ -313,14 +422,18 @@ def _pending(session: Session, person_id: int, followup_id: int) -> FollowUp | A
     return f
 
 
-def start_done(db: Database, person_id: int, followup_id: int, clock: Clock) -> Act:
+def start_done(unit: Unit, person_id: int, followup_id: int) -> Act:
     """Done pressed: the outcome line is asked before anything is marked."""
-    with db.unit_of_work() as session:
-        f = _pending(session, person_id, followup_id)
-        if isinstance(f, Act):
-            return f
-        conversation.expect(session, person_id, InputKind.OUTCOME, f.id, clock())
-        return Act(ActStatus.ASK_OUTCOME, view(session, f))
+    session = unit.session
+    f = _pending(session, person_id, followup_id)
+    if isinstance(f, Act):
+        return f
+    conversation.expect(session, person_id, InputKind.OUTCOME, f.id, unit.now)
+    shown = view(session, f)
+    unit.outbox.say(
+        session.get_one(Person, person_id), "followup.ask_outcome", ref=shown.consultation.reference
+    )
+    return Act(ActStatus.ASK_OUTCOME, shown)
 
 
 def _complete(session: Session, person_id: int, f: FollowUp, line: str, now: datetime) -> Answer:
@@ -353,24 +466,40 @@ def _complete(session: Session, person_id: int, f: FollowUp, line: str, now: dat
 
 
 def snooze(
-    db: Database,
+    unit: Unit,
     person_id: int,
     followup_id: int,
     choice: Snooze,
-    clock: Clock,
     policy: FollowUpPolicy,
+    reminder_message: int | None = None,
 ) -> Act:
-    now = clock()
-    with db.unit_of_work() as session:
-        f = _pending(session, person_id, followup_id)
-        if isinstance(f, Act):
-            return f
-        due = snooze_due(choice, now, policy)
-        if due is None:
-            conversation.expect(session, person_id, InputKind.SNOOZE_DATE, f.id, now)
-            return Act(ActStatus.ASK_DATE, view(session, f))
-        result = _snooze(session, person_id, f.id, due, now, choice.value)
-        return Act(ActStatus.SNOOZED, result.followup)
+    """Snooze pressed: the reminder moves (its message says to when), or a custom time is
+    asked."""
+    session, now = unit.session, unit.now
+    f = _pending(session, person_id, followup_id)
+    if isinstance(f, Act):
+        return f
+    person = session.get_one(Person, person_id)
+    due = snooze_due(choice, now, policy)
+    if due is None:
+        conversation.expect(session, person_id, InputKind.SNOOZE_DATE, f.id, now)
+        shown = view(session, f)
+        unit.outbox.say(person, "followup.ask_snooze_date", ref=shown.consultation.reference)
+        return Act(ActStatus.ASK_DATE, shown)
+    result = _snooze(session, person_id, f.id, due, now, choice.value)
+    moved = result.followup
+    assert moved is not None
+    if reminder_message is not None:
+        _tell(
+            unit,
+            person,
+            "followup.snoozed",
+            policy.zone,
+            edit=reminder_message,
+            ref=moved.consultation.reference,
+            due=moved.due_at,
+        )
+    return Act(ActStatus.SNOOZED, moved)
 
 
 def _snooze(
@@ -395,68 +524,125 @@ def _snooze(
 
 
 def reassign_candidates(
-    db: Database, followup_id: int, clock: Clock, routing_policy: RoutingPolicy
+    unit: Unit, person_id: int, followup_id: int, routing_policy: RoutingPolicy
 ) -> tuple[FollowUpView | None, list[PersonView]]:
-    """Workers one could hand it to: everyone active, the available ones first."""
-    now = clock()
-    with db.unit_of_work() as session:
-        f = session.get(FollowUp, followup_id)
-        if f is None:
-            return None, []
-        workers = session.scalars(
-            select(Person)
-            .where(Person.role == Role.WORKER, Person.revoked_at.is_(None))
-            .order_by(Person.display_name)
-        ).all()
-        workers = [w for w in workers if w.id != f.assignee_id]
-        workers.sort(key=lambda w: not routing.is_available(session, w, now, routing_policy))
-        return view(session, f), [view_of(w) for w in workers[:20]]
+    """Reassign pressed: the workers one could give it to, everyone active, the available
+    ones first, offered to the presser as buttons (with the team's pool)."""
+    session = unit.session
+    f = session.get(FollowUp, followup_id)
+    if f is None:
+        return None, []
+    workers = session.scalars(
+        select(Person)
+        .where(Person.role == Role.WORKER, Person.revoked_at.is_(None))
+        .order_by(Person.display_name)
+    ).all()
+    workers = [w for w in workers if w.id != f.assignee_id]
+    workers.sort(key=lambda w: not routing.is_available(session, w, unit.now, routing_policy))
+    shown, candidates = view(session, f), [view_of(w) for w in workers[:20]]
+    unit.outbox.notify(
+        session.get_one(Person, person_id),
+        NoticeKind.FOLLOWUP_ASSIGNEES,
+        followup_id=f.id,
+        reference=shown.consultation.reference,
+        workers=candidates,
+    )
+    return shown, candidates
 
 
 def reassign(
-    db: Database, person_id: int, followup_id: int, target_id: int | None, clock: Clock
+    unit: Unit,
+    person_id: int,
+    followup_id: int,
+    target_id: int | None,
+    zone: ZoneInfo,
+    choice_message: int | None = None,
 ) -> Act:
-    """To another worker, or to the pool (None). If it is already due, it is delivered
-    again at once, to its new holder."""
-    now = clock()
-    with db.unit_of_work() as session:
-        f = _pending(session, person_id, followup_id)
-        if isinstance(f, Act):
-            return f
-        if target_id is not None:
-            target = session.get(Person, target_id)
-            if target is None or not target.active or target.role != Role.WORKER:
-                return Act(ActStatus.TARGET_UNAVAILABLE, view(session, f))
-        previous = session.get(Person, f.assignee_id) if f.assignee_id else None
-        f.assignee_id, f.updated_at = target_id, now
-        if f.due_at <= now:
-            f.delivery, f.unconfirmed, f.claimed_at = Delivery.SCHEDULED, False, None
-        record_event(
-            session,
-            f.consultation_id,
-            EventKind.FOLLOWUP_REASSIGNED,
-            person_id,
-            now,
-            followup=f.id,
-            to=target_id,
-            previous=previous.id if previous else None,
-        )
-        return Act(ActStatus.REASSIGNED, view(session, f), view_of(previous) if previous else None)
+    """To another worker, or to the pool (None); the choice's message says to whom, and a
+    new assignee who is not the presser hears of it (unless it is due: then the reminder
+    itself is delivered again at once, to its new holder)."""
+    session, now = unit.session, unit.now
+    f = _pending(session, person_id, followup_id)
+    if isinstance(f, Act):
+        return f
+    target = session.get(Person, target_id) if target_id is not None else None
+    if target_id is not None and (
+        target is None or not target.active or target.role != Role.WORKER
+    ):
+        return Act(ActStatus.TARGET_UNAVAILABLE, view(session, f))
+    previous = session.get(Person, f.assignee_id) if f.assignee_id else None
+    f.assignee_id, f.updated_at = target_id, now
+    if f.due_at <= now:
+        f.delivery, f.unconfirmed, f.claimed_at = Delivery.SCHEDULED, False, None
+    record_event(
+        session,
+        f.consultation_id,
+        EventKind.FOLLOWUP_REASSIGNED,
+        person_id,
+        now,
+        followup=f.id,
+        to=target_id,
+        previous=previous.id if previous else None,
+    )
+    shown = view(session, f)
+    presser, ref = session.get_one(Person, person_id), shown.consultation.reference
+    if target is None:
+        if choice_message is not None:
+            _tell(unit, presser, "followup.reassigned_pool", zone, edit=choice_message, ref=ref)
+    else:
+        if target.id != person_id and f.due_at > now:
+            _tell(
+                unit,
+                target,
+                "followup.reassigned_to_you",
+                zone,
+                ref=ref,
+                by=presser.display_name,
+                due=f.due_at,
+                note=f.note or "—",
+            )
+        if choice_message is not None:
+            _tell(
+                unit,
+                presser,
+                "followup.reassigned",
+                zone,
+                edit=choice_message,
+                ref=ref,
+                name=target.display_name,
+            )
+    return Act(ActStatus.REASSIGNED, shown, view_of(previous) if previous else None)
 
 
 # --- lists ---------------------------------------------------------------------------------
 
 
+def _pending_for(session: Session, person: PersonView) -> list[FollowUpView]:
+    query = select(FollowUp).where(FollowUp.state == FollowUpState.PENDING)
+    if person.role != Role.SUPERVISOR:
+        query = query.where((FollowUp.assignee_id == person.id) | FollowUp.assignee_id.is_(None))
+    rows = session.scalars(query.order_by(FollowUp.due_at, FollowUp.id).limit(200))
+    return [view(session, f) for f in rows]
+
+
 def pending_for(db: Database, person: PersonView) -> list[FollowUpView]:
-    """/followups: a worker's own pending follow-ups and the pool's; everyone's for supervisors."""
+    """A worker's own pending follow-ups and the pool's; everyone's for supervisors."""
     with db.unit_of_work() as session:
-        query = select(FollowUp).where(FollowUp.state == FollowUpState.PENDING)
-        if person.role != Role.SUPERVISOR:
-            query = query.where(
-                (FollowUp.assignee_id == person.id) | FollowUp.assignee_id.is_(None)
-            )
-        rows = session.scalars(query.order_by(FollowUp.due_at, FollowUp.id).limit(200))
-        return [view(session, f) for f in rows]
+        return _pending_for(session, person)
+
+
+def show_pending(unit: Unit, person: PersonView, zone: ZoneInfo) -> list[FollowUpView]:
+    """/followups: the person's pending follow-ups (and the pool's; everyone's for
+    supervisors), listed for them."""
+    items = _pending_for(unit.session, person)
+    unit.outbox.notify(
+        person,
+        NoticeKind.FOLLOWUP_LIST,
+        zone=zone.key,
+        total=len(items),
+        items=[listed(f) for f in items[:LIST_LIMIT]],
+    )
+    return items
 
 
 def overdue(db: Database, clock: Clock, policy: FollowUpPolicy) -> list[FollowUpView]:

@@ -146,6 +146,13 @@ class NoticeKind(StrEnum):
     ROSTER = "roster"  # the shifts a supervisor just added
     REFERRAL = "referral"  # a directory card the holder sent to the officer
     REFERRAL_SENT = "referral_sent"  # the holder's line: which card went to whom
+    FOLLOWUP_PLAN = "followup_plan"  # after the outcome: plan a follow-up? (the plan buttons)
+    FOLLOWUP_SCHEDULED = "followup_scheduled"  # its due time, and the no-note button
+    FOLLOWUP_LINE = "followup_line"  # one follow-up sentence, its times in the service's zone
+    FOLLOWUP_ASSIGNEES = "followup_assignees"  # whom to give a follow-up to (buttons)
+    FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
+    SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
+    DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
 
 
 class Priority(IntEnum):

@@ -131,11 +131,11 @@ def test_each_fixed_choice_at_closing_schedules_a_follow_up_and_asks_the_note(
     db, clock, choice, delta
 ):
     c, worker, _ = closed_case(db, clock)
-    result = fu.plan(db, worker.id, c.id, choice, clock, MTL)
+    result = act(db, clock, fu.plan, worker.id, c.id, choice, MTL)
     assert result.status == PlanStatus.SCHEDULED and result.followup is not None
     assert result.followup.due_at == clock() + delta  # no DST change in these weeks
     assert conversation.awaiting(db, worker.id, clock) == InputKind.NOTE
-    saved = fu.answer(db, worker, "  a-t-il vu   l'équipe de désintox ?", clock, FU_POLICY)
+    saved = act(db, clock, fu.answer, worker, "  a-t-il vu   l'équipe de désintox ?", FU_POLICY)
     assert saved.status == AnswerStatus.NOTE_SAVED
     assert saved.followup is not None and saved.followup.note == "a-t-il vu l'équipe de désintox ?"
     assert kinds(db, c.id)[-1] == EventKind.FOLLOWUP_SCHEDULED
@@ -143,38 +143,44 @@ def test_each_fixed_choice_at_closing_schedules_a_follow_up_and_asks_the_note(
 
 def test_no_follow_up_at_closing_schedules_nothing(db, clock):
     c, worker, _ = closed_case(db, clock)
-    assert fu.plan(db, worker.id, c.id, Plan.NONE, clock, MTL).status == PlanStatus.NONE
+    assert act(db, clock, fu.plan, worker.id, c.id, Plan.NONE, MTL).status == PlanStatus.NONE
     assert fu.pending_for(db, worker) == []
-    assert fu.answer(db, worker, "bonjour", clock, FU_POLICY).status == AnswerStatus.NOTHING
+    assert act(db, clock, fu.answer, worker, "bonjour", FU_POLICY).status == AnswerStatus.NOTHING
 
 
 def test_a_custom_date_is_asked_then_typed_with_errors_answered(db, clock):
     c, worker, _ = closed_case(db, clock)
-    assert fu.plan(db, worker.id, c.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
-    wrong = fu.answer(db, worker, "quand tu veux", clock, FU_POLICY)
+    assert act(db, clock, fu.plan, worker.id, c.id, Plan.CUSTOM, MTL).status == PlanStatus.ASK_DATE
+    wrong = act(db, clock, fu.answer, worker, "quand tu veux", FU_POLICY)
     assert (wrong.status, wrong.error_key) == (AnswerStatus.INVALID_DATE, "followup.when_invalid")
-    past = fu.answer(db, worker, "hier", clock, FU_POLICY)
+    past = act(db, clock, fu.answer, worker, "hier", FU_POLICY)
     assert past.error_key == "followup.when_past"
-    ok = fu.answer(db, worker, "demain 9h", clock, FU_POLICY)
+    ok = act(db, clock, fu.answer, worker, "demain 9h", FU_POLICY)
     assert ok.status == AnswerStatus.SCHEDULED and ok.followup is not None
     assert ok.followup.due_at.astimezone(MTL).hour == 9
     assert conversation.awaiting(db, worker.id, clock) == InputKind.NOTE
-    assert fu.skip_note(db, worker.id, ok.followup.id) is not None
+    assert act(db, clock, fu.skip_note, worker.id, ok.followup.id, MTL) is not None
     assert conversation.awaiting(db, worker.id, clock) is None
 
 
 def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
     c, worker, officer = closed_case(db, clock)
-    assert fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
-    assert fu.plan(db, worker.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.ALREADY
+    assert (
+        act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL).status == PlanStatus.SCHEDULED
+    )
+    assert act(db, clock, fu.plan, worker.id, c.id, Plan.WEEK, MTL).status == PlanStatus.ALREADY
     other = enrol(db, clock, Role.WORKER, "Paul Gagnon")
-    assert fu.plan(db, other.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+    assert act(db, clock, fu.plan, other.id, c.id, Plan.WEEK, MTL).status == PlanStatus.NOT_YOURS
     d, _, _ = closed_case(db, clock, worker=worker, officer=officer)
-    assert fu.plan(db, worker.id, d.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
-    assert fu.plan(db, worker.id, d.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
+    assert act(db, clock, fu.plan, worker.id, d.id, Plan.CUSTOM, MTL).status == PlanStatus.ASK_DATE
+    assert (
+        act(db, clock, fu.plan, worker.id, d.id, Plan.HOURS_24, MTL).status == PlanStatus.SCHEDULED
+    )
     # the fixed choice won: what is typed next is its note, not a second date
-    assert fu.answer(db, worker, "demain 9h", clock, FU_POLICY).status == AnswerStatus.NOTE_SAVED
-    assert fu.plan(db, officer.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+    assert (
+        act(db, clock, fu.answer, worker, "demain 9h", FU_POLICY).status == AnswerStatus.NOTE_SAVED
+    )
+    assert act(db, clock, fu.plan, officer.id, c.id, Plan.WEEK, MTL).status == PlanStatus.NOT_YOURS
 
 
 # --- delivery ------------------------------------------------------------------------------
@@ -182,7 +188,7 @@ def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
 
 def _scheduled(db, clock, choice=Plan.HOURS_24, **kw):
     c, worker, officer = closed_case(db, clock, **kw)
-    f = fu.plan(db, worker.id, c.id, choice, clock, MTL).followup
+    f = act(db, clock, fu.plan, worker.id, c.id, choice, MTL).followup
     assert f is not None
     return f, worker, officer
 
@@ -273,7 +279,7 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
     act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     act(db, clock, handover.take_over, sup.id, c.id)
     act(db, clock, cs.close, sup, c.id, POLICY)
-    fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
+    act(db, clock, fu.plan, sup.id, c.id, Plan.HOURS_24, MTL)
     clock.advance(hours=24)
     [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is None
@@ -285,9 +291,9 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
 def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
     f, worker, _ = _scheduled(db, clock)
     clock.advance(hours=24)
-    assert fu.start_done(db, worker.id, f.id, clock).status == ActStatus.ASK_OUTCOME
-    assert fu.answer(db, worker, "  ", clock, FU_POLICY).status == AnswerStatus.EMPTY
-    done = fu.answer(db, worker, "Il a commencé la cure", clock, FU_POLICY)
+    assert act(db, clock, fu.start_done, worker.id, f.id).status == ActStatus.ASK_OUTCOME
+    assert act(db, clock, fu.answer, worker, "  ", FU_POLICY).status == AnswerStatus.EMPTY
+    done = act(db, clock, fu.answer, worker, "Il a commencé la cure", FU_POLICY)
     assert done.status == AnswerStatus.DONE and done.followup is not None
     assert (done.followup.state, done.followup.outcome_line) == (
         FollowUpState.DONE,
@@ -296,7 +302,7 @@ def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
     timeline = cs.timeline(db, f.consultation.id)
     assert timeline[-1].kind == EventKind.FOLLOWUP_DONE
     assert timeline[-1].data["outcome"] == "Il a commencé la cure"
-    assert fu.start_done(db, worker.id, f.id, clock).status == ActStatus.NOT_PENDING
+    assert act(db, clock, fu.start_done, worker.id, f.id).status == ActStatus.NOT_PENDING
 
 
 @pytest.mark.parametrize(
@@ -310,20 +316,20 @@ def test_snooze_moves_the_reminder_and_it_is_delivered_again(db, clock, choice, 
     f, worker, _ = _scheduled(db, clock)
     clock.advance(hours=24)
     _deliver(db, clock, rem.claim_due(db, clock, POLICY))
-    act = fu.snooze(db, worker.id, f.id, choice, clock, FU_POLICY)
-    assert act.status == ActStatus.SNOOZED and act.followup is not None
-    assert act.followup.due_at == expected(clock())
-    assert act.followup.delivery == Delivery.SCHEDULED and act.followup.snoozed == 1
-    clock.now = act.followup.due_at
+    moved = act(db, clock, fu.snooze, worker.id, f.id, choice, FU_POLICY)
+    assert moved.status == ActStatus.SNOOZED and moved.followup is not None
+    assert moved.followup.due_at == expected(clock())
+    assert moved.followup.delivery == Delivery.SCHEDULED and moved.followup.snoozed == 1
+    clock.now = moved.followup.due_at
     assert len(rem.claim_due(db, clock, POLICY)) == 1
     assert EventKind.FOLLOWUP_SNOOZED in kinds(db, f.consultation.id)
 
 
 def test_a_custom_snooze_waits_for_a_typed_date(db, clock):
     f, worker, _ = _scheduled(db, clock)
-    act = fu.snooze(db, worker.id, f.id, Snooze.CUSTOM, clock, FU_POLICY)
-    assert act.status == ActStatus.ASK_DATE
-    moved = fu.answer(db, worker, "2026-12-03 10:00", clock, FU_POLICY)
+    asked = act(db, clock, fu.snooze, worker.id, f.id, Snooze.CUSTOM, FU_POLICY)
+    assert asked.status == ActStatus.ASK_DATE
+    moved = act(db, clock, fu.answer, worker, "2026-12-03 10:00", FU_POLICY)
     assert moved.status == AnswerStatus.SNOOZED and moved.followup is not None
     assert moved.followup.due_at == local(2026, 12, 3, 10, 0)
 
@@ -331,19 +337,21 @@ def test_a_custom_snooze_waits_for_a_typed_date(db, clock):
 def test_reassign_to_a_colleague_or_the_pool(db, clock):
     f, worker, _ = _scheduled(db, clock)
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
-    _, candidates = fu.reassign_candidates(db, f.id, clock, POLICY)
+    _, candidates = act(db, clock, fu.reassign_candidates, worker.id, f.id, POLICY)
     assert [p.id for p in candidates] == [colleague.id]
-    act = fu.reassign(db, worker.id, f.id, colleague.id, clock)
-    assert act.status == ActStatus.REASSIGNED and act.followup is not None
-    assert act.followup.assignee is not None and act.followup.assignee.id == colleague.id
+    given = act(db, clock, fu.reassign, worker.id, f.id, colleague.id, MTL)
+    assert given.status == ActStatus.REASSIGNED and given.followup is not None
+    assert given.followup.assignee is not None and given.followup.assignee.id == colleague.id
     assert [x.id for x in fu.pending_for(db, colleague)] == [f.id]
     assert fu.pending_for(db, worker) == []
-    pooled = fu.reassign(db, colleague.id, f.id, None, clock)
+    pooled = act(db, clock, fu.reassign, colleague.id, f.id, None, MTL)
     assert pooled.followup is not None and pooled.followup.assignee is None
     assert [x.id for x in fu.pending_for(db, worker)] == [f.id]  # the pool is everyone's
     assert kinds(db, f.consultation.id).count(EventKind.FOLLOWUP_REASSIGNED) == 2
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
-    off = fu.reassign(db, sup.id, f.id, sup.id, clock)  # supervisors are not a worker target
+    off = act(
+        db, clock, fu.reassign, sup.id, f.id, sup.id, MTL
+    )  # supervisors are not a worker target
     assert off.status == ActStatus.TARGET_UNAVAILABLE
 
 
@@ -352,7 +360,7 @@ def test_a_reminder_reassigned_after_it_fired_is_delivered_to_the_new_holder(db,
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     clock.advance(hours=24)
     _deliver(db, clock, rem.claim_due(db, clock, POLICY))
-    fu.reassign(db, worker.id, f.id, colleague.id, clock)
+    act(db, clock, fu.reassign, worker.id, f.id, colleague.id, MTL)
     [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [colleague.id]
 

@@ -13,14 +13,15 @@ from flows.reminders import Reminder
 from flows.vocabulary import Plan, Role
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_reminder_says_what_whose_and_offers_every_button(db, clock, lang):
     c, worker, _ = closed_case(db, clock)
-    f = fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL).followup
+    f = act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL).followup
     assert f is not None
-    fu.answer(db, worker, "a-t-il appelé le CLSC ?", clock, FU_POLICY)
+    act(db, clock, fu.answer, worker, "a-t-il appelé le CLSC ?", FU_POLICY)
     clock.advance(hours=24)
     [r] = reminders.claim_due(db, clock, POLICY)
     shown = view.reminder(lang, Reminder(r.followup, r.recipients, worker, True), MTL, late=True)
@@ -45,7 +46,7 @@ def test_the_reminder_says_what_whose_and_offers_every_button(db, clock, lang):
 def test_lists_digest_and_summary_render_in_both_languages(db, clock, lang):
     clock.now = local(2026, 11, 20, 10, 0)
     c, worker, officer = closed_case(db, clock)
-    fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL)
+    act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
     clock.now = local(2026, 11, 23, 8, 30)
     items = fu.pending_for(db, sup)

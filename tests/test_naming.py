@@ -15,6 +15,7 @@ from flows import reminders
 from flows.vocabulary import LANGUAGES, Plan, Role
 from tests.support.followups import MTL, closed_case
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 NAME_PLACEHOLDER = r"\{(?:name|officer|worker|by|who|taker)\}"
 TITLE_BEFORE_NAME = re.compile(
@@ -34,7 +35,7 @@ def test_no_catalog_sentence_puts_a_role_title_before_a_name(lang):
 def test_a_reminder_names_the_officer_once_as_enrolled(db, clock, lang):
     officer = enrol(db, clock, Role.OFFICER, "Agent Julie Tremblay")
     c, worker, _ = closed_case(db, clock, officer=officer)
-    fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL)
+    act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL)
     clock.advance(hours=24)
     [r] = reminders.claim_due(db, clock, POLICY)
     text = view.reminder(lang, r, MTL).text

@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
 from bot.i18n import t
+from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
 from bot.sender import CAPTION_LIMIT
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
@@ -97,8 +98,8 @@ def _say(notice: Notice, context: Context) -> list[Step]:
 def _prompt(notice: Notice, context: Context) -> list[Step]:
     c: ConsultationView = notice.params["consultation"]
     lang = notice.language
-    prompt = render.category_prompt(lang, c) if c.category is None else render.urgency_prompt(
-        lang, c
+    prompt = (
+        render.category_prompt(lang, c) if c.category is None else render.urgency_prompt(lang, c)
     )
     if notice.edit_message_id is not None:
         return [Edit(prompt.text, prompt.keyboard)]
@@ -218,8 +219,8 @@ def _outcome_recorded(notice: Notice, context: Context) -> list[Step]:
 
 @renders(NoticeKind.PEOPLE_CHOICE)
 def _people_choice(notice: Notice, context: Context) -> list[Step]:
-    encode = callbacks.transfer_to if notice.params["purpose"] == "transfer" else (
-        callbacks.reassign_to
+    encode = (
+        callbacks.transfer_to if notice.params["purpose"] == "transfer" else (callbacks.reassign_to)
     )
     prompt = render.people_choice(
         notice.language,
@@ -240,15 +241,11 @@ def _briefing(notice: Notice, context: Context) -> list[Step]:
     steps: list[Step] = []
     rest = render.request_rest(c)
     if rest:
-        mark = t(
-            lang, "relay.request_rest", ref=c.reference, name=render.person_name(c.officer)
-        )
+        mark = t(lang, "relay.request_rest", ref=c.reference, name=render.person_name(c.officer))
         steps.append(Text(f"{mark}\n…{rest}"))
     history = notice.params.get("history", [])
     if history:
-        steps.append(
-            Text(t(lang, "relay.history_header", ref=c.reference, count=len(history)))
-        )
+        steps.append(Text(t(lang, "relay.history_header", ref=c.reference, count=len(history))))
         for item in history:
             steps += marked_copy(
                 lang,
@@ -369,3 +366,65 @@ def _referral(notice: Notice, context: Context) -> list[Step]:
 def _referral_sent(notice: Notice, context: Context) -> list[Step]:
     p, lang = notice.params, notice.language
     return [Text(resource_cards.sent(lang, p["consultation"], p["names"][lang]))]
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def _here_or_edit(notice: Notice, text: str, keyboard: InlineKeyboardMarkup | None) -> list[Step]:
+    """A new message, or the one the notice names rewritten (a question becomes its answer)."""
+    if notice.edit_message_id is not None:
+        return [Edit(text, keyboard)]
+    return [Text(text, keyboard)]
+
+
+def _zone(notice: Notice) -> ZoneInfo:
+    return ZoneInfo(notice.params["zone"])
+
+
+@renders(NoticeKind.FOLLOWUP_PLAN)
+def _followup_plan(notice: Notice, context: Context) -> list[Step]:
+    prompt = followup_cards.plan_prompt(notice.language, notice.params["consultation"])
+    return [Text(prompt.text, prompt.keyboard)]
+
+
+@renders(NoticeKind.FOLLOWUP_SCHEDULED)
+def _followup_scheduled(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    prompt = followup_cards.scheduled_prompt(
+        notice.language, p["followup_id"], p["reference"], p["due_at"], _zone(notice)
+    )
+    return _here_or_edit(notice, prompt.text, prompt.keyboard)
+
+
+@renders(NoticeKind.FOLLOWUP_LINE)
+def _followup_line(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    text = followup_cards.line(notice.language, p["key"], p.get("values", {}), _zone(notice))
+    return _here_or_edit(notice, text, None)
+
+
+@renders(NoticeKind.FOLLOWUP_ASSIGNEES)
+def _followup_assignees(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    choice = followup_cards.assignees(
+        notice.language, p["followup_id"], p["reference"], p["workers"]
+    )
+    return [Text(choice.text, choice.keyboard)]
+
+
+@renders(NoticeKind.FOLLOWUP_LIST)
+def _followup_list(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(followup_cards.listing(notice.language, p["total"], p["items"], _zone(notice)))]
+
+
+@renders(NoticeKind.SHIFT_DIGEST)
+def _shift_digest(notice: Notice, context: Context) -> list[Step]:
+    return [Text(followup_cards.shift_digest(notice.language, notice.params))]
+
+
+@renders(NoticeKind.DAILY_SUMMARY)
+def _daily_summary(notice: Notice, context: Context) -> list[Step]:
+    """The day's figures, then the overdue list when there is one."""
+    return [Text(text) for text in followup_cards.daily_summary(notice.language, notice.params)]
