@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from bot import message_links
+from bot import callbacks, message_links
 from bot.handlers.access import requires
 from bot.i18n import t
 from bot.render import followups as view
@@ -169,6 +169,7 @@ def _pressed(query: CallbackQuery) -> int | None:
     return query.message.message_id if query.message is not None else None
 
 
+@callbacks.FOLLOWUP_PLAN.handles
 async def on_plan(
     services: Services, query: CallbackQuery, person: PersonView, cid: int, choice: Plan
 ) -> None:
@@ -184,6 +185,7 @@ async def on_plan(
         log.info("follow-up scheduled followup=%s consultation=%s", result.followup.id, cid)
 
 
+@callbacks.FOLLOWUP_NO_NOTE.handles
 async def on_no_note(
     services: Services, query: CallbackQuery, person: PersonView, fid: int
 ) -> None:
@@ -240,6 +242,7 @@ async def _refused(services: Services, query: CallbackQuery, person: PersonView,
     return False
 
 
+@callbacks.FOLLOWUP_DONE.handles
 async def on_done(services: Services, query: CallbackQuery, person: PersonView, fid: int) -> None:
     """Done: the outcome line is asked."""
     act = await services.act(followups.start_done, person.id, fid)
@@ -247,6 +250,7 @@ async def on_done(services: Services, query: CallbackQuery, person: PersonView, 
         await services.sender.answer(query.id)
 
 
+@callbacks.FOLLOWUP_SNOOZE.handles
 async def on_snooze(
     services: Services, query: CallbackQuery, person: PersonView, fid: int, choice: Snooze
 ) -> None:
@@ -260,6 +264,7 @@ async def on_snooze(
         schedule(services, act.followup.due_at)
 
 
+@callbacks.FOLLOWUP_REASSIGN.handles
 async def on_reassign(
     services: Services, query: CallbackQuery, person: PersonView, fid: int
 ) -> None:
@@ -271,6 +276,7 @@ async def on_reassign(
     await services.sender.answer(query.id)
 
 
+@callbacks.FOLLOWUP_REASSIGN_TO.handles
 async def on_reassign_to(
     services: Services, query: CallbackQuery, person: PersonView, fid: int, target: int
 ) -> None:
