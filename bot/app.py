@@ -42,6 +42,7 @@ from bot.i18n import t
 from bot.instance_lock import InstanceLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
+from bot.jobs import followups as followups_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import InboxPoller
@@ -237,7 +238,7 @@ async def serve(
         poller = InboxPoller(application, services)
         await escalation_job.start(services)
         directory_job.start(services)
-        await followups.start(services)
+        await followups_job.start(services)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()
