@@ -35,11 +35,7 @@ class Receipt:
 
 def receive(unit: Unit, telegram_user_id: int, message: Incoming) -> Receipt:
     """One message from a private chat: identify, then relay (or say who must answer)."""
-    person = unit.session.scalar(
-        select(Person).where(
-            Person.telegram_user_id == telegram_user_id, Person.revoked_at.is_(None)
-        )
-    )
+    person = _enrolled(unit, telegram_user_id)
     if person is None:
         return Receipt(Heard.STRANGER)
     view = view_of(person)
@@ -50,6 +46,23 @@ def receive(unit: Unit, telegram_user_id: int, message: Incoming) -> Receipt:
         return Receipt(Heard.AWAITED, view)
     route = relaying.from_holder(unit, person.id, message)
     return Receipt(Heard.HELP if route.status == RelayStatus.NONE else Heard.DONE, view)
+
+
+def edited(unit: Unit, telegram_user_id: int) -> bool:
+    """An edit cannot be relayed: the enrolled sender is told; False for a stranger."""
+    person = _enrolled(unit, telegram_user_id)
+    if person is None:
+        return False
+    unit.outbox.say(person, "relay.edit_not_relayed")
+    return True
+
+
+def _enrolled(unit: Unit, telegram_user_id: int) -> Person | None:
+    return unit.session.scalar(
+        select(Person).where(
+            Person.telegram_user_id == telegram_user_id, Person.revoked_at.is_(None)
+        )
+    )
 
 
 def _awaited(unit: Unit, person: Person, message: Incoming) -> bool:

@@ -251,3 +251,38 @@ def test_a_forbidden_import_inside_a_function_is_reported(tmp_path):
         "flows.x imports telegram.Bot (flows/x.py:2)",
         "flows.y imports apscheduler.schedulers (flows/y.py:1)",
     ]
+
+
+def test_handlers_build_no_sentence_but_the_answer_to_a_press():
+    """Sentences are built in bot/render/ and sent as notices; a handler may only look one
+    up for the toast answering a button press (bot/handlers/access.py, the gate, also
+    refuses strangers and groups in their language)."""
+    found = []
+    for path in sorted((ROOT / "bot" / "handlers").glob("*.py")):
+        if path.name == "access.py":
+            continue
+        tree = ast.parse(path.read_text())
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if _is_lookup(node) and not _inside_answer(node, parents):
+                found.append(f"{path.name}:{node.lineno}")
+    assert not found, f"sentences built in handlers: {found}"
+
+
+def _inside_answer(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether this call is (within its function) an argument of sender.answer(...), or in
+    a function whose name says it makes a toast's text."""
+    current = parents.get(node)
+    while current is not None:
+        is_call = isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+        if is_call and current.func.attr == "answer":  # type: ignore[attr-defined]
+            return True
+        if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef):
+            return current.name.endswith("_text")  # e.g. a refusal's toast text
+        current = parents.get(current)
+    return False
+
+
+def _is_lookup(node: ast.AST) -> bool:
+    """A call of bot.i18n.t, the catalogs' lookup."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "t"

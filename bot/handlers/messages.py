@@ -9,10 +9,9 @@ from telegram.ext import ContextTypes
 
 from bot import services as services_module
 from bot.handlers import followups, resources
-from bot.handlers.access import identify, refuse_stranger, requires
+from bot.handlers.access import identify, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
-from bot.i18n import t
 from bot.services import Services
 from flows import messages, relaying
 from flows.consultations import RelayStatus
@@ -62,8 +61,12 @@ async def on_holder_message(services: Services, holder: PersonView, message: Mes
         await services.sender.text(holder.chat_id, help_text(holder))
 
 
-@requires()
-async def on_edited(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
-) -> None:
-    await services.sender.text(person.chat_id, t(person.language, "relay.edit_not_relayed"))
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message cannot be relayed (the other side has the first version): the
+    sender is told so."""
+    services = services_module.of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    if not await services.act(messages.edited, user.id):
+        await refuse_stranger(update, services)
