@@ -19,11 +19,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows import consultations as cs
+from flows import relaying
 from flows.consultations import AcceptStatus
 from flows.store import Database, utc_now
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.databases import database, postgres_reachable
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[float]]:
@@ -33,16 +35,16 @@ def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[fl
     latencies: list[float] = []
     lock = threading.Lock()
     for _ in range(rounds):
-        draft = cs.open_draft(db, officer.id, "bench", utc_now)
-        cs.set_category(db, officer.id, draft.id, Category.OTHER, utc_now)
-        cs.submit(db, officer.id, draft.id, Urgency.IMMEDIATE, utc_now, POLICY)
+        draft = act(db, utc_now, relaying.open_draft, officer.id, "bench")
+        act(db, utc_now, cs.set_category, officer.id, draft.id, Category.OTHER)
+        act(db, utc_now, cs.submit, officer.id, draft.id, Urgency.IMMEDIATE, POLICY)
         barrier = threading.Barrier(workers)
         statuses: list[AcceptStatus] = []
 
         def press(worker_id: int, cid: int = draft.id, barrier=barrier, statuses=statuses) -> None:
             barrier.wait()
             started = time.perf_counter()
-            status = cs.accept(db, worker_id, cid, utc_now, POLICY).status
+            status = act(db, utc_now, cs.accept, worker_id, cid, POLICY).status
             with lock:
                 latencies.append(time.perf_counter() - started)
                 statuses.append(status)

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from telegram.ext import ApplicationBuilder
 
-from bot.handlers import followups as edge
+from bot.jobs import followups as edge
 from bot.scheduler import JOB_KWARGS, Timers
 from bot.services import Services
 from bot.settings import load_settings

@@ -24,13 +24,13 @@ from telegram.ext import (
 
 from bot import services as services_module
 from bot.directory import open_directory
+from bot.dispatcher import Dispatcher
 from bot.handlers import (
     availability,
     buttons,
     closing,
     consult,
     enrolment,
-    escalation,
     followups,
     handover,
     messages,
@@ -40,6 +40,9 @@ from bot.handlers import (
 from bot.handlers.access import refuse_group
 from bot.i18n import t
 from bot.instance_lock import InstanceLock, keep_held
+from bot.jobs import directory as directory_job
+from bot.jobs import escalation as escalation_job
+from bot.jobs import followups as followups_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import InboxPoller
@@ -52,6 +55,7 @@ from flows.store import Clock, Database
 from flows.vocabulary import language_from_code
 
 log = logging.getLogger(__name__)
+SHUTDOWN_DRAIN_S = 5.0  # what is being sent at a stop finishes; the rest waits in the outbox
 
 
 def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
@@ -83,6 +87,14 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         sender=Sender(application.bot),
         timers=Timers(application.job_queue, clock),
         directory=open_directory(settings, clock),
+    )
+    services.dispatcher = Dispatcher(
+        db,
+        services.sender,
+        clock,
+        services.directory,
+        settings.fallback_line,
+        services.run_retrying,
     )
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
@@ -224,13 +236,18 @@ async def serve(
     try:
         await application.start()
         poller = InboxPoller(application, services)
-        await escalation.start(services)
-        resources.start(services)
-        await followups.start(services)
+        await escalation_job.start(services)
+        directory_job.start(services)
+        await followups_job.start(services)
+        assert services.dispatcher is not None
+        unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         set_aside = await services.run(inbox.set_aside_count, db)
-        log.info("polling (replayed=%d purged=%d set_aside=%d)", replayed, purged, set_aside)
+        log.info(
+            "polling (unsent=%d replayed=%d purged=%d set_aside=%d)",
+            unsent, replayed, purged, set_aside,
+        )  # fmt: skip
         tasks = [asyncio.create_task(poller.run(), name="the update poller")]
         if lock is not None:
             tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
@@ -242,6 +259,8 @@ async def serve(
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*tasks, return_exceptions=True)
+        if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
+            log.warning("stopping with notices unsent; they go out at the next start")
         await application.stop()
     finally:
         await application.shutdown()

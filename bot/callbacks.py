@@ -1,15 +1,19 @@
-"""Compact, validated callback_data: an action code and integer ids, well under Telegram's
-64 bytes. Anything that does not decode exactly is treated as forged and refused."""
+"""Every inline button, declared once: its action code, who may press it, what its second
+field is (an index into its choices, a free integer, or nothing), and, through
+`@BUTTON.handles` at the handler's definition, the handler a press goes to. The data is
+compact (an action code and integer ids, well under Telegram's 64 bytes); anything that does
+not decode exactly is treated as forged and refused."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
-from flows.followups import Plan, Snooze
-from flows.vocabulary import Category, Outcome, Urgency
+from flows.vocabulary import Category, Outcome, Plan, Role, Snooze, Urgency
 
 MAX_BYTES = 64
 _PATTERN = re.compile(r"^([a-z]):(\d{1,12})(?::(\d{1,12}))?$")
@@ -45,18 +49,87 @@ CATEGORIES = list(Category)
 URGENCIES = list(Urgency)
 OUTCOMES = list(Outcome)
 LANGUAGE_CHOICES = ["fr", "en"]
-_CHOICES: dict[Action, list[object]] = {
-    Action.CATEGORY: list(CATEGORIES),
-    Action.URGENCY: list(URGENCIES),
-    Action.OUTCOME: list(OUTCOMES),
-    Action.FOLLOWUP_PLAN: list(Plan),
-    Action.FOLLOWUP_SNOOZE: list(Snooze),
-    Action.OPEN_NOW: [False, True],
-}
+
+Handler = Callable[..., Awaitable[None]]
+EVERYONE = frozenset(Role)
+OFFICERS = frozenset({Role.OFFICER})
+HOLDERS = frozenset({Role.WORKER, Role.SUPERVISOR})
+WORKERS = frozenset({Role.WORKER})
+SUPERVISORS = frozenset({Role.SUPERVISOR})
 
 
-_PERSON_CHOICE = (Action.TRANSFER_TO, Action.REASSIGN_TO, Action.FOLLOWUP_REASSIGN_TO)
-_FREE_CHOICE = (Action.RESOURCE, Action.MORE, Action.REFER, Action.REFER_TO)
+@dataclass
+class Button:
+    """One kind of button. A press calls handler(services, query, person, target) or, with a
+    second field, handler(services, query, person, target, choice): the chosen member for
+    `choices`, the integer itself for a free field."""
+
+    action: Action
+    roles: frozenset[Role]
+    choices: Sequence[object] = ()
+    free: bool = False  # the second field is an id, an offset, a checksum
+    target_below: int | None = None  # the target is itself an index below this
+    handler: Handler | None = field(default=None, repr=False)
+
+    @property
+    def has_choice(self) -> bool:
+        return bool(self.choices) or self.free
+
+    def handles(self, handler: Handler) -> Handler:
+        """Decorator: this handler answers presses of this button (exactly one may)."""
+        assert self.handler is None, f"{self.action} already handled by {self.handler}"
+        self.handler = handler
+        return handler
+
+    def data(self, target: int, choice: object = None) -> str:
+        if self.choices:
+            return Callback(self.action, target, list(self.choices).index(choice)).encode()
+        if self.free:
+            assert isinstance(choice, int)
+            return Callback(self.action, target, choice).encode()
+        return Callback(self.action, target).encode()
+
+    async def press(self, services: Any, query: Any, person: Any, callback: Callback) -> None:
+        assert self.handler is not None, f"no handler for {self.action}"
+        if not self.has_choice:
+            await self.handler(services, query, person, callback.target)
+            return
+        await self.handler(services, query, person, callback.target, callback.chosen())
+
+
+BUTTONS: dict[Action, Button] = {}
+
+
+def _declare(action: Action, roles: frozenset[Role], **kind: Any) -> Button:
+    button = Button(action, roles, **kind)
+    BUTTONS[action] = button
+    return button
+
+
+CATEGORY = _declare(Action.CATEGORY, OFFICERS, choices=CATEGORIES)
+URGENCY = _declare(Action.URGENCY, OFFICERS, choices=URGENCIES)
+ACCEPT = _declare(Action.ACCEPT, HOLDERS)
+DECLINE = _declare(Action.DECLINE, HOLDERS)
+OUTCOME = _declare(Action.OUTCOME, HOLDERS, choices=OUTCOMES)
+CLOSE = _declare(Action.CLOSE, EVERYONE)
+LANGUAGE = _declare(Action.LANGUAGE, EVERYONE, target_below=len(LANGUAGE_CHOICES))
+TRANSFER = _declare(Action.TRANSFER, WORKERS)
+TRANSFER_TO = _declare(Action.TRANSFER_TO, WORKERS, free=True)
+REASSIGN_TO = _declare(Action.REASSIGN_TO, SUPERVISORS, free=True)
+TAKE_OVER = _declare(Action.TAKE_OVER, SUPERVISORS)
+RESOURCE = _declare(Action.RESOURCE, EVERYONE, free=True)
+MORE = _declare(Action.MORE, EVERYONE, free=True)
+BROWSE = _declare(Action.BROWSE, EVERYONE, target_below=len(RESOURCE_CATEGORIES))
+OPEN_NOW = _declare(Action.OPEN_NOW, EVERYONE, choices=[False, True])
+REFER = _declare(Action.REFER, HOLDERS, free=True)
+REFER_TO = _declare(Action.REFER_TO, HOLDERS, free=True)
+FOLLOWUP_PLAN = _declare(Action.FOLLOWUP_PLAN, HOLDERS, choices=list(Plan))
+FOLLOWUP_NO_NOTE = _declare(Action.FOLLOWUP_NO_NOTE, HOLDERS)
+FOLLOWUP_DONE = _declare(Action.FOLLOWUP_DONE, HOLDERS)
+FOLLOWUP_SNOOZE = _declare(Action.FOLLOWUP_SNOOZE, HOLDERS, choices=list(Snooze))
+FOLLOWUP_REASSIGN = _declare(Action.FOLLOWUP_REASSIGN, HOLDERS)
+FOLLOWUP_REASSIGN_TO = _declare(Action.FOLLOWUP_REASSIGN_TO, HOLDERS, free=True)
+assert set(BUTTONS) == set(Action), "every action is declared once"
 
 
 @dataclass(frozen=True)
@@ -73,9 +146,11 @@ class Callback:
         return data
 
     def chosen(self) -> object:
-        """The enum member the choice index designates (decode() guarantees it exists)."""
+        """The member the choice index designates, or the free integer itself (decode()
+        guarantees it exists)."""
         assert self.choice is not None
-        return _CHOICES[self.action][self.choice]
+        button = BUTTONS[self.action]
+        return button.choices[self.choice] if button.choices else self.choice
 
 
 def decode(data: str | None) -> Callback | None:
@@ -89,30 +164,28 @@ def decode(data: str | None) -> Callback | None:
         action = Action(match.group(1))
     except ValueError:
         return None
+    button = BUTTONS[action]
     target = int(match.group(2))
     choice = int(match.group(3)) if match.group(3) is not None else None
-    needs_choice = action in _CHOICES or action in _PERSON_CHOICE or action in _FREE_CHOICE
-    if needs_choice != (choice is not None):
+    if button.has_choice != (choice is not None):
         return None
-    if choice is not None and action in _CHOICES and choice >= len(_CHOICES[action]):
+    if choice is not None and button.choices and choice >= len(button.choices):
         return None
-    if action == Action.LANGUAGE and target >= len(LANGUAGE_CHOICES):
-        return None
-    if action == Action.BROWSE and target >= len(RESOURCE_CATEGORIES):
+    if button.target_below is not None and target >= button.target_below:
         return None
     return Callback(action, target, choice)
 
 
 def category(consultation_id: int, value: Category) -> str:
-    return Callback(Action.CATEGORY, consultation_id, CATEGORIES.index(value)).encode()
+    return CATEGORY.data(consultation_id, value)
 
 
 def urgency(consultation_id: int, value: Urgency) -> str:
-    return Callback(Action.URGENCY, consultation_id, URGENCIES.index(value)).encode()
+    return URGENCY.data(consultation_id, value)
 
 
 def outcome(consultation_id: int, value: Outcome) -> str:
-    return Callback(Action.OUTCOME, consultation_id, OUTCOMES.index(value)).encode()
+    return OUTCOME.data(consultation_id, value)
 
 
 def accept(consultation_id: int) -> str:
@@ -173,7 +246,7 @@ def refer_to(consultation_id: int, token: int) -> str:
 
 
 def followup_plan(consultation_id: int, value: Plan) -> str:
-    return Callback(Action.FOLLOWUP_PLAN, consultation_id, list(Plan).index(value)).encode()
+    return FOLLOWUP_PLAN.data(consultation_id, value)
 
 
 def followup_no_note(followup_id: int) -> str:
@@ -185,7 +258,7 @@ def followup_done(followup_id: int) -> str:
 
 
 def followup_snooze(followup_id: int, value: Snooze) -> str:
-    return Callback(Action.FOLLOWUP_SNOOZE, followup_id, list(Snooze).index(value)).encode()
+    return FOLLOWUP_SNOOZE.data(followup_id, value)
 
 
 def followup_reassign(followup_id: int) -> str:

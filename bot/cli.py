@@ -16,7 +16,7 @@ import click
 from bot.i18n import t
 from bot.settings import ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
-from flows import consultations, enrolment, people, roster, settings_store
+from flows import consultations, enrolment, people, roster, routing, settings_store
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.store import Database, utc_now
@@ -134,7 +134,7 @@ def users_list() -> None:
         click.echo("Nobody is enrolled yet: `relais invite --role officer --name ...`.")
         return
     now = utc_now()
-    availability = roster.availability_of_everyone(db, now, settings.policy)
+    availability = routing.availability_of_everyone(db, now, settings.policy)
     click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<30}  {'CASES':<5}  NAME")
     for p in rows:
         state, cases = _routing_state(p, availability[p.id])
@@ -144,7 +144,7 @@ def users_list() -> None:
         )
 
 
-def _routing_state(person: PersonView, where: roster.Availability) -> tuple[str, str]:
+def _routing_state(person: PersonView, where: routing.Availability) -> tuple[str, str]:
     """(state, cases) for one person: the words say what routing decides, not the raw field."""
     if not person.active:
         return "revoked", "—"
@@ -172,7 +172,7 @@ def users_revoke(person_id: int) -> None:
     """Revoke someone's access (they become an unknown user to the bot)."""
     settings = load_settings()
     db = open_database(settings)
-    revoked = people.revoke(db, person_id, utc_now)
+    revoked = enrolment.revoke(db, person_id, utc_now)
     if revoked is None:
         click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
         sys.exit(1)

@@ -8,18 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from telegram import BotCommand
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.i18n import t
+from bot.sender import Sender
 from flows import people
+from flows.store import Database
 from flows.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, Role
-
-if TYPE_CHECKING:
-    from bot.sender import Sender
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +30,15 @@ DEFAULT_MENU = ("help",)
 START_UP_SYNC = "menus.start_up"
 
 Shown = tuple[Role, str] | None  # what a chat's own menu was last set to; None: removed
+
+
+class Services(Protocol):
+    """What refreshing a menu needs of bot/services.py's Services (which holds the menus)."""
+
+    db: Database
+    sender: Sender
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
 
 class Menus:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -18,6 +20,18 @@ Check = Callable[[int], Awaitable[bool]]
 Mark = Callable[[int], Awaitable[None]]
 
 
+@dataclass
+class UpdateScope:
+    """The update being handled; marked once a use case marked it handled in its own
+    transaction, so the processor does not mark it again."""
+
+    update_id: int
+    marked: bool = False
+
+
+CURRENT: ContextVar[UpdateScope | None] = ContextVar("relais_update", default=None)
+
+
 class OrderedOnceProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int, *, seen: Check, mark: Mark) -> None:
         super().__init__(max_concurrent_updates)
@@ -25,6 +39,7 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         self._mark = mark
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self.fresh: set[int] = set()  # just stored by the poller: nothing to check
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -35,12 +50,20 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                if await self._seen(update.update_id):
+                fresh = update.update_id in self.fresh
+                self.fresh.discard(update.update_id)
+                if not fresh and await self._seen(update.update_id):
                     log.info("skipped already handled update=%s", update.update_id)
                     _discard(coroutine)
                     return
-                await coroutine
-                await self._mark(update.update_id)
+                scope = UpdateScope(update.update_id)
+                token = CURRENT.set(scope)
+                try:
+                    await coroutine
+                finally:
+                    CURRENT.reset(token)
+                if not scope.marked:
+                    await self._mark(update.update_id)
                 log.debug("handled update=%s", update.update_id)
         finally:
             self._waiting[key] -= 1

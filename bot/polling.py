@@ -18,6 +18,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.i18n import t
+from bot.ordering import OrderedOnceProcessor
 from bot.services import MAX_RETRY_S, Services
 from flows import inbox, people
 from flows.inbox import Received
@@ -166,6 +167,9 @@ class InboxPoller:
             _log_set_aside(update_id, item.problem)
             self._app.create_task(self._tell_unsupported(item.raw), name=f"unsupported:{update_id}")
         else:
+            processor = self._app.update_processor
+            if isinstance(processor, OrderedOnceProcessor):
+                processor.fresh.add(update_id)  # just stored: no need to ask if it was handled
             await self._app.update_queue.put(item.update)
 
     async def _tell_unsupported(self, raw: RawUpdate) -> None:

@@ -50,6 +50,11 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return pieces
 
 
+class Unreachable(Exception):
+    """Telegram could not be reached after every attempt (network, 5xx): worth trying again
+    later, unlike a refusal (blocked bot, bad request)."""
+
+
 class Sender:
     """Sends, copies and edits with flood-control waits and bounded retries. Methods return
     what was delivered (message ids) and never raise for a recipient who blocked the bot."""
@@ -65,6 +70,7 @@ class Sender:
         *,
         keyboard: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        hold: bool = False,
     ) -> list[int]:
         """Send text (split when over 4096 characters; the keyboard goes on the last piece)."""
         pieces = split_text(text)
@@ -78,6 +84,7 @@ class Sender:
                 lambda piece=piece, markup=markup, reply=reply: self._bot.send_message(
                     chat_id, piece, reply_markup=markup, reply_parameters=reply
                 ),
+                hold=hold,
             )
             if message is None:
                 break
@@ -92,6 +99,7 @@ class Sender:
         *,
         caption: str | None = None,
         reply_to: int | None = None,
+        hold: bool = False,
     ) -> int | None:
         """Copy a message (not forward: no account details leak), optionally re-captioned."""
         result: MessageId | None = await self._call(
@@ -104,6 +112,7 @@ class Sender:
                 caption=caption,
                 reply_parameters=_reply(reply_to),
             ),
+            hold=hold,
         )
         return result.message_id if result else None
 
@@ -114,6 +123,7 @@ class Sender:
         text: str,
         *,
         keyboard: InlineKeyboardMarkup | None = None,
+        hold: bool = False,
     ) -> bool:
         """Edit a message's text; an unchanged text counts as success."""
         result = await self._call(
@@ -122,6 +132,7 @@ class Sender:
             lambda: self._bot.edit_message_text(
                 split_text(text)[0], chat_id=chat_id, message_id=message_id, reply_markup=keyboard
             ),
+            hold=hold,
         )
         return result is not None
 
@@ -163,8 +174,16 @@ class Sender:
         await self._call("leaveChat", chat_id, lambda: self._bot.leave_chat(chat_id))
 
     async def _call(
-        self, method: str, chat_id: int | None, make: Callable[[], Awaitable[T]]
+        self,
+        method: str,
+        chat_id: int | None,
+        make: Callable[[], Awaitable[T]],
+        *,
+        hold: bool = False,
     ) -> T | None:
+        """The call's result, or None when Telegram refused it (or could not be reached and
+        hold is False). With hold, an unreachable Telegram raises Unreachable instead, so the
+        caller keeps the message to send later (the dispatcher does)."""
         delay = 0.5
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
@@ -188,6 +207,8 @@ class Sender:
                 )
                 await self._sleep(delay)
                 delay *= 2
+        if hold:
+            raise Unreachable(method)
         log.error("%s gave up after %d attempts chat=%s", method, MAX_ATTEMPTS, chat_id)
         return None
 

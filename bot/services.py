@@ -9,22 +9,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from telegram.ext import ContextTypes
 
+from bot.dispatcher import Dispatcher
 from bot.menus import Menus
+from bot.ordering import CURRENT
 from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
 from flows.directory import DirectoryHolder
 from flows.routing import RoutingPolicy
 from flows.store import TRANSIENT_ERRORS, Clock, Database, describe_error
+from flows.unit import Unit, unit_of_work
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+UseCase = Callable[Concatenate[Unit, P], R]
 KEY = "relais.services"
 FIRST_RETRY_S = 1.0
 MAX_RETRY_S = 10.0  # once the database is back, an officer waits at most this long
@@ -39,6 +43,7 @@ class Services:
     timers: Timers
     directory: DirectoryHolder = field(default_factory=lambda: DirectoryHolder(Path("")))
     menus: Menus = field(default_factory=lambda: Menus({}))
+    dispatcher: Dispatcher | None = None
 
     @property
     def policy(self) -> RoutingPolicy:
@@ -47,6 +52,25 @@ class Services:
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a blocking flows/ function off the event loop."""
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def act(self, use_case: UseCase[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run one use case in one transaction (waiting out a database outage: a failed
+        attempt rolled everything back), marking the update being handled as handled in it;
+        then hand the notices it committed to the dispatcher."""
+        scope = CURRENT.get()
+        update_id = scope.update_id if scope is not None else None
+
+        def work() -> tuple[R, list[Any]]:
+            with unit_of_work(self.db, self.clock, update_id=update_id) as unit:
+                result = use_case(unit, *args, **kwargs)
+            return result, unit.outbox.recorded
+
+        result, recorded = await self.run_retrying(use_case.__name__, work)
+        if scope is not None:
+            scope.marked = True
+        if self.dispatcher is not None:
+            self.dispatcher.post_rows(recorded)
+        return result
 
     async def run_retrying(
         self, what: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs

@@ -16,13 +16,17 @@ from flows import routing
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage, reference_of
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
-from flows.store import Clock, Database
+from flows.store import Database
+from flows.unit import Unit
+from flows.views import ConsultationView, view_in
 from flows.vocabulary import (
     Category,
     ConsultationState,
     EventKind,
+    NoticeKind,
     OfferState,
     Outcome,
+    Priority,
     Role,
     Tier,
     Urgency,
@@ -32,47 +36,7 @@ MAX_REQUEST_TEXT = 16_000  # a draft grows no longer; further messages are queue
 OPEN_STATES = (ConsultationState.DRAFT, ConsultationState.WAITING, ConsultationState.ACTIVE)
 
 
-@dataclass(frozen=True)
-class ConsultationView:
-    id: int
-    reference: str
-    state: ConsultationState
-    category: Category | None
-    urgency: Urgency | None
-    request_text: str
-    officer: PersonView
-    worker: PersonView | None
-    outcome: Outcome | None
-    created_at: datetime
-    submitted_at: datetime | None
-    accepted_at: datetime | None
-    closed_at: datetime | None
-    tier: int
-
-
 STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
-
-
-def view_in(session: Session, c: Consultation) -> ConsultationView:
-    """A detached view of a consultation, with its people."""
-    officer = session.get_one(Person, c.officer_id)
-    worker = session.get(Person, c.worker_id) if c.worker_id else None
-    return ConsultationView(
-        id=c.id,
-        reference=c.reference,
-        state=c.state,
-        category=c.category,
-        urgency=c.urgency,
-        request_text=c.request_text,
-        officer=view_of(officer),
-        worker=view_of(worker) if worker else None,
-        outcome=c.outcome,
-        created_at=c.created_at,
-        submitted_at=c.submitted_at,
-        accepted_at=c.accepted_at,
-        closed_at=c.closed_at,
-        tier=c.tier,
-    )
 
 
 def record_event(
@@ -109,37 +73,6 @@ def open_consultation_of_officer(db: Database, officer_id: int) -> ConsultationV
         return view_in(session, c) if c else None
 
 
-def open_draft(db: Database, officer_id: int, text: str, clock: Clock) -> ConsultationView:
-    """Start a consultation from the officer's first words; category and urgency come next."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = Consultation(
-            officer_id=officer_id,
-            state=ConsultationState.DRAFT,
-            request_text=text.strip(),  # one message: Telegram's 4096 at most, never cut
-            created_at=now,
-        )
-        session.add(c)
-        session.flush()
-        record_event(session, c.id, EventKind.CREATED, officer_id, now, text=c.request_text)
-        return view_in(session, c)
-
-
-def add_to_draft(db: Database, officer_id: int, consultation_id: int, text: str) -> bool:
-    """More words while still choosing buttons are kept with the request, whole. False when
-    they were not added (no longer a draft, or the request would grow past
-    MAX_REQUEST_TEXT): the caller queues the message itself, so nothing is cut or lost."""
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.officer_id != officer_id or c.state != ConsultationState.DRAFT:
-            return False
-        joined = f"{c.request_text}\n{text.strip()}" if c.request_text else text.strip()
-        if len(joined) > MAX_REQUEST_TEXT:
-            return False
-        c.request_text = joined
-        return True
-
-
 class DraftStatus(StrEnum):
     OK = "ok"
     NOT_YOURS = "not_yours"  # unknown id, someone else's, or forged
@@ -153,19 +86,32 @@ class DraftResult:
 
 
 def set_category(
-    db: Database, officer_id: int, consultation_id: int, category: Category, clock: Clock
+    unit: Unit,
+    officer_id: int,
+    consultation_id: int,
+    category: Category,
+    prompt_message: int | None = None,
 ) -> DraftResult:
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.officer_id != officer_id:
-            return DraftResult(DraftStatus.NOT_YOURS)
-        if c.state != ConsultationState.DRAFT:
-            return DraftResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
-        c.category = category
-        record_event(
-            session, c.id, EventKind.CATEGORY_SET, officer_id, clock(), category=category.value
-        )
-        return DraftResult(DraftStatus.OK, view_in(session, c))
+    """First tap: the category; the question's message becomes the urgency question."""
+    session = unit.session
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.officer_id != officer_id:
+        return DraftResult(DraftStatus.NOT_YOURS)
+    if c.state != ConsultationState.DRAFT:
+        return DraftResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
+    c.category = category
+    record_event(
+        session, c.id, EventKind.CATEGORY_SET, officer_id, unit.now, category=category.value
+    )
+    view = view_in(session, c)
+    unit.outbox.notify(
+        session.get_one(Person, officer_id),
+        NoticeKind.PROMPT,
+        priority=Priority.URGENT,
+        edit=prompt_message,
+        consultation=view,
+    )
+    return DraftResult(DraftStatus.OK, view)
 
 
 @dataclass(frozen=True)
@@ -187,45 +133,72 @@ class SubmitResult:
 
 
 def submit(
-    db: Database,
+    unit: Unit,
     officer_id: int,
     consultation_id: int,
     urgency: Urgency,
-    clock: Clock,
     policy: RoutingPolicy,
+    prompt_message: int | None = None,
 ) -> SubmitResult:
-    """Send the request out: everyone in the first pool gets an offer, and the escalation
-    timer starts. With nobody available the request still waits in the queue (and the
-    caller tells the officer at once)."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.officer_id != officer_id:
-            return SubmitResult(DraftStatus.NOT_YOURS)
-        if c.state != ConsultationState.DRAFT:
-            return SubmitResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
-        c.urgency = urgency
-        c.category = c.category or Category.OTHER
-        c.state = ConsultationState.WAITING
-        c.submitted_at = now
-        c.tier = Tier.AVAILABLE
-        record_event(
-            session,
-            c.id,
-            EventKind.SUBMITTED,
-            officer_id,
-            now,
-            category=c.category.value,
-            urgency=urgency.value,
-        )
-        offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
-        available_now = len(offers)
-        if not offers:
-            record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
-            offers = advance(session, c, Tier.WIDER, now, policy)
-        c.escalation_due_at = now + next_wait(c, policy)
-        return SubmitResult(
-            DraftStatus.OK, view_in(session, c), offers, c.escalation_due_at, available_now
+    """Send the request out: everyone in the first pool gets an offer card, the escalation
+    timer starts, the officer hears what happens next, then gets three resources open now.
+    With nobody available the request still waits in the queue, escalated at once."""
+    session, now = unit.session, unit.now
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.officer_id != officer_id:
+        return SubmitResult(DraftStatus.NOT_YOURS)
+    if c.state != ConsultationState.DRAFT:
+        return SubmitResult(DraftStatus.NO_LONGER_DRAFT, view_in(session, c))
+    c.urgency = urgency
+    c.category = c.category or Category.OTHER
+    c.state = ConsultationState.WAITING
+    c.submitted_at = now
+    c.tier = Tier.AVAILABLE
+    record_event(
+        session,
+        c.id,
+        EventKind.SUBMITTED,
+        officer_id,
+        now,
+        category=c.category.value,
+        urgency=urgency.value,
+    )
+    offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
+    available_now = len(offers)
+    if not offers:
+        record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
+        offers = advance(session, c, Tier.WIDER, now, policy)
+    c.escalation_due_at = now + next_wait(c, policy)
+    view = view_in(session, c)
+    officer = session.get_one(Person, officer_id)
+    near = scene_in(session, c.id)
+    unit.outbox.notify(
+        officer,
+        NoticeKind.SUBMITTED,
+        priority=Priority.URGENT,
+        edit=prompt_message,
+        consultation=view,
+        available_now=available_now,
+        near=near,
+    )
+    announce_offers(unit, view, offers)
+    unit.outbox.notify(officer, NoticeKind.TOP_THREE, consultation=view, near=near)
+    return SubmitResult(DraftStatus.OK, view, offers, c.escalation_due_at, available_now)
+
+
+def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
+    """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
+    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    for target in targets:
+        unit.outbox.notify(
+            target.worker,
+            NoticeKind.OFFER_CARD,
+            priority=priority,
+            consultation=c,
+            offer_id=target.offer_id,
+            tier=target.tier,
+            at_capacity=target.at_capacity,
+            window_ran_out=target.window_ran_out,
         )
 
 
@@ -339,51 +312,38 @@ class PendingOffer:
     target: OfferTarget
 
 
-def offer_waiting_to(
-    db: Database, worker_id: int, clock: Clock, policy: RoutingPolicy
-) -> list[PendingOffer]:
+def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[PendingOffer]:
     """Someone who just became available (or freed capacity) is offered, most urgent first,
     every waiting consultation whose current pool now includes them."""
-    now = clock()
-    with db.unit_of_work() as session:
-        person = session.get_one(Person, worker_id)
-        waiting = session.scalars(
-            select(Consultation).where(
-                Consultation.state == ConsultationState.WAITING,
-                Consultation.id.not_in(
-                    select(Offer.consultation_id).where(
-                        Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
-                    )
-                ),
-            )
-        ).all()
-        waiting = sorted(
-            waiting, key=lambda c: routing.queue_order(c.urgency, c.submitted_at or now)
+    session, now = unit.session, unit.now
+    person = session.get_one(Person, worker_id)
+    waiting = session.scalars(
+        select(Consultation).where(
+            Consultation.state == ConsultationState.WAITING,
+            Consultation.id.not_in(
+                select(Offer.consultation_id).where(
+                    Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
+                )
+            ),
         )
-        result = []
-        in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass
-        full = not routing.has_capacity(session, person, policy)
-        for c in waiting:
-            tier = min(c.tier, Tier.FALLBACK)
-            if tier not in in_pool:
-                in_pool[tier] = person in routing.pool(session, tier, now, policy)
-            if not in_pool[tier]:
-                continue
-            target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
-            result.append(PendingOffer(view_in(session, c), target))
-        return result
-
-
-def record_offer_message(
-    db: Database, offer_id: int, chat_id: int, message_id: int
-) -> OfferState | None:
-    """Remember where the offer card is, so it can be edited when someone takes the case.
-    Returns the offer's state: a card sent after the case was taken must be fixed at once."""
-    with db.unit_of_work() as session:
-        session.execute(
-            update(Offer).where(Offer.id == offer_id).values(chat_id=chat_id, message_id=message_id)
-        )
-        return session.scalar(select(Offer.state).where(Offer.id == offer_id))
+    ).all()
+    waiting = sorted(
+        waiting, key=lambda c: routing.queue_order(c.urgency, c.submitted_at or now)
+    )
+    result = []
+    in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass
+    full = not routing.has_capacity(session, person, policy)
+    for c in waiting:
+        tier = min(c.tier, Tier.FALLBACK)
+        if tier not in in_pool:
+            in_pool[tier] = person in routing.pool(session, tier, now, policy)
+        if not in_pool[tier]:
+            continue
+        target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
+        view = view_in(session, c)
+        announce_offers(unit, view, [target])
+        result.append(PendingOffer(view, target))
+    return result
 
 
 # --- accepting -----------------------------------------------------------------------------
@@ -441,70 +401,177 @@ def lock_person(session: Session, person_id: int) -> Person:
 
 
 def accept(
-    db: Database, worker_id: int, consultation_id: int, clock: Clock, policy: RoutingPolicy
+    unit: Unit,
+    worker_id: int,
+    consultation_id: int,
+    policy: RoutingPolicy,
+    card_message: int | None = None,
 ) -> AcceptResult:
     """First accept wins: the claim is a single conditional UPDATE ... RETURNING, atomic on
     SQLite and PostgreSQL alike, with no read-then-write window. A worker at capacity is
     refused (close or transfer one first)."""
-    now = clock()
-    with db.unit_of_work() as session:
-        offer = session.scalar(
-            select(Offer).where(
-                Offer.consultation_id == consultation_id, Offer.worker_id == worker_id
-            )
+    session, now = unit.session, unit.now
+    offer = session.scalar(
+        select(Offer).where(
+            Offer.consultation_id == consultation_id, Offer.worker_id == worker_id
         )
-        if offer is None:
-            return AcceptResult(AcceptStatus.NOT_OFFERED)
-        person = lock_person(session, worker_id)
-        if person.revoked_at is not None:
-            return AcceptResult(AcceptStatus.NOT_OFFERED)
-        if offer.state == OfferState.WITHDRAWN:  # back in the queue, not offered to them again
-            c = session.get_one(Consultation, consultation_id)
-            if c.state == ConsultationState.WAITING:
-                return AcceptResult(AcceptStatus.NOT_OFFERED)
-        if not routing.has_capacity(session, person, policy):
-            c = session.get_one(Consultation, consultation_id)
-            if c.state == ConsultationState.WAITING:
-                record_event(
-                    session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason="capacity"
-                )
-                return AcceptResult(AcceptStatus.AT_CAPACITY, view_in(session, c))
-        claimed = session.execute(
-            update(Consultation)
-            .where(
-                Consultation.id == consultation_id,
-                Consultation.state == ConsultationState.WAITING,
-            )
-            .values(
-                worker_id=worker_id,
-                state=ConsultationState.ACTIVE,
-                accepted_at=now,
-                escalation_due_at=None,
-            )
-            .returning(Consultation.id)
-        ).first()
+    )
+    if offer is None:
+        return AcceptResult(AcceptStatus.NOT_OFFERED)
+    person = lock_person(session, worker_id)
+    if person.revoked_at is not None:
+        return AcceptResult(AcceptStatus.NOT_OFFERED)
+    if offer.state == OfferState.WITHDRAWN:  # back in the queue, not offered to them again
         c = session.get_one(Consultation, consultation_id)
-        session.refresh(c)
-        if claimed is None:
-            if c.state == ConsultationState.CLOSED:
-                status = AcceptStatus.CLOSED
-            elif c.worker_id == worker_id:
-                status = AcceptStatus.ALREADY_YOURS
-            else:
-                status = AcceptStatus.TAKEN
+        if c.state == ConsultationState.WAITING:
+            return AcceptResult(AcceptStatus.NOT_OFFERED)
+    if not routing.has_capacity(session, person, policy):
+        c = session.get_one(Consultation, consultation_id)
+        if c.state == ConsultationState.WAITING:
             record_event(
-                session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value
+                session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason="capacity"
             )
-            return AcceptResult(status, view_in(session, c))
-        record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
-        cards = settle_offers(session, c.id, worker_id)
-        return AcceptResult(
-            AcceptStatus.ACCEPTED,
-            view_in(session, c),
-            cards,
-            queued_messages(session, c.id),
-            history_in(session, c.id),
+            return AcceptResult(AcceptStatus.AT_CAPACITY, view_in(session, c))
+    claimed = session.execute(
+        update(Consultation)
+        .where(
+            Consultation.id == consultation_id,
+            Consultation.state == ConsultationState.WAITING,
         )
+        .values(
+            worker_id=worker_id,
+            state=ConsultationState.ACTIVE,
+            accepted_at=now,
+            escalation_due_at=None,
+        )
+        .returning(Consultation.id)
+    ).first()
+    c = session.get_one(Consultation, consultation_id)
+    session.refresh(c)
+    if claimed is None:
+        if c.state == ConsultationState.CLOSED:
+            status = AcceptStatus.CLOSED
+        elif c.worker_id == worker_id:
+            status = AcceptStatus.ALREADY_YOURS
+        else:
+            status = AcceptStatus.TAKEN
+        record_event(
+            session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value
+        )
+        return AcceptResult(status, view_in(session, c))
+    record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
+    cards = settle_offers(session, c.id, worker_id)
+    view = view_in(session, c)
+    result = AcceptResult(
+        AcceptStatus.ACCEPTED,
+        view,
+        cards,
+        queued_messages(session, c.id),
+        history_in(session, c.id),
+    )
+    if card_message is not None:
+        unit.outbox.notify(
+            person, NoticeKind.CARD, edit=card_message, consultation=view, state="mine"
+        )
+    unit.outbox.notify(
+        person, NoticeKind.ACCEPTED, priority=Priority.URGENT, consultation_id=c.id,
+        consultation=view,
+    )  # fmt: skip
+    brief(unit, view, view_of(person), result.history, result.queued_messages)
+    unit.outbox.say(
+        view.officer,
+        "consult.accepted",
+        priority=Priority.URGENT,
+        ref=view.reference,
+        worker=view_of(person).display_name,
+    )
+    cards_taken(unit, view, cards)
+    return result
+
+
+def brief(
+    unit: Unit,
+    c: ConsultationView,
+    holder: PersonView,
+    history: list[HistoryItem],
+    queued: list[QueuedMessage],
+) -> None:
+    """Whoever receives a consultation reads it whole after its card: the rest of a request
+    too long for the card and the conversation so far (one briefing notice), then what the
+    officer sent meanwhile, relayed (and recorded as relayed now)."""
+    items = [
+        {
+            "sender_name": item.sender.display_name,
+            "kind": item.kind,
+            "chat_id": item.source_chat_id,
+            "message_id": item.source_message_id,
+            "text": item.text,
+        }
+        for item in history
+    ]
+    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    unit.outbox.notify(
+        holder,
+        NoticeKind.BRIEFING,
+        priority=priority,
+        consultation_id=c.id,
+        consultation=c,
+        history=items,
+    )
+    for q in queued:
+        data: dict[str, Any] = {
+            "kind": q.kind,
+            "chat_id": q.source_chat_id,
+            "message_id": q.source_message_id,
+        }
+        if q.text is not None:
+            data["text"] = q.text
+        record_event(unit.session, c.id, EventKind.MESSAGE_RELAYED, c.officer.id, unit.now, **data)
+        unit.outbox.notify(
+            holder,
+            NoticeKind.RELAY,
+            priority=priority,
+            consultation_id=c.id,
+            reference=c.reference,
+            sender_id=c.officer.id,
+            sender_name=c.officer.display_name,
+            recipient_name=holder.display_name,
+            kind=q.kind,
+            chat_id=q.source_chat_id,
+            message_id=q.source_message_id,
+            text=q.text,
+        )
+
+
+def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> None:
+    """Every other offer card of the consultation now says who has it (and loses its buttons)."""
+    for card in cards:
+        unit.outbox.to_chat(
+            card.chat_id,
+            card.worker.language,
+            NoticeKind.CARD,
+            person_id=card.worker.id,
+            edit=card.message_id,
+            consultation=c,
+            state="taken",
+        )
+
+
+def scene_in(session: Session, consultation_id: int) -> list[float] | None:
+    """The latest location the officer shared in this consultation, as [lat, lon]."""
+    officer_id = select(Consultation.officer_id).where(Consultation.id == consultation_id)
+    for e in session.scalars(
+        select(Event)
+        .where(
+            Event.consultation_id == consultation_id,
+            Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
+            Event.actor_id == officer_id.scalar_subquery(),
+        )
+        .order_by(Event.id.desc())
+    ):
+        if "latitude" in e.data and "longitude" in e.data:
+            return [float(e.data["latitude"]), float(e.data["longitude"])]
+    return None
 
 
 def _message_events(session: Session, consultation_id: int) -> list[Event]:
@@ -577,6 +644,7 @@ class RelayStatus(StrEnum):
     QUEUE = "queue"  # waiting for a worker: keep it for whoever accepts
     DRAFT = "draft"  # the officer is still choosing category/urgency
     NONE = "none"  # nothing open for this person
+    ANSWERED = "answered"  # not relayed, and the sender is told why (unsupported, nothing open)
 
 
 @dataclass(frozen=True)
@@ -587,48 +655,7 @@ class RelayRoute:
     guessed: bool = False  # a worker with several cases who did not reply to one
 
 
-def route_message(
-    db: Database, sender: PersonView, chat_id: int, reply_to_message_id: int | None
-) -> RelayRoute:
-    """Where a message from this person goes. A worker's reply to a relayed message goes to
-    that message's consultation; otherwise to their most recently active one."""
-    with db.unit_of_work() as session:
-        if sender.role == Role.OFFICER:
-            c = session.scalar(
-                select(Consultation)
-                .where(Consultation.officer_id == sender.id, Consultation.state.in_(OPEN_STATES))
-                .order_by(Consultation.id.desc())
-            )
-            if c is None:
-                return RelayRoute(RelayStatus.NONE)
-            if c.state == ConsultationState.DRAFT:
-                return RelayRoute(RelayStatus.DRAFT, view_in(session, c))
-            if c.state == ConsultationState.WAITING:
-                return RelayRoute(RelayStatus.QUEUE, view_in(session, c))
-            view = view_in(session, c)
-            return RelayRoute(RelayStatus.RELAY, view, view.worker)
-        active = session.scalars(
-            select(Consultation)
-            .where(
-                Consultation.worker_id == sender.id,
-                Consultation.state == ConsultationState.ACTIVE,
-            )
-            .order_by(Consultation.accepted_at.desc(), Consultation.id.desc())
-        ).all()
-        if not active:
-            return RelayRoute(RelayStatus.NONE)
-        chosen = None
-        if reply_to_message_id is not None:
-            linked = _consultation_of_message(session, chat_id, reply_to_message_id)
-            chosen = next((c for c in active if c.id == linked), None)
-        guessed = chosen is None and len(active) > 1
-        if chosen is None:
-            chosen = _most_recent(session, active)
-        view = view_in(session, chosen)
-        return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
-
-
-def _consultation_of_message(session: Session, chat_id: int, message_id: int) -> int | None:
+def linked_consultation(session: Session, chat_id: int, message_id: int) -> int | None:
     linked = session.scalar(
         select(RelayedMessage.consultation_id).where(
             RelayedMessage.chat_id == chat_id, RelayedMessage.message_id == message_id
@@ -655,41 +682,6 @@ def _most_recent(session: Session, consultations: list[Consultation]) -> Consult
     return next((c for c in consultations if c.id == latest), consultations[0])
 
 
-def consultation_of_message(db: Database, chat_id: int, message_id: int) -> int | None:
-    with db.unit_of_work() as session:
-        return _consultation_of_message(session, chat_id, message_id)
-
-
-def record_relay(
-    db: Database,
-    consultation_id: int,
-    sender_id: int,
-    source: tuple[int, int],
-    delivered: list[tuple[int, int]],
-    kind: str,
-    text: str | None,
-    clock: Clock,
-    point: tuple[float, float] | None = None,
-) -> None:
-    """Log a relayed message and link both copies to the consultation, for reply routing
-    (a shared location's point is kept: see shared_location)."""
-    now = clock()
-    with db.unit_of_work() as session:
-        for chat_id, message_id in [source, *delivered]:
-            session.add(
-                RelayedMessage(
-                    consultation_id=consultation_id,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    source_chat_id=source[0],
-                    source_message_id=source[1],
-                    created_at=now,
-                )
-            )
-        data = _message_data(source, kind, text, point)
-        record_event(session, consultation_id, EventKind.MESSAGE_RELAYED, sender_id, now, **data)
-
-
 def _message_data(
     source: tuple[int, int], kind: str, text: str | None, point: tuple[float, float] | None
 ) -> dict[str, Any]:
@@ -701,94 +693,12 @@ def _message_data(
     return data
 
 
-def queue_message(
-    db: Database,
-    consultation_id: int,
-    sender_id: int,
-    source: tuple[int, int],
-    kind: str,
-    text: str | None,
-    clock: Clock,
-    point: tuple[float, float] | None = None,
-) -> bool:
-    """An officer's message before anyone accepted: kept and delivered on accept. False when
-    the consultation was accepted (or closed) meanwhile: the caller routes it again. The row
-    lock orders this against the accept, so a message is either among those the accept
-    delivers or sees the consultation active: never lost between the two."""
-    data = _message_data(source, kind, text, point)
-    now = clock()
-    with db.unit_of_work() as session:
-        state = session.scalar(
-            select(Consultation.state).where(Consultation.id == consultation_id).with_for_update()
-        )
-        if state not in (ConsultationState.DRAFT, ConsultationState.WAITING):
-            return False
-        session.add(
-            RelayedMessage(
-                consultation_id=consultation_id,
-                chat_id=source[0],
-                message_id=source[1],
-                source_chat_id=source[0],
-                source_message_id=source[1],
-                created_at=now,
-            )
-        )
-        record_event(session, consultation_id, EventKind.MESSAGE_QUEUED, sender_id, now, **data)
-        return True
-
-
 def shared_location(db: Database, consultation_id: int) -> tuple[float, float] | None:
     """The latest location the officer shared in this consultation (queued or relayed):
     where the scene is, for the resources nearest to it. None when none was shared."""
     with db.unit_of_work() as session:
-        officer_id = select(Consultation.officer_id).where(Consultation.id == consultation_id)
-        for e in session.scalars(
-            select(Event)
-            .where(
-                Event.consultation_id == consultation_id,
-                Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
-                Event.actor_id == officer_id.scalar_subquery(),
-            )
-            .order_by(Event.id.desc())
-        ):
-            if "latitude" in e.data and "longitude" in e.data:
-                return float(e.data["latitude"]), float(e.data["longitude"])
-        return None
-
-
-def already_taken_in(db: Database, chat_id: int, message_id: int) -> bool:
-    """Whether this incoming message was already relayed or queued: an update replayed
-    after a crash must not reach the other side twice."""
-    with db.unit_of_work() as session:
-        found = session.scalar(
-            select(RelayedMessage.id)
-            .where(
-                RelayedMessage.source_chat_id == chat_id,
-                RelayedMessage.source_message_id == message_id,
-            )
-            .limit(1)
-        )
-        return found is not None
-
-
-def link_messages(
-    db: Database, consultation_id: int, chat_id: int, message_ids: list[int], clock: Clock
-) -> None:
-    """Link messages the bot sent in one chat (a card, an intro, the conversation so far) to
-    a consultation, for reply routing."""
-    now = clock()
-    with db.unit_of_work() as session:
-        session.add_all(
-            RelayedMessage(
-                consultation_id=consultation_id,
-                chat_id=chat_id,
-                message_id=message_id,
-                source_chat_id=chat_id,
-                source_message_id=message_id,
-                created_at=now,
-            )
-            for message_id in message_ids
-        )
+        point = scene_in(session, consultation_id)
+        return (point[0], point[1]) if point else None
 
 
 # --- closing -------------------------------------------------------------------------------
@@ -810,44 +720,77 @@ class CloseResult:
 
 
 def close(
-    db: Database, person: PersonView, consultation_id: int | None, clock: Clock
+    unit: Unit, person: PersonView, consultation_id: int | None, policy: RoutingPolicy
 ) -> CloseResult:
     """Close a consultation from either side. Without an id: the officer's open one, or the
-    worker's only active one; a worker with several gets a choice."""
-    now = clock()
-    with db.unit_of_work() as session:
-        if consultation_id is None:
-            candidates = _closable(session, person)
-            if not candidates:
-                return CloseResult(CloseStatus.NOTHING_OPEN)
-            if len(candidates) > 1:
-                return CloseResult(
-                    CloseStatus.CHOOSE, choices=[view_in(session, c) for c in candidates]
-                )
-            c = candidates[0]
-        else:
-            found = session.get(Consultation, consultation_id)
-            if found is None or person.id not in (found.officer_id, found.worker_id):
-                return CloseResult(CloseStatus.NOT_YOURS)
-            c = found
-        if c.state == ConsultationState.CLOSED:
-            return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
-        was = c.state
-        c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
-        c.escalation_due_at = None
-        record_event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
-        withdrawn = []
-        for o in session.scalars(
-            select(Offer).where(
-                Offer.consultation_id == c.id,
-                Offer.state.in_((OfferState.OPEN, OfferState.DECLINED)),
+    worker's only active one; a worker with several gets a choice. Both sides are told, the
+    holder is asked for the outcome and offered what waits (capacity freed), and the cards
+    still out say the case is withdrawn."""
+    result = _close(unit, person, consultation_id)
+    box, c = unit.outbox, result.consultation
+    if result.status == CloseStatus.CHOOSE:
+        box.notify(person, NoticeKind.CLOSE_CHOICE, choices=result.choices)
+        return result
+    if result.status != CloseStatus.CLOSED or c is None:
+        box.say(person, "close.nothing_open")
+        return result
+    officer, worker = c.officer, c.worker
+    if person.id == officer.id:
+        box.say(officer, "close.done_officer", ref=c.reference)
+        if worker is not None:
+            box.say(worker, "close.closed_by", ref=c.reference, name=officer.display_name)
+    else:
+        box.say(officer, "close.closed_by_worker", ref=c.reference, name=person.display_name)
+    if worker is not None:
+        box.notify(worker, NoticeKind.OUTCOME_PROMPT, consultation=c)
+        offer_waiting_to(unit, worker.id, policy)
+    for card in result.withdrawn_cards:
+        box.to_chat(
+            card.chat_id,
+            card.worker.language,
+            NoticeKind.CARD,
+            person_id=card.worker.id,
+            edit=card.message_id,
+            consultation=c,
+            state="withdrawn",
+        )
+    return result
+
+
+def _close(unit: Unit, person: PersonView, consultation_id: int | None) -> CloseResult:
+    session, now = unit.session, unit.now
+    if consultation_id is None:
+        candidates = _closable(session, person)
+        if not candidates:
+            return CloseResult(CloseStatus.NOTHING_OPEN)
+        if len(candidates) > 1:
+            return CloseResult(
+                CloseStatus.CHOOSE, choices=[view_in(session, c) for c in candidates]
             )
-        ):
-            o.state = OfferState.WITHDRAWN
-            if o.chat_id is not None and o.message_id is not None:
-                worker = view_of(session.get_one(Person, o.worker_id))
-                withdrawn.append(CardToEdit(o.id, worker, o.chat_id, o.message_id))
-        return CloseResult(CloseStatus.CLOSED, view_in(session, c), withdrawn)
+        c = candidates[0]
+    else:
+        found = session.get(Consultation, consultation_id)
+        if found is None or person.id not in (found.officer_id, found.worker_id):
+            return CloseResult(CloseStatus.NOT_YOURS)
+        c = found
+    if c.state == ConsultationState.CLOSED:
+        return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
+    was = c.state
+    c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
+    c.escalation_due_at = None
+    record_event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
+    withdrawn = []
+    for o in session.scalars(
+        select(Offer).where(
+            Offer.consultation_id == c.id,
+            Offer.state.in_((OfferState.OPEN, OfferState.DECLINED)),
+        )
+    ):
+        o.state = OfferState.WITHDRAWN
+        if o.chat_id is not None and o.message_id is not None:
+            worker = view_of(session.get_one(Person, o.worker_id))
+            withdrawn.append(CardToEdit(o.id, worker, o.chat_id, o.message_id))
+    return CloseResult(CloseStatus.CLOSED, view_in(session, c), withdrawn)
 
 
 def _closable(session: Session, person: PersonView) -> list[Consultation]:
@@ -875,28 +818,41 @@ class OutcomeResult:
 
 
 def record_outcome(
-    db: Database, worker_id: int, consultation_id: int, outcome: Outcome, clock: Clock
+    unit: Unit,
+    worker_id: int,
+    consultation_id: int,
+    outcome: Outcome,
+    prompt_message: int | None = None,
 ) -> OutcomeResult:
-    """The worker's outcome for a closed consultation; the first answer stands."""
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.worker_id != worker_id:
-            return OutcomeResult(OutcomeStatus.NOT_YOURS)
-        if c.state != ConsultationState.CLOSED:
-            return OutcomeResult(OutcomeStatus.NOT_CLOSED, view_in(session, c))
-        claimed = session.execute(
-            update(Consultation)
-            .where(Consultation.id == c.id, Consultation.outcome.is_(None))
-            .values(outcome=outcome)
-            .returning(Consultation.id)
-        ).first()
-        session.refresh(c)
-        if claimed is None:
-            return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, view_in(session, c))
-        record_event(
-            session, c.id, EventKind.OUTCOME_RECORDED, worker_id, clock(), outcome=outcome.value
+    """The worker's outcome for a closed consultation; the first answer stands, and the
+    question's message says what was recorded."""
+    session = unit.session
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.worker_id != worker_id:
+        return OutcomeResult(OutcomeStatus.NOT_YOURS)
+    if c.state != ConsultationState.CLOSED:
+        return OutcomeResult(OutcomeStatus.NOT_CLOSED, view_in(session, c))
+    claimed = session.execute(
+        update(Consultation)
+        .where(Consultation.id == c.id, Consultation.outcome.is_(None))
+        .values(outcome=outcome)
+        .returning(Consultation.id)
+    ).first()
+    session.refresh(c)
+    if claimed is None:
+        return OutcomeResult(OutcomeStatus.ALREADY_RECORDED, view_in(session, c))
+    record_event(
+        session, c.id, EventKind.OUTCOME_RECORDED, worker_id, unit.now, outcome=outcome.value
+    )
+    if prompt_message is not None:
+        unit.outbox.notify(
+            session.get_one(Person, worker_id),
+            NoticeKind.OUTCOME_RECORDED,
+            edit=prompt_message,
+            reference=c.reference,
+            outcome=outcome,
         )
-        return OutcomeResult(OutcomeStatus.RECORDED, view_in(session, c))
+    return OutcomeResult(OutcomeStatus.RECORDED, view_in(session, c))
 
 
 # --- reading -------------------------------------------------------------------------------

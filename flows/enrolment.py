@@ -1,4 +1,6 @@
-"""Invites and enrolment: one-time codes, stored hashed, that bind a Telegram account to a role."""
+"""Invites, enrolment and revocation: one-time codes, stored hashed, that bind a Telegram
+account to a role, and the end of that access (what the person held goes back to the queue);
+and the enrolled person's own setting, their language."""
 
 from __future__ import annotations
 
@@ -9,11 +11,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from flows.consultations import requeue_held
 from flows.models import Invite, Person
-from flows.people import PersonView, view_of
+from flows.people import PersonView, change_language, view_of
 from flows.store import Clock, Database
-from flows.vocabulary import Role, language_from_code
+from flows.unit import Unit
+from flows.vocabulary import NoticeKind, Role, language_from_code
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by phone
 CODE_LENGTH = 12
@@ -72,41 +77,87 @@ def create_invite(
 def redeem_invite(
     db: Database, code: str, telegram_user_id: int, language_code: str | None, clock: Clock
 ) -> RedeemResult:
-    """Bind a Telegram account with a valid code. The claim is one conditional UPDATE, so two
-    people racing for one code cannot both get in."""
+    """Bind a Telegram account with a valid code (see redeem)."""
     now = clock()
     with db.unit_of_work() as session:
-        existing = session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
-        if existing is not None and existing.revoked_at is None:
-            return RedeemResult(RedeemStatus.ALREADY_ENROLLED, view_of(existing))
-        claimed = session.execute(
-            update(Invite)
-            .where(
-                Invite.code_hash == hash_code(code),
-                Invite.used_at.is_(None),
-                Invite.expires_at > now,
-            )
-            .values(used_at=now)
-            .returning(Invite.id, Invite.role, Invite.display_name)
-        ).first()
-        if claimed is None:
-            return RedeemResult(RedeemStatus.INVALID)
-        invite_id, role, display_name = claimed
+        return redeem(session, code, telegram_user_id, language_code, now)
+
+
+def enrol(
+    unit: Unit, code: str, telegram_user_id: int, language_code: str | None
+) -> RedeemResult:
+    """/start CODE: the account bound and welcomed for its role in one transaction; someone
+    already enrolled is told the code was not used; a bad code gets one refusal."""
+    result = redeem(unit.session, code, telegram_user_id, language_code, unit.now)
+    person = result.person
+    if result.status == RedeemStatus.INVALID or person is None:
         language = language_from_code(language_code)
-        if existing is not None:  # re-enrolment of a revoked account
-            existing.role, existing.display_name = Role(role), display_name
-            existing.revoked_at, existing.language = None, language
-            existing.presence, existing.presence_until = None, None
-            person = existing
-        else:
-            person = Person(
-                telegram_user_id=telegram_user_id,
-                display_name=display_name,
-                role=Role(role),
-                language=language,
-                created_at=now,
-            )
-            session.add(person)
-        session.flush()
-        session.execute(update(Invite).where(Invite.id == invite_id).values(used_by_id=person.id))
-        return RedeemResult(RedeemStatus.ENROLLED, view_of(person))
+        unit.outbox.to_chat(
+            telegram_user_id, language, NoticeKind.SAY, key="refusal.invite", values={}
+        )
+        return result
+    already = result.status == RedeemStatus.ALREADY_ENROLLED
+    unit.outbox.notify(person, NoticeKind.WELCOME, person=person, already=already)
+    return result
+
+
+def redeem(
+    session: Session, code: str, telegram_user_id: int, language_code: str | None, now: datetime
+) -> RedeemResult:
+    """Bind a Telegram account with a valid code. The claim is one conditional UPDATE, so two
+    people racing for one code cannot both get in."""
+    existing = session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    if existing is not None and existing.revoked_at is None:
+        return RedeemResult(RedeemStatus.ALREADY_ENROLLED, view_of(existing))
+    claimed = session.execute(
+        update(Invite)
+        .where(
+            Invite.code_hash == hash_code(code),
+            Invite.used_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(Invite.id, Invite.role, Invite.display_name)
+    ).first()
+    if claimed is None:
+        return RedeemResult(RedeemStatus.INVALID)
+    invite_id, role, display_name = claimed
+    language = language_from_code(language_code)
+    if existing is not None:  # re-enrolment of a revoked account
+        existing.role, existing.display_name = Role(role), display_name
+        existing.revoked_at, existing.language = None, language
+        existing.presence, existing.presence_until = None, None
+        person = existing
+    else:
+        person = Person(
+            telegram_user_id=telegram_user_id,
+            display_name=display_name,
+            role=Role(role),
+            language=language,
+            created_at=now,
+        )
+        session.add(person)
+    session.flush()
+    session.execute(update(Invite).where(Invite.id == invite_id).values(used_by_id=person.id))
+    return RedeemResult(RedeemStatus.ENROLLED, view_of(person))
+
+
+def choose_language(unit: Unit, person_id: int, language: str) -> PersonView:
+    """/lang or its button: the person's language from now on, said in that language."""
+    person = view_of(change_language(unit.session, person_id, language))
+    unit.outbox.say(person, "lang.set")
+    return person
+
+
+def revoke(db: Database, person_id: int, clock: Clock) -> PersonView | None:
+    """Revoke someone's access; they become an unknown user to the bot, and what they held
+    goes back to the queue. None if no such id."""
+    with db.unit_of_work() as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            return None
+        if person.revoked_at is None:
+            person.revoked_at = clock()
+            person.presence, person.presence_until = None, None
+            requeue_held(session, person.id, person.revoked_at, "revoked")
+        return view_of(person)

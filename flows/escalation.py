@@ -13,18 +13,20 @@ from sqlalchemy import select, update
 
 from flows import routing
 from flows.consultations import (
-    ConsultationView,
     OfferTarget,
     advance,
+    announce_offers,
     next_wait,
     offer_to_pool,
     record_event,
-    view_in,
+    scene_in,
 )
-from flows.models import Consultation, Offer
+from flows.models import Consultation, Offer, Person
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
-from flows.vocabulary import ConsultationState, EventKind, OfferState, Tier
+from flows.unit import Unit, unit_of_work
+from flows.views import ConsultationView, view_in
+from flows.vocabulary import ConsultationState, EventKind, NoticeKind, OfferState, Priority, Tier
 
 
 @dataclass(frozen=True)
@@ -68,38 +70,57 @@ def escalate_due(db: Database, clock: Clock, policy: RoutingPolicy) -> list[Esca
     due = sorted(due, key=lambda row: routing.queue_order(row[2], row[3] or row[4]))
     results = []
     for cid, was_due, *_ in due:
-        step = _escalate_one(db, int(cid), was_due, now, policy)
+        step = _escalate_one(db, int(cid), was_due, clock, policy)
         if step is not None:
             results.append(step)
     return results
 
 
 def _escalate_one(
-    db: Database, cid: int, was_due: datetime, now: datetime, policy: RoutingPolicy
+    db: Database, cid: int, was_due: datetime, clock: Clock, policy: RoutingPolicy
 ) -> Escalation | None:
-    with db.unit_of_work() as session:
-        c = session.get_one(Consultation, cid)
-        old_tier = c.tier
-        claimed = session.execute(
-            update(Consultation)
-            .where(
-                Consultation.id == cid,
-                Consultation.state == ConsultationState.WAITING,
-                Consultation.escalation_due_at == was_due,
-            )
-            .values(escalation_due_at=None)
-            .returning(Consultation.id)
-        ).first()
-        if claimed is None:
-            return None
-        session.refresh(c)
-        if old_tier >= Tier.FALLBACK:  # already had the fallback: offer again to anyone new
-            offers = offer_to_pool(session, c, Tier.FALLBACK, now, policy)
-        else:
-            offers = advance(session, c, old_tier + 1, now, policy)
-        fallback_now = c.tier >= Tier.FALLBACK and old_tier < Tier.FALLBACK
-        c.escalation_due_at = now + next_wait(c, policy)
-        return Escalation(view_in(session, c), c.tier, offers, fallback_now, c.escalation_due_at)
+    """One step, one transaction: the claim, the new offers, their cards and the officer's
+    line are committed together."""
+    with unit_of_work(db, clock) as unit:
+        return escalate_one(unit, cid, was_due, policy)
+
+
+def escalate_one(
+    unit: Unit, cid: int, was_due: datetime, policy: RoutingPolicy
+) -> Escalation | None:
+    session, now = unit.session, unit.now
+    c = session.get_one(Consultation, cid)
+    old_tier = c.tier
+    claimed = session.execute(
+        update(Consultation)
+        .where(
+            Consultation.id == cid,
+            Consultation.state == ConsultationState.WAITING,
+            Consultation.escalation_due_at == was_due,
+        )
+        .values(escalation_due_at=None)
+        .returning(Consultation.id)
+    ).first()
+    if claimed is None:
+        return None
+    session.refresh(c)
+    if old_tier >= Tier.FALLBACK:  # already had the fallback: offer again to anyone new
+        offers = offer_to_pool(session, c, Tier.FALLBACK, now, policy)
+    else:
+        offers = advance(session, c, old_tier + 1, now, policy)
+    fallback_now = c.tier >= Tier.FALLBACK and old_tier < Tier.FALLBACK
+    c.escalation_due_at = now + next_wait(c, policy)
+    view = view_in(session, c)
+    if fallback_now or c.tier < Tier.FALLBACK:
+        unit.outbox.notify(
+            view.officer,
+            NoticeKind.ESCALATED,
+            priority=Priority.URGENT,
+            consultation=view,
+            near=scene_in(session, c.id),
+        )
+    announce_offers(unit, view, offers)
+    return Escalation(view, c.tier, offers, fallback_now, c.escalation_due_at)
 
 
 class DeclineStatus(StrEnum):
@@ -114,34 +135,44 @@ class DeclineResult:
     escalate_now: bool = False  # everyone of the current pool declined
 
 
-def decline(db: Database, worker_id: int, consultation_id: int, clock: Clock) -> DeclineResult:
+def decline(
+    unit: Unit, worker_id: int, consultation_id: int, card_message: int | None = None
+) -> DeclineResult:
     """A worker says they cannot take it; when everyone offered has declined, the
     consultation escalates at once instead of waiting for the window to run out."""
-    now = clock()
-    with db.unit_of_work() as session:
-        changed = session.execute(
-            update(Offer)
-            .where(
-                Offer.consultation_id == consultation_id,
-                Offer.worker_id == worker_id,
-                Offer.state == OfferState.OPEN,
-            )
-            .values(state=OfferState.DECLINED)
-            .returning(Offer.id)
-        ).first()
-        c = session.get(Consultation, consultation_id)
-        if changed is None or c is None:
-            return DeclineResult(DeclineStatus.NOT_OPEN, view_in(session, c) if c else None)
-        record_event(session, c.id, EventKind.DECLINED, worker_id, now)
-        still_open = session.scalar(
-            select(Offer.id)
-            .where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
-            .limit(1)
+    session, now = unit.session, unit.now
+    changed = session.execute(
+        update(Offer)
+        .where(
+            Offer.consultation_id == consultation_id,
+            Offer.worker_id == worker_id,
+            Offer.state == OfferState.OPEN,
         )
-        escalate_now = c.state == ConsultationState.WAITING and still_open is None
-        if escalate_now and c.tier < Tier.FALLBACK:
-            c.escalation_due_at = now
-        return DeclineResult(DeclineStatus.DECLINED, view_in(session, c), escalate_now)
+        .values(state=OfferState.DECLINED)
+        .returning(Offer.id)
+    ).first()
+    c = session.get(Consultation, consultation_id)
+    if changed is None or c is None:
+        return DeclineResult(DeclineStatus.NOT_OPEN, view_in(session, c) if c else None)
+    record_event(session, c.id, EventKind.DECLINED, worker_id, now)
+    still_open = session.scalar(
+        select(Offer.id)
+        .where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
+        .limit(1)
+    )
+    escalate_now = c.state == ConsultationState.WAITING and still_open is None
+    if escalate_now and c.tier < Tier.FALLBACK:
+        c.escalation_due_at = now
+    view = view_in(session, c)
+    if card_message is not None:
+        unit.outbox.notify(
+            session.get_one(Person, worker_id),
+            NoticeKind.CARD,
+            edit=card_message,
+            consultation=view,
+            state="declined",
+        )
+    return DeclineResult(DeclineStatus.DECLINED, view, escalate_now)
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,22 @@ from sqlalchemy.orm import Session
 from flows import routing
 from flows.consultations import (
     CardToEdit,
-    ConsultationView,
     HistoryItem,
     QueuedMessage,
+    brief,
+    cards_taken,
     history_in,
     lock_person,
     queued_messages,
     record_event,
     settle_offers,
-    view_in,
 )
 from flows.models import Consultation, Event, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
-from flows.store import Clock, Database
-from flows.vocabulary import ConsultationState, EventKind, Role, Tier
+from flows.unit import Unit
+from flows.views import ConsultationView, view_in
+from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Priority, Role, Tier
 
 
 class HandoverStatus(StrEnum):
@@ -56,44 +57,70 @@ class TransferChoice:
     candidates: list[PersonView]
 
 
-def transfer_candidates(
-    db: Database,
-    holder_id: int,
-    consultation_id: int,
-    note: str,
-    clock: Clock,
-    policy: RoutingPolicy,
+def ask_transfer(
+    unit: Unit, holder_id: int, consultation_id: int | None, note: str, policy: RoutingPolicy
 ) -> TransferChoice | None:
-    """Who could take it (available, with capacity, not the holder); records the note the
-    holder gave, so it survives until they pick someone."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.worker_id != holder_id or c.state != ConsultationState.ACTIVE:
-            return None
-        if note.strip():
-            record_event(
-                session,
-                c.id,
-                EventKind.TRANSFER_REQUESTED,
-                holder_id,
-                now,
-                note=note.strip()[:1000],
+    """/transfer: which consultation (the one given, else the holder's only active one), then
+    who could take it (available, with capacity, not the holder), asked with one button each;
+    the note the holder gave is recorded, so it survives until they pick someone."""
+    session, now = unit.session, unit.now
+    holder = session.get_one(Person, holder_id)
+    if consultation_id is None:
+        active = session.scalars(
+            select(Consultation.id).where(
+                Consultation.worker_id == holder_id,
+                Consultation.state == ConsultationState.ACTIVE,
             )
-        return TransferChoice(view_in(session, c), _takers(session, now, policy, holder_id))
-
-
-def reassign_candidates(
-    db: Database, consultation_id: int, clock: Clock, policy: RoutingPolicy
-) -> TransferChoice | None:
-    """The workers a supervisor may give this open consultation to: the same rule as a
-    transfer (available, with free capacity), never its current holder."""
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None:
+        ).all()
+        if len(active) != 1:
+            unit.outbox.say(holder, "handover.which" if active else "close.nothing_open")
             return None
-        takers = _takers(session, clock(), policy, c.worker_id)
-        return TransferChoice(view_in(session, c), takers)
+        consultation_id = active[0]
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.worker_id != holder_id or c.state != ConsultationState.ACTIVE:
+        unit.outbox.say(holder, "callback.invalid")
+        return None
+    if note.strip():
+        record_event(
+            session, c.id, EventKind.TRANSFER_REQUESTED, holder_id, now, note=note.strip()[:1000]
+        )
+    choice = TransferChoice(view_in(session, c), _takers(session, now, policy, holder_id))
+    _ask_who(unit, holder, choice, "transfer")
+    return choice
+
+
+def ask_reassign(
+    unit: Unit, supervisor_id: int, consultation_id: int, policy: RoutingPolicy
+) -> TransferChoice | None:
+    """/reassign C-0042: the workers a supervisor may give this open consultation to, by the
+    same rule as a transfer (available, with free capacity), never its current holder."""
+    session = unit.session
+    supervisor = session.get_one(Person, supervisor_id)
+    c = session.get(Consultation, consultation_id)
+    if c is None:
+        unit.outbox.say(supervisor, "handover.usage_reassign")
+        return None
+    choice = TransferChoice(view_in(session, c), _takers(session, unit.now, policy, c.worker_id))
+    _ask_who(unit, supervisor, choice, "reassign")
+    return choice
+
+
+def _ask_who(unit: Unit, person: Person, choice: TransferChoice, purpose: str) -> None:
+    if not choice.candidates:
+        unit.outbox.say(person, "handover.nobody", ref=choice.consultation.reference)
+        return
+    unit.outbox.notify(
+        person,
+        NoticeKind.PEOPLE_CHOICE,
+        consultation=choice.consultation,
+        candidates=choice.candidates,
+        purpose=purpose,
+    )
+
+
+def tell(unit: Unit, person_id: int, key: str) -> None:
+    """One sentence for one person (a command's usage, when its words do not parse)."""
+    unit.outbox.say(unit.session.get_one(Person, person_id), key)
 
 
 def _takers(
@@ -106,122 +133,121 @@ def _takers(
 
 
 def transfer(
-    db: Database,
+    unit: Unit,
     holder_id: int,
     consultation_id: int,
     target_id: int,
-    clock: Clock,
     policy: RoutingPolicy,
+    prompt_message: int | None = None,
 ) -> HandoverResult:
     """The holder hands an active consultation to an available worker with capacity."""
-    now = clock()
-    with db.unit_of_work() as session:
-        c = session.get(Consultation, consultation_id)
-        if c is None or c.worker_id != holder_id:
-            return HandoverResult(HandoverStatus.NOT_YOURS)
-        if c.state != ConsultationState.ACTIVE:
-            return HandoverResult(HandoverStatus.NOT_OPEN, view_in(session, c))
-        target = lock_person(session, target_id)
-        if not _can_take(session, target, now, policy) or target.id == holder_id:
-            return HandoverResult(HandoverStatus.TARGET_UNAVAILABLE, view_in(session, c))
-        moved = session.execute(
-            update(Consultation)
-            .where(
-                Consultation.id == c.id,
-                Consultation.worker_id == holder_id,
-                Consultation.state == ConsultationState.ACTIVE,
-            )
-            .values(worker_id=target.id)
-            .returning(Consultation.id)
-        ).first()
-        if moved is None:
-            return HandoverResult(HandoverStatus.CHANGED)
-        session.refresh(c)
-        note = _latest_note(session, c.id, holder_id)
-        record_event(session, c.id, EventKind.TRANSFERRED, holder_id, now, to=target.id, note=note)
-        previous = view_of(session.get_one(Person, holder_id))
-        return HandoverResult(
-            HandoverStatus.DONE,
-            view_in(session, c),
-            previous,
-            note,
-            history=history_in(session, c.id),
+    session, now = unit.session, unit.now
+    c = session.get(Consultation, consultation_id)
+    if c is None or c.worker_id != holder_id:
+        return HandoverResult(HandoverStatus.NOT_YOURS)
+    if c.state != ConsultationState.ACTIVE:
+        return HandoverResult(HandoverStatus.NOT_OPEN, view_in(session, c))
+    target = lock_person(session, target_id)
+    if not _can_take(session, target, now, policy) or target.id == holder_id:
+        return HandoverResult(HandoverStatus.TARGET_UNAVAILABLE, view_in(session, c))
+    moved = session.execute(
+        update(Consultation)
+        .where(
+            Consultation.id == c.id,
+            Consultation.worker_id == holder_id,
+            Consultation.state == ConsultationState.ACTIVE,
         )
-
-
-def take_over(
-    db: Database, supervisor_id: int, consultation_id: int, clock: Clock
-) -> HandoverResult:
-    """A supervisor takes a waiting or active consultation themselves."""
-    return _assign(
-        db, supervisor_id, consultation_id, supervisor_id, clock, None, EventKind.TAKEN_OVER
+        .values(worker_id=target.id)
+        .returning(Consultation.id)
+    ).first()
+    if moved is None:
+        return HandoverResult(HandoverStatus.CHANGED)
+    session.refresh(c)
+    note = _latest_note(session, c.id, holder_id)
+    record_event(session, c.id, EventKind.TRANSFERRED, holder_id, now, to=target.id, note=note)
+    previous = view_of(session.get_one(Person, holder_id))
+    result = HandoverResult(
+        HandoverStatus.DONE,
+        view_in(session, c),
+        previous,
+        note,
+        history=history_in(session, c.id),
     )
+    announce(unit, result, previous, prompt_message)
+    return result
+
+
+def take_over(unit: Unit, supervisor_id: int, consultation_id: int) -> HandoverResult:
+    """A supervisor takes a waiting or active consultation themselves."""
+    return _assign(unit, supervisor_id, consultation_id, supervisor_id, None, EventKind.TAKEN_OVER)
 
 
 def reassign(
-    db: Database,
+    unit: Unit,
     supervisor_id: int,
     consultation_id: int,
     target_id: int,
-    clock: Clock,
     policy: RoutingPolicy,
+    prompt_message: int | None = None,
 ) -> HandoverResult:
     """A supervisor gives a waiting or active consultation to a worker who can take it."""
     return _assign(
-        db, supervisor_id, consultation_id, target_id, clock, policy, EventKind.REASSIGNED
-    )
+        unit, supervisor_id, consultation_id, target_id, policy, EventKind.REASSIGNED,
+        prompt_message,
+    )  # fmt: skip
 
 
 def _assign(
-    db: Database,
+    unit: Unit,
     supervisor_id: int,
     consultation_id: int,
     target_id: int,
-    clock: Clock,
     policy: RoutingPolicy | None,
     kind: EventKind,
+    prompt_message: int | None = None,
 ) -> HandoverResult:
-    now = clock()
-    with db.unit_of_work() as session:
-        supervisor = session.get(Person, supervisor_id)
-        c = session.get(Consultation, consultation_id)
-        if supervisor is None or supervisor.role != Role.SUPERVISOR or c is None:
-            return HandoverResult(HandoverStatus.NOT_YOURS)
-        if c.state not in (ConsultationState.WAITING, ConsultationState.ACTIVE):
-            return HandoverResult(HandoverStatus.NOT_OPEN, view_in(session, c))
-        target = lock_person(session, target_id)
-        if policy is not None and not _can_take(session, target, now, policy):
-            return HandoverResult(HandoverStatus.TARGET_UNAVAILABLE, view_in(session, c))
-        was_state, was_worker = c.state, c.worker_id
-        moved = session.execute(
-            update(Consultation)
-            .where(
-                Consultation.id == c.id,
-                Consultation.state == was_state,
-                Consultation.worker_id.is_(None)
-                if was_worker is None
-                else Consultation.worker_id == was_worker,
-            )
-            .values(
-                worker_id=target.id,
-                state=ConsultationState.ACTIVE,
-                accepted_at=c.accepted_at or now,
-                escalation_due_at=None,
-            )
-            .returning(Consultation.id)
-        ).first()
-        if moved is None:
-            return HandoverResult(HandoverStatus.CHANGED)
-        session.refresh(c)
-        record_event(session, c.id, kind, supervisor_id, now, to=target.id, previous=was_worker)
-        was_waiting = was_state == ConsultationState.WAITING
-        cards = settle_offers(session, c.id, target.id) if was_waiting else []
-        queued = queued_messages(session, c.id) if was_waiting else []
-        previous = view_of(session.get_one(Person, was_worker)) if was_worker else None
-        history = history_in(session, c.id)
-        return HandoverResult(
-            HandoverStatus.DONE, view_in(session, c), previous, None, cards, queued, history
+    session, now = unit.session, unit.now
+    supervisor = session.get(Person, supervisor_id)
+    c = session.get(Consultation, consultation_id)
+    if supervisor is None or supervisor.role != Role.SUPERVISOR or c is None:
+        return HandoverResult(HandoverStatus.NOT_YOURS)
+    if c.state not in (ConsultationState.WAITING, ConsultationState.ACTIVE):
+        return HandoverResult(HandoverStatus.NOT_OPEN, view_in(session, c))
+    target = lock_person(session, target_id)
+    if policy is not None and not _can_take(session, target, now, policy):
+        return HandoverResult(HandoverStatus.TARGET_UNAVAILABLE, view_in(session, c))
+    was_state, was_worker = c.state, c.worker_id
+    moved = session.execute(
+        update(Consultation)
+        .where(
+            Consultation.id == c.id,
+            Consultation.state == was_state,
+            Consultation.worker_id.is_(None)
+            if was_worker is None
+            else Consultation.worker_id == was_worker,
         )
+        .values(
+            worker_id=target.id,
+            state=ConsultationState.ACTIVE,
+            accepted_at=c.accepted_at or now,
+            escalation_due_at=None,
+        )
+        .returning(Consultation.id)
+    ).first()
+    if moved is None:
+        return HandoverResult(HandoverStatus.CHANGED)
+    session.refresh(c)
+    record_event(session, c.id, kind, supervisor_id, now, to=target.id, previous=was_worker)
+    was_waiting = was_state == ConsultationState.WAITING
+    cards = settle_offers(session, c.id, target.id) if was_waiting else []
+    queued = queued_messages(session, c.id) if was_waiting else []
+    previous = view_of(session.get_one(Person, was_worker)) if was_worker else None
+    history = history_in(session, c.id)
+    result = HandoverResult(
+        HandoverStatus.DONE, view_in(session, c), previous, None, cards, queued, history
+    )
+    announce(unit, result, view_of(supervisor), prompt_message)
+    return result
 
 
 def _can_take(session: Session, target: Person, now: datetime, policy: RoutingPolicy) -> bool:
@@ -244,3 +270,41 @@ def _latest_note(session: Session, consultation_id: int, holder_id: int) -> str 
         .limit(1)
     )
     return str(event.data.get("note")) if event is not None else None
+
+
+def announce(
+    unit: Unit, result: HandoverResult, by: PersonView, prompt_message: int | None
+) -> None:
+    """Tell the new holder (with the note, the request and the conversation so far), the
+    officer, the previous holder and whoever still had an offer card; the 'to whom?'
+    question, when there was one, becomes the answer."""
+    c = result.consultation
+    assert c is not None and c.worker is not None
+    holder, officer = c.worker, c.officer
+    if holder.id != by.id:  # the 'to whom?' question becomes the answer (or a new message)
+        unit.outbox.notify(
+            by,
+            NoticeKind.SAY,
+            edit=prompt_message,
+            key="handover.done",
+            values={"ref": c.reference, "worker": holder.display_name},
+        )
+    unit.outbox.notify(
+        holder,
+        NoticeKind.HANDED_OVER,
+        priority=Priority.URGENT,
+        consultation_id=c.id,
+        consultation=c,
+        note=result.note,
+        by_name=by.display_name,
+        by_self=holder.id == by.id,
+    )
+    brief(unit, c, holder, result.history, result.queued_messages)
+    unit.outbox.say(
+        officer, "handover.officer", priority=Priority.URGENT, ref=c.reference,
+        worker=holder.display_name,
+    )  # fmt: skip
+    previous = result.previous
+    if previous is not None and previous.id not in (holder.id, by.id):
+        unit.outbox.say(previous, "handover.previous", ref=c.reference, worker=holder.display_name)
+    cards_taken(unit, c, result.withdrawn_cards)

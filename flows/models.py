@@ -30,7 +30,9 @@ from flows.vocabulary import (
     Delivery,
     EventKind,
     FollowUpState,
+    NoticeKind,
     OfferState,
+    OutboxState,
     Outcome,
     Presence,
     Role,
@@ -317,3 +319,27 @@ class PendingInput(Base):
     kind: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxNotice(Base):
+    """Something to send, committed in the transaction of the decision that causes it, so a
+    state change and its notices exist together or not at all. The dispatcher renders it at
+    send time in the recipient's language, sends it, and records what it produced."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    language: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "notice_kind"))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    priority: Mapped[int] = mapped_column(Integer)
+    edit_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    consultation_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    produced: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+
+    __table_args__ = (Index("ix_outbox_pending", "state", "id"),)

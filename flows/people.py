@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import roster, routing
 from flows.models import Person, Shift
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
@@ -83,43 +84,34 @@ def list_people(db: Database, *, include_revoked: bool = True) -> list[PersonVie
         return [view_of(p) for p in session.scalars(query)]
 
 
-def revoke(db: Database, person_id: int, clock: Clock) -> PersonView | None:
-    """Revoke someone's access; they become an unknown user to the bot, and what they held
-    goes back to the queue. None if no such id."""
-    from flows.consultations import requeue_held  # consultations builds on people's views
-
-    with db.unit_of_work() as session:
-        person = session.get(Person, person_id)
-        if person is None:
-            return None
-        if person.revoked_at is None:
-            person.revoked_at = clock()
-            person.presence, person.presence_until = None, None
-            requeue_held(session, person.id, person.revoked_at, "revoked")
-        return view_of(person)
-
-
-def set_language(db: Database, person_id: int, language: str) -> PersonView:
+def change_language(session: Session, person_id: int, language: str) -> Person:
+    """The person's language from now on (one of the catalogs')."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
-    with db.unit_of_work() as session:
-        person = session.get_one(Person, person_id)
-        person.language = language
-        return view_of(person)
+    person = session.get_one(Person, person_id)
+    person.language = language
+    return person
 
 
 def set_presence(
     db: Database, person_id: int, presence: Presence, clock: Clock, policy: RoutingPolicy
 ) -> PersonView:
-    """/on or /off: overrides the roster until the person's next shift change (or until
-    changed again when they have no shift)."""
+    """/on or /off (as the CLI and tests set it): see override()."""
     now = clock()
     with db.unit_of_work() as session:
-        person = session.get_one(Person, person_id)
-        shifts = list(session.scalars(select(Shift).where(Shift.person_id == person_id)))
-        person.presence = presence
-        person.presence_until = routing.next_transition(shifts, now, policy.zone)
-        return view_of(person)
+        return view_of(override(session, person_id, presence, now, policy))
+
+
+def override(
+    session: Session, person_id: int, presence: Presence, now: datetime, policy: RoutingPolicy
+) -> Person:
+    """/on or /off: overrides the roster until the person's next shift change (or until
+    changed again when they have no shift)."""
+    person = session.get_one(Person, person_id)
+    shifts = list(session.scalars(select(Shift).where(Shift.person_id == person_id)))
+    person.presence = presence
+    person.presence_until = roster.next_transition(shifts, now, policy.zone)
+    return person
 
 
 def is_available(db: Database, person_id: int, clock: Clock, policy: RoutingPolicy) -> bool:

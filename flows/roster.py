@@ -1,18 +1,21 @@
-"""The weekly roster: who works when (and who is on call), in the service's time zone.
-Managed from the CLI and by supervisors."""
+"""The weekly roster: who works when (and who is on call), in the service's time zone, and
+the one home of shift-time arithmetic (which occurrence of a weekly slot covers a moment, when
+the roster next changes, when the next shift begins). Managed from the CLI and by
+supervisors; routing, reminders and digests ask it where a person stands."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from flows import routing
+from flows.dates import local_at
 from flows.models import Person, Shift
-from flows.routing import RoutingPolicy, Standing, parse_clock
 from flows.store import Clock, Database
-from flows.vocabulary import Role
+from flows.vocabulary import Presence, Role
 
 DAYS = {
     "mon": 0, "lun": 0, "monday": 0, "lundi": 0,
@@ -24,6 +27,7 @@ DAYS = {
     "sun": 6, "dim": 6, "sunday": 6, "dimanche": 6,
 }  # fmt: skip
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ON_CALL_WORDS = ("oncall", "garde", "on-call")
 
 
 class RosterError(ValueError):
@@ -80,30 +84,152 @@ def parse_span(text: str) -> tuple[str, str]:
     return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
+# --- shift-time arithmetic -----------------------------------------------------------------
+
+
+def parse_clock(text: str) -> time:
+    """'8:00', '08:00' or '8h30' to a time; ValueError with a readable message otherwise."""
+    cleaned = text.strip().lower().replace("h", ":")
+    if cleaned.endswith(":"):
+        cleaned += "00"
+    try:
+        hours, minutes = cleaned.split(":")
+        value = time(int(hours), int(minutes))
+    except (ValueError, TypeError):
+        raise ValueError(f"{text!r} is not a time of day such as 08:00") from None
+    return value
+
+
+def _span(shift: Shift, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local start and end of the slot's occurrence starting on `day` (a weekday of the
+    slot's); an end not after the start is on the next day."""
+    start, end = parse_clock(shift.starts), parse_clock(shift.ends)
+    begin = datetime.combine(day, start, zone)
+    finish = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, zone)
+    return begin, finish
+
+
+def shift_start(shift: Shift, now_local: datetime, zone: ZoneInfo) -> datetime | None:
+    """The local start of this weekly slot's occurrence covering now, if any (one that
+    started yesterday evening covers the early hours of today)."""
+    for back in (0, 1):
+        day = now_local.date() - timedelta(days=back)
+        if day.weekday() != shift.weekday:
+            continue
+        begin, finish = _span(shift, day, zone)
+        if begin <= now_local < finish:
+            return begin
+    return None
+
+
+def covers(shift: Shift, local: datetime, zone: ZoneInfo) -> bool:
+    """Whether the slot is under way at this local time (a time in the zone)."""
+    return shift_start(shift, local, zone) is not None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the roster and the override say about one person right now."""
+
+    on_shift: bool
+    on_call: bool
+    presence: Presence | None  # an override still in force
+    available: bool
+
+
+def standing(person: Person, shifts: list[Shift], now: datetime, zone: ZoneInfo) -> Standing:
+    local = now.astimezone(zone)
+    mine = [s for s in shifts if s.person_id == person.id]
+    on_shift = any(covers(s, local, zone) for s in mine if not s.on_call)
+    on_call = any(covers(s, local, zone) for s in mine if s.on_call)
+    presence = person.presence
+    if presence is not None and person.presence_until is not None and person.presence_until <= now:
+        presence = None
+    if person.revoked_at is not None or person.role != Role.WORKER:
+        available = False
+    elif presence is not None:
+        available = presence == Presence.ON
+    else:
+        available = on_shift
+    return Standing(on_shift, on_call and presence != Presence.OFF, presence, available)
+
+
+def next_transition(shifts: list[Shift], now: datetime, zone: ZoneInfo) -> datetime | None:
+    """When this person's roster next changes (a shift starts or ends): an /on or /off lasts
+    until then. None when they have no shift at all (the override lasts until changed)."""
+    if not shifts:
+        return None
+    local = now.astimezone(zone)
+    candidates = []
+    for offset in range(0, 9):
+        day = (local + timedelta(days=offset)).date()
+        for s in shifts:
+            if s.weekday != day.weekday():
+                continue
+            begin, finish = _span(s, day, zone)
+            candidates += [t for t in (begin, finish) if t > local]
+    return min(candidates) if candidates else None
+
+
+def next_start(shifts: list[Shift], now: datetime, zone: ZoneInfo) -> datetime | None:
+    """The next moment (UTC) one of these shifts begins, within the coming week."""
+    local = now.astimezone(zone)
+    starts = []
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        for s in shifts:
+            if s.weekday == day.weekday():
+                begin = local_at(day, parse_clock(s.starts), zone)
+                if begin > now:
+                    starts.append(begin)
+    return min(starts) if starts else None
+
+
+# --- managing the roster -------------------------------------------------------------------
+
+
 def add_shifts(
     db: Database, person_id: int, days: str, span: str, on_call: bool, clock: Clock
 ) -> list[ShiftView]:
-    weekdays, (starts, ends) = parse_days(days), parse_span(span)
+    now = clock()
     with db.unit_of_work() as session:
-        person = session.get(Person, person_id)
-        if person is None or person.revoked_at is not None:
-            raise RosterError(f"no enrolled person with id {person_id}")
-        if person.role != Role.WORKER:
-            raise RosterError(f"{person.display_name} is not a social worker")
-        added = [
-            Shift(
-                person_id=person_id,
-                weekday=day,
-                starts=starts,
-                ends=ends,
-                on_call=on_call,
-                created_at=clock(),
-            )
-            for day in weekdays
-        ]
-        session.add_all(added)
-        session.flush()
-        return [_view(s, person) for s in added]
+        return add_in(session, person_id, days, span, on_call, now)
+
+
+def add_in(
+    session: Session, person_id: int, days: str, span: str, on_call: bool, now: datetime
+) -> list[ShiftView]:
+    """Weekly slots for a worker; RosterError (before anything is added) when the days, the
+    hours or the person are wrong."""
+    weekdays, (starts, ends) = parse_days(days), parse_span(span)
+    person = session.get(Person, person_id)
+    if person is None or person.revoked_at is not None:
+        raise RosterError(f"no enrolled person with id {person_id}")
+    if person.role != Role.WORKER:
+        raise RosterError(f"{person.display_name} is not a social worker")
+    added = [
+        Shift(
+            person_id=person_id,
+            weekday=day,
+            starts=starts,
+            ends=ends,
+            on_call=on_call,
+            created_at=now,
+        )
+        for day in weekdays
+    ]
+    session.add_all(added)
+    session.flush()
+    return [_view(s, person) for s in added]
+
+
+def parse_on_call(word: str | None) -> bool:
+    """The optional last word of `/shifts add`: 'oncall' (or 'garde') marks on-call slots."""
+    if word is None:
+        return False
+    if word.lower() in ON_CALL_WORDS:
+        return True
+    raise RosterError(word)
 
 
 def list_shifts(db: Database) -> list[ShiftView]:
@@ -118,38 +244,12 @@ def list_shifts(db: Database) -> list[ShiftView]:
 
 def remove_shift(db: Database, shift_id: int) -> bool:
     with db.unit_of_work() as session:
-        result = session.execute(delete(Shift).where(Shift.id == shift_id))
-        return bool(getattr(result, "rowcount", 0))
+        return remove_in(session, shift_id)
 
 
-@dataclass(frozen=True)
-class Availability:
-    """Where one person stands for routing right now, as routing itself decides it, with
-    what explains it: whether they have any regular shift, and their load."""
-
-    standing: Standing
-    has_shifts: bool
-    active: int
-    capacity: int | None
-
-
-def availability_of_everyone(
-    db: Database, now: datetime, policy: RoutingPolicy
-) -> dict[int, Availability]:
-    """Person id -> their availability now (for `relais users list`)."""
-    with db.unit_of_work() as session:
-        everyone = session.scalars(select(Person)).all()
-        shifts = list(session.scalars(select(Shift)))
-        load = routing.active_load(session, [p.id for p in everyone])
-        return {
-            p.id: Availability(
-                routing.standing(p, shifts, now, policy.zone),
-                any(s.person_id == p.id and not s.on_call for s in shifts),
-                load.get(p.id, 0),
-                routing.capacity_of(p, policy),
-            )
-            for p in everyone
-        }
+def remove_in(session: Session, shift_id: int) -> bool:
+    result = session.execute(delete(Shift).where(Shift.id == shift_id))
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _view(shift: Shift, person: Person) -> ShiftView:

@@ -1,18 +1,20 @@
-"""Who can take a consultation now: the weekly roster, the /on and /off override, capacity,
-and the widening pools of escalation (available workers, then on-call backups and workers at
-capacity, then supervisors)."""
+"""Who can take a consultation now: capacity, and the widening pools of escalation (available
+workers, then on-call backups and workers at capacity, then supervisors), from where the
+roster and the /on and /off override put each person (flows/roster.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flows.models import Consultation, Person, Shift
-from flows.vocabulary import ConsultationState, Presence, Role, Tier, Urgency
+from flows.roster import Standing, standing
+from flows.store import Database
+from flows.vocabulary import ConsultationState, Role, Tier, Urgency
 
 URGENCY_RANK = {Urgency.IMMEDIATE: 0, Urgency.URGENT: 1, Urgency.ADVICE: 2}
 
@@ -40,79 +42,6 @@ class RoutingPolicy:
 
     def window(self, urgency: Urgency | None) -> timedelta:
         return self.windows[urgency or Urgency.ADVICE]
-
-
-# --- the roster ----------------------------------------------------------------------------
-
-
-def parse_clock(text: str) -> time:
-    """'8:00', '08:00' or '8h30' to a time; ValueError with a readable message otherwise."""
-    cleaned = text.strip().lower().replace("h", ":")
-    if cleaned.endswith(":"):
-        cleaned += "00"
-    try:
-        hours, minutes = cleaned.split(":")
-        value = time(int(hours), int(minutes))
-    except (ValueError, TypeError):
-        raise ValueError(f"{text!r} is not a time of day such as 08:00") from None
-    return value
-
-
-def _covers(shift: Shift, local: datetime) -> bool:
-    start, end = parse_clock(shift.starts), parse_clock(shift.ends)
-    now_t, day = local.time(), local.weekday()
-    if start < end:
-        return shift.weekday == day and start <= now_t < end
-    # past midnight: the evening of its day, or the early hours of the next
-    return (shift.weekday == day and now_t >= start) or (
-        (shift.weekday + 1) % 7 == day and now_t < end
-    )
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What the roster and the override say about one person right now."""
-
-    on_shift: bool
-    on_call: bool
-    presence: Presence | None  # an override still in force
-    available: bool
-
-
-def standing(person: Person, shifts: list[Shift], now: datetime, zone: ZoneInfo) -> Standing:
-    local = now.astimezone(zone)
-    mine = [s for s in shifts if s.person_id == person.id]
-    on_shift = any(_covers(s, local) for s in mine if not s.on_call)
-    on_call = any(_covers(s, local) for s in mine if s.on_call)
-    presence = person.presence
-    if presence is not None and person.presence_until is not None and person.presence_until <= now:
-        presence = None
-    if person.revoked_at is not None or person.role != Role.WORKER:
-        available = False
-    elif presence is not None:
-        available = presence == Presence.ON
-    else:
-        available = on_shift
-    return Standing(on_shift, on_call and presence != Presence.OFF, presence, available)
-
-
-def next_transition(shifts: list[Shift], now: datetime, zone: ZoneInfo) -> datetime | None:
-    """When this person's roster next changes (a shift starts or ends): an /on or /off lasts
-    until then. None when they have no shift at all (the override lasts until changed)."""
-    if not shifts:
-        return None
-    local = now.astimezone(zone)
-    candidates = []
-    for offset in range(0, 9):
-        day = (local + timedelta(days=offset)).date()
-        for s in shifts:
-            if s.weekday != day.weekday():
-                continue
-            start, end = parse_clock(s.starts), parse_clock(s.ends)
-            begin = datetime.combine(day, start, zone)
-            finish = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, zone)
-            candidates += [t for t in (begin, finish) if t > local]
-    return min(candidates) if candidates else None
 
 
 # --- pools ---------------------------------------------------------------------------------
@@ -170,3 +99,33 @@ def is_available(session: Session, person: Person, now: datetime, policy: Routin
 def has_capacity(session: Session, person: Person, policy: RoutingPolicy) -> bool:
     cap = capacity_of(person, policy)
     return cap is None or active_load(session, [person.id]).get(person.id, 0) < cap
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Where one person stands for routing right now, as routing itself decides it, with
+    what explains it: whether they have any regular shift, and their load."""
+
+    standing: Standing
+    has_shifts: bool
+    active: int
+    capacity: int | None
+
+
+def availability_of_everyone(
+    db: Database, now: datetime, policy: RoutingPolicy
+) -> dict[int, Availability]:
+    """Person id -> their availability now (for `relais users list`)."""
+    with db.unit_of_work() as session:
+        everyone = session.scalars(select(Person)).all()
+        shifts = list(session.scalars(select(Shift)))
+        load = active_load(session, [p.id for p in everyone])
+        return {
+            p.id: Availability(
+                standing(p, shifts, now, policy.zone),
+                any(s.person_id == p.id and not s.on_call for s in shifts),
+                load.get(p.id, 0),
+                capacity_of(p, policy),
+            )
+            for p in everyone
+        }

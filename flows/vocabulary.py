@@ -1,7 +1,7 @@
 """The stable identifiers of the product's vocabulary, in one module: categories, urgencies,
-outcomes, roles and the states things go through (consultations, offers, presence, tiers,
-events, follow-ups). The ORM stores them; labels live in the translation catalogs; these ids
-never change."""
+outcomes, roles, the states things go through (consultations, offers, presence, tiers,
+events, follow-ups), the follow-up choices (plan, snooze) and what a typed answer answers.
+The ORM stores them; labels live in the translation catalogs; these ids never change."""
 
 from __future__ import annotations
 
@@ -119,6 +119,78 @@ class Delivery(StrEnum):
     SCHEDULED = "scheduled"
     SENDING = "sending"
     SENT = "sent"
+
+
+
+class NoticeKind(StrEnum):
+    """What a row of the outbox asks the dispatcher to send; bot/render/ knows how each looks."""
+
+    SAY = "say"  # one catalog sentence, with its parameters
+    PROMPT = "prompt"  # the officer's next question about a draft (category, then urgency)
+    SUBMITTED = "submitted"  # the officer's one line on what happens next, and the summary
+    OFFER_CARD = "offer_card"  # a consultation offered to a worker or supervisor
+    CARD = "card"  # an existing offer card rewritten (taken, yours, withdrawn, declined)
+    ACCEPTED = "accepted"  # the new holder's introduction to the consultation
+    BRIEFING = "briefing"  # the rest of a long request and the conversation so far
+    RELAY = "relay"  # one message copied to the other side, marked with the reference
+    TOP_THREE = "top_three"  # the officer's three resources open now, after the cards
+    HANDED_OVER = "handed_over"  # the new holder's card after a transfer, take-over, reassign
+    ESCALATED = "escalated"  # the officer's one line at each escalation step
+    CLOSE_CHOICE = "close_choice"  # which of several consultations to close
+    OUTCOME_PROMPT = "outcome_prompt"  # the holder's outcome buttons after a close
+    OUTCOME_RECORDED = "outcome_recorded"  # the outcome question becomes the answer
+    PEOPLE_CHOICE = "people_choice"  # to whom to hand a consultation (transfer, reassign)
+    PRESENCE_SET = "presence_set"  # /on or /off confirmed, until the next roster change
+    STILL_ACTIVE = "still_active"  # after /off with consultations in hand: transfer or close
+    WELCOME = "welcome"  # an invite redeemed: welcome by role, or already enrolled
+    ROSTER = "roster"  # the shifts a supervisor just added
+    REFERRAL = "referral"  # a directory card the holder sent to the officer
+    REFERRAL_SENT = "referral_sent"  # the holder's line: which card went to whom
+    FOLLOWUP_PLAN = "followup_plan"  # after the outcome: plan a follow-up? (the plan buttons)
+    FOLLOWUP_SCHEDULED = "followup_scheduled"  # its due time, and the no-note button
+    FOLLOWUP_LINE = "followup_line"  # one follow-up sentence, its times in the service's zone
+    FOLLOWUP_ASSIGNEES = "followup_assignees"  # whom to give a follow-up to (buttons)
+    FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
+    SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
+    DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
+
+
+class Priority(IntEnum):
+    """Urgent notices leave first: an officer waiting on a scene before a digest."""
+
+    URGENT = 0
+    NORMAL = 5
+    LOW = 9
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # Telegram refused it for good (blocked bot, deleted chat)
+
+class Plan(StrEnum):
+    """The choices offered at closing (their order is the callback codec's)."""
+
+    NONE = "none"
+    HOURS_24 = "24h"
+    DAYS_3 = "3d"
+    WEEK = "1w"
+    CUSTOM = "custom"
+
+
+class Snooze(StrEnum):
+    HOUR = "1h"
+    MORNING = "morning"
+    CUSTOM = "custom"
+
+
+class InputKind(StrEnum):
+    """What a person's next typed message answers."""
+
+    PLAN_DATE = "plan_date"  # target: consultation id
+    NOTE = "note"  # target: follow-up id
+    OUTCOME = "outcome"  # target: follow-up id
+    SNOOZE_DATE = "snooze_date"  # target: follow-up id
 
 
 LANGUAGES = ("fr", "en")

@@ -456,6 +456,10 @@ class SandboxClient:
         not mean "not delivered"."""
         self._fault(method, chat_id, count, kind="delay", delay=seconds)
 
+    def clear_faults(self) -> None:
+        """Forget every injected fault still pending: the bot's calls succeed again."""
+        self._call("POST", "clear_faults")
+
     def _fault(self, method: str | None, chat_id: int | None, count: int, **fields: Any) -> None:
         body = {"method": method, "chat_id": chat_id, "count": count, **fields}
         self._call("POST", "fault", body=body)

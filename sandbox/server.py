@@ -282,6 +282,7 @@ class SandboxServer:
             "idle": ("POST", self._c_idle),
             "block": ("POST", self._c_block),
             "fault": ("POST", self._c_fault),
+            "clear_faults": ("POST", self._c_clear_faults),
             "transcript": ("GET", self._c_transcript),
             "render": ("POST", self._c_render),
             "commands": ("GET", self._c_commands),
@@ -490,6 +491,11 @@ class SandboxServer:
         )
         with self.world.lock:
             self.world.faults.add(fault)
+        return True
+
+    async def _c_clear_faults(self, a: JSON) -> bool:
+        with self.world.lock:
+            self.world.faults.reset()
         return True
 
     async def _c_transcript(self, a: JSON) -> list[JSON]:

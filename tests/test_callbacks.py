@@ -60,3 +60,12 @@ def test_every_action_has_its_own_letter():
     from bot.callbacks import Action
 
     assert len(Action.__members__) == len({a.value for a in Action.__members__.values()})
+
+
+def test_every_button_is_declared_once_with_its_roles_and_handled_by_one_handler():
+    import bot.handlers.buttons  # noqa: F401  (importing the handlers registers them)
+
+    assert set(callbacks.BUTTONS) == set(callbacks.Action)
+    for action, button in callbacks.BUTTONS.items():
+        assert button.handler is not None, f"{action!r} has no handler"
+        assert button.roles, f"{action!r} may be pressed by nobody"

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from sandbox import SandboxServer
+from tests.support.units import act
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def test_users_list_says_what_each_state_means_for_routing(relais):
 
 
 def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
-    from flows import consultations, handover, people
+    from flows import consultations, handover, people, relaying
     from flows.consultations import record_event
     from flows.models import EventKind, Presence
     from flows.routing import RoutingPolicy
@@ -146,15 +147,15 @@ def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     boss = enrol(relais, "supervisor", "Anne Lavoie", 24)
     for worker in (marie, luc):
         people.set_presence(db, worker, Presence.ON, utc_now, policy)
-    draft = consultations.open_draft(db, officer, "homme agité, refuse de parler", utc_now)
-    consultations.set_category(db, officer, draft.id, Category.MENTAL_HEALTH, utc_now)
-    consultations.submit(db, officer, draft.id, Urgency.URGENT, utc_now, policy)
-    consultations.accept(db, marie, draft.id, utc_now, policy)
-    handover.reassign(db, boss, draft.id, luc, utc_now, policy)
+    draft = act(db, utc_now, relaying.open_draft, officer, "homme agité, refuse de parler")
+    act(db, utc_now, consultations.set_category, officer, draft.id, Category.MENTAL_HEALTH)
+    act(db, utc_now, consultations.submit, officer, draft.id, Urgency.URGENT, policy)
+    act(db, utc_now, consultations.accept, marie, draft.id, policy)
+    act(db, utc_now, handover.reassign, boss, draft.id, luc, policy)
     luc_view = people.get(db, luc)
     assert luc_view is not None
-    consultations.close(db, luc_view, draft.id, utc_now)
-    consultations.record_outcome(db, luc, draft.id, Outcome.VOLUNTARY_HOSPITAL, utc_now)
+    act(db, utc_now, consultations.close, luc_view, draft.id, policy)
+    act(db, utc_now, consultations.record_outcome, luc, draft.id, Outcome.VOLUNTARY_HOSPITAL)
     with db.unit_of_work() as session:
         record_event(
             session, draft.id, EventKind.FOLLOWUP_REMINDED, None, utc_now(), followup=1, to=[luc]

@@ -76,7 +76,7 @@ def test_a_revoked_person_is_refused_like_a_stranger(world):
     world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
     person = people.find_by_telegram_id(world.db, OFFICER)
     assert person is not None
-    people.revoke(world.db, person.id, utc_now)
+    enrolment.revoke(world.db, person.id, utc_now)
     world.user.send_text(OFFICER, "Besoin d'aide au métro Berri")
     world.user.wait_for_text(OFFICER, "réservé aux personnes inscrites", world.step)
 

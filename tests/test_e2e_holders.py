@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import message_links
 from flows import consultations as cs
+from flows import enrolment, people
 from flows import followups as fu
-from flows import people
 from flows.store import Database, utc_now
 from flows.vocabulary import EventKind, Role
 from tests.support.e2e import World, running_world
@@ -165,7 +166,7 @@ def test_a_transferred_consultation_arrives_with_the_conversation_so_far(fast: W
     world.user.send_text(NADEAU, "Je le connais", reply_to=history[1]["message_id"])
     world.user.wait_for_text(OFFICER, f"{ref} · Anne Nadeau :\nJe le connais", world.step)
     cid = cs.parse_reference(ref)
-    assert cs.consultation_of_message(world.db, NADEAU, history[0]["message_id"]) == cid
+    assert message_links.consultation_of_message(world.db, NADEAU, history[0]["message_id"]) == cid
 
 
 def test_a_supervisor_taking_over_reads_the_request_and_the_conversation(fast: World):
@@ -191,7 +192,7 @@ def test_after_a_revocation_the_next_holder_reads_the_conversation_once(fast: Wo
     ref = a_conversation(world)
     world.go_on(NADEAU)
     world.user.wait_until_idle(world.step, quiet=0.3)  # /on's look at the queue is done
-    people.revoke(world.db, person_id(world, ROY), utc_now)  # as `relais users revoke` does
+    enrolment.revoke(world.db, person_id(world, ROY), utc_now)  # as `relais users revoke` does
     world.user.wait_for_text(OFFICER, f"{ref} : la personne qui suivait", world.step)
     calm = world.user.send_text(OFFICER, "Il se calme")
     kept = world.user.wait_for_new(OFFICER, calm["message_id"], world.step)

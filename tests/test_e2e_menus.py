@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from telegram import Bot, BotCommand, BotCommandScopeChat
 
-from flows import people
+from flows import enrolment, people
 from flows.store import utc_now
 from flows.vocabulary import Role
 from tests.support.e2e import TOKEN
@@ -88,7 +88,7 @@ def test_a_revoked_person_sees_only_help_once_the_bot_hears_from_them(world):
     wait_menu(world, OFFICER, OFFICER_MENU)
     person = people.find_by_telegram_id(world.db, OFFICER)
     assert person is not None
-    people.revoke(world.db, person.id, utc_now)
+    enrolment.revoke(world.db, person.id, utc_now)
     world.user.send_text(OFFICER, "bonjour")
     world.user.wait_for_text(OFFICER, "réservé aux personnes inscrites", world.step)
     assert names(wait_menu(world, OFFICER, ["help"])) == ["help"]
@@ -101,7 +101,7 @@ def test_on_start_up_everyone_enrolled_gets_their_menu_and_the_revoked_lose_thei
     world.bot.stop()
     worker = people.find_by_telegram_id(world.db, WORKER)
     assert worker is not None
-    people.revoke(world.db, worker.id, utc_now)  # while the bot is down: it cannot know yet
+    enrolment.revoke(world.db, worker.id, utc_now)  # while the bot is down: it cannot know yet
 
     async def as_before_the_upgrade(bot: Bot) -> None:
         old = [BotCommand(n, n) for n in ("consult", "close", "on", "off", "queue", "help")]

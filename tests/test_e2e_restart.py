@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flows import consultations as cs
-from flows import inbox
+from flows import inbox, outbox
 from flows.vocabulary import ConsultationState, Role
 from tests.support.waiting import wait_until
 
@@ -29,6 +29,7 @@ def test_a_killed_bot_restarts_and_relays_everything_sent_meanwhile_once(world):
     world.user.send_text(OFFICER, "avant la panne")
     world.user.wait_for_text(ROY, "avant la panne", world.step)
     wait_until(lambda: not inbox.unhandled(world.db), world.step, "every update handled")
+    wait_until(lambda: not outbox.unsent(world.db), world.step, "every notice sent and recorded")
 
     world.bot.kill()
     world.user.send_text(OFFICER, "pendant la panne 1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows import consultations as cs
-from flows import people, roster
+from flows import enrolment, people, roster
 from flows.store import Database, utc_now
 from flows.vocabulary import ConsultationState, EventKind, Role, Tier
 from tests.support.e2e import World, running_world
@@ -253,7 +253,7 @@ def test_revoking_a_worker_puts_their_consultation_back_in_the_queue(fast: World
     world.accept(ROY, ref)
     world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
 
-    people.revoke(world.db, person_id(world, ROY), utc_now)  # as `relais users revoke` does
+    enrolment.revoke(world.db, person_id(world, ROY), utc_now)  # as `relais users revoke` does
     world.user.wait_for_text(OFFICER, f"{ref} : la personne qui suivait", world.step)
     world.user.send_text(OFFICER, "Il se calme")
     world.accept(NADEAU, ref)

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from flows import enrolment, people
+from flows import enrolment, outbox, people
 from flows.enrolment import RedeemStatus
 from flows.models import Invite
 from flows.store import Database
 from flows.vocabulary import Role
 from tests.support.clock import FakeClock
+from tests.support.units import act, last_notice_id, notices
 
 TTL = timedelta(hours=72)
 
@@ -76,7 +77,7 @@ def test_a_revoked_person_is_unknown_and_can_be_enrolled_again(db, clock):
     issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
     person = enrolment.redeem_invite(db, issued.code, 1, "fr", clock).person
     assert person is not None
-    people.revoke(db, person.id, clock)
+    enrolment.revoke(db, person.id, clock)
     assert people.find_by_telegram_id(db, 1) is None
     renewed = enrolment.create_invite(db, Role.WORKER, "Agent Tremblay", clock, TTL)
     result = enrolment.redeem_invite(db, renewed.code, 1, "fr", clock)
@@ -85,7 +86,7 @@ def test_a_revoked_person_is_unknown_and_can_be_enrolled_again(db, clock):
 
 
 def test_revoking_an_unknown_id_says_so(db, clock):
-    assert people.revoke(db, 999, clock) is None
+    assert enrolment.revoke(db, 999, clock) is None
 
 
 def test_two_accounts_racing_for_one_code_enrol_exactly_one(any_db: Database):
@@ -107,3 +108,45 @@ def test_two_accounts_racing_for_one_code_enrol_exactly_one(any_db: Database):
         for thread in threads:
             thread.join()
         assert sorted(results) == [RedeemStatus.ENROLLED, RedeemStatus.INVALID]
+
+
+def test_enrolling_binds_the_account_and_records_the_welcome_for_its_role(db, clock):
+    issued = enrolment.create_invite(db, Role.WORKER, "Marie Roy", clock, TTL)
+    result = act(db, clock, enrolment.enrol, issued.code, 42, "en-CA")
+    assert result.status == RedeemStatus.ENROLLED
+    assert result.person is not None
+    [(chat, kind, params)] = notices(db)
+    assert (chat, kind) == (42, "welcome")
+    assert params["person"] == result.person
+    assert params["already"] is False
+
+
+def test_an_enrolled_account_is_told_the_code_was_not_used(db, clock):
+    first = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    second = enrolment.create_invite(db, Role.WORKER, "Someone Else", clock, TTL)
+    act(db, clock, enrolment.enrol, first.code, 1, "fr")
+    after = last_notice_id(db)
+    result = act(db, clock, enrolment.enrol, second.code, 1, "fr")
+    assert result.status == RedeemStatus.ALREADY_ENROLLED
+    [(_, kind, params)] = notices(db, after)
+    assert kind == "welcome" and params["already"] is True
+    assert enrolment.redeem_invite(db, second.code, 2, "fr", clock).status == RedeemStatus.ENROLLED
+
+
+def test_a_bad_code_records_one_refusal_in_the_strangers_language(db, clock):
+    result = act(db, clock, enrolment.enrol, "NOTACODE", 77, "en-US")
+    assert result.status == RedeemStatus.INVALID
+    assert notices(db) == [(77, "say", {"key": "refusal.invite", "values": {}})]
+    [notice] = outbox.unsent(db)
+    assert notice.language == "en" and notice.person_id is None
+
+
+def test_choosing_a_language_keeps_it_and_says_so_in_that_language(db, clock):
+    issued = enrolment.create_invite(db, Role.OFFICER, "Agent Tremblay", clock, TTL)
+    person = enrolment.redeem_invite(db, issued.code, 5, "fr", clock).person
+    assert person is not None
+    updated = act(db, clock, enrolment.choose_language, person.id, "en")
+    assert updated.language == "en"
+    assert people.get(db, person.id).language == "en"
+    [notice] = outbox.unsent(db)
+    assert (notice.chat_id, notice.language, notice.params["key"]) == (5, "en", "lang.set")

@@ -7,19 +7,20 @@ import threading
 from datetime import timedelta
 
 from flows import consultations as cs
-from flows import escalation, handover, people, roster
+from flows import enrolment, escalation, handover, people, relaying, roster
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.store import Database
 from flows.vocabulary import Category, EventKind, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def submit(db, clock, officer, urgency=Urgency.IMMEDIATE, text="Homme en crise sur le pont"):
-    c = cs.open_draft(db, officer.id, text, clock)
-    cs.set_category(db, officer.id, c.id, Category.SUICIDE_RISK, clock)
-    return cs.submit(db, officer.id, c.id, urgency, clock, POLICY)
+    c = act(db, clock, relaying.open_draft, officer.id, text)
+    act(db, clock, cs.set_category, officer.id, c.id, Category.SUICIDE_RISK)
+    return act(db, clock, cs.submit, officer.id, c.id, urgency, POLICY)
 
 
 def kinds(db, cid):
@@ -80,7 +81,7 @@ def test_windows_follow_the_urgency(db, clock):
     for urgency, seconds in [(Urgency.URGENT, 180), (Urgency.ADVICE, 900)]:
         result = submit(db, clock, officer, urgency)
         assert result.next_due == clock() + timedelta(seconds=seconds)
-        cs.close(db, officer, result.consultation.id, clock)
+        act(db, clock, cs.close, officer, result.consultation.id, POLICY)
 
 
 def test_an_escalation_step_is_taken_once_however_many_passes_run(any_db: Database):
@@ -106,9 +107,9 @@ def test_an_escalation_step_is_taken_once_however_many_passes_run(any_db: Databa
 def test_when_everyone_offered_declines_it_escalates_at_once(db, clock):
     officer, roy, _backup, _chief = team(db, clock)
     cid = submit(db, clock, officer).consultation.id
-    declined = escalation.decline(db, roy.id, cid, clock)
+    declined = act(db, clock, escalation.decline, roy.id, cid)
     assert declined.status == DeclineStatus.DECLINED and declined.escalate_now
-    assert escalation.decline(db, roy.id, cid, clock).status == DeclineStatus.NOT_OPEN
+    assert act(db, clock, escalation.decline, roy.id, cid).status == DeclineStatus.NOT_OPEN
     [step] = escalation.escalate_due(db, clock, POLICY)  # no waiting for the window
     assert step.tier == Tier.WIDER
     assert offered_to(step) == ["Luc Gagnon"]  # the one who declined is not asked again
@@ -131,15 +132,17 @@ def test_a_worker_coming_on_gets_queued_consultations_most_urgent_first(db, cloc
     assert [e.consultation.id for e in queue] == [immediate.id, advice.id]
     roy = enrol(db, clock, Role.WORKER, "Marie Roy")
     people.set_presence(db, roy.id, Presence.ON, clock, POLICY)
-    pending = cs.offer_waiting_to(db, roy.id, clock, POLICY)
+    pending = act(db, clock, cs.offer_waiting_to, roy.id, POLICY)
     assert [p.consultation.id for p in pending] == [immediate.id, advice.id]
-    assert cs.offer_waiting_to(db, roy.id, clock, POLICY) == []  # offered once only
-    assert cs.accept(db, roy.id, immediate.id, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+    assert act(db, clock, cs.offer_waiting_to, roy.id, POLICY) == []  # offered once only
+    assert (
+        act(db, clock, cs.accept, roy.id, immediate.id, POLICY).status == cs.AcceptStatus.ACCEPTED
+    )
 
 
 def accepted(db, clock, officer, worker):
     cid = submit(db, clock, officer).consultation.id
-    assert cs.accept(db, worker.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+    assert act(db, clock, cs.accept, worker.id, cid, POLICY).status == cs.AcceptStatus.ACCEPTED
     return cid
 
 
@@ -147,13 +150,13 @@ def test_transfer_hands_over_with_the_note(db, clock):
     officer, roy, _backup, _chief = team(db, clock)
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     cid = accepted(db, clock, officer, roy)
-    choice = handover.transfer_candidates(db, roy.id, cid, "Il a bu, calme", clock, POLICY)
+    choice = act(db, clock, handover.ask_transfer, roy.id, cid, "Il a bu, calme", POLICY)
     assert choice is not None
     assert [p.display_name for p in choice.candidates] == ["Anne Nadeau"]
-    moved = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    moved = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)
     assert moved.status == HandoverStatus.DONE
     assert moved.consultation.worker.id == nadeau.id and moved.note == "Il a bu, calme"
-    again = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    again = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)
     assert again.status == HandoverStatus.NOT_YOURS
     assert kinds(db, cid)[-2:] == [EventKind.TRANSFER_REQUESTED, EventKind.TRANSFERRED]
 
@@ -161,7 +164,7 @@ def test_transfer_hands_over_with_the_note(db, clock):
 def test_transfer_refuses_a_worker_who_is_off_or_full(db, clock):
     officer, roy, backup, _chief = team(db, clock)
     cid = accepted(db, clock, officer, roy)
-    off = handover.transfer(db, roy.id, cid, backup.id, clock, POLICY)  # on call, not on shift
+    off = act(db, clock, handover.transfer, roy.id, cid, backup.id, POLICY)  # on call, not on shift
     assert off.status == HandoverStatus.TARGET_UNAVAILABLE
     assert cs.get_view(db, cid).worker.id == roy.id
 
@@ -170,13 +173,13 @@ def test_a_supervisor_takes_over_or_reassigns_waiting_and_active_consultations(d
     officer, roy, _backup, chief = team(db, clock)
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     waiting = submit(db, clock, officer).consultation.id
-    taken = handover.take_over(db, chief.id, waiting, clock)
+    taken = act(db, clock, handover.take_over, chief.id, waiting)
     assert taken.status == HandoverStatus.DONE and taken.consultation.worker.id == chief.id
-    assert cs.accept(db, roy.id, waiting, clock, POLICY).status == cs.AcceptStatus.TAKEN
+    assert act(db, clock, cs.accept, roy.id, waiting, POLICY).status == cs.AcceptStatus.TAKEN
     active = accepted(db, clock, enrol(db, clock, Role.OFFICER, "Agent B"), roy)
-    moved = handover.reassign(db, chief.id, active, nadeau.id, clock, POLICY)
+    moved = act(db, clock, handover.reassign, chief.id, active, nadeau.id, POLICY)
     assert moved.status == HandoverStatus.DONE and moved.previous.id == roy.id
-    refused = handover.reassign(db, roy.id, active, roy.id, clock, POLICY)
+    refused = act(db, clock, handover.reassign, roy.id, active, roy.id, POLICY)
     assert refused.status == HandoverStatus.NOT_YOURS
     assert EventKind.TAKEN_OVER in kinds(db, waiting)
     assert EventKind.REASSIGNED in kinds(db, active)
@@ -193,17 +196,23 @@ def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: D
 
         def roy_accepts(cid=cid, barrier=barrier, done=done) -> None:
             barrier.wait()
-            if cs.accept(any_db, roy.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED:
+            if (
+                act(any_db, clock, cs.accept, roy.id, cid, POLICY).status
+                == cs.AcceptStatus.ACCEPTED
+            ):
                 done.append("roy")
 
         def nadeau_accepts(cid=cid, barrier=barrier, done=done) -> None:
             barrier.wait()
-            if cs.accept(any_db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED:
+            if (
+                act(any_db, clock, cs.accept, nadeau.id, cid, POLICY).status
+                == cs.AcceptStatus.ACCEPTED
+            ):
                 done.append("nadeau")
 
         def chief_takes(cid=cid, barrier=barrier, done=done) -> None:
             barrier.wait()
-            if handover.take_over(any_db, chief.id, cid, clock).status == HandoverStatus.DONE:
+            if act(any_db, clock, handover.take_over, chief.id, cid).status == HandoverStatus.DONE:
                 done.append("chief")
 
         threads = [threading.Thread(target=f) for f in (roy_accepts, nadeau_accepts, chief_takes)]
@@ -217,21 +226,21 @@ def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: D
         # a take-over succeeds only on what it read, so when it succeeds it came last
         expected = "chief" if "chief" in done else done[0]
         assert {"roy": roy.id, "nadeau": nadeau.id, "chief": chief.id}[expected] == holder.id
-        cs.close(any_db, holder, cid, clock)
+        act(any_db, clock, cs.close, holder, cid, POLICY)
 
 
 def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
     officer, roy, _backup, _chief = team(db, clock)
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     cid = accepted(db, clock, officer, roy)
-    people.revoke(db, roy.id, clock)
+    enrolment.revoke(db, roy.id, clock)
     back = cs.get_view(db, cid)
     assert back.state == cs.ConsultationState.WAITING and back.worker is None
     [step] = escalation.escalate_due(db, clock, POLICY)  # the bot's next pass
     assert step.tier == Tier.AVAILABLE
     assert offered_to(step) == ["Anne Nadeau"]  # offered again, though she saw it before
-    assert cs.accept(db, roy.id, cid, clock, POLICY).status == cs.AcceptStatus.NOT_OFFERED
-    assert cs.accept(db, nadeau.id, cid, clock, POLICY).status == cs.AcceptStatus.ACCEPTED
+    assert act(db, clock, cs.accept, roy.id, cid, POLICY).status == cs.AcceptStatus.NOT_OFFERED
+    assert act(db, clock, cs.accept, nadeau.id, cid, POLICY).status == cs.AcceptStatus.ACCEPTED
     assert EventKind.REQUEUED in kinds(db, cid)
 
 
@@ -244,13 +253,15 @@ def test_re_offers_after_a_revocation_follow_the_queue_order(db, clock):
     order = [Urgency.ADVICE, Urgency.URGENT, Urgency.ADVICE, Urgency.IMMEDIATE]
     refs = []
     for officer, urgency in zip(officers, order, strict=True):
-        c = cs.open_draft(db, officer.id, "situation", clock)
-        result = cs.submit(db, officer.id, c.id, urgency, clock, policy)
-        assert cs.accept(db, leaving.id, c.id, clock, policy).status == cs.AcceptStatus.ACCEPTED
+        c = act(db, clock, relaying.open_draft, officer.id, "situation")
+        result = act(db, clock, cs.submit, officer.id, c.id, urgency, policy)
+        assert (
+            act(db, clock, cs.accept, leaving.id, c.id, policy).status == cs.AcceptStatus.ACCEPTED
+        )
         refs.append(result.consultation.reference)
         clock.advance(seconds=1)
     enrol(db, clock, Role.WORKER, "Sam Wilson", available=True)
-    people.revoke(db, leaving.id, clock)
+    enrolment.revoke(db, leaving.id, clock)
 
     steps = escalation.escalate_due(db, clock, policy)
 

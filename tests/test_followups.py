@@ -9,22 +9,32 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows import consultations as cs
+from flows import conversation, dates, digests, enrolment, handover, people, relaying, roster
 from flows import followups as fu
-from flows import handover, people, roster
+from flows import reminders as rem
+from flows.dates import WhenError
 from flows.followups import (
     ActStatus,
     AnswerStatus,
-    Delivered,
+    PlanStatus,
+)
+from flows.reminders import Delivered
+from flows.vocabulary import (
+    Category,
+    Delivery,
+    EventKind,
+    FollowUpState,
     InputKind,
     Plan,
-    PlanStatus,
+    Presence,
+    Role,
     Snooze,
-    WhenError,
+    Urgency,
 )
-from flows.vocabulary import Category, Delivery, EventKind, FollowUpState, Presence, Role, Urgency
 from tests.support.clock import FakeClock
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 def kinds(db, cid):
@@ -53,13 +63,13 @@ def kinds(db, cid):
 )
 def test_dates_typed_in_french_or_english_are_read_in_the_service_zone(text, lang, expected):
     now = local(2026, 11, 23, 12, 0)  # a Monday
-    assert fu.parse_when(text, now, MTL, lang) == expected
+    assert dates.parse_when(text, now, MTL, lang) == expected
 
 
 def test_a_duration_is_counted_exactly_from_now():
     now = local(2026, 11, 23, 12, 0)
-    assert fu.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
-    assert fu.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
+    assert dates.parse_when("dans 3 heures", now, MTL, "fr") == now + timedelta(hours=3)
+    assert dates.parse_when("in 10 seconds", now, MTL, "en") == now + timedelta(seconds=10)
 
 
 @pytest.mark.parametrize(
@@ -75,26 +85,26 @@ def test_a_duration_is_counted_exactly_from_now():
 )
 def test_dates_that_cannot_be_used_are_refused_with_a_reason(text, key):
     with pytest.raises(WhenError) as refused:
-        fu.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
+        dates.parse_when(text, local(2026, 11, 23, 12, 0), MTL, "fr")
     assert refused.value.key == key
 
 
 def test_tomorrow_nine_is_nine_local_after_the_autumn_change():
     now = local(2026, 10, 31, 15, 0)  # EDT, the day before clocks go back
-    due = fu.parse_when("demain 9h", now, MTL, "fr")
+    due = dates.parse_when("demain 9h", now, MTL, "fr")
     assert due == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)  # 09:00 EST (UTC-5)
     assert due.astimezone(MTL).hour == 9
 
 
 def test_tomorrow_nine_is_nine_local_after_the_spring_change():
     now = local(2027, 3, 13, 15, 0)  # EST, the day before clocks go forward
-    due = fu.parse_when("tomorrow 9:00", now, MTL, "en")
+    due = dates.parse_when("tomorrow 9:00", now, MTL, "en")
     assert due == datetime(2027, 3, 14, 13, 0, tzinfo=UTC)  # 09:00 EDT (UTC-4)
 
 
 def test_a_duration_across_the_change_is_real_hours():
     now = datetime(2026, 11, 1, 4, 30, tzinfo=UTC)  # 00:30 EDT, the night clocks go back
-    assert fu.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
+    assert dates.parse_when("in 3 hours", now, MTL, "en") == now + timedelta(hours=3)
 
 
 def test_a_week_and_the_morning_snooze_keep_the_local_wall_clock_across_the_change():
@@ -121,11 +131,11 @@ def test_each_fixed_choice_at_closing_schedules_a_follow_up_and_asks_the_note(
     db, clock, choice, delta
 ):
     c, worker, _ = closed_case(db, clock)
-    result = fu.plan(db, worker.id, c.id, choice, clock, MTL)
+    result = act(db, clock, fu.plan, worker.id, c.id, choice, MTL)
     assert result.status == PlanStatus.SCHEDULED and result.followup is not None
     assert result.followup.due_at == clock() + delta  # no DST change in these weeks
-    assert fu.awaiting(db, worker.id, clock) == InputKind.NOTE
-    saved = fu.answer(db, worker, "  a-t-il vu   l'équipe de désintox ?", clock, FU_POLICY)
+    assert conversation.awaiting(db, worker.id, clock) == InputKind.NOTE
+    saved = act(db, clock, fu.answer, worker, "  a-t-il vu   l'équipe de désintox ?", FU_POLICY)
     assert saved.status == AnswerStatus.NOTE_SAVED
     assert saved.followup is not None and saved.followup.note == "a-t-il vu l'équipe de désintox ?"
     assert kinds(db, c.id)[-1] == EventKind.FOLLOWUP_SCHEDULED
@@ -133,38 +143,44 @@ def test_each_fixed_choice_at_closing_schedules_a_follow_up_and_asks_the_note(
 
 def test_no_follow_up_at_closing_schedules_nothing(db, clock):
     c, worker, _ = closed_case(db, clock)
-    assert fu.plan(db, worker.id, c.id, Plan.NONE, clock, MTL).status == PlanStatus.NONE
+    assert act(db, clock, fu.plan, worker.id, c.id, Plan.NONE, MTL).status == PlanStatus.NONE
     assert fu.pending_for(db, worker) == []
-    assert fu.answer(db, worker, "bonjour", clock, FU_POLICY).status == AnswerStatus.NOTHING
+    assert act(db, clock, fu.answer, worker, "bonjour", FU_POLICY).status == AnswerStatus.NOTHING
 
 
 def test_a_custom_date_is_asked_then_typed_with_errors_answered(db, clock):
     c, worker, _ = closed_case(db, clock)
-    assert fu.plan(db, worker.id, c.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
-    wrong = fu.answer(db, worker, "quand tu veux", clock, FU_POLICY)
+    assert act(db, clock, fu.plan, worker.id, c.id, Plan.CUSTOM, MTL).status == PlanStatus.ASK_DATE
+    wrong = act(db, clock, fu.answer, worker, "quand tu veux", FU_POLICY)
     assert (wrong.status, wrong.error_key) == (AnswerStatus.INVALID_DATE, "followup.when_invalid")
-    past = fu.answer(db, worker, "hier", clock, FU_POLICY)
+    past = act(db, clock, fu.answer, worker, "hier", FU_POLICY)
     assert past.error_key == "followup.when_past"
-    ok = fu.answer(db, worker, "demain 9h", clock, FU_POLICY)
+    ok = act(db, clock, fu.answer, worker, "demain 9h", FU_POLICY)
     assert ok.status == AnswerStatus.SCHEDULED and ok.followup is not None
     assert ok.followup.due_at.astimezone(MTL).hour == 9
-    assert fu.awaiting(db, worker.id, clock) == InputKind.NOTE
-    assert fu.skip_note(db, worker.id, ok.followup.id) is not None
-    assert fu.awaiting(db, worker.id, clock) is None
+    assert conversation.awaiting(db, worker.id, clock) == InputKind.NOTE
+    assert act(db, clock, fu.skip_note, worker.id, ok.followup.id, MTL) is not None
+    assert conversation.awaiting(db, worker.id, clock) is None
 
 
 def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
     c, worker, officer = closed_case(db, clock)
-    assert fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
-    assert fu.plan(db, worker.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.ALREADY
+    assert (
+        act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL).status == PlanStatus.SCHEDULED
+    )
+    assert act(db, clock, fu.plan, worker.id, c.id, Plan.WEEK, MTL).status == PlanStatus.ALREADY
     other = enrol(db, clock, Role.WORKER, "Paul Gagnon")
-    assert fu.plan(db, other.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+    assert act(db, clock, fu.plan, other.id, c.id, Plan.WEEK, MTL).status == PlanStatus.NOT_YOURS
     d, _, _ = closed_case(db, clock, worker=worker, officer=officer)
-    assert fu.plan(db, worker.id, d.id, Plan.CUSTOM, clock, MTL).status == PlanStatus.ASK_DATE
-    assert fu.plan(db, worker.id, d.id, Plan.HOURS_24, clock, MTL).status == PlanStatus.SCHEDULED
+    assert act(db, clock, fu.plan, worker.id, d.id, Plan.CUSTOM, MTL).status == PlanStatus.ASK_DATE
+    assert (
+        act(db, clock, fu.plan, worker.id, d.id, Plan.HOURS_24, MTL).status == PlanStatus.SCHEDULED
+    )
     # the fixed choice won: what is typed next is its note, not a second date
-    assert fu.answer(db, worker, "demain 9h", clock, FU_POLICY).status == AnswerStatus.NOTE_SAVED
-    assert fu.plan(db, officer.id, c.id, Plan.WEEK, clock, MTL).status == PlanStatus.NOT_YOURS
+    assert (
+        act(db, clock, fu.answer, worker, "demain 9h", FU_POLICY).status == AnswerStatus.NOTE_SAVED
+    )
+    assert act(db, clock, fu.plan, officer.id, c.id, Plan.WEEK, MTL).status == PlanStatus.NOT_YOURS
 
 
 # --- delivery ------------------------------------------------------------------------------
@@ -172,7 +188,7 @@ def test_planning_twice_or_someone_elses_consultation_is_refused(db, clock):
 
 def _scheduled(db, clock, choice=Plan.HOURS_24, **kw):
     c, worker, officer = closed_case(db, clock, **kw)
-    f = fu.plan(db, worker.id, c.id, choice, clock, MTL).followup
+    f = act(db, clock, fu.plan, worker.id, c.id, choice, MTL).followup
     assert f is not None
     return f, worker, officer
 
@@ -184,28 +200,28 @@ def _deliver(db, clock, reminders, late_after=timedelta(seconds=60)):
                   r.followup.due_at)
         for r in reminders
     ]  # fmt: skip
-    return fu.record_delivered(db, done, late_after)
+    return rem.record_delivered(db, done, late_after)
 
 
 def test_a_due_reminder_is_claimed_once_and_recorded(any_db):
     clock = FakeClock()
     f, worker, _ = _scheduled(any_db, clock)
-    assert fu.claim_due(any_db, clock, POLICY) == []  # not yet due
+    assert rem.claim_due(any_db, clock, POLICY) == []  # not yet due
     clock.advance(hours=24)
-    [reminder] = fu.claim_due(any_db, clock, POLICY)
+    [reminder] = rem.claim_due(any_db, clock, POLICY)
     assert [p.id for p in reminder.recipients] == [worker.id] and reminder.whose is None
-    assert fu.claim_due(any_db, clock, POLICY) == []  # claimed: no second pass takes it
+    assert rem.claim_due(any_db, clock, POLICY) == []  # claimed: no second pass takes it
     assert _deliver(any_db, clock, [reminder]) == 0
     stored = fu.get(any_db, f.id)
     assert stored is not None and stored.delivery == Delivery.SENT and not stored.late
     assert kinds(any_db, f.consultation.id)[-1] == EventKind.FOLLOWUP_REMINDED
-    assert fu.pending_due_times(any_db) == []
+    assert rem.pending_due_times(any_db) == []
 
 
 def test_a_reminder_delivered_after_the_tolerance_is_marked_late(db, clock):
     f, _, _ = _scheduled(db, clock)
     clock.advance(hours=26)
-    reminders = fu.claim_due(db, clock, POLICY)
+    reminders = rem.claim_due(db, clock, POLICY)
     assert _deliver(db, clock, reminders) == 1
     stored = fu.get(db, f.id)
     assert stored is not None and stored.late
@@ -215,12 +231,12 @@ def test_a_send_left_unconfirmed_by_a_crash_is_sent_once_more_and_never_a_third_
     clock = FakeClock()
     f, _, _ = _scheduled(any_db, clock)
     clock.advance(hours=25)
-    assert len(fu.claim_due(any_db, clock, POLICY)) == 1  # claimed, then the process dies
-    assert fu.recover_unconfirmed(any_db, clock) == (1, 0)
-    [again] = fu.claim_due(any_db, clock, POLICY)
+    assert len(rem.claim_due(any_db, clock, POLICY)) == 1  # claimed, then the process dies
+    assert rem.recover_unconfirmed(any_db, clock) == (1, 0)
+    [again] = rem.claim_due(any_db, clock, POLICY)
     assert again.repeat  # the text says it may be a repeat
-    assert fu.recover_unconfirmed(any_db, clock) == (0, 1)  # died again: taken as delivered
-    assert fu.claim_due(any_db, clock, POLICY) == []
+    assert rem.recover_unconfirmed(any_db, clock) == (0, 1)  # died again: taken as delivered
+    assert rem.claim_due(any_db, clock, POLICY) == []
     stored = fu.get(any_db, f.id)
     assert stored is not None and stored.delivery == Delivery.SENT
 
@@ -228,12 +244,12 @@ def test_a_send_left_unconfirmed_by_a_crash_is_sent_once_more_and_never_a_third_
 def test_a_reminder_nobody_received_goes_back_to_be_tried_again(db, clock):
     f, _, _ = _scheduled(db, clock)
     clock.advance(hours=25)
-    [r] = fu.claim_due(db, clock, POLICY)
-    fu.record_delivered(db, [Delivered(f.id, f.consultation.id, [], clock(), r.followup.due_at)],
+    [r] = rem.claim_due(db, clock, POLICY)
+    rem.record_delivered(db, [Delivered(f.id, f.consultation.id, [], clock(), r.followup.due_at)],
                         timedelta(seconds=60))  # fmt: skip
-    assert fu.claim_due(db, clock, POLICY) == []  # not hammered in the same pass
+    assert rem.claim_due(db, clock, POLICY) == []  # not hammered in the same pass
     clock.advance(seconds=61)
-    assert len(fu.claim_due(db, clock, POLICY)) == 1
+    assert len(rem.claim_due(db, clock, POLICY)) == 1
 
 
 def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose(db, clock):
@@ -241,7 +257,7 @@ def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     people.set_presence(db, worker.id, Presence.OFF, clock, POLICY)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [colleague.id]
     assert r.whose is not None and r.whose.id == worker.id
 
@@ -249,9 +265,9 @@ def test_when_the_worker_is_off_the_reminder_goes_to_those_on_shift_saying_whose
 def test_when_the_worker_is_revoked_and_nobody_is_on_shift_supervisors_get_it(db, clock):
     _f, worker, _ = _scheduled(db, clock)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
-    people.revoke(db, worker.id, clock)
+    enrolment.revoke(db, worker.id, clock)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is not None
 
 
@@ -259,13 +275,13 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
     officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
     enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
-    c = cs.open_draft(db, officer.id, "Homme en crise", clock)
-    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
-    handover.take_over(db, sup.id, c.id, clock)
-    cs.close(db, sup, c.id, clock)
-    fu.plan(db, sup.id, c.id, Plan.HOURS_24, clock, MTL)
+    c = act(db, clock, relaying.open_draft, officer.id, "Homme en crise")
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
+    act(db, clock, handover.take_over, sup.id, c.id)
+    act(db, clock, cs.close, sup, c.id, POLICY)
+    act(db, clock, fu.plan, sup.id, c.id, Plan.HOURS_24, MTL)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [sup.id] and r.whose is None
 
 
@@ -275,9 +291,9 @@ def test_a_supervisor_who_held_the_consultation_gets_their_own_reminder(db, cloc
 def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
     f, worker, _ = _scheduled(db, clock)
     clock.advance(hours=24)
-    assert fu.start_done(db, worker.id, f.id, clock).status == ActStatus.ASK_OUTCOME
-    assert fu.answer(db, worker, "  ", clock, FU_POLICY).status == AnswerStatus.EMPTY
-    done = fu.answer(db, worker, "Il a commencé la cure", clock, FU_POLICY)
+    assert act(db, clock, fu.start_done, worker.id, f.id).status == ActStatus.ASK_OUTCOME
+    assert act(db, clock, fu.answer, worker, "  ", FU_POLICY).status == AnswerStatus.EMPTY
+    done = act(db, clock, fu.answer, worker, "Il a commencé la cure", FU_POLICY)
     assert done.status == AnswerStatus.DONE and done.followup is not None
     assert (done.followup.state, done.followup.outcome_line) == (
         FollowUpState.DONE,
@@ -286,7 +302,7 @@ def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
     timeline = cs.timeline(db, f.consultation.id)
     assert timeline[-1].kind == EventKind.FOLLOWUP_DONE
     assert timeline[-1].data["outcome"] == "Il a commencé la cure"
-    assert fu.start_done(db, worker.id, f.id, clock).status == ActStatus.NOT_PENDING
+    assert act(db, clock, fu.start_done, worker.id, f.id).status == ActStatus.NOT_PENDING
 
 
 @pytest.mark.parametrize(
@@ -299,21 +315,21 @@ def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
 def test_snooze_moves_the_reminder_and_it_is_delivered_again(db, clock, choice, expected):
     f, worker, _ = _scheduled(db, clock)
     clock.advance(hours=24)
-    _deliver(db, clock, fu.claim_due(db, clock, POLICY))
-    act = fu.snooze(db, worker.id, f.id, choice, clock, FU_POLICY)
-    assert act.status == ActStatus.SNOOZED and act.followup is not None
-    assert act.followup.due_at == expected(clock())
-    assert act.followup.delivery == Delivery.SCHEDULED and act.followup.snoozed == 1
-    clock.now = act.followup.due_at
-    assert len(fu.claim_due(db, clock, POLICY)) == 1
+    _deliver(db, clock, rem.claim_due(db, clock, POLICY))
+    moved = act(db, clock, fu.snooze, worker.id, f.id, choice, FU_POLICY)
+    assert moved.status == ActStatus.SNOOZED and moved.followup is not None
+    assert moved.followup.due_at == expected(clock())
+    assert moved.followup.delivery == Delivery.SCHEDULED and moved.followup.snoozed == 1
+    clock.now = moved.followup.due_at
+    assert len(rem.claim_due(db, clock, POLICY)) == 1
     assert EventKind.FOLLOWUP_SNOOZED in kinds(db, f.consultation.id)
 
 
 def test_a_custom_snooze_waits_for_a_typed_date(db, clock):
     f, worker, _ = _scheduled(db, clock)
-    act = fu.snooze(db, worker.id, f.id, Snooze.CUSTOM, clock, FU_POLICY)
-    assert act.status == ActStatus.ASK_DATE
-    moved = fu.answer(db, worker, "2026-12-03 10:00", clock, FU_POLICY)
+    asked = act(db, clock, fu.snooze, worker.id, f.id, Snooze.CUSTOM, FU_POLICY)
+    assert asked.status == ActStatus.ASK_DATE
+    moved = act(db, clock, fu.answer, worker, "2026-12-03 10:00", FU_POLICY)
     assert moved.status == AnswerStatus.SNOOZED and moved.followup is not None
     assert moved.followup.due_at == local(2026, 12, 3, 10, 0)
 
@@ -321,19 +337,21 @@ def test_a_custom_snooze_waits_for_a_typed_date(db, clock):
 def test_reassign_to_a_colleague_or_the_pool(db, clock):
     f, worker, _ = _scheduled(db, clock)
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
-    _, candidates = fu.reassign_candidates(db, f.id, clock, POLICY)
+    _, candidates = act(db, clock, fu.reassign_candidates, worker.id, f.id, POLICY)
     assert [p.id for p in candidates] == [colleague.id]
-    act = fu.reassign(db, worker.id, f.id, colleague.id, clock)
-    assert act.status == ActStatus.REASSIGNED and act.followup is not None
-    assert act.followup.assignee is not None and act.followup.assignee.id == colleague.id
+    given = act(db, clock, fu.reassign, worker.id, f.id, colleague.id, MTL)
+    assert given.status == ActStatus.REASSIGNED and given.followup is not None
+    assert given.followup.assignee is not None and given.followup.assignee.id == colleague.id
     assert [x.id for x in fu.pending_for(db, colleague)] == [f.id]
     assert fu.pending_for(db, worker) == []
-    pooled = fu.reassign(db, colleague.id, f.id, None, clock)
+    pooled = act(db, clock, fu.reassign, colleague.id, f.id, None, MTL)
     assert pooled.followup is not None and pooled.followup.assignee is None
     assert [x.id for x in fu.pending_for(db, worker)] == [f.id]  # the pool is everyone's
     assert kinds(db, f.consultation.id).count(EventKind.FOLLOWUP_REASSIGNED) == 2
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
-    off = fu.reassign(db, sup.id, f.id, sup.id, clock)  # supervisors are not a worker target
+    off = act(
+        db, clock, fu.reassign, sup.id, f.id, sup.id, MTL
+    )  # supervisors are not a worker target
     assert off.status == ActStatus.TARGET_UNAVAILABLE
 
 
@@ -341,9 +359,9 @@ def test_a_reminder_reassigned_after_it_fired_is_delivered_to_the_new_holder(db,
     f, worker, _ = _scheduled(db, clock)
     colleague = enrol(db, clock, Role.WORKER, "Paul Gagnon", available=True)
     clock.advance(hours=24)
-    _deliver(db, clock, fu.claim_due(db, clock, POLICY))
-    fu.reassign(db, worker.id, f.id, colleague.id, clock)
-    [r] = fu.claim_due(db, clock, POLICY)
+    _deliver(db, clock, rem.claim_due(db, clock, POLICY))
+    act(db, clock, fu.reassign, worker.id, f.id, colleague.id, MTL)
+    [r] = rem.claim_due(db, clock, POLICY)
     assert [p.id for p in r.recipients] == [colleague.id]
 
 
@@ -356,15 +374,15 @@ def test_overdue_follow_ups_go_to_supervisors_once_a_day_as_one_list(db, clock):
     second, _, _ = _scheduled(db, clock, choice=Plan.DAYS_3)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
     clock.now = local(2026, 11, 25, 7, 30)  # 24 h 30 after due: overdue, before 08:00
-    assert fu.due_supervisor_summary(db, clock, FU_POLICY) is None
+    assert digests.due_supervisor_summary(db, clock, FU_POLICY) is None
     clock.now = local(2026, 11, 25, 8, 0)
-    summary = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    summary = digests.due_supervisor_summary(db, clock, FU_POLICY)
     assert summary is not None and [s.id for s in summary.supervisors] == [sup.id]
     assert [x.id for x in summary.overdue] == [f.id]
     assert second.id not in [x.id for x in summary.overdue]
-    assert fu.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day
+    assert digests.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day
     clock.now = local(2026, 11, 26, 8, 5)
-    again = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    again = digests.due_supervisor_summary(db, clock, FU_POLICY)
     assert again is not None and [x.id for x in again.overdue] == [f.id]
     assert kinds(db, f.consultation.id).count(EventKind.FOLLOWUP_OVERDUE) == 1
     assert [x.id for x in fu.overdue(db, clock, FU_POLICY)] == [f.id]
@@ -375,22 +393,22 @@ def test_the_handover_digest_lists_open_cases_due_today_and_overdue_once_per_shi
     old, worker, officer = _scheduled(db, clock)  # due 2026-11-21 10:00: overdue by the 23rd
     clock.now = local(2026, 11, 22, 14, 0)
     today, _, _ = _scheduled(db, clock, worker=worker, officer=officer)  # due 23rd 14:00
-    c = cs.open_draft(db, officer.id, "Encore ouvert", clock)
-    cs.set_category(db, officer.id, c.id, Category.YOUTH, clock)
-    cs.submit(db, officer.id, c.id, Urgency.ADVICE, clock, POLICY)
-    cs.accept(db, worker.id, c.id, clock, POLICY)
+    c = act(db, clock, relaying.open_draft, officer.id, "Encore ouvert")
+    act(db, clock, cs.set_category, officer.id, c.id, Category.YOUTH)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
+    act(db, clock, cs.accept, worker.id, c.id, POLICY)
     roster.add_shifts(db, worker.id, "mon", "08:00-16:00", False, clock)
     clock.now = local(2026, 11, 23, 7, 59)  # Monday, before the shift
-    assert fu.due_shift_digests(db, clock, FU_POLICY) == []
+    assert digests.due_shift_digests(db, clock, FU_POLICY) == []
     clock.now = local(2026, 11, 23, 8, 0)
-    [digest] = fu.due_shift_digests(db, clock, FU_POLICY)
+    [digest] = digests.due_shift_digests(db, clock, FU_POLICY)
     assert digest.person.id == worker.id
     assert [x.id for x in digest.open_consultations] == [c.id]
     assert [x.id for x in digest.due_today] == [today.id]
     assert [x.id for x in digest.overdue] == [old.id]
     clock.now = local(2026, 11, 23, 9, 0)
-    assert fu.due_shift_digests(db, clock, FU_POLICY) == []  # once per shift
-    assert fu.next_shift_start(db, clock, MTL) == local(2026, 11, 30, 8, 0)
+    assert digests.due_shift_digests(db, clock, FU_POLICY) == []  # once per shift
+    assert digests.next_shift_start(db, clock, MTL) == local(2026, 11, 30, 8, 0)
 
 
 def test_supervisors_see_everyones_follow_ups_workers_their_own(db, clock):

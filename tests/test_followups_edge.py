@@ -10,7 +10,7 @@ import pytest
 from bot import callbacks
 from bot.callbacks import Action
 from bot.settings import ConfigError, load_settings
-from flows.followups import Plan, Snooze
+from flows.vocabulary import Plan, Snooze
 
 
 def test_follow_up_buttons_round_trip_within_64_bytes():

@@ -6,22 +6,24 @@ from __future__ import annotations
 import pytest
 
 from bot import callbacks
-from bot import render_followups as view
+from bot.render import followups as view
+from flows import digests, reminders
 from flows import followups as fu
-from flows.followups import Plan, Reminder
-from flows.vocabulary import Role
+from flows.reminders import Reminder
+from flows.vocabulary import Plan, Role
 from tests.support.followups import FU_POLICY, MTL, closed_case, local
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_reminder_says_what_whose_and_offers_every_button(db, clock, lang):
     c, worker, _ = closed_case(db, clock)
-    f = fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL).followup
+    f = act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL).followup
     assert f is not None
-    fu.answer(db, worker, "a-t-il appelé le CLSC ?", clock, FU_POLICY)
+    act(db, clock, fu.answer, worker, "a-t-il appelé le CLSC ?", FU_POLICY)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = reminders.claim_due(db, clock, POLICY)
     shown = view.reminder(lang, Reminder(r.followup, r.recipients, worker, True), MTL, late=True)
     assert c.reference in shown.text and "a-t-il appelé le CLSC ?" in shown.text
     assert "Marie Roy" in shown.text  # whose it was
@@ -44,19 +46,19 @@ def test_the_reminder_says_what_whose_and_offers_every_button(db, clock, lang):
 def test_lists_digest_and_summary_render_in_both_languages(db, clock, lang):
     clock.now = local(2026, 11, 20, 10, 0)
     c, worker, officer = closed_case(db, clock)
-    fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL)
+    act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL)
     sup = enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
     clock.now = local(2026, 11, 23, 8, 30)
     items = fu.pending_for(db, sup)
     listing = view.pending_list(lang, items, MTL)
     assert c.reference in listing and "2026-11-21 10:00" in listing and "Marie Roy" in listing
     assert view.pending_list(lang, [], MTL)
-    summary = fu.due_supervisor_summary(db, clock, FU_POLICY)
+    summary = digests.due_supervisor_summary(db, clock, FU_POLICY)
     assert summary is not None
     assert "1" in view.summary(lang, summary)
     overdue = view.overdue_list(lang, summary.overdue, MTL, 24)
     assert c.reference in overdue and "24" in overdue
-    digest = fu._digest(db, worker.id, clock(), FU_POLICY)
+    digest = digests._digest(db, worker.id, clock(), FU_POLICY)
     text = view.digest(lang, digest, MTL)
     assert "Marie Roy" in text and c.reference in text
     prompt = view.plan_prompt(lang, c)

@@ -5,9 +5,13 @@ previous holder already had is history, not news. And a draft is never cut."""
 from __future__ import annotations
 
 from flows import consultations as cs
-from flows import handover, people
-from flows.vocabulary import Category, Role, Urgency
+from flows import enrolment, handover, relaying
+from flows.consultations import RelayStatus
+from flows.relaying import Incoming
+from flows.vocabulary import Category, EventKind, NoticeKind, Role, Urgency
+from tests.support.messages import delivered, send, text
 from tests.support.people import POLICY, enrol
+from tests.support.units import act, last_notice_id, notices
 
 
 def team(db, clock):
@@ -19,16 +23,19 @@ def team(db, clock):
 
 
 def submitted(db, clock, officer) -> int:
-    c = cs.open_draft(db, officer.id, "Jeune en fugue", clock)
-    cs.set_category(db, officer.id, c.id, Category.YOUTH, clock)
-    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
+    c = act(db, clock, relaying.open_draft, officer.id, "Jeune en fugue")
+    act(db, clock, cs.set_category, officer.id, c.id, Category.YOUTH)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     return c.id
 
 
-def relayed(db, clock, cid, sender, message_id, to, kind="text", text=None) -> None:
-    """As bot/handlers/relay.py records a copy: source, delivered copies, the event."""
-    source = (sender.chat_id, message_id)
-    cs.record_relay(db, cid, sender.id, source, [(to.chat_id, 900 + message_id)], kind, text, clock)
+def relayed(db, clock, cid, sender, message_id, to, kind="text", words=None) -> None:
+    """The sender's message through its use case, then its copy sent to the other side."""
+    incoming = Incoming(sender.chat_id, message_id, kind, words)
+    routed = send(db, clock, sender, incoming)
+    assert getattr(routed, "status", routed) == RelayStatus.RELAY
+    copy = delivered(db, clock, NoticeKind.RELAY, to.chat_id, [900 + message_id])
+    assert (copy.consultation_id, copy.params["message_id"]) == (cid, message_id)
 
 
 def shown(history) -> list[tuple[str, int, str, str | None]]:
@@ -39,11 +46,13 @@ def conversation(db, clock):
     """Queued before the accept, delivered on it, then three relayed both ways."""
     officer, roy, nadeau, chief = team(db, clock)
     cid = submitted(db, clock, officer)
-    cs.queue_message(db, cid, officer.id, (officer.chat_id, 10), "text", "Il est parti hier", clock)
-    accepted = cs.accept(db, roy.id, cid, clock, POLICY)
+    assert send(db, clock, officer, text(officer, 10, "Il est parti hier")) == RelayStatus.QUEUE
+    accepted = act(db, clock, cs.accept, roy.id, cid, POLICY)
     assert accepted.history == []  # nobody held it before: nothing to catch up on
     [queued] = accepted.queued_messages
-    relayed(db, clock, cid, officer, queued.source_message_id, roy, "text", queued.text)
+    assert (queued.source_message_id, queued.text) == (10, "Il est parti hier")
+    copy = delivered(db, clock, NoticeKind.RELAY, roy.chat_id, [910])  # relayed on the accept
+    assert copy.params["message_id"] == 10
     relayed(db, clock, cid, roy, 11, officer, "text", "Où dort-il ?")
     relayed(db, clock, cid, officer, 12, roy, "photo", "la chambre")
     relayed(db, clock, cid, officer, 13, roy, "location")
@@ -60,8 +69,15 @@ EXPECTED = [
 
 def test_the_history_is_every_relayed_message_in_order_once_with_its_author(db, clock):
     cid, officer, roy, *_ = conversation(db, clock)
-    relayed(db, clock, cid, officer, 10, roy, "text", None)  # delivered twice (old requeue)
-    with db.unit_of_work() as session:
+    again = Incoming(officer.chat_id, 10, "text", "Il est parti hier")
+    before = last_notice_id(db)
+    assert send(db, clock, officer, again) == RelayStatus.NONE  # a replayed update: taken
+    assert notices(db, before) == []
+    with db.unit_of_work() as session:  # delivered twice, as an old requeue did
+        cs.record_event(
+            session, cid, EventKind.MESSAGE_RELAYED, officer.id, clock(),
+            kind="text", chat_id=officer.chat_id, message_id=10,
+        )  # fmt: skip
         history = cs.history_in(session, cid)
     assert shown(history) == EXPECTED
     assert {h.source_chat_id for h in history} == {officer.chat_id, roy.chat_id}
@@ -69,20 +85,22 @@ def test_the_history_is_every_relayed_message_in_order_once_with_its_author(db, 
 
 def test_transfer_take_over_and_reassign_each_carry_the_conversation_so_far(db, clock):
     cid, _officer, roy, nadeau, chief = conversation(db, clock)
-    moved = handover.transfer(db, roy.id, cid, nadeau.id, clock, POLICY)
+    moved = act(db, clock, handover.transfer, roy.id, cid, nadeau.id, POLICY)
     assert shown(moved.history) == EXPECTED
-    taken = handover.take_over(db, chief.id, cid, clock)
+    taken = act(db, clock, handover.take_over, chief.id, cid)
     assert shown(taken.history) == EXPECTED and taken.queued_messages == []
-    given = handover.reassign(db, chief.id, cid, roy.id, clock, POLICY)
+    given = act(db, clock, handover.reassign, chief.id, cid, roy.id, POLICY)
     assert shown(given.history) == EXPECTED
 
 
 def test_after_a_requeue_what_the_previous_holder_had_is_history_not_news(db, clock):
     cid, officer, roy, nadeau, _chief = conversation(db, clock)
-    people.revoke(db, roy.id, clock)
-    cs.queue_message(db, cid, officer.id, (officer.chat_id, 14), "text", "Il se calme", clock)
-    assert [p.consultation.id for p in cs.offer_waiting_to(db, nadeau.id, clock, POLICY)] == [cid]
-    again = cs.accept(db, nadeau.id, cid, clock, POLICY)
+    enrolment.revoke(db, roy.id, clock)
+    assert send(db, clock, officer, text(officer, 14, "Il se calme")) == RelayStatus.QUEUE
+    assert [p.consultation.id for p in act(db, clock, cs.offer_waiting_to, nadeau.id, POLICY)] == [
+        cid
+    ]
+    again = act(db, clock, cs.accept, nadeau.id, cid, POLICY)
     assert again.status == cs.AcceptStatus.ACCEPTED
     assert shown(again.history) == EXPECTED
     assert [(q.source_message_id, q.text) for q in again.queued_messages] == [(14, "Il se calme")]
@@ -91,11 +109,24 @@ def test_after_a_requeue_what_the_previous_holder_had_is_history_not_news(db, cl
 def test_a_draft_keeps_every_word_and_refuses_what_would_pass_its_bound(db, clock):
     officer, *_ = team(db, clock)
     first = "x" * 10_000  # longer than Telegram sends: still kept whole
-    c = cs.open_draft(db, officer.id, first, clock)
-    assert cs.add_to_draft(db, officer.id, c.id, "y" * 4000)
+    c = act(db, clock, relaying.open_draft, officer.id, first)
+
+    def queued() -> list[int]:
+        return [
+            e.data["message_id"]
+            for e in cs.timeline(db, c.id)
+            if e.kind == EventKind.MESSAGE_QUEUED
+        ]
+
+    assert send(db, clock, officer, text(officer, 1, "y" * 4000)) == RelayStatus.DRAFT
+    assert queued() == []  # added to the request
     room = cs.MAX_REQUEST_TEXT - 14_001 - 1  # what is left after the joining newline
-    assert not cs.add_to_draft(db, officer.id, c.id, "z" * (room + 1))
-    assert cs.add_to_draft(db, officer.id, c.id, "z" * room)
-    text = cs.get_view(db, c.id).request_text
-    assert text == first + "\n" + "y" * 4000 + "\n" + "z" * room
-    assert len(text) == cs.MAX_REQUEST_TEXT
+    assert send(db, clock, officer, text(officer, 2, "z" * (room + 1))) == RelayStatus.DRAFT
+    assert queued() == [2]  # refused by the request, kept whole for whoever accepts
+    [kept] = [e for e in cs.timeline(db, c.id) if e.kind == EventKind.MESSAGE_QUEUED]
+    assert kept.data["text"] == "z" * (room + 1)
+    assert send(db, clock, officer, text(officer, 3, "z" * room)) == RelayStatus.DRAFT
+    assert queued() == [2]
+    request = cs.get_view(db, c.id).request_text
+    assert request == first + "\n" + "y" * 4000 + "\n" + "z" * room
+    assert len(request) == cs.MAX_REQUEST_TEXT

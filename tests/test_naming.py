@@ -8,13 +8,14 @@ import re
 import pytest
 
 from bot import render
-from bot import render_followups as view
 from bot.i18n import catalog
+from bot.render import followups as view
 from flows import followups as fu
-from flows.followups import Plan
-from flows.vocabulary import LANGUAGES, Role
+from flows import reminders
+from flows.vocabulary import LANGUAGES, Plan, Role
 from tests.support.followups import MTL, closed_case
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 NAME_PLACEHOLDER = r"\{(?:name|officer|worker|by|who|taker)\}"
 TITLE_BEFORE_NAME = re.compile(
@@ -34,9 +35,9 @@ def test_no_catalog_sentence_puts_a_role_title_before_a_name(lang):
 def test_a_reminder_names_the_officer_once_as_enrolled(db, clock, lang):
     officer = enrol(db, clock, Role.OFFICER, "Agent Julie Tremblay")
     c, worker, _ = closed_case(db, clock, officer=officer)
-    fu.plan(db, worker.id, c.id, Plan.HOURS_24, clock, MTL)
+    act(db, clock, fu.plan, worker.id, c.id, Plan.HOURS_24, MTL)
     clock.advance(hours=24)
-    [r] = fu.claim_due(db, clock, POLICY)
+    [r] = reminders.claim_due(db, clock, POLICY)
     text = view.reminder(lang, r, MTL).text
     assert text.count("Agent Julie Tremblay") == 1
     assert not re.search(r"(?i)(agent·e|officer)\s+Agent", text), text

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from flows import consultations as cs
-from flows import people, roster
-from flows.roster import RosterError
-from flows.routing import parse_clock
+from flows import people, relaying, roster
+from flows.roster import RosterError, parse_clock
 from flows.vocabulary import Category, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 # 2026-11-22 15:00 UTC is Sunday 10:00 in Montreal (UTC-5 in November)
 SUNDAY_10H = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
@@ -110,10 +110,10 @@ def test_pools_widen_tier_by_tier(db):
     enrol(db, clock, Role.SUPERVISOR, "Chief Supervisor")
     roster.add_shifts(db, backup.id, "dim", "00:00-23:59", True, clock)
     for _ in range(POLICY.capacity):  # Busy Worker reaches capacity
-        c = cs.open_draft(db, officer.id, "x", clock)
-        cs.set_category(db, officer.id, c.id, Category.OTHER, clock)
-        cs.submit(db, officer.id, c.id, Urgency.ADVICE, clock, POLICY)
-        assert cs.accept(db, busy.id, c.id, clock, POLICY).consultation is not None
+        c = act(db, clock, relaying.open_draft, officer.id, "x")
+        act(db, clock, cs.set_category, officer.id, c.id, Category.OTHER)
+        act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
+        assert act(db, clock, cs.accept, busy.id, c.id, POLICY).consultation is not None
     assert pool_names(db, Tier.AVAILABLE, clock) == ["Free Worker"]
     assert pool_names(db, Tier.WIDER, clock) == ["Free Worker", "Busy Worker", "Backup Worker"]
     assert pool_names(db, Tier.SUPERVISORS, clock)[-1] == "Chief Supervisor"
@@ -126,9 +126,9 @@ def test_a_worker_at_capacity_cannot_accept_another(db):
     roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
     taken = []
     for _ in range(POLICY.capacity + 1):
-        c = cs.open_draft(db, officer.id, "x", clock)
-        cs.set_category(db, officer.id, c.id, Category.OTHER, clock)
-        cs.submit(db, officer.id, c.id, Urgency.ADVICE, clock, POLICY)
-        taken.append(cs.accept(db, roy.id, c.id, clock, POLICY).status)
+        c = act(db, clock, relaying.open_draft, officer.id, "x")
+        act(db, clock, cs.set_category, officer.id, c.id, Category.OTHER)
+        act(db, clock, cs.submit, officer.id, c.id, Urgency.ADVICE, POLICY)
+        taken.append(act(db, clock, cs.accept, roy.id, c.id, POLICY).status)
     assert taken[-1] == cs.AcceptStatus.AT_CAPACITY
     assert taken[:-1] == [cs.AcceptStatus.ACCEPTED] * POLICY.capacity

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from flows import consultations as cs
-from flows import escalation, handover, people
+from flows import enrolment, escalation, handover, people, relaying
 from flows.models import Base, Consultation, Event, Offer
 from flows.routing import RoutingPolicy
 from flows.store import Database
@@ -37,6 +37,7 @@ from flows.vocabulary import (
 )
 from tests.support.clock import FakeClock
 from tests.support.people import enrol
+from tests.support.units import act
 
 POLICY = RoutingPolicy(capacity=1)  # small, so capacity is reached often
 WORKERS, OFFICERS = 3, 3
@@ -108,49 +109,57 @@ class Scenario:
         if kind == "open":
             officer = self.officers[op[1]]
             if cs.open_consultation_of_officer(db, officer.id) is None:
-                draft = cs.open_draft(db, officer.id, "situation", clock)
-                cs.set_category(db, officer.id, draft.id, Category.MENTAL_HEALTH, clock)
-                cs.submit(db, officer.id, draft.id, op[2], clock, POLICY)
+                draft = act(db, clock, relaying.open_draft, officer.id, "situation")
+                act(db, clock, cs.set_category, officer.id, draft.id, Category.MENTAL_HEALTH)
+                act(db, clock, cs.submit, officer.id, draft.id, op[2], POLICY)
         elif kind == "accept":
             who = self.chief if op[1] == WORKERS else self.workers[op[1]]
             cards = self.open_cards(who.id)  # mostly a card they hold; sometimes a stale press
             if cards and op[2] % 5:
-                cs.accept(db, who.id, cards[op[2] % len(cards)], clock, POLICY)
+                act(db, clock, cs.accept, who.id, cards[op[2] % len(cards)], POLICY)
             elif c := self.nth(op[2], ConsultationState.WAITING, ConsultationState.ACTIVE):
-                cs.accept(db, who.id, c.id, clock, POLICY)
+                act(db, clock, cs.accept, who.id, c.id, POLICY)
         elif kind == "decline":
             c = self.nth(op[2], ConsultationState.WAITING)
             if c is not None:
-                escalation.decline(db, self.workers[op[1]].id, c.id, clock)
+                act(db, clock, escalation.decline, self.workers[op[1]].id, c.id)
         elif kind in ("on", "off"):
             presence = Presence.ON if kind == "on" else Presence.OFF
             worker = self.workers[op[1]]
             people.set_presence(db, worker.id, presence, clock, POLICY)
             if presence == Presence.ON:
-                cs.offer_waiting_to(db, worker.id, clock, POLICY)
+                act(db, clock, cs.offer_waiting_to, worker.id, POLICY)
         elif kind == "transfer":
             holder, target = self.workers[op[1]], self.workers[op[2]]
             mine = cs.active_of_worker(db, holder.id)
             if mine:
-                handover.transfer(db, holder.id, mine[0].id, target.id, clock, POLICY)
+                act(db, clock, handover.transfer, holder.id, mine[0].id, target.id, POLICY)
         elif kind == "take_over":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
-                handover.take_over(db, self.chief.id, c.id, clock)
+                act(db, clock, handover.take_over, self.chief.id, c.id)
         elif kind == "reassign":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
-                handover.reassign(db, self.chief.id, c.id, self.workers[op[2]].id, clock, POLICY)
+                act(
+                    db,
+                    clock,
+                    handover.reassign,
+                    self.chief.id,
+                    c.id,
+                    self.workers[op[2]].id,
+                    POLICY,
+                )
         elif kind == "timeout":
             clock.advance(seconds=op[1])
             escalation.escalate_due(db, clock, POLICY)
         elif kind == "revoke":
-            people.revoke(db, self.workers[op[1]].id, clock)
+            enrolment.revoke(db, self.workers[op[1]].id, clock)
         elif kind == "close":
             c = self.nth(op[1], ConsultationState.WAITING, ConsultationState.ACTIVE)
             if c is not None:
                 closer = self.officers[[o.id for o in self.officers].index(c.officer_id)]
-                cs.close(db, closer, c.id, clock)
+                act(db, clock, cs.close, closer, c.id, POLICY)
 
     def check(self) -> None:
         consultations = self.consultations()

@@ -58,11 +58,19 @@ async def identify(update: Update, services: Services) -> PersonView | None:
         return None
     person = await services.run(people.find_by_telegram_id, services.db, user.id)
     if person is None:
-        log.info("refused unknown user update=%s", update.update_id)
-        lang = language_from_code(user.language_code)
-        await refuse(update, services, t(lang, "refusal.unknown"))
-        services.menus.refresh_soon(services, user.id)  # a revoked person loses their menu
+        await refuse_stranger(update, services)
     return person
+
+
+async def refuse_stranger(update: Update, services: Services) -> None:
+    """Someone not enrolled (or revoked): one sentence in their language, and the menu of
+    a stranger (a revoked person loses theirs)."""
+    user = update.effective_user
+    if user is None:
+        return
+    log.info("refused unknown user update=%s", update.update_id)
+    await refuse(update, services, t(language_from_code(user.language_code), "refusal.unknown"))
+    services.menus.refresh_soon(services, user.id)
 
 
 async def refuse(update: Update, services: Services, text: str) -> None:

@@ -3,19 +3,17 @@ the worker's outcome buttons afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.handlers import escalation, followups
+from bot import callbacks, render
+from bot.handlers import followups
 from bot.handlers.access import requires
-from bot.handlers.offers import send_pending_offers
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
-from bot.render import person_name
+from bot.jobs import escalation as escalation_job
 from bot.services import Services
 from flows import consultations
 from flows.consultations import CloseStatus, OutcomeStatus
@@ -36,6 +34,7 @@ async def close_command(
     await close(services, person, cid)
 
 
+@callbacks.CLOSE.handles
 async def on_close_choice(
     services: Services, query: CallbackQuery, person: PersonView, cid: int
 ) -> None:
@@ -44,60 +43,19 @@ async def on_close_choice(
 
 
 async def close(services: Services, person: PersonView, cid: int | None) -> None:
-    result = await services.run(consultations.close, services.db, person, cid, services.clock)
-    lang = person.language
-    if result.status == CloseStatus.CHOOSE:
-        choice = render.close_choice(lang, result.choices)
-        await services.sender.text(person.chat_id, choice.text, keyboard=choice.keyboard)
-        return
+    result = await services.act(consultations.close, person, cid, services.policy)
     c = result.consultation
-    if result.status != CloseStatus.CLOSED or c is None:
-        await services.sender.text(person.chat_id, t(lang, "close.nothing_open"))
-        return
-    log.info("closed consultation=%s by=%s", c.id, person.id)
-    officer, worker = c.officer, c.worker
-    if person.id == officer.id:
-        await services.sender.text(
-            officer.chat_id, t(officer.language, "close.done_officer", ref=c.reference)
-        )
-        if worker is not None:
-            await services.sender.text(
-                worker.chat_id,
-                t(worker.language, "close.closed_by", ref=c.reference, name=person_name(officer)),
-            )
-    else:
-        await services.sender.text(
-            officer.chat_id,
-            t(
-                officer.language,
-                "close.closed_by_worker",
-                ref=c.reference,
-                name=person_name(person),
-            ),
-        )
-    if worker is not None:
-        prompt = render.outcome_prompt(worker.language, c)
-        await services.sender.text(worker.chat_id, prompt.text, keyboard=prompt.keyboard)
-        await send_pending_offers(services, worker.id)  # capacity freed: take the next one
-    escalation.cancel(services, c.id)
-    await asyncio.gather(
-        *(
-            services.sender.edit(
-                card.chat_id,
-                card.message_id,
-                render.offer_withdrawn_card(card.worker.language, c).text,
-            )
-            for card in result.withdrawn_cards
-        )
-    )
+    if result.status == CloseStatus.CLOSED and c is not None:
+        log.info("closed consultation=%s by=%s", c.id, person.id)
+        escalation_job.cancel(services, c.id)
 
 
+@callbacks.OUTCOME.handles
 async def on_outcome(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int, outcome: Outcome
 ) -> None:
-    result = await services.run(
-        consultations.record_outcome, services.db, worker.id, cid, outcome, services.clock
-    )
+    prompt = query.message.message_id if query.message is not None else None
+    result = await services.act(consultations.record_outcome, worker.id, cid, outcome, prompt)
     lang = worker.language
     c = result.consultation
     if result.status in (OutcomeStatus.NOT_YOURS, OutcomeStatus.NOT_CLOSED) or c is None:
@@ -111,10 +69,4 @@ async def on_outcome(
         return
     log.info("outcome consultation=%s outcome=%s", c.id, outcome.value)
     await services.sender.answer(query.id)
-    if query.message is not None:
-        await services.sender.edit(
-            worker.chat_id,
-            query.message.message_id,
-            t(lang, "outcome.recorded", ref=c.reference, outcome=shown),
-        )
     await followups.ask_plan(services, worker, c)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import callbacks, render
 from bot import services as services_module
-from bot.handlers.access import identify, refuse, refuse_group, requires
-from bot.i18n import t
+from bot.handlers.access import identify, refuse_group, requires
+from bot.render import help_text
 from bot.services import Services
-from flows import enrolment, people
+from flows import enrolment
 from flows.enrolment import RedeemStatus
 from flows.people import PersonView
-from flows.vocabulary import Role, language_from_code
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +35,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if person is not None:
             await services.sender.text(chat.id, help_text(person))
         return
-    result = await services.run(
-        enrolment.redeem_invite, services.db, code, user.id, user.language_code, services.clock
-    )
+    result = await services.act(enrolment.enrol, code, user.id, user.language_code)
     if result.status == RedeemStatus.INVALID:
         log.info("refused invite code update=%s", update.update_id)
-        await refuse(update, services, t(language_from_code(user.language_code), "refusal.invite"))
-        return
-    person = result.person
-    assert person is not None
-    if result.status == RedeemStatus.ALREADY_ENROLLED:
-        role = t(person.language, f"role.{person.role.value}")
-        await services.sender.text(chat.id, t(person.language, "enrol.already", role=role))
-        return
-    log.info("enrolled person=%s role=%s", person.id, person.role.value)
-    welcome = t(person.language, f"enrol.welcome.{person.role.value}", name=person.display_name)
-    await services.sender.text(chat.id, welcome)
-    services.menus.refresh_soon(services, user.id)  # their role's commands (a new role too)
-
-
-def help_text(person: PersonView) -> str:
-    text = t(person.language, f"help.{person.role.value}", name=person.display_name)
-    text += "\n" + t(person.language, "resources.help")
-    if person.role == Role.SUPERVISOR:
-        text += "\n" + t(person.language, "resources.help_reload")
-    if person.role != Role.OFFICER:
-        text += "\n" + t(person.language, "followup.help")
-    return text
+    elif result.status == RedeemStatus.ENROLLED and result.person is not None:
+        log.info("enrolled person=%s role=%s", result.person.id, result.person.role.value)
+        services.menus.refresh_soon(services, user.id)  # their role's commands (a new role too)
 
 
 @requires()
@@ -87,6 +65,15 @@ async def choose_language(
 
 
 async def apply_language(services: Services, person: PersonView, language: str) -> None:
-    updated = await services.run(people.set_language, services.db, person.id, language)
-    await services.sender.text(updated.chat_id, t(language, "lang.set"))
+    """/lang fr|en or a language button: one use case; then the menu in that language."""
+    updated = await services.act(enrolment.choose_language, person.id, language)
     services.menus.refresh_soon(services, updated.telegram_user_id)
+
+
+@callbacks.LANGUAGE.handles
+async def on_language(
+    services: Services, query: CallbackQuery, person: PersonView, choice: int
+) -> None:
+    """The language buttons of /lang."""
+    await services.sender.answer(query.id)
+    await apply_language(services, person, callbacks.LANGUAGE_CHOICES[choice])

@@ -9,12 +9,10 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks, render
-from bot.handlers import escalation
 from bot.handlers.access import requires
-from bot.handlers.offers import mark_cards_taken
-from bot.handlers.relay import brief_new_holder, replied_consultation
+from bot.handlers.relay import replied_consultation
 from bot.i18n import t
-from bot.render import person_name
+from bot.jobs import escalation as escalation_job
 from bot.services import Services
 from flows import consultations, handover
 from flows import escalation as escalation_flow
@@ -40,55 +38,26 @@ async def transfer_command(
     cid, note = _target_and_note(context.args or [])
     if cid is None:
         cid = await replied_consultation(services, update)
-    if cid is None:
-        active = await services.run(consultations.active_of_worker, services.db, worker.id)
-        if len(active) != 1:
-            key = "handover.which" if active else "close.nothing_open"
-            await services.sender.text(worker.chat_id, t(worker.language, key))
-            return
-        cid = active[0].id
-    await offer_targets(services, worker, cid, note)
+    await services.act(handover.ask_transfer, worker.id, cid, note, services.policy)
 
 
-async def offer_targets(services: Services, worker: PersonView, cid: int, note: str) -> None:
-    choice = await services.run(
-        handover.transfer_candidates,
-        services.db,
-        worker.id,
-        cid,
-        note,
-        services.clock,
-        services.policy,
-    )
-    lang = worker.language
-    if choice is None:
-        await services.sender.text(worker.chat_id, t(lang, "callback.invalid"))
-        return
-    if not choice.candidates:
-        await services.sender.text(
-            worker.chat_id, t(lang, "handover.nobody", ref=choice.consultation.reference)
-        )
-        return
-    prompt = render.people_choice(
-        lang, "handover.pick", choice.consultation, choice.candidates, callbacks.transfer_to
-    )
-    await services.sender.text(worker.chat_id, prompt.text, keyboard=prompt.keyboard)
-
-
+@callbacks.TRANSFER.handles
 async def on_transfer_start(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int
 ) -> None:
     await services.sender.answer(query.id)
-    await offer_targets(services, worker, cid, "")
+    await services.act(handover.ask_transfer, worker.id, cid, "", services.policy)
 
 
+@callbacks.TRANSFER_TO.handles
 async def on_transfer_to(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int, target_id: int
 ) -> None:
-    result = await services.run(
-        handover.transfer, services.db, worker.id, cid, target_id, services.clock, services.policy
+    prompt = query.message.message_id if query.message is not None else None
+    result = await services.act(
+        handover.transfer, worker.id, cid, target_id, services.policy, prompt
     )
-    await _conclude(services, query, worker, result, from_prompt=True)
+    await _conclude(services, query, worker, result)
 
 
 @requires(Role.SUPERVISOR)
@@ -98,13 +67,13 @@ async def takeover_command(
     """/takeover C-0042: the supervisor takes the consultation themselves."""
     cid, _ = _target_and_note(context.args or [])
     if cid is None:
-        await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_takeover"))
+        await services.act(handover.tell, sup.id, "handover.usage_takeover")
         return
-    result = await services.run(handover.take_over, services.db, sup.id, cid, services.clock)
+    result = await services.act(handover.take_over, sup.id, cid)
     if result.status != HandoverStatus.DONE:
-        await services.sender.text(sup.chat_id, _refusal_text(sup, result))
+        await services.act(handover.tell, sup.id, _refusal_key(result))
         return
-    await announce(services, result, sup)
+    _handed_over(services, result)
 
 
 @requires(Role.SUPERVISOR)
@@ -113,95 +82,43 @@ async def reassign_command(
 ) -> None:
     """/reassign C-0042: pick the worker who should have it."""
     cid, _ = _target_and_note(context.args or [])
-    choice = None
-    if cid is not None:
-        choice = await services.run(
-            handover.reassign_candidates, services.db, cid, services.clock, services.policy
-        )
-    if choice is None:
-        await services.sender.text(sup.chat_id, t(sup.language, "handover.usage_reassign"))
+    if cid is None:
+        await services.act(handover.tell, sup.id, "handover.usage_reassign")
         return
-    c, candidates = choice.consultation, choice.candidates
-    if not candidates:
-        await services.sender.text(sup.chat_id, t(sup.language, "handover.nobody", ref=c.reference))
-        return
-    prompt = render.people_choice(
-        sup.language, "handover.pick", c, candidates, callbacks.reassign_to
-    )
-    await services.sender.text(sup.chat_id, prompt.text, keyboard=prompt.keyboard)
+    await services.act(handover.ask_reassign, sup.id, cid, services.policy)
 
 
+@callbacks.REASSIGN_TO.handles
 async def on_reassign_to(
     services: Services, query: CallbackQuery, sup: PersonView, cid: int, target_id: int
 ) -> None:
-    result = await services.run(
-        handover.reassign, services.db, sup.id, cid, target_id, services.clock, services.policy
-    )
-    await _conclude(services, query, sup, result, from_prompt=True)
+    prompt = query.message.message_id if query.message is not None else None
+    result = await services.act(handover.reassign, sup.id, cid, target_id, services.policy, prompt)
+    await _conclude(services, query, sup, result)
 
 
-async def _settle_prompt(
-    services: Services, query: CallbackQuery, person: PersonView, result: HandoverResult
-) -> None:
-    """The 'to whom?' question becomes the answer, without its buttons."""
-    c = result.consultation
-    if query.message is None or c is None or c.worker is None:
-        return
-    text = t(person.language, "handover.done", ref=c.reference, worker=person_name(c.worker))
-    await services.sender.edit(person.chat_id, query.message.message_id, text)
-
-
+@callbacks.TAKE_OVER.handles
 async def on_take_over(services: Services, query: CallbackQuery, sup: PersonView, cid: int) -> None:
-    result = await services.run(handover.take_over, services.db, sup.id, cid, services.clock)
-    await _conclude(services, query, sup, result, from_prompt=False)
+    result = await services.act(handover.take_over, sup.id, cid)
+    await _conclude(services, query, sup, result)
 
 
 async def _conclude(
-    services: Services,
-    query: CallbackQuery,
-    person: PersonView,
-    result: HandoverResult,
-    *,
-    from_prompt: bool,
+    services: Services, query: CallbackQuery, person: PersonView, result: HandoverResult
 ) -> None:
-    """A hand-over button's answer: the refusal, or the news for everyone concerned (and the
-    'to whom?' question, when there was one, becomes the answer)."""
+    """A hand-over button's answer: the refusal, or nothing more to say here (the use case
+    recorded the news for everyone concerned)."""
     if await _refused(services, query, person, result):
         return
     await services.sender.answer(query.id)
-    if from_prompt:
-        await _settle_prompt(services, query, person, result)
-    await announce(services, result, person)
+    _handed_over(services, result)
 
 
-async def announce(services: Services, result: HandoverResult, by: PersonView) -> None:
-    """Tell the new holder (with the note, the request and the conversation so far), the
-    officer, the previous holder and whoever still had an offer card."""
+def _handed_over(services: Services, result: HandoverResult) -> None:
     c = result.consultation
     assert c is not None and c.worker is not None
-    holder, officer = c.worker, c.officer
-    log.info("handed over consultation=%s to=%s by=%s", c.id, holder.id, by.id)
-    escalation.cancel(services, c.id)
-    if holder.id != by.id:
-        text = render.handed_over_card(holder.language, c, result.note, person_name(by))
-    else:
-        text = render.taken_over_card(holder.language, c)
-    sent = await services.sender.text(holder.chat_id, text)
-    await services.run(
-        consultations.link_messages, services.db, c.id, holder.chat_id, sent, services.clock
-    )
-    await brief_new_holder(services, c, holder, result.history, result.queued_messages)
-    await services.sender.text(
-        officer.chat_id,
-        t(officer.language, "handover.officer", ref=c.reference, worker=person_name(holder)),
-    )
-    previous = result.previous
-    if previous is not None and previous.id not in (holder.id, by.id):
-        await services.sender.text(
-            previous.chat_id,
-            t(previous.language, "handover.previous", ref=c.reference, worker=person_name(holder)),
-        )
-    await mark_cards_taken(services, c, result.withdrawn_cards, person_name(holder))
+    log.info("handed over consultation=%s to=%s", c.id, c.worker.id)
+    escalation_job.cancel(services, c.id)
 
 
 async def _refused(
@@ -214,13 +131,17 @@ async def _refused(
 
 
 def _refusal_text(person: PersonView, result: HandoverResult) -> str:
+    return t(person.language, _refusal_key(result))
+
+
+def _refusal_key(result: HandoverResult) -> str:
     keys = {
         HandoverStatus.NOT_YOURS: "callback.invalid",
         HandoverStatus.NOT_OPEN: "handover.not_open",
         HandoverStatus.TARGET_UNAVAILABLE: "handover.target_unavailable",
         HandoverStatus.CHANGED: "handover.changed",
     }
-    return t(person.language, keys[result.status])
+    return keys[result.status]
 
 
 @requires(Role.WORKER, Role.SUPERVISOR)

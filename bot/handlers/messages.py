@@ -7,77 +7,66 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from bot import services as services_module
 from bot.handlers import followups, resources
-from bot.handlers.access import requires
-from bot.handlers.consult import on_officer_message
+from bot.handlers.access import identify, refuse_stranger
+from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
-from bot.handlers.relay import message_kind, relay
-from bot.i18n import t
-from bot.render import person_name
 from bot.services import Services
-from flows import consultations
+from flows import messages, relaying
 from flows.consultations import RelayStatus
+from flows.messages import Heard
 from flows.people import PersonView
-from flows.vocabulary import Role
 
 
-@requires()
-async def on_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
-) -> None:
-    message = update.message
-    if message is None:
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a private chat: one use case identifies the sender and relays it. A shared
+    location may first answer a search made moments ago; a text the bot was waiting for goes
+    to the follow-ups."""
+    services = services_module.of(context)
+    message, user = update.message, update.effective_user
+    if message is None or user is None:
         return
-    if (
-        message.location is not None
-        and await resources.on_location(services, person, message.location)
-        and not await resources.has_open_consultation(services, person)
+    if message.location is not None and await _answers_a_search(update, services, message):
+        return
+    receipt = await services.act(messages.receive, user.id, incoming(message))
+    person = receipt.person
+    if receipt.heard == Heard.STRANGER:
+        await refuse_stranger(update, services)
+    elif receipt.heard == Heard.HELP and person is not None:
+        await services.sender.text(person.chat_id, help_text(person))
+    elif (
+        receipt.heard == Heard.AWAITED
+        and person is not None
+        and not await followups.on_text(services, person, message)
     ):
-        return  # the location answered a search; it opens no consultation
-    if person.role != Role.OFFICER and await followups.on_text(services, person, message):
-        return  # the date, note or outcome line the bot asked for
-    if person.role == Role.OFFICER:
-        await on_officer_message(services, person, message)
-    else:
-        await on_holder_message(services, person, message)
+        await on_holder_message(services, person, message)  # the question expired meanwhile
+
+
+async def _answers_a_search(update: Update, services: Services, message: Message) -> bool:
+    """The location answered a search made moments ago, with no consultation open."""
+    person = await identify(update, services)
+    if person is None or message.location is None:
+        return person is None
+    return await resources.on_location(
+        services, person, message.location
+    ) and not await resources.has_open_consultation(services, person)
 
 
 async def on_holder_message(services: Services, holder: PersonView, message: Message) -> None:
     """A worker's or a supervisor's message goes to the consultation they hold and replied
-    to, else their latest one. A supervisor holding none gets the help, as ever."""
-    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    route = await services.run(
-        consultations.route_message, services.db, holder, message.chat_id, reply_to
-    )
-    lang = holder.language
-    holds = route.status == RelayStatus.RELAY
-    if not holds and holder.role == Role.SUPERVISOR:
+    to, else their latest (one use case). A supervisor holding none gets the help, as ever."""
+    route = await services.act(relaying.from_holder, holder.id, incoming(message))
+    if route.status == RelayStatus.NONE:
         await services.sender.text(holder.chat_id, help_text(holder))
-        return
-    if message_kind(message) is None:
-        await services.sender.text(holder.chat_id, t(lang, "relay.unsupported"))
-        return
-    c, recipient = route.consultation, route.recipient
-    if not holds or c is None or recipient is None:
-        await services.sender.text(holder.chat_id, t(lang, "relay.nothing_open"))
-        return
-    if not await relay(services, c, holder, recipient, message):
-        fallback = services.settings.fallback_line
-        await services.sender.text(
-            holder.chat_id,
-            t(lang, "relay.failed", name=person_name(recipient), fallback=fallback),
-        )
-        return
-    if route.guessed:
-        await services.sender.text(
-            holder.chat_id,
-            t(lang, "relay.routed_to", ref=c.reference, officer=person_name(c.officer)),
-            reply_to=message.message_id,
-        )
 
 
-@requires()
-async def on_edited(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
-) -> None:
-    await services.sender.text(person.chat_id, t(person.language, "relay.edit_not_relayed"))
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message cannot be relayed (the other side has the first version): the
+    sender is told so."""
+    services = services_module.of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    if not await services.act(messages.edited, user.id):
+        await refuse_stranger(update, services)

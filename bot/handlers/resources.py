@@ -1,32 +1,24 @@
 """/resources, /reload and the directory's buttons: search in a few taps (words, category
-buttons, nearest first after a shared location), details, paging, a worker sending a card
-to the officer of a consultation, and the officer's top three when a request goes out."""
+buttons, nearest first after a shared location), details, paging, and a worker sending a
+card to the officer of a consultation (one use case, flows/referrals.py). Search pages are
+reads: rendered by bot/render/resources.py and sent (or answered) from here."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
 
 from telegram import CallbackQuery, Location, Update
 from telegram.ext import ContextTypes
 
-from bot import resource_cards
+from bot import callbacks
 from bot.directory import memory
 from bot.handlers.access import requires
 from bot.i18n import t
+from bot.render import resources as resource_cards
 from bot.services import Services
 from flows import consultations, referrals
-from flows.consultations import ConsultationView
-from flows.directory import (
-    CATEGORIES,
-    Query,
-    distance_km,
-    fallback_resources,
-    read_query,
-    search,
-    top_for_category,
-)
+from flows.directory import CATEGORIES, Query, distance_km, read_query, search
 from flows.directory.search import PAGE
 from flows.people import PersonView
 from flows.vocabulary import Role
@@ -64,22 +56,12 @@ async def _first_page(services: Services, person: PersonView, query: Query) -> N
 async def _send_page(services: Services, person: PersonView, query: Query, offset: int) -> None:
     directory = services.directory.current
     result = await services.run(search, directory, query, services.clock(), offset, PAGE)
-    key = memory.save(person.id, query)
-    title = "resources.title_near" if query.near and offset == 0 else None
-    if title is None and not query.words:
-        title = "resources.title"  # a category: its label, not quoted words
-    lang = person.language
-    if query.words:
-        words = query.words
-    elif query.category:
-        words = resource_cards.category_label(lang, query.category)
-    else:  # only filters were typed ("/resources ouvert")
-        words = t(lang, "resources.all_services")
-    rendered = resource_cards.page(lang, result, key, words, title, query.open_now)
+    rendered = resource_cards.results(person.language, result, memory.save(person.id, query), query)
     log.info("resources search person=%s total=%d offset=%d", person.id, result.total, offset)
     await services.sender.text(person.chat_id, rendered.text, keyboard=rendered.keyboard)
 
 
+@callbacks.BROWSE.handles
 async def on_browse(
     services: Services, query: CallbackQuery, person: PersonView, index: int
 ) -> None:
@@ -88,6 +70,7 @@ async def on_browse(
     await _first_page(services, person, Query(category=CATEGORIES[index]))
 
 
+@callbacks.OPEN_NOW.handles
 async def on_open_now(
     services: Services, query: CallbackQuery, person: PersonView, search_id: int, only: bool
 ) -> None:
@@ -102,6 +85,7 @@ async def on_open_now(
     await _send_page(services, person, again, 0)
 
 
+@callbacks.MORE.handles
 async def on_more(
     services: Services, query: CallbackQuery, person: PersonView, search_id: int, offset: int
 ) -> None:
@@ -113,6 +97,7 @@ async def on_more(
     await _send_page(services, person, saved.query, offset)
 
 
+@callbacks.RESOURCE.handles
 async def on_details(
     services: Services, query: CallbackQuery, person: PersonView, position: int, checksum: int
 ) -> None:
@@ -138,6 +123,7 @@ async def on_details(
     await services.sender.text(person.chat_id, card.text, keyboard=card.keyboard)
 
 
+@callbacks.REFER.handles
 async def on_refer(
     services: Services, query: CallbackQuery, worker: PersonView, position: int, checksum: int
 ) -> None:
@@ -160,6 +146,7 @@ async def on_refer(
     await services.sender.text(worker.chat_id, choice.text, keyboard=choice.keyboard)
 
 
+@callbacks.REFER_TO.handles
 async def on_refer_to(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int, token: int
 ) -> None:
@@ -172,35 +159,17 @@ async def on_refer_to(
 
 
 async def _refer(services: Services, worker: PersonView, cid: int, resource_id: str) -> None:
-    directory = services.directory.current
-    position = directory.position(resource_id)
-    if position is None:
-        await services.sender.text(worker.chat_id, t(worker.language, "resources.gone"))
-        return
-    resource = directory.resources[position]
-    c = await services.run(
-        referrals.refer, services.db, worker.id, cid, resource_id, services.clock
+    """One use case: the event, the officer's card and the worker's confirmation."""
+    c = await services.act(
+        referrals.refer,
+        worker.id,
+        cid,
+        resource_id,
+        services.directory.current,
+        services.settings.zone.key,
     )
-    if c is None:
-        await services.sender.text(worker.chat_id, t(worker.language, "callback.stale"))
-        return
-    officer = c.officer
-    card = resource_cards.card_text(
-        officer.language, resource, services.clock(), services.settings.zone
-    )
-    text = t(officer.language, "resources.received", ref=c.reference, worker=worker.display_name)
-    await services.sender.text(officer.chat_id, f"{text}\n\n{card}")
-    await services.sender.text(
-        worker.chat_id,
-        t(
-            worker.language,
-            "resources.sent",
-            name=resource.name.get(worker.language),
-            officer=officer.display_name,
-            ref=c.reference,
-        ),
-    )
-    log.info("referral consultation=%s resource=%s worker=%s", c.id, resource_id, worker.id)
+    if c is not None:
+        log.info("referral consultation=%s resource=%s worker=%s", c.id, resource_id, worker.id)
 
 
 async def on_location(services: Services, person: PersonView, location: Location) -> bool:
@@ -226,41 +195,6 @@ async def has_open_consultation(services: Services, person: PersonView) -> bool:
     return bool(await services.run(consultations.active_of_worker, services.db, person.id))
 
 
-async def scene(services: Services, c: ConsultationView) -> tuple[float, float] | None:
-    """Where the consultation happens: the location its officer shared in it, if any (a
-    location shared for a search, or in another consultation, is not this scene)."""
-    return await services.run(consultations.shared_location, services.db, c.id)
-
-
-async def send_top_three(services: Services, officer: PersonView, c: ConsultationView) -> None:
-    """Right after a request goes out: three resources open now for its category, nearest
-    first when the officer shared a location in this consultation."""
-    if c.category is None or not services.directory.current.resources:
-        return
-    near = await scene(services, c)
-    hits = await services.run(
-        top_for_category, services.directory.current, c.category.value, services.clock(), near
-    )
-    if hits:
-        top = resource_cards.top_three(officer.language, c, hits)
-        await services.sender.text(officer.chat_id, top.text, keyboard=top.keyboard)
-
-
-def fallback_block(
-    services: Services,
-    lang: str,
-    category: str | None,
-    near: tuple[float, float] | None,
-    now: datetime,
-) -> str:
-    """The crisis lines and open services (nearest to the consultation's scene first)
-    added to the fallback message (may be empty)."""
-    directory = services.directory.current
-    if not directory.resources:
-        return ""
-    return resource_cards.fallback_lines(lang, fallback_resources(directory, category, now, near))
-
-
 @requires(Role.SUPERVISOR)
 async def reload_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
@@ -268,53 +202,10 @@ async def reload_command(
     """/reload: read the file again; a broken file keeps the directory in use."""
     today = services.clock().astimezone(services.settings.zone).date()
     result = await services.run(services.directory.reload, today)
-    lang = person.language
-    if result.applied:
-        text = t(
-            lang,
-            "resources.reload_ok",
-            count=result.count,
-            warnings=len(result.report.warnings),
-        )
-        if result.report.warnings:
-            text += "\n" + result.report.text(10)
-    else:
-        text = t(
-            lang,
-            "resources.reload_failed",
-            errors=len(result.report.errors),
-            count=result.count,
-            report=result.report.text(15),
-        )
     log.info("directory reload by=%s applied=%s", person.id, result.applied)
-    await services.sender.text(person.chat_id, text)
-
-
-async def check_file(services: Services) -> None:
-    """The periodic check: reload when the file changed; a broken file is logged and the
-    directory in use is kept."""
-    holder = services.directory
-    if not await services.run(holder.changed):
-        return
-    today = services.clock().astimezone(services.settings.zone).date()
-    result = await services.run(holder.reload, today)
-    if result.applied:
-        log.info("directory file changed: reloaded %d entries", result.count)
-    else:
-        log.warning(
-            "directory file changed but has %d error(s); keeping the previous one",
-            len(result.report.errors),
-        )
-
-
-def start(services: Services) -> None:
-    """Start the periodic file-change check."""
-    interval = timedelta(seconds=services.settings.directory_check_seconds)
-    services.timers.every("directory:check", interval, lambda: check_file(services))
+    await services.sender.text(person.chat_id, resource_cards.reloaded(person.language, result))
 
 
 async def _empty(services: Services, person: PersonView) -> None:
-    await services.sender.text(
-        person.chat_id,
-        t(person.language, "resources.empty", fallback=services.settings.fallback_line),
-    )
+    text = resource_cards.empty(person.language, services.settings.fallback_line)
+    await services.sender.text(person.chat_id, text)

@@ -3,10 +3,12 @@ is open now. Domain only: no Telegram here."""
 
 from flows.directory.categories import ALL as CATEGORIES
 from flows.directory.categories import consultation_category
+from flows.directory.entries import Resource
 from flows.directory.holder import DirectoryHolder, Reload
+from flows.directory.index import fold
 from flows.directory.intent import read_query
 from flows.directory.loader import DirectoryError, load_path, load_text
-from flows.directory.model import Directory, Finding, Problem, Report, Resource, Severity
+from flows.directory.model import Directory, Finding, Problem, Report, Severity
 from flows.directory.search import (
     Fallback,
     Hit,
@@ -14,7 +16,6 @@ from flows.directory.search import (
     Query,
     distance_km,
     fallback_resources,
-    fold,
     search,
     top_for_category,
 )

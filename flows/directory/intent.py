@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flows.directory.search import TOKEN, Query, fold
+from flows.directory.index import TOKEN, fold
+from flows.directory.search import Query
 
 
 def _set(words: str) -> frozenset[str]:

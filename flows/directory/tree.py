@@ -4,14 +4,12 @@ Every scalar stays a string (or None for an empty/null value): the schema, not Y
 implicit typing, decides what is a number, a date or a time, so `17:00` is never the integer
 1020 and the language code `no` is never False. Two readers build the same tree: the
 reference one on PyYAML's node API, and a fast one for the plain block style the schema
-documents (see fastyaml.py), which hands anything else to the reference reader.
+documents (see fastyaml.py), which hands anything else to the reference reader. The loader
+(loader.py, read_tree) tries the fast one first.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import yaml
@@ -60,17 +58,6 @@ class SyntaxProblem(Exception):
     reason: str
 
 
-def read_tree(text: str) -> object:
-    """Parse a whole document, fast when the text keeps to the documented style."""
-    from flows.directory.fastyaml import Unsupported, parse_fast
-
-    with _no_gc():
-        try:
-            return parse_fast(text)
-        except Unsupported:
-            return parse_reference(text)
-
-
 def parse_reference(text: str) -> object:
     """PyYAML's composer (all scalars as strings), converted to the located tree."""
     try:
@@ -105,16 +92,3 @@ def _convert(node: yaml.Node, seen: set[int]) -> object:
             raise SyntaxProblem(key_node.start_mark.line + 1, "a key must be a plain word")
         mapping.put(key, _convert(value_node, seen), key_node.start_mark.line + 1)
     return mapping
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Building ~10^6 small containers: the cyclic collector would rescan them again and
-    again (it triples the load time), and the tree has no cycles to collect."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flows import consultations as cs
+from flows import relaying
 from flows.followups import FollowUpPolicy
 from flows.vocabulary import Category, Outcome, Role, Urgency
 from tests.support.people import POLICY, enrol
+from tests.support.units import act
 
 MTL = ZoneInfo("America/Montreal")
 FU_POLICY = FollowUpPolicy(zone=MTL)
@@ -22,10 +24,10 @@ def closed_case(db, clock, worker=None, officer=None):
     """A consultation accepted by a worker, closed, outcome recorded."""
     officer = officer or enrol(db, clock, Role.OFFICER, "Julie Tremblay")
     worker = worker or enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
-    c = cs.open_draft(db, officer.id, "Homme en crise, demande la désintox", clock)
-    cs.set_category(db, officer.id, c.id, Category.SUBSTANCE, clock)
-    cs.submit(db, officer.id, c.id, Urgency.URGENT, clock, POLICY)
-    cs.accept(db, worker.id, c.id, clock, POLICY)
-    cs.close(db, worker, c.id, clock)
-    cs.record_outcome(db, worker.id, c.id, Outcome.REFERRED, clock)
+    c = act(db, clock, relaying.open_draft, officer.id, "Homme en crise, demande la désintox")
+    act(db, clock, cs.set_category, officer.id, c.id, Category.SUBSTANCE)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
+    act(db, clock, cs.accept, worker.id, c.id, POLICY)
+    act(db, clock, cs.close, worker, c.id, POLICY)
+    act(db, clock, cs.record_outcome, worker.id, c.id, Outcome.REFERRED)
     return c, worker, officer

@@ -12,10 +12,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
-from flows.consultations import ConsultationView
+from flows.availability import Status
 from flows.escalation import QueueEntry
 from flows.people import PersonView
-from flows.vocabulary import Category, Outcome, Urgency
+from flows.roster import ShiftView
+from flows.views import ConsultationView
+from flows.vocabulary import Category, Outcome, Presence, Role, Urgency
 
 PersonButton = Callable[[int, int], str]
 CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the holder gets the rest after it
@@ -248,3 +250,75 @@ def takeover_buttons(lang: str, waiting: list[ConsultationView]) -> InlineKeyboa
         for c in waiting[:20]
     ]
     return InlineKeyboardMarkup(rows)
+
+
+def presence_set(lang: str, presence: Presence, until: datetime | None, zone: ZoneInfo) -> str:
+    """/on or /off confirmed, with when the roster takes over again."""
+    text = t(lang, "availability.on" if presence == Presence.ON else "availability.off")
+    if until is not None:
+        text += " " + t(lang, "availability.until", until=local_time(until, zone))
+    return text
+
+
+def status_text(lang: str, role: Role, status: Status) -> str:
+    """/status: available or not (a worker), then the consultations in hand."""
+    active = status.active
+    refs = ", ".join(f"{c.reference} ({person_name(c.officer)})" for c in active)
+    if not active:
+        held = t(lang, "availability.none_active")
+    elif role == Role.SUPERVISOR:
+        held = t(lang, "availability.held", refs=refs, count=len(active))
+    else:
+        held = t(
+            lang, "availability.active", refs=refs, count=len(active), capacity=status.capacity
+        )
+    if role == Role.SUPERVISOR or status.available is None:
+        return held
+    state = t(lang, "availability.status_on" if status.available else "availability.status_off")
+    return state + "\n" + held
+
+
+def welcome(lang: str, person: PersonView, already: bool) -> str:
+    """An invite redeemed: welcome by role, or the word that the code was not used."""
+    if already:
+        return t(lang, "enrol.already", role=label(lang, "role", person.role))
+    return t(lang, f"enrol.welcome.{person.role.value}", name=person.display_name)
+
+
+def help_text(person: PersonView) -> str:
+    """/help, /start alone and any unknown command: what this person can do."""
+    lang = person.language
+    text = t(lang, f"help.{person.role.value}", name=person.display_name)
+    text += "\n" + t(lang, "resources.help")
+    if person.role == Role.SUPERVISOR:
+        text += "\n" + t(lang, "resources.help_reload")
+    if person.role != Role.OFFICER:
+        text += "\n" + t(lang, "followup.help")
+    return text
+
+
+def roster_text(lang: str, shifts: list[ShiftView], title: str = "roster.title") -> str:
+    """/shifts: one line per weekly slot (who, when, on call), or the word that it is empty."""
+    if not shifts:
+        return t(lang, "roster.empty")
+    lines = [t(lang, title)]
+    for s in shifts:
+        key = "roster.line_on_call" if s.on_call else "roster.line"
+        day = t(lang, f"day.{s.day}")
+        lines.append(
+            t(
+                lang,
+                key,
+                id=s.id,
+                day=day,
+                starts=s.starts,
+                ends=s.ends,
+                name=s.person_name,
+                person=s.person_id,
+            )
+        )
+    return "\n".join(lines)
+
+
+def roster_usage(lang: str) -> str:
+    return t(lang, "roster.usage")

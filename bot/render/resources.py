@@ -12,8 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered
-from flows.consultations import ConsultationView
-from flows.directory import CATEGORIES, Fallback, Hit, Page, Resource
+from flows.directory import CATEGORIES, Fallback, Hit, Page, Query, Reload, Resource
+from flows.views import ConsultationView
 from flows.vocabulary import Category
 
 CONSULTATION_CATEGORIES = {c.value for c in Category}
@@ -198,3 +198,59 @@ def fallback_lines(lang: str, fallback: Fallback) -> str:
             item += " (" + t(lang, "resources.km", km=f"{h.distance_km:.1f}") + ")"
         parts.append(item)
     return "\n".join(parts)
+
+
+def results(lang: str, result: Page, search_id: int, query: Query) -> Rendered:
+    """One page of a search as the person asked it: the words they typed, or the category's
+    label, or all services when they only typed filters; 'nearest' on a located first page."""
+    title = "resources.title_near" if query.near and result.offset == 0 else None
+    if title is None and not query.words:
+        title = "resources.title"  # a category: its label, not quoted words
+    if query.words:
+        words = query.words
+    elif query.category:
+        words = category_label(lang, query.category)
+    else:  # only filters were typed ("/resources ouvert")
+        words = t(lang, "resources.all_services")
+    return page(lang, result, search_id, words, title, query.open_now)
+
+
+def empty(lang: str, fallback_line: str) -> str:
+    """No directory loaded: the one line that always answers."""
+    return t(lang, "resources.empty", fallback=fallback_line)
+
+
+def reloaded(lang: str, reload: Reload) -> str:
+    """/reload: how many resources are in use, and the report's first lines."""
+    report = reload.report
+    if reload.applied:
+        text = t(lang, "resources.reload_ok", count=reload.count, warnings=len(report.warnings))
+        return text + "\n" + report.text(10) if report.warnings else text
+    return t(
+        lang,
+        "resources.reload_failed",
+        errors=len(report.errors),
+        count=reload.count,
+        report=report.text(15),
+    )
+
+
+def received(
+    lang: str,
+    c: ConsultationView,
+    resource: Resource | None,
+    name: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> str:
+    """The officer's copy of a card a worker sent (its name alone if it left the directory
+    since)."""
+    worker = c.worker.display_name if c.worker is not None else "—"
+    head = t(lang, "resources.received", ref=c.reference, worker=worker)
+    card = card_text(lang, resource, now, zone) if resource is not None else name
+    return f"{head}\n\n{card}"
+
+
+def sent(lang: str, c: ConsultationView, name: str) -> str:
+    """The worker's confirmation: which resource went to whom."""
+    return t(lang, "resources.sent", name=name, officer=c.officer.display_name, ref=c.reference)

@@ -1,0 +1,211 @@
+"""The one way out: every notice a use case committed to the outbox leaves through here. It is
+rendered in the recipient's language at send time, sent through the sender (splitting, flood
+waits, retries), and what it produced is recorded with the row marked sent, in one
+transaction. Each chat's notices go in the order they were decided; chats are served in
+parallel, the one with the most urgent notice first. On start, whatever was committed and not
+sent is sent. A crash after a send and before its record sends that notice again on restart:
+at most one duplicate, never a loss. Rate limiting toward Telegram belongs here (the gate)."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot import message_links
+from bot.render import notices as rendering
+from bot.render.notices import Context, Copy, Edit, Step, Text
+from bot.sender import Sender, Unreachable
+from flows import outbox
+from flows.directory import DirectoryHolder
+from flows.models import OutboxNotice
+from flows.outbox import Notice, as_notice
+from flows.store import Clock, Database
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_CHATS = 16
+FIRST_HOLD_S = 2.0
+MAX_HOLD_S = 30.0  # once Telegram answers again, a held notice leaves within this
+
+Retrying = Callable[..., Awaitable[object]]
+
+
+class PriorityGate:
+    """At most `size` sends at once; a waiting chat with a more urgent notice goes first."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        await future
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        clock: Clock,
+        directory: DirectoryHolder,
+        fallback_line: str,
+        run_retrying: Retrying,
+        *,
+        concurrent_chats: int = CONCURRENT_CHATS,
+    ) -> None:
+        self._db = db
+        self._sender = sender
+        self._clock = clock
+        self._directory = directory
+        self._fallback_line = fallback_line
+        self._run_retrying = run_retrying
+        self._gate = PriorityGate(concurrent_chats)
+        self._pending: dict[int, list[Notice]] = {}
+        self._drains: dict[int, asyncio.Task[None]] = {}
+        self._known: set[int] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def post(self, notices: list[Notice]) -> None:
+        """Queue committed notices (from the event loop); each is sent once by this process."""
+        for notice in sorted(notices, key=lambda n: n.id):
+            if notice.id in self._known:
+                continue
+            self._known.add(notice.id)
+            self._pending.setdefault(notice.chat_id, []).append(notice)
+            if notice.chat_id not in self._drains:
+                self._idle.clear()
+                self._drains[notice.chat_id] = asyncio.create_task(
+                    self._drain(notice.chat_id), name=f"dispatch:{notice.chat_id}"
+                )
+
+    def post_rows(self, rows: list[OutboxNotice]) -> None:
+        self.post([as_notice(row) for row in rows])
+
+    async def resume(self) -> int:
+        """Send what was committed and not sent when the bot last stopped."""
+        found = await self._run_retrying("reading the outbox", outbox.unsent, self._db)
+        notices: list[Notice] = found  # type: ignore[assignment]
+        fresh = [n for n in notices if n.id not in self._known]
+        if fresh:
+            log.info("sending %d committed notices", len(fresh))
+        self.post(fresh)
+        return len(fresh)
+
+    async def wake(self) -> None:
+        """Send what timed passes committed (they run several units in a worker thread)."""
+        await self.resume()
+
+    async def until_idle(self, timeout: float) -> bool:
+        """Wait until nothing is pending (at shutdown); False if time ran out first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _drain(self, chat_id: int) -> None:
+        queue = self._pending[chat_id]
+        try:
+            while queue:
+                await self._gate.acquire(min(n.priority for n in queue))
+                notice = queue.pop(0)
+                try:
+                    await self._deliver(notice)
+                except Exception:
+                    log.exception("notice=%s kind=%s could not be sent", notice.id, notice.kind)
+                finally:
+                    self._gate.release()
+        finally:
+            del self._drains[chat_id]
+            if not queue:
+                self._pending.pop(chat_id, None)
+            if not self._drains:
+                self._idle.set()
+
+    async def _deliver(self, notice: Notice) -> None:
+        now = self._clock()
+        try:
+            steps = rendering.steps_of(notice, self._context(now))
+        except Exception:
+            log.exception("notice=%s kind=%s could not be rendered", notice.id, notice.kind)
+            steps = None
+        produced: list[int] = []
+        delivered = steps is not None
+        for step in steps or []:
+            ids = await self._held(notice, step, produced)
+            if ids is None:
+                delivered = False
+                break
+            produced += ids
+        caused = await self._run_retrying(
+            "recording a sent notice", self._record, notice, produced, delivered
+        )
+        self.post_rows(caused)  # type: ignore[arg-type]
+
+    def _record(self, notice: Notice, produced: list[int], delivered: bool) -> list[OutboxNotice]:
+        with self._db.unit_of_work() as session:
+            caused = message_links.record(session, notice, produced, delivered, self._clock)
+        return caused
+
+    def _context(self, now: datetime) -> Context:
+        return Context(self._directory, now, self._fallback_line)
+
+    async def _held(self, notice: Notice, step: Step, produced: list[int]) -> list[int] | None:
+        """Execute a step, holding it while Telegram cannot be reached (the chat's later
+        notices wait behind it, in order); a stop leaves it in the outbox for the next start."""
+        pause = FIRST_HOLD_S
+        while True:
+            try:
+                return await self._execute(notice, step, produced)
+            except Unreachable:
+                log.warning(
+                    "notice=%s chat=%s held: Telegram unreachable; retrying in %.0fs",
+                    notice.id, notice.chat_id, pause,
+                )  # fmt: skip
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_HOLD_S)
+
+    async def _execute(self, notice: Notice, step: Step, produced: list[int]) -> list[int] | None:
+        """One step; the message ids it produced, or None when Telegram refused it."""
+        out, chat = self._sender, notice.chat_id
+        reply_to = produced[-1] if produced and getattr(step, "reply_to_previous", False) else None
+        if isinstance(step, Text):
+            reply_to = step.reply_to or reply_to
+            sent = await out.text(
+                chat, step.text, keyboard=step.keyboard, reply_to=reply_to, hold=True
+            )
+            return sent or None
+        if isinstance(step, Copy):
+            copied = await out.copy(
+                chat,
+                step.from_chat_id,
+                step.message_id,
+                caption=step.caption,
+                reply_to=reply_to,
+                hold=True,
+            )
+            return [copied] if copied else None
+        assert isinstance(step, Edit)
+        if notice.edit_message_id is None:
+            return []
+        await out.edit(chat, notice.edit_message_id, step.text, keyboard=step.keyboard, hold=True)
+        return []  # an edit that fails (message too old, deleted) is not worth more

@@ -1,0 +1,119 @@
+"""Availability as people say it: a worker's /on and /off override the roster until its next
+change (going on is offered whatever waits, going off with consultations in hand is asked to
+transfer or close each one), /status reads where a person stands, and a supervisor's /shifts
+changes the roster. The use cases live here, not in flows/roster.py, because the outbox
+needs flows/people.py, which needs the roster's arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows import roster, routing
+from flows.consultations import offer_waiting_to
+from flows.models import Consultation, Person
+from flows.people import PersonView, override, view_of
+from flows.roster import RosterError, ShiftView
+from flows.routing import RoutingPolicy
+from flows.store import Clock, Database
+from flows.unit import Unit
+from flows.views import ConsultationView, view_in
+from flows.vocabulary import ConsultationState, NoticeKind, Presence, Role
+
+
+def go_on(unit: Unit, person_id: int, policy: RoutingPolicy) -> PersonView:
+    """/on: available now, said so, and offered at once every consultation still waiting."""
+    person = _set(unit, person_id, Presence.ON, policy)
+    offer_waiting_to(unit, person_id, policy)
+    return person
+
+
+def go_off(unit: Unit, person_id: int, policy: RoutingPolicy) -> PersonView:
+    """/off: no new offers; each consultation still in hand must be transferred or closed."""
+    person = _set(unit, person_id, Presence.OFF, policy)
+    held = held_in(unit.session, person_id)
+    if held:
+        unit.outbox.notify(person, NoticeKind.STILL_ACTIVE, consultations=held)
+    return person
+
+
+def _set(unit: Unit, person_id: int, presence: Presence, policy: RoutingPolicy) -> PersonView:
+    person = view_of(override(unit.session, person_id, presence, unit.now, policy))
+    unit.outbox.notify(
+        person,
+        NoticeKind.PRESENCE_SET,
+        presence=presence,
+        until=person.presence_until,
+        zone=policy.zone.key,
+    )
+    return person
+
+
+def held_in(session: Session, person_id: int) -> list[ConsultationView]:
+    """The active consultations this person holds, oldest first."""
+    rows = session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.worker_id == person_id,
+            Consultation.state == ConsultationState.ACTIVE,
+        )
+        .order_by(Consultation.id)
+    )
+    return [view_in(session, c) for c in rows]
+
+
+@dataclass(frozen=True)
+class Status:
+    """What /status shows: the consultations in hand, the person's capacity (None for a
+    supervisor, never refused for capacity) and, for a worker, whether available now."""
+
+    active: list[ConsultationView]
+    capacity: int | None
+    available: bool | None
+
+
+def status_of(db: Database, person_id: int, clock: Clock, policy: RoutingPolicy) -> Status:
+    with db.unit_of_work() as session:
+        person = session.get_one(Person, person_id)
+        active = held_in(session, person_id)
+        if person.role == Role.SUPERVISOR:
+            return Status(active, None, None)
+        available = routing.is_available(session, person, clock(), policy)
+        return Status(active, routing.capacity_of(person, policy), available)
+
+
+# --- the roster, changed by a supervisor ---------------------------------------------------
+
+
+def add_shifts(
+    unit: Unit,
+    supervisor_id: int,
+    person_id: int,
+    days: str,
+    span: str,
+    on_call_word: str | None = None,
+) -> list[ShiftView]:
+    """/shifts add: the slots added and listed back, or what to fix (nothing added)."""
+    supervisor = _person(unit, supervisor_id)
+    try:
+        on_call = roster.parse_on_call(on_call_word)
+        added = roster.add_in(unit.session, person_id, days, span, on_call, unit.now)
+    except RosterError as exc:
+        unit.outbox.say(supervisor, "roster.invalid", problem=str(exc))
+        return []
+    unit.outbox.notify(supervisor, NoticeKind.ROSTER, shifts=[asdict(s) for s in added])
+    return added
+
+
+def remove_shift(unit: Unit, supervisor_id: int, shift_id: int) -> bool:
+    """/shifts remove: the slot gone, or the word that there is no such slot."""
+    removed = roster.remove_in(unit.session, shift_id)
+    key = "roster.removed" if removed else "roster.no_such_shift"
+    unit.outbox.say(_person(unit, supervisor_id), key, id=shift_id)
+    return removed
+
+
+def _person(unit: Unit, person_id: int) -> PersonView:
+    return view_of(unit.session.get_one(Person, person_id))

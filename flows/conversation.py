@@ -1,0 +1,55 @@
+"""What the bot is waiting for from a person: the one pending question (a typed date, a note,
+an outcome line) kept in the database so a restart loses nothing, and forgotten after a while.
+Follow-ups ask and read it; what an answer means is theirs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from flows.models import PendingInput
+from flows.store import Clock, Database
+from flows.vocabulary import InputKind
+
+INPUT_TTL = timedelta(minutes=30)  # a question left unanswered longer is forgotten
+
+
+def expect(session: Session, person_id: int, kind: InputKind, target: int, now: datetime) -> None:
+    """The person's next typed message answers this (it replaces any earlier question)."""
+    session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
+    session.add(
+        PendingInput(person_id=person_id, kind=kind.value, target_id=target, created_at=now)
+    )
+
+
+def forget(session: Session, person_id: int) -> None:
+    """Stop waiting for anything from this person."""
+    session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
+
+
+def forget_if(session: Session, person_id: int, kind: InputKind, target: int) -> None:
+    """Stop waiting only if this very question is the one pending."""
+    row = session.get(PendingInput, person_id)
+    if row and row.kind == kind and row.target_id == target:
+        session.delete(row)
+
+
+def pending(session: Session, person_id: int, now: datetime) -> tuple[InputKind, int] | None:
+    """The question waiting for this person's answer and its target, if any; an expired one
+    is dropped."""
+    row = session.get(PendingInput, person_id)
+    if row is None:
+        return None
+    if row.created_at + INPUT_TTL < now:
+        session.delete(row)
+        return None
+    return InputKind(row.kind), row.target_id
+
+
+def awaiting(db: Database, person_id: int, clock: Clock) -> InputKind | None:
+    """What this person's next message answers, if anything (expired questions are dropped)."""
+    with db.unit_of_work() as session:
+        found = pending(session, person_id, clock())
+        return found[0] if found else None

@@ -1,0 +1,77 @@
+"""Anything someone types that is not a command, decided in one transaction: who is speaking
+(an enrolled person, or a stranger the edge refuses), whether the bot was waiting for this
+text (a follow-up date, note or outcome line: the follow-up conversation answers it), and
+otherwise what relaying makes of it. The hot path, an officer's line relayed to the worker,
+is this one transaction plus the send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from flows import conversation, relaying
+from flows.consultations import RelayStatus, linked_consultation
+from flows.models import Person
+from flows.people import PersonView, view_of
+from flows.relaying import Incoming
+from flows.unit import Unit
+from flows.vocabulary import Role
+
+
+class Heard(StrEnum):
+    STRANGER = "stranger"  # not enrolled, or revoked: the edge refuses politely
+    AWAITED = "awaited"  # the bot asked this person something: the follow-ups answer it
+    HELP = "help"  # a supervisor who holds nothing: the edge gives the help
+    DONE = "done"  # relayed, queued, added to a draft, or answered why not
+
+
+@dataclass(frozen=True)
+class Receipt:
+    heard: Heard
+    person: PersonView | None = None
+
+
+def receive(unit: Unit, telegram_user_id: int, message: Incoming) -> Receipt:
+    """One message from a private chat: identify, then relay (or say who must answer)."""
+    person = _enrolled(unit, telegram_user_id)
+    if person is None:
+        return Receipt(Heard.STRANGER)
+    view = view_of(person)
+    if person.role == Role.OFFICER:
+        relaying.from_officer(unit, person.id, message)
+        return Receipt(Heard.DONE, view)
+    if _awaited(unit, person, message):
+        return Receipt(Heard.AWAITED, view)
+    route = relaying.from_holder(unit, person.id, message)
+    return Receipt(Heard.HELP if route.status == RelayStatus.NONE else Heard.DONE, view)
+
+
+def edited(unit: Unit, telegram_user_id: int) -> bool:
+    """An edit cannot be relayed: the enrolled sender is told; False for a stranger."""
+    person = _enrolled(unit, telegram_user_id)
+    if person is None:
+        return False
+    unit.outbox.say(person, "relay.edit_not_relayed")
+    return True
+
+
+def _enrolled(unit: Unit, telegram_user_id: int) -> Person | None:
+    return unit.session.scalar(
+        select(Person).where(
+            Person.telegram_user_id == telegram_user_id, Person.revoked_at.is_(None)
+        )
+    )
+
+
+def _awaited(unit: Unit, person: Person, message: Incoming) -> bool:
+    """The bot asked this person a question not yet answered, and this text is not a
+    reply to a consultation's message (that one is meant for the consultation)."""
+    if message.kind != "text" or not message.text or message.text.startswith("/"):
+        return False
+    if conversation.pending(unit.session, person.id, unit.now) is None:
+        return False
+    if message.reply_to is not None:
+        return linked_consultation(unit.session, message.chat_id, message.reply_to) is None
+    return True
