@@ -12,10 +12,9 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from flows import conversation, relaying
-from flows.consultations import RelayStatus, linked_consultation
 from flows.models import Person
 from flows.people import PersonView, view_of
-from flows.relaying import Incoming
+from flows.relaying import Incoming, RelayStatus, linked_consultation
 from flows.unit import Unit
 from flows.vocabulary import Role
 

@@ -15,7 +15,7 @@ from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.jobs import escalation as escalation_job
 from bot.services import Services
-from flows import consultations
+from flows import consultations, views
 from flows.consultations import CloseStatus, OutcomeStatus
 from flows.people import PersonView
 from flows.vocabulary import Outcome
@@ -28,7 +28,7 @@ async def close_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
     """/close [C-0042], or /close as a reply to one of the consultation's messages."""
-    cid = consultations.parse_reference(context.args[0]) if context.args else None
+    cid = views.parse_reference(context.args[0]) if context.args else None
     if cid is None:
         cid = await replied_consultation(services, update)
     await close(services, person, cid)

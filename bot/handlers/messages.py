@@ -14,9 +14,9 @@ from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
 from bot.services import Services
 from flows import messages, relaying
-from flows.consultations import RelayStatus
 from flows.messages import Heard
 from flows.people import PersonView
+from flows.relaying import RelayStatus
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
