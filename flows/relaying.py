@@ -18,7 +18,7 @@ from flows.events import record_event
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage
 from flows.people import PersonView, view_of
 from flows.unit import Unit
-from flows.views import OPEN_STATES, ConsultationView, view_in
+from flows.views import OPEN_STATES, ConsultationView, request_rest, view_in
 from flows.vocabulary import (
     ConsultationState,
     EventKind,
@@ -282,14 +282,15 @@ def brief(
         for item in history
     ]
     priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
-    unit.outbox.notify(
-        holder,
-        NoticeKind.BRIEFING,
-        priority=priority,
-        consultation_id=c.id,
-        consultation=c,
-        history=items,
-    )
+    if items or request_rest(c):  # nothing to brief: no notice (and no transaction to record it)
+        unit.outbox.notify(
+            holder,
+            NoticeKind.BRIEFING,
+            priority=priority,
+            consultation_id=c.id,
+            consultation=c,
+            history=items,
+        )
     for q in queued:
         data: dict[str, Any] = {
             "kind": q.kind,

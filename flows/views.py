@@ -130,3 +130,11 @@ def list_consultations(db: Database, limit: int = 50) -> list[ConsultationView]:
     with db.unit_of_work() as session:
         rows = session.scalars(select(Consultation).order_by(Consultation.id.desc()).limit(limit))
         return [view_in(session, c) for c in rows]
+
+
+CARD_PREVIEW = 3000  # the officer's words an offer card shows; the holder gets the rest after it
+
+
+def request_rest(c: ConsultationView) -> str:
+    """The officer's words past the card's preview ('' when all fit on the card)."""
+    return c.request_text[CARD_PREVIEW:]

@@ -235,16 +235,14 @@ def test_accept_tells_the_taker_the_officer_and_the_other_card_and_relays_the_qu
     assert who(sent) == [
         (gagnon.chat_id, NoticeKind.CARD),
         (gagnon.chat_id, NoticeKind.ACCEPTED),
-        (gagnon.chat_id, NoticeKind.BRIEFING),
         (gagnon.chat_id, NoticeKind.RELAY),
         (gagnon.chat_id, NoticeKind.RELAY),
         (officer.chat_id, NoticeKind.SAY),
         (roy.chat_id, NoticeKind.CARD),
     ]
-    mine, intro, briefing, first, second, officer_told, theirs = sent
+    mine, intro, first, second, officer_told, theirs = sent  # no history: no briefing
     assert (mine.edit_message_id, mine.params["state"]) == (card_of[gagnon.id], "mine")
     assert (intro.priority, intro.consultation_id) == (Priority.URGENT, cid)
-    assert briefing.params["history"] == []
     assert [
         (n.params["message_id"], n.params["kind"], n.params["text"]) for n in (first, second)
     ] == [
@@ -646,13 +644,12 @@ def test_taking_over_a_waiting_one_settles_the_cards_and_relays_the_queue(
     sent = recorded(any_db, before)
     assert who(sent) == [
         (chief.chat_id, NoticeKind.HANDED_OVER),
-        (chief.chat_id, NoticeKind.BRIEFING),
         (chief.chat_id, NoticeKind.RELAY),
         (officer.chat_id, NoticeKind.SAY),
         (roy.chat_id, NoticeKind.CARD),
     ]
-    assert sent[2].params["message_id"] == 30
-    assert (sent[4].edit_message_id, sent[4].params["state"]) == (501, "taken")
+    assert sent[1].params["message_id"] == 30
+    assert (sent[3].edit_message_id, sent[4].params["state"]) == (501, "taken")
 
 
 def test_reassign_gives_it_to_a_worker_and_tells_the_previous_holder(
