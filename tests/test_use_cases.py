@@ -649,7 +649,7 @@ def test_taking_over_a_waiting_one_settles_the_cards_and_relays_the_queue(
         (roy.chat_id, NoticeKind.CARD),
     ]
     assert sent[1].params["message_id"] == 30
-    assert (sent[3].edit_message_id, sent[4].params["state"]) == (501, "taken")
+    assert (sent[3].edit_message_id, sent[3].params["state"]) == (501, "taken")
 
 
 def test_reassign_gives_it_to_a_worker_and_tells_the_previous_holder(
