@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import followups, routing
 from flows.escalation import advance
 from flows.events import record_event
 from flows.models import Consultation, Offer, Person, reference_of
@@ -380,8 +380,8 @@ def record_outcome(
     outcome: Outcome,
     prompt_message: int | None = None,
 ) -> OutcomeResult:
-    """The worker's outcome for a closed consultation; the first answer stands, and the
-    question's message says what was recorded."""
+    """The worker's outcome for a closed consultation; the first answer stands, the
+    question's message says what was recorded, and the holder is asked about a follow-up."""
     session = unit.session
     c = session.get(Consultation, consultation_id)
     if c is None or c.worker_id != worker_id:
@@ -408,6 +408,7 @@ def record_outcome(
             reference=c.reference,
             outcome=outcome,
         )
+    followups.ask_plan(unit, worker_id, c.id)  # then: plan a follow-up? (same transaction)
     return OutcomeResult(OutcomeStatus.RECORDED, view_in(session, c))
 
 

@@ -9,7 +9,6 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks, render
-from bot.handlers import followups
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
@@ -69,4 +68,3 @@ async def on_outcome(
         return
     log.info("outcome consultation=%s outcome=%s", c.id, outcome.value)
     await services.sender.answer(query.id)
-    await followups.ask_plan(services, worker, c)
