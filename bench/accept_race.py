@@ -55,7 +55,7 @@ def race(db: Database, rounds: int, workers: int) -> tuple[Counter[int], list[fl
         for thread in threads:
             thread.join()
         winners[statuses.count(AcceptStatus.ACCEPTED)] += 1
-        cs.close(db, officer, draft.id, utc_now)
+        act(db, utc_now, cs.close, officer, draft.id, POLICY)
     return winners, latencies
 
 

@@ -16,7 +16,7 @@ import click
 from bot.i18n import t
 from bot.settings import ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
-from flows import consultations, enrolment, people, roster, routing, settings_store
+from flows import enrolment, people, roster, routing, settings_store, views
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.store import Database, utc_now
@@ -191,7 +191,7 @@ def consultations_list(limit: int) -> None:
     """Most recent consultations first."""
     settings = load_settings()
     db = open_database(settings)
-    rows = consultations.list_consultations(db, limit)
+    rows = views.list_consultations(db, limit)
     if not rows:
         click.echo("No consultation yet.")
         return
@@ -215,8 +215,8 @@ def consultations_show(reference: str) -> None:
     """One consultation and its timeline of events (times in the service's zone)."""
     settings = load_settings()
     db = open_database(settings)
-    cid = consultations.parse_reference(reference)
-    c = consultations.get_view(db, cid) if cid else None
+    cid = views.parse_reference(reference)
+    c = views.get_view(db, cid) if cid else None
     if c is None:
         click.echo(
             f"relais: no consultation {reference} (see `relais consultations list`).", err=True

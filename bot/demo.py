@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.launcher import BotProcess
 from bot.timeline import timeline_lines
-from flows import consultations, enrolment
+from flows import enrolment, views
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
 from sandbox import SandboxClient, SandboxServer
@@ -141,7 +141,7 @@ def _enrol(
 
 def _print_timeline(db: Database, reference: str) -> None:
     """The same timeline `relais consultations show` prints (the sample is in Montreal)."""
-    cid = consultations.parse_reference(reference)
+    cid = views.parse_reference(reference)
     assert cid is not None
     for line in timeline_lines(db, cid, ZoneInfo("America/Montreal")):
         print(line)

@@ -12,6 +12,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from flows.store import Clock, Database
 log = logging.getLogger(__name__)
 
 CONCURRENT_CHATS = 16
+REMEMBERED = 10_000  # recorded notice ids kept against a stale read of the outbox
 FIRST_HOLD_S = 2.0
 MAX_HOLD_S = 30.0  # once Telegram answers again, a held notice leaves within this
 
@@ -80,14 +82,15 @@ class Dispatcher:
         self._gate = PriorityGate(concurrent_chats)
         self._pending: dict[int, list[Notice]] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
-        self._known: set[int] = set()
+        self._known: set[int] = set()  # queued or being sent by this process
+        self._done: OrderedDict[int, None] = OrderedDict()  # recently recorded (bounded)
         self._idle = asyncio.Event()
         self._idle.set()
 
     def post(self, notices: list[Notice]) -> None:
         """Queue committed notices (from the event loop); each is sent once by this process."""
         for notice in sorted(notices, key=lambda n: n.id):
-            if notice.id in self._known:
+            if notice.id in self._known or notice.id in self._done:
                 continue
             self._known.add(notice.id)
             self._pending.setdefault(notice.chat_id, []).append(notice)
@@ -104,7 +107,7 @@ class Dispatcher:
         """Send what was committed and not sent when the bot last stopped."""
         found = await self._run_retrying("reading the outbox", outbox.unsent, self._db)
         notices: list[Notice] = found  # type: ignore[assignment]
-        fresh = [n for n in notices if n.id not in self._known]
+        fresh = [n for n in notices if n.id not in self._known and n.id not in self._done]
         if fresh:
             log.info("sending %d committed notices", len(fresh))
         self.post(fresh)
@@ -130,8 +133,9 @@ class Dispatcher:
                 notice = queue.pop(0)
                 try:
                     await self._deliver(notice)
-                except Exception:
+                except Exception:  # a bug: logged; the row stays pending for the next start
                     log.exception("notice=%s kind=%s could not be sent", notice.id, notice.kind)
+                    self._known.discard(notice.id)
                 finally:
                     self._gate.release()
         finally:
@@ -159,7 +163,16 @@ class Dispatcher:
         caused = await self._run_retrying(
             "recording a sent notice", self._record, notice, produced, delivered
         )
+        self._forget(notice.id)
         self.post_rows(caused)  # type: ignore[arg-type]
+
+    def _forget(self, notice_id: int) -> None:
+        """A recorded notice leaves the pending set; the last few thousand stay remembered,
+        so a read of the outbox made just before their record cannot queue them again."""
+        self._known.discard(notice_id)
+        self._done[notice_id] = None
+        while len(self._done) > REMEMBERED:
+            self._done.popitem(last=False)
 
     def _record(self, notice: Notice, produced: list[int], delivered: bool) -> list[OutboxNotice]:
         with self._db.unit_of_work() as session:

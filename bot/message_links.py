@@ -11,9 +11,9 @@ import logging
 from sqlalchemy.orm import Session
 
 from flows import outbox
-from flows.consultations import linked_consultation
 from flows.models import Consultation, Offer, OutboxNotice, Person, RelayedMessage
 from flows.outbox import Notice, Outbox
+from flows.relaying import linked_consultation
 from flows.store import Clock, Database
 from flows.views import view_in
 from flows.vocabulary import NoticeKind, OfferState, OutboxState, Priority

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from flows import consultations, people
+from flows import events, people
 from flows.models import EVENT_PERSON_KEYS
 from flows.store import Database
 from flows.vocabulary import EventKind
@@ -23,7 +23,7 @@ def timeline_lines(
     if names is None:
         names = {p.id: p.display_name for p in people.list_people(db)}
     lines = []
-    for entry in consultations.timeline(db, consultation_id):
+    for entry in events.timeline(db, consultation_id):
         kind = t(CLI_LANGUAGE, f"event.{entry.kind.value}")
         actor = entry.actor or "system"
         lines.append(
@@ -44,7 +44,7 @@ TELEGRAM_KEYS = ("chat_id", "message_id")  # where the message was: meaningless 
 
 
 def _event_details(
-    entry: consultations.TimelineEntry, names: dict[int, str], zone: ZoneInfo
+    entry: events.TimelineEntry, names: dict[int, str], zone: ZoneInfo
 ) -> str:
     """An event's data for a reader: names for person ids, labels for codes, local times."""
     parts = []

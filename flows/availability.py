@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows import roster, routing
-from flows.consultations import offer_waiting_to
 from flows.models import Consultation, Person
+from flows.offers import offer_waiting_to
 from flows.people import PersonView, override, view_of
 from flows.roster import RosterError, ShiftView
 from flows.routing import RoutingPolicy

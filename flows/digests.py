@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows import followups, roster
-from flows.consultations import record_event
 from flows.dates import local_at
+from flows.events import record_event
 from flows.followups import LIST_LIMIT, FollowUpPolicy, FollowUpView, listed
 from flows.models import Consultation, DigestMark, FollowUp, Person, Shift
 from flows.people import PersonView, view_of

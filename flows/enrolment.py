@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows.consultations import requeue_held
+from flows.escalation import requeue_held
 from flows.models import Invite, Person
 from flows.people import PersonView, change_language, view_of
 from flows.store import Clock, Database
@@ -83,9 +83,7 @@ def redeem_invite(
         return redeem(session, code, telegram_user_id, language_code, now)
 
 
-def enrol(
-    unit: Unit, code: str, telegram_user_id: int, language_code: str | None
-) -> RedeemResult:
+def enrol(unit: Unit, code: str, telegram_user_id: int, language_code: str | None) -> RedeemResult:
     """/start CODE: the account bound and welcomed for its role in one transaction; someone
     already enrolled is told the code was not used; a bad code gets one refusal."""
     result = redeem(unit.session, code, telegram_user_id, language_code, unit.now)

@@ -1,7 +1,8 @@
 """Escalation: when nobody accepts within the urgency's window, the consultation is offered
 to a wider pool (on-call backups and workers at capacity), then to supervisors, then the
 officer gets the fallback resources and the consultation stays queued, offered again to
-anyone who becomes available. Due times live in the consultations table."""
+anyone who becomes available. A consultation whose holder can no longer hold it goes back
+to the queue here too. Due times live in the consultations table."""
 
 from __future__ import annotations
 
@@ -10,23 +11,24 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from flows import routing
-from flows.consultations import (
-    OfferTarget,
-    advance,
-    announce_offers,
-    next_wait,
-    offer_to_pool,
-    record_event,
-    scene_in,
-)
+from flows.events import record_event
 from flows.models import Consultation, Offer, Person
-from flows.routing import RoutingPolicy
+from flows.offers import OfferTarget, announce_offers, offer_to_pool
+from flows.routing import RoutingPolicy, next_wait
 from flows.store import Clock, Database
 from flows.unit import Unit, unit_of_work
-from flows.views import ConsultationView, view_in
-from flows.vocabulary import ConsultationState, EventKind, NoticeKind, OfferState, Priority, Tier
+from flows.views import ConsultationView, scene_in, view_in
+from flows.vocabulary import (
+    ConsultationState,
+    EventKind,
+    NoticeKind,
+    OfferState,
+    Priority,
+    Tier,
+)
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,50 @@ def waiting_queue(db: Database) -> list[QueueEntry]:
     return sorted(
         entries, key=lambda e: routing.queue_order(e.consultation.urgency, e.waiting_since)
     )
+
+
+def advance(
+    session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
+) -> list[OfferTarget]:
+    """Move to this tier, or past it at once while a tier brings nobody new: an empty pool
+    never makes the officer wait a whole window. Each tier reached is an event; reaching the
+    last one means the officer is given the fallback."""
+    while True:
+        c.tier = tier
+        offers = offer_to_pool(session, c, tier, now, policy)
+        if tier >= Tier.FALLBACK:
+            record_event(session, c.id, EventKind.FALLBACK_GIVEN, None, now, offers=len(offers))
+            return offers
+        record_event(session, c.id, EventKind.ESCALATED, None, now, tier=tier, offers=len(offers))
+        if offers:
+            return offers
+        tier += 1
+
+
+def requeue_held(session: Session, person_id: int, now: datetime, reason: str) -> list[int]:
+    """Someone who can no longer hold consultations (revoked): each active one goes back to
+    the queue, due for escalation at once, so the bot offers it again on its next pass and
+    tells the officer. Their open offers are withdrawn. Nothing is left orphaned."""
+    held = session.scalars(
+        select(Consultation).where(
+            Consultation.worker_id == person_id, Consultation.state == ConsultationState.ACTIVE
+        )
+    ).all()
+    for c in held:
+        c.state, c.worker_id, c.tier, c.escalation_due_at = (
+            ConsultationState.WAITING,
+            None,
+            Tier.DRAFT,
+            now,
+        )
+        for o in session.scalars(select(Offer).where(Offer.consultation_id == c.id)):
+            o.state = OfferState.WITHDRAWN
+        record_event(
+            session, c.id, EventKind.REQUEUED, None, now, previous=person_id, reason=reason
+        )
+    session.execute(
+        update(Offer)
+        .where(Offer.worker_id == person_id, Offer.state == OfferState.OPEN)
+        .values(state=OfferState.WITHDRAWN)
+    )
+    return [c.id for c in held]

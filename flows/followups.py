@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows import conversation, routing
-from flows.consultations import record_event
 from flows.dates import WhenError, local_at, parse_when
+from flows.events import record_event
 from flows.models import Consultation, FollowUp, Person
 from flows.outbox import Recipient
 from flows.people import PersonView, view_of

@@ -12,21 +12,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows import routing
-from flows.consultations import (
-    CardToEdit,
-    HistoryItem,
-    QueuedMessage,
-    brief,
-    cards_taken,
-    history_in,
-    lock_person,
-    queued_messages,
-    record_event,
-    settle_offers,
-)
+from flows.events import record_event
 from flows.models import Consultation, Event, Person
+from flows.offers import CardToEdit, cards_taken, settle_offers
 from flows.people import PersonView, view_of
-from flows.routing import RoutingPolicy
+from flows.relaying import HistoryItem, QueuedMessage, brief, history_in, queued_messages
+from flows.routing import RoutingPolicy, lock_person
 from flows.unit import Unit
 from flows.views import ConsultationView, view_in
 from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Priority, Role, Tier

@@ -11,18 +11,18 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from flows import conversation, relaying
-from flows.consultations import RelayStatus, linked_consultation
+from flows import conversation, followups, relaying
+from flows.followups import Answer, AnswerStatus, FollowUpPolicy
 from flows.models import Person
 from flows.people import PersonView, view_of
-from flows.relaying import Incoming
+from flows.relaying import Incoming, RelayStatus, linked_consultation
 from flows.unit import Unit
 from flows.vocabulary import Role
 
 
 class Heard(StrEnum):
     STRANGER = "stranger"  # not enrolled, or revoked: the edge refuses politely
-    AWAITED = "awaited"  # the bot asked this person something: the follow-ups answer it
+    AWAITED = "awaited"  # the bot asked this person something: the follow-ups answered it
     HELP = "help"  # a supervisor who holds nothing: the edge gives the help
     DONE = "done"  # relayed, queued, added to a draft, or answered why not
 
@@ -31,10 +31,14 @@ class Heard(StrEnum):
 class Receipt:
     heard: Heard
     person: PersonView | None = None
+    answer: Answer | None = None  # what the awaited text did (a follow-up planned...)
 
 
-def receive(unit: Unit, telegram_user_id: int, message: Incoming) -> Receipt:
-    """One message from a private chat: identify, then relay (or say who must answer)."""
+def receive(
+    unit: Unit, telegram_user_id: int, message: Incoming, followup_policy: FollowUpPolicy
+) -> Receipt:
+    """One message from a private chat: identify, then answer what the bot asked, or relay
+    (or say who must answer)."""
     person = _enrolled(unit, telegram_user_id)
     if person is None:
         return Receipt(Heard.STRANGER)
@@ -43,7 +47,9 @@ def receive(unit: Unit, telegram_user_id: int, message: Incoming) -> Receipt:
         relaying.from_officer(unit, person.id, message)
         return Receipt(Heard.DONE, view)
     if _awaited(unit, person, message):
-        return Receipt(Heard.AWAITED, view)
+        answer = followups.answer(unit, view, message.text or "", followup_policy)
+        if answer.status != AnswerStatus.NOTHING:
+            return Receipt(Heard.AWAITED, view, answer)
     route = relaying.from_holder(unit, person.id, message)
     return Receipt(Heard.HELP if route.status == RelayStatus.NONE else Heard.DONE, view)
 

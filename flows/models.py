@@ -72,11 +72,6 @@ def _enum(enum_type: type[StrEnum], name: str) -> Enum:
     )
 
 
-
-
-
-
-
 # Keys of Event.data holding person ids (one id or a list of ids): readers show names for them.
 EVENT_PERSON_KEYS = frozenset({"worker_id", "to", "previous", "from"})
 
@@ -255,8 +250,6 @@ class Setting(Base):
 
 
 # --- follow-ups (issue 5) ------------------------------------------------------------------
-
-
 
 
 class FollowUp(Base):

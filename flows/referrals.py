@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from flows.consultations import record_event
 from flows.directory import Directory
+from flows.events import record_event
 from flows.models import Consultation, Person
 from flows.people import view_of
 from flows.unit import Unit

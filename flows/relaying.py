@@ -2,29 +2,31 @@
 adds to its draft, waits with it for whoever accepts, or is relayed to its holder; a holder's
 goes to the consultation they replied to, else their latest. The copy itself is a notice in
 the outbox (the dispatcher sends it and links what it produced), so a crash after this commit
-still delivers it, and a replayed update finds it already taken."""
+still delivers it, and a replayed update finds it already taken. Also what a new holder reads:
+the messages queued before an accept, the conversation so far, and the briefing notices."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from flows.consultations import (
-    MAX_REQUEST_TEXT,
-    OPEN_STATES,
-    RelayRoute,
-    RelayStatus,
-    _most_recent,
-    linked_consultation,
-    record_event,
-)
-from flows.models import Consultation, Person, RelayedMessage
+from flows.events import record_event
+from flows.models import Consultation, Event, Offer, Person, RelayedMessage
 from flows.people import PersonView, view_of
 from flows.unit import Unit
-from flows.views import ConsultationView, view_in
-from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Priority, Role, Urgency
+from flows.views import OPEN_STATES, ConsultationView, request_rest, view_in
+from flows.vocabulary import (
+    ConsultationState,
+    EventKind,
+    NoticeKind,
+    Priority,
+    Role,
+    Urgency,
+)
 
 
 @dataclass(frozen=True)
@@ -180,9 +182,7 @@ def copy_to(
     )
 
 
-def keep(
-    unit: Unit, c: Consultation, sender_id: int, message: Incoming, kind: EventKind
-) -> None:
+def keep(unit: Unit, c: Consultation, sender_id: int, message: Incoming, kind: EventKind) -> None:
     """The message's event (queued or relayed) and the link of its source to the case."""
     unit.session.add(
         RelayedMessage(
@@ -237,3 +237,184 @@ def prompt(unit: Unit, officer: Person, c: Consultation, *, edit: int | None = N
         edit=edit,
         consultation=view_in(unit.session, c),
     )
+
+
+MAX_REQUEST_TEXT = 16_000  # a draft grows no longer; further messages are queued whole
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    source_chat_id: int
+    source_message_id: int
+    kind: str
+    text: str | None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One message of the conversation so far, where to copy it from, and who wrote it."""
+
+    sender: PersonView
+    source_chat_id: int
+    source_message_id: int
+    kind: str
+    text: str | None  # the text, or a media's caption
+
+
+def brief(
+    unit: Unit,
+    c: ConsultationView,
+    holder: PersonView,
+    history: list[HistoryItem],
+    queued: list[QueuedMessage],
+) -> None:
+    """Whoever receives a consultation reads it whole after its card: the rest of a request
+    too long for the card and the conversation so far (one briefing notice), then what the
+    officer sent meanwhile, relayed (and recorded as relayed now)."""
+    items = [
+        {
+            "sender_name": item.sender.display_name,
+            "kind": item.kind,
+            "chat_id": item.source_chat_id,
+            "message_id": item.source_message_id,
+            "text": item.text,
+        }
+        for item in history
+    ]
+    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    if items or request_rest(c):  # nothing to brief: no notice (and no transaction to record it)
+        unit.outbox.notify(
+            holder,
+            NoticeKind.BRIEFING,
+            priority=priority,
+            consultation_id=c.id,
+            consultation=c,
+            history=items,
+        )
+    for q in queued:
+        data: dict[str, Any] = {
+            "kind": q.kind,
+            "chat_id": q.source_chat_id,
+            "message_id": q.source_message_id,
+        }
+        if q.text is not None:
+            data["text"] = q.text
+        record_event(unit.session, c.id, EventKind.MESSAGE_RELAYED, c.officer.id, unit.now, **data)
+        unit.outbox.notify(
+            holder,
+            NoticeKind.RELAY,
+            priority=priority,
+            consultation_id=c.id,
+            reference=c.reference,
+            sender_id=c.officer.id,
+            sender_name=c.officer.display_name,
+            recipient_name=holder.display_name,
+            kind=q.kind,
+            chat_id=q.source_chat_id,
+            message_id=q.source_message_id,
+            text=q.text,
+        )
+
+
+def _message_events(session: Session, consultation_id: int) -> list[Event]:
+    return list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.consultation_id == consultation_id,
+                Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
+            )
+            .order_by(Event.id)
+        )
+    )
+
+
+def _source(e: Event) -> tuple[int, int]:
+    return int(e.data["chat_id"]), int(e.data["message_id"])
+
+
+def queued_messages(session: Session, consultation_id: int) -> list[QueuedMessage]:
+    """What the officer sent while nobody held the consultation and nobody has received yet,
+    in order (after a requeue, what the previous holder already had is history instead)."""
+    events = _message_events(session, consultation_id)
+    relayed = {_source(e) for e in events if e.kind == EventKind.MESSAGE_RELAYED}
+    return [
+        QueuedMessage(*_source(e), e.data["kind"], e.data.get("text"))
+        for e in events
+        if e.kind == EventKind.MESSAGE_QUEUED and _source(e) not in relayed
+    ]
+
+
+def history_in(session: Session, consultation_id: int) -> list[HistoryItem]:
+    """The conversation so far, for a new holder: every message relayed in the consultation,
+    both ways, in the order relayed, once per source message (a queued message delivered
+    again after a requeue counts once)."""
+    events = _message_events(session, consultation_id)
+    queued_text = {
+        _source(e): e.data.get("text") for e in events if e.kind == EventKind.MESSAGE_QUEUED
+    }
+    senders: dict[int, PersonView] = {}
+    items: dict[tuple[int, int], HistoryItem] = {}
+    for e in events:
+        source = _source(e)
+        if e.kind != EventKind.MESSAGE_RELAYED or source in items or e.actor_id is None:
+            continue
+        if e.actor_id not in senders:
+            senders[e.actor_id] = view_of(session.get_one(Person, e.actor_id))
+        text = e.data.get("text", queued_text.get(source))
+        items[source] = HistoryItem(senders[e.actor_id], *source, e.data["kind"], text)
+    return list(items.values())
+
+
+class RelayStatus(StrEnum):
+    RELAY = "relay"  # an active consultation: copy to the other side
+    QUEUE = "queue"  # waiting for a worker: keep it for whoever accepts
+    DRAFT = "draft"  # the officer is still choosing category/urgency
+    NONE = "none"  # nothing open for this person
+    ANSWERED = "answered"  # not relayed, and the sender is told why (unsupported, nothing open)
+
+
+@dataclass(frozen=True)
+class RelayRoute:
+    status: RelayStatus
+    consultation: ConsultationView | None = None
+    recipient: PersonView | None = None
+    guessed: bool = False  # a worker with several cases who did not reply to one
+
+
+def linked_consultation(session: Session, chat_id: int, message_id: int) -> int | None:
+    linked = session.scalar(
+        select(RelayedMessage.consultation_id).where(
+            RelayedMessage.chat_id == chat_id, RelayedMessage.message_id == message_id
+        )
+    )
+    if linked is not None:
+        return linked
+    return session.scalar(
+        select(Offer.consultation_id).where(
+            Offer.chat_id == chat_id, Offer.message_id == message_id
+        )
+    )
+
+
+def _most_recent(session: Session, consultations: list[Consultation]) -> Consultation:
+    """The consultation with the latest relayed message, or the latest accepted."""
+    ids = [c.id for c in consultations]
+    latest = session.scalar(
+        select(RelayedMessage.consultation_id)
+        .where(RelayedMessage.consultation_id.in_(ids))
+        .order_by(RelayedMessage.id.desc())
+        .limit(1)
+    )
+    return next((c for c in consultations if c.id == latest), consultations[0])
+
+
+def _message_data(
+    source: tuple[int, int], kind: str, text: str | None, point: tuple[float, float] | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
+    if text is not None:
+        data["text"] = text
+    if point is not None:
+        data["latitude"], data["longitude"] = point
+    return data

@@ -1,6 +1,7 @@
 """Who can take a consultation now: capacity, and the widening pools of escalation (available
 workers, then on-call backups and workers at capacity, then supervisors), from where the
-roster and the /on and /off override put each person (flows/roster.py)."""
+roster and the /on and /off override put each person (flows/roster.py); how long each tier
+waits (the urgency's window), and the per-person lock capacity decisions take."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from sqlalchemy.orm import Session
 from flows.models import Consultation, Person, Shift
 from flows.roster import Standing, standing
 from flows.store import Database
-from flows.vocabulary import ConsultationState, Role, Tier, Urgency
+from flows.vocabulary import (
+    ConsultationState,
+    Role,
+    Tier,
+    Urgency,
+)
 
 URGENCY_RANK = {Urgency.IMMEDIATE: 0, Urgency.URGENT: 1, Urgency.ADVICE: 2}
 
@@ -129,3 +135,21 @@ def availability_of_everyone(
             )
             for p in everyone
         }
+
+
+def window_ran_out(c: Consultation, now: datetime, policy: RoutingPolicy) -> bool:
+    """Whether the first window has passed: an escalated card then says nobody accepted in
+    time; before it (nobody free, or everyone declined) it says nobody on shift could take it."""
+    return c.submitted_at is not None and now - c.submitted_at >= policy.window(c.urgency)
+
+
+def next_wait(c: Consultation, policy: RoutingPolicy) -> timedelta:
+    """How long this tier has to answer: the urgency's window, or the re-offer period once
+    the officer has had the fallback."""
+    return policy.requeue_every if c.tier >= Tier.FALLBACK else policy.window(c.urgency)
+
+
+def lock_person(session: Session, person_id: int) -> Person:
+    """Serialise capacity decisions per person on PostgreSQL (SQLite transactions are
+    already serial: they begin IMMEDIATE)."""
+    return session.scalars(select(Person).where(Person.id == person_id).with_for_update()).one()

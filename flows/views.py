@@ -1,16 +1,25 @@
-"""Read models: detached views of a consultation and its people, what use cases return and
-what notices carry to the edge. Plain values, no session attached."""
+"""Read models: detached views of a consultation and its people (what use cases return and
+notices carry to the edge; plain values, no session attached), references, the open and
+active consultations of a person, the scene (the location the officer shared in one)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.models import Consultation, Person
+from flows.models import Consultation, Event, Person
 from flows.people import PersonView, view_of
-from flows.vocabulary import Category, ConsultationState, Outcome, Urgency
+from flows.store import Database
+from flows.vocabulary import (
+    Category,
+    ConsultationState,
+    EventKind,
+    Outcome,
+    Urgency,
+)
 
 
 @dataclass(frozen=True)
@@ -51,3 +60,81 @@ def view_in(session: Session, c: Consultation) -> ConsultationView:
         closed_at=c.closed_at,
         tier=c.tier,
     )
+
+
+OPEN_STATES = (ConsultationState.DRAFT, ConsultationState.WAITING, ConsultationState.ACTIVE)
+
+
+def parse_reference(text: str) -> int | None:
+    """'C-0042', 'c42' or '42' to 42; None when it is not a reference."""
+    cleaned = text.strip().upper().removeprefix("C").lstrip("-").strip()
+    return int(cleaned) if cleaned.isdigit() and 0 < len(cleaned) <= 9 else None
+
+
+def open_consultation_of_officer(db: Database, officer_id: int) -> ConsultationView | None:
+    """The officer's consultation that is not closed yet (an officer has at most one)."""
+    with db.unit_of_work() as session:
+        c = session.scalar(
+            select(Consultation)
+            .where(Consultation.officer_id == officer_id, Consultation.state.in_(OPEN_STATES))
+            .order_by(Consultation.id.desc())
+        )
+        return view_in(session, c) if c else None
+
+
+def scene_in(session: Session, consultation_id: int) -> list[float] | None:
+    """The latest location the officer shared in this consultation, as [lat, lon]."""
+    officer_id = select(Consultation.officer_id).where(Consultation.id == consultation_id)
+    for e in session.scalars(
+        select(Event)
+        .where(
+            Event.consultation_id == consultation_id,
+            Event.kind.in_((EventKind.MESSAGE_QUEUED, EventKind.MESSAGE_RELAYED)),
+            Event.actor_id == officer_id.scalar_subquery(),
+        )
+        .order_by(Event.id.desc())
+    ):
+        if "latitude" in e.data and "longitude" in e.data:
+            return [float(e.data["latitude"]), float(e.data["longitude"])]
+    return None
+
+
+def shared_location(db: Database, consultation_id: int) -> tuple[float, float] | None:
+    """The latest location the officer shared in this consultation (queued or relayed):
+    where the scene is, for the resources nearest to it. None when none was shared."""
+    with db.unit_of_work() as session:
+        point = scene_in(session, consultation_id)
+        return (point[0], point[1]) if point else None
+
+
+def get_view(db: Database, consultation_id: int) -> ConsultationView | None:
+    with db.unit_of_work() as session:
+        c = session.get(Consultation, consultation_id)
+        return view_in(session, c) if c else None
+
+
+def active_of_worker(db: Database, worker_id: int) -> list[ConsultationView]:
+    with db.unit_of_work() as session:
+        rows = session.scalars(
+            select(Consultation)
+            .where(
+                Consultation.worker_id == worker_id,
+                Consultation.state == ConsultationState.ACTIVE,
+            )
+            .order_by(Consultation.id)
+        )
+        return [view_in(session, c) for c in rows]
+
+
+def list_consultations(db: Database, limit: int = 50) -> list[ConsultationView]:
+    with db.unit_of_work() as session:
+        rows = session.scalars(select(Consultation).order_by(Consultation.id.desc()).limit(limit))
+        return [view_in(session, c) for c in rows]
+
+
+CARD_PREVIEW = 3000  # the officer's words an offer card shows; the holder gets the rest after it
+
+
+def request_rest(c: ConsultationView) -> str:
+    """The officer's words past the card's preview ('' when all fit on the card)."""
+    return c.request_text[CARD_PREVIEW:]

@@ -43,7 +43,6 @@ class Outcome(StrEnum):
     OTHER = "other"
 
 
-
 class ConsultationState(StrEnum):
     DRAFT = "draft"  # the officer is still choosing category and urgency
     WAITING = "waiting"  # sent out, nobody has accepted yet
@@ -121,7 +120,6 @@ class Delivery(StrEnum):
     SENT = "sent"
 
 
-
 class NoticeKind(StrEnum):
     """What a row of the outbox asks the dispatcher to send; bot/render/ knows how each looks."""
 
@@ -167,6 +165,7 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # Telegram refused it for good (blocked bot, deleted chat)
+
 
 class Plan(StrEnum):
     """The choices offered at closing (their order is the callback codec's)."""

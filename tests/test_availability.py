@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.i18n import t
 from bot.render.notices import Context, Text, steps_of
-from flows import availability, outbox, relaying, roster
+from flows import availability, events, outbox, relaying, roster
 from flows import consultations as cs
 from flows.directory import DirectoryHolder
 from flows.vocabulary import Category, EventKind, Presence, Role, Urgency
@@ -71,7 +71,7 @@ def test_going_on_again_offers_nothing_already_offered(db, clock):
     after = last_notice_id(db)
     act(db, clock, availability.go_on, worker.id, POLICY)
     assert [kind for _, kind, _ in notices(db, after)] == ["presence_set"]
-    offered = [e for e in cs.timeline(db, c.id) if e.kind == EventKind.OFFERED]
+    offered = [e for e in events.timeline(db, c.id) if e.kind == EventKind.OFFERED]
     assert [e.data["worker_id"] for e in offered] == [worker.id]
 
 

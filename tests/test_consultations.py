@@ -9,14 +9,9 @@ from typing import Any
 import pytest
 
 from flows import consultations as cs
-from flows import people, relaying
-from flows.consultations import (
-    AcceptStatus,
-    CloseStatus,
-    DraftStatus,
-    OutcomeStatus,
-    RelayStatus,
-)
+from flows import events, offers, people, relaying, views
+from flows.consultations import AcceptStatus, CloseStatus, DraftStatus, OutcomeStatus
+from flows.relaying import RelayStatus
 from flows.store import Database
 from flows.vocabulary import (
     Category,
@@ -42,7 +37,7 @@ def submitted(db, clock, officer, text="Homme en crise sur le pont", urgency=Urg
 
 
 def kinds(db, consultation_id):
-    return [e.kind for e in cs.timeline(db, consultation_id)]
+    return [e.kind for e in events.timeline(db, consultation_id)]
 
 
 def test_an_officers_words_open_a_draft_with_a_reference(db, clock):
@@ -92,9 +87,9 @@ def test_a_worker_coming_on_is_offered_what_is_waiting(db, clock):
     worker = enrol(db, clock, Role.WORKER, "Marie Roy")
     result = submitted(db, clock, officer)
     people.set_presence(db, worker.id, Presence.ON, clock, POLICY)
-    pending = act(db, clock, cs.offer_waiting_to, worker.id, POLICY)
+    pending = act(db, clock, offers.offer_waiting_to, worker.id, POLICY)
     assert [p.consultation.id for p in pending] == [result.consultation.id]
-    assert act(db, clock, cs.offer_waiting_to, worker.id, POLICY) == []  # never offered twice
+    assert act(db, clock, offers.offer_waiting_to, worker.id, POLICY) == []  # never offered twice
 
 
 def test_someone_elses_draft_cannot_be_changed(db, clock):
@@ -150,7 +145,7 @@ def test_accepting_without_an_offer_is_refused_and_changes_nothing(db, clock):
     result = submitted(db, clock, officer)
     refused = act(db, clock, cs.accept, outsider.id, result.consultation.id, POLICY)
     assert refused.status == AcceptStatus.NOT_OFFERED
-    assert cs.get_view(db, result.consultation.id).state == ConsultationState.WAITING
+    assert views.get_view(db, result.consultation.id).state == ConsultationState.WAITING
     assert act(db, clock, cs.accept, outsider.id, 424242, POLICY).status == AcceptStatus.NOT_OFFERED
 
 
@@ -261,7 +256,7 @@ def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
     act(db, clock, cs.accept, worker.id, cid, POLICY)
     closed = act(db, clock, cs.close, officer, None, POLICY)
     assert closed.status == CloseStatus.CLOSED
-    assert cs.open_consultation_of_officer(db, officer.id) is None
+    assert views.open_consultation_of_officer(db, officer.id) is None
     before = last_notice_id(db)
     assert send(db, clock, worker, text(worker, 70, "encore là ?")).status == RelayStatus.ANSWERED
     assert notices(db, before) == [
@@ -269,7 +264,7 @@ def test_the_officer_closes_and_can_then_open_a_new_consultation(db, clock):
     ]  # nothing relayed to the officer of the closed one
     before = last_notice_id(db)
     assert send(db, clock, officer, text(officer, 71, "Autre appel")) == RelayStatus.NONE
-    fresh = cs.open_consultation_of_officer(db, officer.id)
+    fresh = views.open_consultation_of_officer(db, officer.id)
     assert fresh is not None and fresh.id != cid
     assert (fresh.state, fresh.request_text) == (ConsultationState.DRAFT, "Autre appel")
     assert [(chat, kind) for chat, kind, _ in notices(db, before)] == [
@@ -340,7 +335,7 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
     assert send(db, clock, officer, text(officer, 2, "bonjour")) == RelayStatus.RELAY
     act(db, clock, cs.close, worker, cid, POLICY)
     act(db, clock, cs.record_outcome, worker.id, cid, Outcome.RESOLVED_ON_SCENE)
-    entries = cs.timeline(db, cid)
+    entries = events.timeline(db, cid)
     assert [e.kind for e in entries] == [
         EventKind.CREATED,
         EventKind.CATEGORY_SET,
@@ -359,7 +354,7 @@ def test_every_step_of_a_round_trip_is_an_event_with_actor_and_utc_time(db, cloc
     ("text", "expected"), [("C-0042", 42), ("c42", 42), ("42", 42), ("C-", None), ("abc", None)]
 )
 def test_references_are_parsed_leniently(text, expected):
-    assert cs.parse_reference(text) == expected
+    assert views.parse_reference(text) == expected
 
 
 def test_a_message_after_the_accept_is_relayed_not_queued(db, clock):
@@ -376,7 +371,7 @@ def test_a_message_after_the_accept_is_relayed_not_queued(db, clock):
     assert (chat, kind, params["text"]) == (worker.chat_id, NoticeKind.RELAY, "pendant")
     assert kinds(db, cid)[-1] == EventKind.MESSAGE_RELAYED
     with db.unit_of_work() as session:
-        assert [q.text for q in cs.queued_messages(session, cid)] == []
+        assert [q.text for q in relaying.queued_messages(session, cid)] == []
 
 
 def test_a_message_racing_the_accept_is_either_handed_over_or_relayed_never_lost(

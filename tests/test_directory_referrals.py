@@ -11,7 +11,7 @@ import pytest
 
 from bot.render.notices import Context, Text, steps_of
 from flows import consultations as cs
-from flows import outbox, referrals, relaying
+from flows import events, outbox, referrals, relaying
 from flows.directory import Directory, DirectoryHolder
 from flows.vocabulary import Category, EventKind, Role, Urgency
 from tests.support.people import POLICY, enrol
@@ -40,7 +40,7 @@ def held(db, clock):
 
 
 def referred(db, cid):
-    return [e.data for e in cs.timeline(db, cid) if e.kind == EventKind.REFERRAL_SENT]
+    return [e.data for e in events.timeline(db, cid) if e.kind == EventKind.REFERRAL_SENT]
 
 
 def test_a_referral_records_the_event_the_officers_card_and_the_workers_line(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows import consultations as cs
+from flows import events, views
 from flows.vocabulary import EventKind, Role
 from tests.support.e2e import card_button
 
@@ -36,10 +36,10 @@ def test_simultaneous_accepts_have_exactly_one_winner_every_time(world_any_db):
         winners = [a for a in answers if a == f"{ref} est à vous."]
         losers = [a for a in answers if a.startswith("Déjà prise par Worker")]
         assert (len(winners), len(losers)) == (1, len(WORKERS) - 1), answers
-        cid = cs.parse_reference(ref)
-        assert [e.kind for e in cs.timeline(world.db, cid)].count(EventKind.ACCEPTED) == 1
+        cid = views.parse_reference(ref)
+        assert [e.kind for e in events.timeline(world.db, cid)].count(EventKind.ACCEPTED) == 1
         officer_told = world.user.wait_for_text(OFFICER, f"{ref} acceptée par", world.step)
-        winner = cs.get_view(world.db, cid).worker
+        winner = views.get_view(world.db, cid).worker
         assert officer_told["text"].startswith(f"{ref} acceptée par {winner.display_name}")
         world.user.send_text(OFFICER, "/close")
         world.user.wait_for_text(OFFICER, f"{ref} fermée", world.step)

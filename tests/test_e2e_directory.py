@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import consultations as cs
+from flows import events, views
 from flows.store import Database
 from flows.vocabulary import EventKind, Role
 from tests.support.e2e import World, running_world
@@ -169,9 +169,9 @@ def test_a_worker_sends_a_resource_into_the_consultation_and_it_is_recorded(
     received = world.user.wait_for_text(OFFICER, "ressource envoyée par Marie Roy", world.step)
     assert received["text"].startswith(ref) and "Refuge 1" in received["text"]
     world.user.wait_for_text(ROY, f"envoyé à Julie Tremblay ({ref})", world.step)
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     assert cid is not None
-    referrals = [e for e in cs.timeline(world.db, cid) if e.kind == EventKind.REFERRAL_SENT]
+    referrals = [e for e in events.timeline(world.db, cid) if e.kind == EventKind.REFERRAL_SENT]
     assert [e.data for e in referrals] == [{"resource": "svc-1"}]
 
 
@@ -311,11 +311,11 @@ def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: W
     top = world.user.wait_for_text(SECOND_OFFICER, "ressources ouvertes maintenant", world.step)
     lines = top["text"].splitlines()
     assert lines[2].startswith("1. Refuge 8 · ouvert · 0.0 km"), top["text"]  # at 45.48
-    cid = cs.parse_reference(top["text"].split(" ")[0])
+    cid = views.parse_reference(top["text"].split(" ")[0])
     assert cid is not None
     shared = [
         e.data
-        for e in cs.timeline(world.db, cid)
+        for e in events.timeline(world.db, cid)
         if e.kind == EventKind.MESSAGE_QUEUED and e.data.get("kind") == "location"
     ]
     assert [(d["latitude"], d["longitude"]) for d in shared] == [(45.48, -73.57)]

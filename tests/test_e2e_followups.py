@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from flows import consultations as cs
-from flows import followups, people
+from flows import events, followups, people, views
 from flows.store import utc_now
 from flows.vocabulary import Delivery, EventKind, FollowUpState, Role
 from tests.support.waiting import wait_until
@@ -49,7 +48,7 @@ def test_a_reminder_due_while_the_bot_is_dead_is_delivered_once_and_marked_late(
     world.user.wait_for_text(ROY, "suivi prévu le", world.step)
     world.user.send_text(ROY, "s'est-il présenté à l'admission ?")
     world.user.wait_for_text(ROY, "Note enregistrée", world.step)
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     [f] = [f for f in followups.pending_for(world.db, _roy(world)) if f.consultation.id == cid]
     assert f.note == "s'est-il présenté à l'admission ?"
 
@@ -73,7 +72,7 @@ def test_a_reminder_due_while_the_bot_is_dead_is_delivered_once_and_marked_late(
     world.user.wait_for_text(ROY, "suivi fait. Noté : Il a commencé la cure lundi", world.step)
     done = followups.get(world.db, f.id)
     assert done is not None and done.state == FollowUpState.DONE
-    kinds = [e.kind for e in cs.timeline(world.db, cid)]
+    kinds = [e.kind for e in events.timeline(world.db, cid)]
     assert kinds[-3:] == [
         EventKind.FOLLOWUP_SCHEDULED,
         EventKind.FOLLOWUP_REMINDED,
@@ -96,8 +95,8 @@ def test_closing_with_the_follow_up_buttons_and_listing_them(world):
     forged = world.user.press(ROY, question["message_id"], data="v:999999")
     answer = world.user.wait_for_callback_answer(forged, world.step)
     assert answer.get("show_alert")
-    cid = cs.parse_reference(ref)
-    kinds = [e.kind for e in cs.timeline(world.db, cid)]
+    cid = views.parse_reference(ref)
+    kinds = [e.kind for e in events.timeline(world.db, cid)]
     assert kinds.count(EventKind.FOLLOWUP_SCHEDULED) == 1  # pressing again planned nothing
 
 
@@ -141,7 +140,7 @@ def test_a_reminder_for_a_worker_gone_off_goes_to_the_one_on_shift_who_snoozes_a
     }
     world.user.press(PAUL, reminder["message_id"], text="Dans 1 h")
     world.user.wait_for_text(PAUL, f"{ref} : rappel reporté au", world.step)
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     [f] = [f for f in followups.pending_for(world.db, _roy(world)) if f.consultation.id == cid]
     assert f.due_at > utc_now() + timedelta(minutes=59) and f.snoozed == 1
 
@@ -153,7 +152,7 @@ def test_a_reminder_for_a_worker_gone_off_goes_to_the_one_on_shift_who_snoozes_a
     assert paul is not None
     assert [x.consultation.id for x in followups.pending_for(world.db, paul)] == [cid]
     assert followups.pending_for(world.db, _roy(world)) == []
-    kinds = [e.kind for e in cs.timeline(world.db, cid)]
+    kinds = [e.kind for e in events.timeline(world.db, cid)]
     assert kinds[-2:] == [EventKind.FOLLOWUP_SNOOZED, EventKind.FOLLOWUP_REASSIGNED]
     assert kinds.count(EventKind.FOLLOWUP_REMINDED) == 1
 
@@ -169,7 +168,7 @@ def test_a_crash_between_sending_and_recording_gives_one_flagged_repeat_and_no_m
     scheduled = world.user.wait_for_text(ROY, "suivi prévu le", world.step)
     world.user.press(ROY, scheduled["message_id"], text="Sans note")
     world.user.wait_for_text(ROY, "sans note", world.step)
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     [f] = [f for f in followups.pending_for(world.db, _roy(world)) if f.consultation.id == cid]
     world.user.inject_delay(method="sendMessage", chat_id=ROY, seconds=20)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot import callbacks
-from flows import consultations as cs
+from flows import events, views
 from flows.vocabulary import Category, ConsultationState, Outcome, Role, Urgency
 
 pytestmark = pytest.mark.e2e
@@ -17,14 +17,14 @@ INVALID = "Ce bouton n'est pas valide pour vous. Rien n'a été modifié."
 
 
 def snapshot(world, cid):
-    c = cs.get_view(world.db, cid)
+    c = views.get_view(world.db, cid)
     return (
         c.state,
         c.worker.id if c.worker else None,
         c.category,
         c.urgency,
         c.outcome,
-        len(cs.timeline(world.db, cid)),
+        len(events.timeline(world.db, cid)),
     )
 
 
@@ -35,7 +35,7 @@ def test_forged_and_stale_presses_are_refused_and_change_nothing(world):
     world.enrol(OUTSIDER, Role.WORKER, "Not Offered")
     world.go_on(ROY)
     ref = world.open_consultation(OFFICER, "Situation")
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     assert cid is not None
     card = world.card(ROY, ref)
     before = snapshot(world, cid)
@@ -62,6 +62,6 @@ def test_forged_and_stale_presses_are_refused_and_change_nothing(world):
     assert [a["text"] for a in answers[:-1]] == [INVALID] * 6
     assert answers[-1]["text"].startswith("Ce bouton n'est plus valide")
     assert snapshot(world, cid) == before
-    assert cs.get_view(world.db, cid).state == ConsultationState.WAITING
+    assert views.get_view(world.db, cid).state == ConsultationState.WAITING
     world.accept(ROY, ref)  # the real button still works afterwards
-    assert cs.get_view(world.db, cid).state == ConsultationState.ACTIVE
+    assert views.get_view(world.db, cid).state == ConsultationState.ACTIVE

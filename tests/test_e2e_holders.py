@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot import message_links
-from flows import consultations as cs
-from flows import enrolment, people
+from flows import enrolment, people, views
+from flows import events as event_log
 from flows import followups as fu
 from flows.store import Database, utc_now
 from flows.vocabulary import EventKind, Role
@@ -37,9 +37,9 @@ def fast(db: Database, tmp_path: Path) -> Iterator[World]:
 
 
 def kinds(world: World, ref: str) -> list[EventKind]:
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     assert cid is not None
-    return [e.kind for e in cs.timeline(world.db, cid)]
+    return [e.kind for e in event_log.timeline(world.db, cid)]
 
 
 def person_id(world: World, telegram_id: int) -> int:
@@ -165,7 +165,7 @@ def test_a_transferred_consultation_arrives_with_the_conversation_so_far(fast: W
 
     world.user.send_text(NADEAU, "Je le connais", reply_to=history[1]["message_id"])
     world.user.wait_for_text(OFFICER, f"{ref} · Anne Nadeau :\nJe le connais", world.step)
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     assert message_links.consultation_of_message(world.db, NADEAU, history[0]["message_id"]) == cid
 
 

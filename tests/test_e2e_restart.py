@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows import consultations as cs
-from flows import inbox, outbox
+from flows import inbox, outbox, views
 from flows.vocabulary import ConsultationState, Role
 from tests.support.waiting import wait_until
 
@@ -54,7 +53,7 @@ def test_a_killed_bot_restarts_and_relays_everything_sent_meanwhile_once(world):
     for text in ("avant la panne", "pendant la panne 1", "pendant la panne 2", "après la reprise"):
         assert count(world, ROY, text) == 1, text
     assert count(world, OFFICER, "réponse pendant la panne") == 1
-    assert cs.get_view(world.db, cs.parse_reference(ref)).state == ConsultationState.ACTIVE
+    assert views.get_view(world.db, views.parse_reference(ref)).state == ConsultationState.ACTIVE
 
 
 def test_kills_right_after_each_message_lose_nothing(world):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.sender import split_text
-from flows import consultations as cs
+from flows import events, views
 from flows.vocabulary import ConsultationState, EventKind, Outcome, Role
 from tests.support.e2e import card_button
 
@@ -88,14 +88,14 @@ def test_a_whole_consultation_round_trip(world):
     world.user.wait_until_idle(world.step, quiet=0.3)
     assert len(world.user.messages(ROY)) == before  # nothing relayed after closing
 
-    cid = cs.parse_reference(ref)
-    c = cs.get_view(world.db, cid)
+    cid = views.parse_reference(ref)
+    c = views.get_view(world.db, cid)
     assert (c.state, c.outcome, c.worker.display_name) == (
         ConsultationState.CLOSED,
         Outcome.REFERRED,
         "Marie Roy",
     )
-    kinds = [e.kind for e in cs.timeline(world.db, cid)]
+    kinds = [e.kind for e in events.timeline(world.db, cid)]
     assert kinds[:6] == [
         EventKind.CREATED,
         EventKind.CATEGORY_SET,
@@ -130,9 +130,9 @@ def test_a_late_accept_is_told_who_took_it_and_changes_nothing(world):
     query = world.user.press(WILSON, wilson_card["message_id"], data=card_button(wilson_card))
     answer = world.user.wait_for_callback_answer(query, world.step)
     assert answer["text"] == "Already taken by Marie Roy."
-    c = cs.get_view(world.db, cs.parse_reference(ref))
+    c = views.get_view(world.db, views.parse_reference(ref))
     assert c.worker.display_name == "Marie Roy"
-    assert [e.kind for e in cs.timeline(world.db, c.id)].count(EventKind.ACCEPTED) == 1
+    assert [e.kind for e in events.timeline(world.db, c.id)].count(EventKind.ACCEPTED) == 1
 
 
 def test_a_worker_with_two_consultations_routes_by_reply_and_is_told_when_guessing(world):
@@ -156,7 +156,7 @@ def test_a_worker_with_two_consultations_routes_by_reply_and_is_told_when_guessi
     choice = world.user.wait_for_text(ROY, "Quelle consultation fermer", world.step)
     world.user.press(ROY, choice["message_id"], text=second)
     world.user.wait_for_text(OFFICER_2, f"{second} a été fermée par Marie Roy", world.step)
-    assert cs.get_view(world.db, cs.parse_reference(first)).state == ConsultationState.ACTIVE
+    assert views.get_view(world.db, views.parse_reference(first)).state == ConsultationState.ACTIVE
 
 
 def test_text_longer_than_telegram_allows_arrives_whole_in_several_messages(world):
@@ -204,8 +204,8 @@ def test_a_first_message_too_long_for_the_card_reaches_the_worker_whole(world):
     assert request[:3000] + "…" in card["text"]
     world.accept(ROY, ref)
     assert_received_in_order(world, ROY, rest_pieces(ref, request))
-    cid = cs.parse_reference(ref)
-    assert cs.get_view(world.db, cid).request_text == request  # stored whole
+    cid = views.parse_reference(ref)
+    assert views.get_view(world.db, cid).request_text == request  # stored whole
 
 
 def test_a_request_grown_past_its_bound_while_drafting_loses_nothing(world):
@@ -226,7 +226,7 @@ def test_a_request_grown_past_its_bound_while_drafting_loses_nothing(world):
     ref = world.user.wait_for_text(OFFICER, "envoyée", world.step)["text"].split()[1]
     world.accept(ROY, ref)
     request = "\n".join(parts[:3])  # 12,002 characters; a fourth would pass 16,000
-    assert cs.get_view(world.db, cs.parse_reference(ref)).request_text == request
+    assert views.get_view(world.db, views.parse_reference(ref)).request_text == request
     queued = [p.strip() for p in split_text(f"{ref} · Julie Tremblay :\n{parts[3]}")]
     assert_received_in_order(world, ROY, rest_pieces(ref, request) + queued)
 

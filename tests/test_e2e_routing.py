@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import consultations as cs
-from flows import enrolment, people, roster
+from flows import enrolment, people, roster, views
+from flows import events as event_log
 from flows.store import Database, utc_now
 from flows.vocabulary import ConsultationState, EventKind, Role, Tier
 from tests.support.e2e import World, running_world
@@ -47,9 +47,9 @@ def on_call_all_week(world: World, telegram_id: int) -> None:
 
 
 def events(world: World, ref: str) -> list[EventKind]:
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     assert cid is not None
-    return [e.kind for e in cs.timeline(world.db, cid)]
+    return [e.kind for e in event_log.timeline(world.db, cid)]
 
 
 def test_each_tier_then_the_fallback_then_a_supervisor_accepts(fast: World):
@@ -162,15 +162,15 @@ def test_an_escalation_due_while_the_bot_was_down_fires_at_once_on_restart(fast:
     ref = world.open_consultation(OFFICER, "Homme armé d'un couteau, seul", urgency=IMMEDIATE)
     world.card(ROY, ref)
     world.bot.kill()
-    cid = cs.parse_reference(ref)
+    cid = views.parse_reference(ref)
     assert cid is not None
-    view = cs.get_view(world.db, cid)
+    view = views.get_view(world.db, cid)
     assert view is not None and view.tier == Tier.AVAILABLE
     submitted_at = view.submitted_at
     assert submitted_at is not None
     due = submitted_at.timestamp() + WINDOW
     wait_until(lambda: utc_now().timestamp() > due + 1, WINDOW + 5, "the window to pass")
-    assert cs.get_view(world.db, cid).tier == Tier.AVAILABLE  # nothing moved while down
+    assert views.get_view(world.db, cid).tier == Tier.AVAILABLE  # nothing moved while down
 
     world.restart()
     world.card(GAGNON, ref)
@@ -178,7 +178,7 @@ def test_an_escalation_due_while_the_bot_was_down_fires_at_once_on_restart(fast:
     world.accept(GAGNON, ref)
     world.user.wait_for_text(OFFICER, f"{ref} acceptée par Luc Gagnon", world.step)
     assert events(world, ref).count(EventKind.ESCALATED) == 1
-    assert cs.get_view(world.db, cid).state == ConsultationState.ACTIVE
+    assert views.get_view(world.db, cid).state == ConsultationState.ACTIVE
 
 
 def test_an_escalation_pending_at_a_restart_fires_on_time_after_it(
@@ -196,10 +196,10 @@ def test_an_escalation_pending_at_a_restart_fires_on_time_after_it(
         world.bot.kill()
         world.restart()  # back well before the 8 s window ends
         world.card(GAGNON, ref)
-        cid = cs.parse_reference(ref)
+        cid = views.parse_reference(ref)
         assert cid is not None
-        [escalated] = [e for e in cs.timeline(db, cid) if e.kind == EventKind.ESCALATED]
-        submitted = cs.get_view(db, cid).submitted_at
+        [escalated] = [e for e in event_log.timeline(db, cid) if e.kind == EventKind.ESCALATED]
+        submitted = views.get_view(db, cid).submitted_at
         assert submitted is not None
         late = (escalated.at - submitted).total_seconds() - 8
         assert late >= 0, f"escalated {-late:.1f}s early"

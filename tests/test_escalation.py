@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from flows import consultations as cs
-from flows import enrolment, escalation, handover, people, relaying, roster
+from flows import enrolment, escalation, events, handover, offers, people, relaying, roster, views
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.store import Database
@@ -24,7 +24,7 @@ def submit(db, clock, officer, urgency=Urgency.IMMEDIATE, text="Homme en crise s
 
 
 def kinds(db, cid):
-    return [e.kind for e in cs.timeline(db, cid)]
+    return [e.kind for e in events.timeline(db, cid)]
 
 
 def offered_to(step) -> list[str]:
@@ -132,9 +132,9 @@ def test_a_worker_coming_on_gets_queued_consultations_most_urgent_first(db, cloc
     assert [e.consultation.id for e in queue] == [immediate.id, advice.id]
     roy = enrol(db, clock, Role.WORKER, "Marie Roy")
     people.set_presence(db, roy.id, Presence.ON, clock, POLICY)
-    pending = act(db, clock, cs.offer_waiting_to, roy.id, POLICY)
+    pending = act(db, clock, offers.offer_waiting_to, roy.id, POLICY)
     assert [p.consultation.id for p in pending] == [immediate.id, advice.id]
-    assert act(db, clock, cs.offer_waiting_to, roy.id, POLICY) == []  # offered once only
+    assert act(db, clock, offers.offer_waiting_to, roy.id, POLICY) == []  # offered once only
     assert (
         act(db, clock, cs.accept, roy.id, immediate.id, POLICY).status == cs.AcceptStatus.ACCEPTED
     )
@@ -166,7 +166,7 @@ def test_transfer_refuses_a_worker_who_is_off_or_full(db, clock):
     cid = accepted(db, clock, officer, roy)
     off = act(db, clock, handover.transfer, roy.id, cid, backup.id, POLICY)  # on call, not on shift
     assert off.status == HandoverStatus.TARGET_UNAVAILABLE
-    assert cs.get_view(db, cid).worker.id == roy.id
+    assert views.get_view(db, cid).worker.id == roy.id
 
 
 def test_a_supervisor_takes_over_or_reassigns_waiting_and_active_consultations(db, clock):
@@ -220,7 +220,7 @@ def test_accept_transfer_and_take_over_racing_leave_exactly_one_holder(any_db: D
             thread.start()
         for thread in threads:
             thread.join()
-        holder = cs.get_view(any_db, cid).worker
+        holder = views.get_view(any_db, cid).worker
         assert holder is not None
         assert done.count("roy") + done.count("nadeau") <= 1, done  # never two accepts
         # a take-over succeeds only on what it read, so when it succeeds it came last
@@ -234,7 +234,7 @@ def test_a_revoked_workers_consultations_go_back_to_the_queue(db, clock):
     nadeau = enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
     cid = accepted(db, clock, officer, roy)
     enrolment.revoke(db, roy.id, clock)
-    back = cs.get_view(db, cid)
+    back = views.get_view(db, cid)
     assert back.state == cs.ConsultationState.WAITING and back.worker is None
     [step] = escalation.escalate_due(db, clock, POLICY)  # the bot's next pass
     assert step.tier == Tier.AVAILABLE

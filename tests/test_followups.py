@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows import consultations as cs
-from flows import conversation, dates, digests, enrolment, handover, people, relaying, roster
+from flows import (
+    conversation,
+    dates,
+    digests,
+    enrolment,
+    events,
+    handover,
+    people,
+    relaying,
+    roster,
+)
 from flows import followups as fu
 from flows import reminders as rem
 from flows.dates import WhenError
@@ -38,7 +48,7 @@ from tests.support.units import act
 
 
 def kinds(db, cid):
-    return [e.kind for e in cs.timeline(db, cid)]
+    return [e.kind for e in events.timeline(db, cid)]
 
 
 # --- typed dates ---------------------------------------------------------------------------
@@ -299,7 +309,7 @@ def test_done_asks_one_line_of_outcome_then_records_it(db, clock):
         FollowUpState.DONE,
         "Il a commencé la cure",
     )
-    timeline = cs.timeline(db, f.consultation.id)
+    timeline = events.timeline(db, f.consultation.id)
     assert timeline[-1].kind == EventKind.FOLLOWUP_DONE
     assert timeline[-1].data["outcome"] == "Il a commencé la cure"
     assert act(db, clock, fu.start_done, worker.id, f.id).status == ActStatus.NOT_PENDING

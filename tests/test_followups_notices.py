@@ -13,8 +13,7 @@ import pytest
 from bot.render import followups as view
 from bot.render import notices as rendering
 from bot.render.notices import Context, Edit, Text
-from flows import consultations as cs
-from flows import digests, roster
+from flows import digests, events, roster
 from flows import followups as fu
 from flows.directory import DirectoryHolder
 from flows.outbox import Notice, unsent
@@ -365,7 +364,7 @@ def test_the_daily_summary_is_one_notice_per_supervisor_with_the_overdue_list(db
     figures, overdue = rendered(to_luc, "en")
     assert isinstance(overdue, Text) and f.consultation.reference in overdue.text
     assert isinstance(figures, Text) and figures.text == view.summary("en", summary)
-    kinds = [e.kind for e in cs.timeline(db, f.consultation.id)]
+    kinds = [e.kind for e in events.timeline(db, f.consultation.id)]
     assert kinds.count(EventKind.FOLLOWUP_OVERDUE) == 1  # one event, however many supervisors
     mark = last_notice_id(db)
     assert digests.due_supervisor_summary(db, clock, FU_POLICY) is None  # once a day

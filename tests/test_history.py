@@ -5,9 +5,8 @@ previous holder already had is history, not news. And a draft is never cut."""
 from __future__ import annotations
 
 from flows import consultations as cs
-from flows import enrolment, handover, relaying
-from flows.consultations import RelayStatus
-from flows.relaying import Incoming
+from flows import enrolment, events, handover, offers, relaying, views
+from flows.relaying import Incoming, RelayStatus
 from flows.vocabulary import Category, EventKind, NoticeKind, Role, Urgency
 from tests.support.messages import delivered, send, text
 from tests.support.people import POLICY, enrol
@@ -74,11 +73,11 @@ def test_the_history_is_every_relayed_message_in_order_once_with_its_author(db, 
     assert send(db, clock, officer, again) == RelayStatus.NONE  # a replayed update: taken
     assert notices(db, before) == []
     with db.unit_of_work() as session:  # delivered twice, as an old requeue did
-        cs.record_event(
+        events.record_event(
             session, cid, EventKind.MESSAGE_RELAYED, officer.id, clock(),
             kind="text", chat_id=officer.chat_id, message_id=10,
         )  # fmt: skip
-        history = cs.history_in(session, cid)
+        history = relaying.history_in(session, cid)
     assert shown(history) == EXPECTED
     assert {h.source_chat_id for h in history} == {officer.chat_id, roy.chat_id}
 
@@ -97,9 +96,9 @@ def test_after_a_requeue_what_the_previous_holder_had_is_history_not_news(db, cl
     cid, officer, roy, nadeau, _chief = conversation(db, clock)
     enrolment.revoke(db, roy.id, clock)
     assert send(db, clock, officer, text(officer, 14, "Il se calme")) == RelayStatus.QUEUE
-    assert [p.consultation.id for p in act(db, clock, cs.offer_waiting_to, nadeau.id, POLICY)] == [
-        cid
-    ]
+    assert [
+        p.consultation.id for p in act(db, clock, offers.offer_waiting_to, nadeau.id, POLICY)
+    ] == [cid]
     again = act(db, clock, cs.accept, nadeau.id, cid, POLICY)
     assert again.status == cs.AcceptStatus.ACCEPTED
     assert shown(again.history) == EXPECTED
@@ -114,19 +113,19 @@ def test_a_draft_keeps_every_word_and_refuses_what_would_pass_its_bound(db, cloc
     def queued() -> list[int]:
         return [
             e.data["message_id"]
-            for e in cs.timeline(db, c.id)
+            for e in events.timeline(db, c.id)
             if e.kind == EventKind.MESSAGE_QUEUED
         ]
 
     assert send(db, clock, officer, text(officer, 1, "y" * 4000)) == RelayStatus.DRAFT
     assert queued() == []  # added to the request
-    room = cs.MAX_REQUEST_TEXT - 14_001 - 1  # what is left after the joining newline
+    room = relaying.MAX_REQUEST_TEXT - 14_001 - 1  # what is left after the joining newline
     assert send(db, clock, officer, text(officer, 2, "z" * (room + 1))) == RelayStatus.DRAFT
     assert queued() == [2]  # refused by the request, kept whole for whoever accepts
-    [kept] = [e for e in cs.timeline(db, c.id) if e.kind == EventKind.MESSAGE_QUEUED]
+    [kept] = [e for e in events.timeline(db, c.id) if e.kind == EventKind.MESSAGE_QUEUED]
     assert kept.data["text"] == "z" * (room + 1)
     assert send(db, clock, officer, text(officer, 3, "z" * room)) == RelayStatus.DRAFT
     assert queued() == [2]
-    request = cs.get_view(db, c.id).request_text
+    request = views.get_view(db, c.id).request_text
     assert request == first + "\n" + "y" * 4000 + "\n" + "z" * room
-    assert len(request) == cs.MAX_REQUEST_TEXT
+    assert len(request) == relaying.MAX_REQUEST_TEXT

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from flows import consultations as cs
-from flows import enrolment, escalation, handover, people, relaying
+from flows import enrolment, escalation, handover, offers, people, relaying, views
 from flows.models import Base, Consultation, Event, Offer
 from flows.routing import RoutingPolicy
 from flows.store import Database
@@ -108,7 +108,7 @@ class Scenario:
         db, clock, kind = self.db, self.clock, op[0]
         if kind == "open":
             officer = self.officers[op[1]]
-            if cs.open_consultation_of_officer(db, officer.id) is None:
+            if views.open_consultation_of_officer(db, officer.id) is None:
                 draft = act(db, clock, relaying.open_draft, officer.id, "situation")
                 act(db, clock, cs.set_category, officer.id, draft.id, Category.MENTAL_HEALTH)
                 act(db, clock, cs.submit, officer.id, draft.id, op[2], POLICY)
@@ -128,10 +128,10 @@ class Scenario:
             worker = self.workers[op[1]]
             people.set_presence(db, worker.id, presence, clock, POLICY)
             if presence == Presence.ON:
-                act(db, clock, cs.offer_waiting_to, worker.id, POLICY)
+                act(db, clock, offers.offer_waiting_to, worker.id, POLICY)
         elif kind == "transfer":
             holder, target = self.workers[op[1]], self.workers[op[2]]
-            mine = cs.active_of_worker(db, holder.id)
+            mine = views.active_of_worker(db, holder.id)
             if mine:
                 act(db, clock, handover.transfer, holder.id, mine[0].id, target.id, POLICY)
         elif kind == "take_over":

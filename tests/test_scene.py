@@ -4,8 +4,8 @@ an accept or relayed after), kept with the message's event, on SQLite and Postgr
 from __future__ import annotations
 
 from flows import consultations as cs
-from flows import relaying
-from flows.consultations import RelayStatus
+from flows import relaying, views
+from flows.relaying import RelayStatus
 from flows.store import Database
 from flows.vocabulary import Category, Role, Urgency
 from tests.support.clock import FakeClock
@@ -22,18 +22,18 @@ def test_the_scene_is_the_latest_location_the_officer_shared_in_it(
     worker = enrol(any_db, clock, Role.WORKER, "Marie Roy", available=True)
     c = act(any_db, clock, relaying.open_draft, officer.id, "Homme désorienté")
     elsewhere = act(any_db, clock, relaying.open_draft, other.id, "Ailleurs")
-    assert cs.shared_location(any_db, c.id) is None
+    assert views.shared_location(any_db, c.id) is None
     send(any_db, clock, other, location(other, 7, (1.0, 2.0)))
-    assert cs.shared_location(any_db, elsewhere.id) == (1.0, 2.0)
+    assert views.shared_location(any_db, elsewhere.id) == (1.0, 2.0)
     send(any_db, clock, officer, text(officer, 8, "ici"))
-    assert cs.shared_location(any_db, c.id) is None  # another consultation's is not this scene
+    assert views.shared_location(any_db, c.id) is None  # another consultation's is not this scene
     assert send(any_db, clock, officer, location(officer, 9, (45.5, -73.6))) == RelayStatus.DRAFT
-    assert cs.shared_location(any_db, c.id) == (45.5, -73.6)
+    assert views.shared_location(any_db, c.id) == (45.5, -73.6)
     act(any_db, clock, cs.set_category, officer.id, c.id, Category.ELDER)
     act(any_db, clock, cs.submit, officer.id, c.id, Urgency.URGENT, POLICY)
     act(any_db, clock, cs.accept, worker.id, c.id, POLICY)
     routed = send(any_db, clock, worker, location(worker, 20, (9.0, 9.0)))
     assert (routed.status, routed.consultation.id) == (RelayStatus.RELAY, c.id)
-    assert cs.shared_location(any_db, c.id) == (45.5, -73.6)  # the worker's is not the scene
+    assert views.shared_location(any_db, c.id) == (45.5, -73.6)  # the worker's is not the scene
     assert send(any_db, clock, officer, location(officer, 30, (45.6, -73.5))) == RelayStatus.RELAY
-    assert cs.shared_location(any_db, c.id) == (45.6, -73.5)  # the officer moved
+    assert views.shared_location(any_db, c.id) == (45.6, -73.5)  # the officer moved

@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from flows import consultations as cs
-from flows import escalation, handover, people, relaying
-from flows.consultations import AcceptStatus, DraftStatus, RelayStatus
+from flows import escalation, handover, offers, people, relaying, views
+from flows import events as event_log
+from flows.consultations import AcceptStatus, DraftStatus
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.models import Consultation, InboxUpdate, Offer, OutboxNotice, RelayedMessage
 from flows.outbox import Notice
-from flows.relaying import Incoming
+from flows.relaying import Incoming, RelayStatus
 from flows.store import Database
 from flows.unit import Unit, unit_of_work
 from flows.vocabulary import (
@@ -64,7 +65,7 @@ def said(n: Notice) -> tuple[int, str, dict]:
 
 
 def kinds(db, cid) -> list[EventKind]:
-    return [e.kind for e in cs.timeline(db, cid)]
+    return [e.kind for e in event_log.timeline(db, cid)]
 
 
 def row(db, cid) -> dict:
@@ -147,7 +148,9 @@ def test_submit_with_nobody_available_escalates_at_once_to_the_supervisors(
         EventKind.OFFERED,
         EventKind.ESCALATED,
     ]
-    tiers = [e.data["tier"] for e in cs.timeline(any_db, c.id) if e.kind == EventKind.ESCALATED]
+    tiers = [
+        e.data["tier"] for e in event_log.timeline(any_db, c.id) if e.kind == EventKind.ESCALATED
+    ]
     assert tiers == [Tier.WIDER, Tier.SUPERVISORS]
     sent = recorded(any_db, before)
     assert who(sent) == [
@@ -186,7 +189,7 @@ def test_a_worker_coming_on_gets_the_card_of_what_waits(any_db: Database, clock:
     cid = submitted(any_db, clock, officer).consultation.id
     people.set_presence(any_db, worker.id, Presence.ON, clock, POLICY)
     before = last_notice_id(any_db)
-    pending = act(any_db, clock, cs.offer_waiting_to, worker.id, POLICY)
+    pending = act(any_db, clock, offers.offer_waiting_to, worker.id, POLICY)
     assert [p.consultation.id for p in pending] == [cid]
     assert offers_of(any_db, cid) == {worker.id: OfferState.OPEN}
     [card] = recorded(any_db, before)
@@ -232,16 +235,14 @@ def test_accept_tells_the_taker_the_officer_and_the_other_card_and_relays_the_qu
     assert who(sent) == [
         (gagnon.chat_id, NoticeKind.CARD),
         (gagnon.chat_id, NoticeKind.ACCEPTED),
-        (gagnon.chat_id, NoticeKind.BRIEFING),
         (gagnon.chat_id, NoticeKind.RELAY),
         (gagnon.chat_id, NoticeKind.RELAY),
         (officer.chat_id, NoticeKind.SAY),
         (roy.chat_id, NoticeKind.CARD),
     ]
-    mine, intro, briefing, first, second, officer_told, theirs = sent
+    mine, intro, first, second, officer_told, theirs = sent  # no history: no briefing
     assert (mine.edit_message_id, mine.params["state"]) == (card_of[gagnon.id], "mine")
     assert (intro.priority, intro.consultation_id) == (Priority.URGENT, cid)
-    assert briefing.params["history"] == []
     assert [
         (n.params["message_id"], n.params["kind"], n.params["text"]) for n in (first, second)
     ] == [
@@ -263,7 +264,7 @@ def test_accept_tells_the_taker_the_officer_and_the_other_card_and_relays_the_qu
         EventKind.MESSAGE_RELAYED,
     ]
     with any_db.unit_of_work() as session:
-        assert cs.queued_messages(session, cid) == []  # handed over once, not again
+        assert relaying.queued_messages(session, cid) == []  # handed over once, not again
 
 
 def test_a_late_accept_records_nothing_to_send(any_db: Database, clock: FakeClock):
@@ -371,7 +372,7 @@ def test_relaying_copies_each_side_to_the_other_with_sender_and_source(
     officer = enrol(any_db, clock, Role.OFFICER, "Agent Tremblay")
     worker = enrol(any_db, clock, Role.WORKER, "Marie Roy", available=True)
     cid = accepted(any_db, clock, officer, worker)
-    ref = cs.get_view(any_db, cid).reference
+    ref = views.get_view(any_db, cid).reference
     before = last_notice_id(any_db)
     assert send(any_db, clock, officer, text(officer, 40, "il se calme")) == RelayStatus.RELAY
     [copy] = recorded(any_db, before)
@@ -536,7 +537,7 @@ def test_consult_opens_a_draft_once(any_db: Database, clock: FakeClock):
     [again] = recorded(any_db, before)
     ref = ask.params["consultation"].reference
     assert said(again) == (officer.chat_id, "consult.already_open", {"ref": ref})
-    assert cs.open_consultation_of_officer(any_db, officer.id).request_text == "Femme au métro"
+    assert views.open_consultation_of_officer(any_db, officer.id).request_text == "Femme au métro"
 
 
 # --- hand-overs ----------------------------------------------------------------------------
@@ -643,13 +644,12 @@ def test_taking_over_a_waiting_one_settles_the_cards_and_relays_the_queue(
     sent = recorded(any_db, before)
     assert who(sent) == [
         (chief.chat_id, NoticeKind.HANDED_OVER),
-        (chief.chat_id, NoticeKind.BRIEFING),
         (chief.chat_id, NoticeKind.RELAY),
         (officer.chat_id, NoticeKind.SAY),
         (roy.chat_id, NoticeKind.CARD),
     ]
-    assert sent[2].params["message_id"] == 30
-    assert (sent[4].edit_message_id, sent[4].params["state"]) == (501, "taken")
+    assert sent[1].params["message_id"] == 30
+    assert (sent[3].edit_message_id, sent[3].params["state"]) == (501, "taken")
 
 
 def test_reassign_gives_it_to_a_worker_and_tells_the_previous_holder(
@@ -714,7 +714,7 @@ def test_a_use_case_that_raises_leaves_no_notice_and_no_change(any_db: Database,
     assert offers_of(any_db, cid) == {worker.id: OfferState.OPEN}
     assert kinds(any_db, cid) == events
     with any_db.unit_of_work() as session:
-        assert [q.source_message_id for q in cs.queued_messages(session, cid)] == [30]
+        assert [q.source_message_id for q in relaying.queued_messages(session, cid)] == [30]
     retried = act(any_db, clock, cs.accept, worker.id, cid, POLICY, 501)  # the retry works
     assert retried.status == AcceptStatus.ACCEPTED
     assert [q.source_message_id for q in retried.queued_messages] == [30]
@@ -756,7 +756,7 @@ def test_time_comes_from_the_injected_clock(any_db: Database, clock: FakeClock):
     cid = submitted(any_db, clock, officer).consultation.id
     clock.advance(minutes=7)
     act(any_db, clock, cs.accept, worker.id, cid, POLICY)
-    view = cs.get_view(any_db, cid)
+    view = views.get_view(any_db, cid)
     assert (view.submitted_at, view.accepted_at) == (start, start + timedelta(minutes=7))
     with any_db.unit_of_work() as session:
         times = session.scalars(select(OutboxNotice.created_at).order_by(OutboxNotice.id)).all()

@@ -9,13 +9,12 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks, render
-from bot.handlers import followups
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.jobs import escalation as escalation_job
 from bot.services import Services
-from flows import consultations
+from flows import consultations, views
 from flows.consultations import CloseStatus, OutcomeStatus
 from flows.people import PersonView
 from flows.vocabulary import Outcome
@@ -28,7 +27,7 @@ async def close_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
     """/close [C-0042], or /close as a reply to one of the consultation's messages."""
-    cid = consultations.parse_reference(context.args[0]) if context.args else None
+    cid = views.parse_reference(context.args[0]) if context.args else None
     if cid is None:
         cid = await replied_consultation(services, update)
     await close(services, person, cid)
@@ -69,4 +68,3 @@ async def on_outcome(
         return
     log.info("outcome consultation=%s outcome=%s", c.id, outcome.value)
     await services.sender.answer(query.id)
-    await followups.ask_plan(services, worker, c)

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks, message_links
+from bot import callbacks
 from bot.handlers.access import requires
 from bot.i18n import t
 from bot.jobs.followups import schedule
 from bot.services import Services
 from flows import followups
-from flows.followups import Act, ActStatus, AnswerStatus, PlanStatus
+from flows.followups import Act, ActStatus, Answer, AnswerStatus, PlanStatus
 from flows.people import PersonView
 from flows.views import ConsultationView
 from flows.vocabulary import Plan, Role, Snooze
@@ -65,27 +65,15 @@ async def on_no_note(
 # --- typed answers -------------------------------------------------------------------------
 
 
-async def on_text(services: Services, person: PersonView, message: Message) -> bool:
-    """A typed message the bot was waiting for (date, note, outcome line). False when the
-    bot was not waiting for anything from this person: the message is handled as usual."""
-    if message.text is None or message.text.startswith("/"):
-        return False
-    reply = message.reply_to_message
-    if reply is not None and await services.run(
-        message_links.consultation_of_message, services.db, message.chat_id, reply.message_id
-    ):
-        return False  # a reply to a consultation's message is meant for that consultation
-    policy = services.settings.followup_policy
-    result = await services.act(followups.answer, person, message.text, policy)
+def answered(services: Services, person: PersonView, result: Answer) -> None:
+    """A typed date, note or outcome line was taken (by flows/messages.receive): a reminder
+    planned or moved gets its timer."""
     f = result.followup
-    if result.status == AnswerStatus.NOTHING:
-        return False
     if result.status in (AnswerStatus.SCHEDULED, AnswerStatus.SNOOZED) and f is not None:
         schedule(services, f.due_at)
         log.info("follow-up %s followup=%s", result.status.value, f.id)
     elif result.status == AnswerStatus.DONE and f is not None:
         log.info("follow-up done followup=%s by=%s", f.id, person.id)
-    return True
 
 
 # --- the reminder's buttons ----------------------------------------------------------------

@@ -14,8 +14,8 @@ from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.jobs import escalation as escalation_job
 from bot.services import Services
-from flows import consultations, handover
 from flows import escalation as escalation_flow
+from flows import handover, views
 from flows.handover import HandoverResult, HandoverStatus
 from flows.people import PersonView
 from flows.vocabulary import Role
@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 def _target_and_note(args: list[str]) -> tuple[int | None, str]:
     """'/transfer C-0042 he prefers English' -> (42, 'he prefers English')."""
-    if args and consultations.parse_reference(args[0]) is not None:
-        return consultations.parse_reference(args[0]), " ".join(args[1:])
+    if args and views.parse_reference(args[0]) is not None:
+        return views.parse_reference(args[0]), " ".join(args[1:])
     return None, " ".join(args)
 
 

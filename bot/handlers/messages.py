@@ -13,34 +13,29 @@ from bot.handlers.access import identify, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
 from bot.services import Services
-from flows import messages, relaying
-from flows.consultations import RelayStatus
+from flows import messages
 from flows.messages import Heard
-from flows.people import PersonView
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A message in a private chat: one use case identifies the sender and relays it. A shared
-    location may first answer a search made moments ago; a text the bot was waiting for goes
-    to the follow-ups."""
+    location may first answer a search made moments ago; a text the bot was waiting for (a
+    follow-up's date, note or outcome line) is answered in that same use case."""
     services = services_module.of(context)
     message, user = update.message, update.effective_user
     if message is None or user is None:
         return
     if message.location is not None and await _answers_a_search(update, services, message):
         return
-    receipt = await services.act(messages.receive, user.id, incoming(message))
+    policy = services.settings.followup_policy
+    receipt = await services.act(messages.receive, user.id, incoming(message), policy)
     person = receipt.person
     if receipt.heard == Heard.STRANGER:
         await refuse_stranger(update, services)
     elif receipt.heard == Heard.HELP and person is not None:
         await services.sender.text(person.chat_id, help_text(person))
-    elif (
-        receipt.heard == Heard.AWAITED
-        and person is not None
-        and not await followups.on_text(services, person, message)
-    ):
-        await on_holder_message(services, person, message)  # the question expired meanwhile
+    elif receipt.heard == Heard.AWAITED and person is not None and receipt.answer is not None:
+        followups.answered(services, person, receipt.answer)
 
 
 async def _answers_a_search(update: Update, services: Services, message: Message) -> bool:
@@ -51,14 +46,6 @@ async def _answers_a_search(update: Update, services: Services, message: Message
     return await resources.on_location(
         services, person, message.location
     ) and not await resources.has_open_consultation(services, person)
-
-
-async def on_holder_message(services: Services, holder: PersonView, message: Message) -> None:
-    """A worker's or a supervisor's message goes to the consultation they hold and replied
-    to, else their latest (one use case). A supervisor holding none gets the help, as ever."""
-    route = await services.act(relaying.from_holder, holder.id, incoming(message))
-    if route.status == RelayStatus.NONE:
-        await services.sender.text(holder.chat_id, help_text(holder))
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,7 +11,7 @@ from bot import callbacks, render
 from bot.i18n import t
 from bot.render import person_name
 from bot.services import Services
-from flows import consultations
+from flows import consultations, offers
 from flows.consultations import AcceptStatus
 from flows.people import PersonView
 from flows.views import ConsultationView
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 async def send_pending_offers(services: Services, worker_id: int) -> None:
     """Someone became available or freed capacity: offer them what is waiting, most urgent
     first, so a queued consultation is offered again the moment anyone can take it."""
-    await services.act(consultations.offer_waiting_to, worker_id, services.policy)
+    await services.act(offers.offer_waiting_to, worker_id, services.policy)
 
 
 @callbacks.ACCEPT.handles

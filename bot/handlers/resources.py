@@ -17,7 +17,7 @@ from bot.handlers.access import requires
 from bot.i18n import t
 from bot.render import resources as resource_cards
 from bot.services import Services
-from flows import consultations, referrals
+from flows import referrals, views
 from flows.directory import CATEGORIES, Query, distance_km, read_query, search
 from flows.directory.search import PAGE
 from flows.people import PersonView
@@ -115,7 +115,7 @@ async def on_details(
         km = distance_km(near[0], near[1], resource.latitude, resource.longitude)
     can_refer = False
     if person.role in (Role.WORKER, Role.SUPERVISOR):
-        active = await services.run(consultations.active_of_worker, services.db, person.id)
+        active = await services.run(views.active_of_worker, services.db, person.id)
         can_refer = bool(active)
     card = resource_cards.details(
         person.language, resource, now, services.settings.zone, km, position, can_refer
@@ -133,7 +133,7 @@ async def on_refer(
     if resource is None:
         await services.sender.answer(query.id, t(lang, "resources.gone"), alert=True)
         return
-    active = await services.run(consultations.active_of_worker, services.db, worker.id)
+    active = await services.run(views.active_of_worker, services.db, worker.id)
     if not active:
         await services.sender.answer(query.id, t(lang, "resources.no_active"), alert=True)
         return
@@ -189,10 +189,10 @@ async def on_location(services: Services, person: PersonView, location: Location
 async def has_open_consultation(services: Services, person: PersonView) -> bool:
     if person.role == Role.OFFICER:
         found = await services.run(
-            consultations.open_consultation_of_officer, services.db, person.id
+            views.open_consultation_of_officer, services.db, person.id
         )
         return found is not None
-    return bool(await services.run(consultations.active_of_worker, services.db, person.id))
+    return bool(await services.run(views.active_of_worker, services.db, person.id))
 
 
 @requires(Role.SUPERVISOR)

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.services import Services
-from flows import consultations, escalation, people
+from flows import escalation, offers, people
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ async def sweep(services: Services) -> None:
         people.available_workers, services.db, services.clock, services.policy
     )
     for worker in workers:
-        await services.act(consultations.offer_waiting_to, worker.id, services.policy)
+        await services.act(offers.offer_waiting_to, worker.id, services.policy)
 
 
 async def run_due(services: Services) -> None:

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
+from flows import views
 from flows.availability import Status
 from flows.escalation import QueueEntry
 from flows.people import PersonView
@@ -20,7 +21,6 @@ from flows.views import ConsultationView
 from flows.vocabulary import Category, Outcome, Presence, Role, Urgency
 
 PersonButton = Callable[[int, int], str]
-CARD_TEXT_PREVIEW = 3000  # the officer's words on a card; the holder gets the rest after it
 
 
 @dataclass(frozen=True)
@@ -104,13 +104,13 @@ def offer_card(
 def request_rest(c: ConsultationView) -> str:
     """The officer's words that did not fit on the card ('' when all did): whoever holds the
     consultation receives them right after it (bot/handlers/relay.py)."""
-    return c.request_text[CARD_TEXT_PREVIEW:]
+    return views.request_rest(c)
 
 
 def _card_text(lang: str, c: ConsultationView) -> str:
     words = c.request_text or t(lang, "offer.no_text")
     if request_rest(c):
-        words = words[:CARD_TEXT_PREVIEW] + "…"
+        words = words[: views.CARD_PREVIEW] + "…"
     return t(
         lang,
         "offer.card",

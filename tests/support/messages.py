@@ -8,10 +8,9 @@ from sqlalchemy import update
 
 from bot import message_links
 from flows import outbox, relaying
-from flows.consultations import RelayRoute, RelayStatus
 from flows.models import Offer
 from flows.people import PersonView
-from flows.relaying import Incoming
+from flows.relaying import Incoming, RelayRoute, RelayStatus
 from flows.store import Clock, Database
 from flows.vocabulary import NoticeKind, Role
 from tests.support.units import act

@@ -1,0 +1,51 @@
+"""The append-only event log: every step of every consultation, with its actor and UTC
+time, recorded by the use cases; reports and the timeline read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows.models import Event, Person
+from flows.store import Database
+from flows.vocabulary import (
+    EventKind,
+)
+
+
+def record_event(
+    session: Session,
+    consultation_id: int,
+    kind: EventKind,
+    actor_id: int | None,
+    at: datetime,
+    /,
+    **data: Any,
+) -> None:
+    session.add(
+        Event(consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: EventKind
+    actor: str | None
+    data: dict[str, Any]
+
+
+def timeline(db: Database, consultation_id: int) -> list[TimelineEntry]:
+    with db.unit_of_work() as session:
+        events = session.scalars(
+            select(Event).where(Event.consultation_id == consultation_id).order_by(Event.id)
+        ).all()
+        names = {p.id: p.display_name for p in session.scalars(select(Person))}
+        return [
+            TimelineEntry(e.at, e.kind, names.get(e.actor_id) if e.actor_id else None, dict(e.data))
+            for e in events
+        ]

@@ -1,0 +1,171 @@
+"""Offers: who is offered a consultation (a tier's pool, or someone who just became
+available), their cards as notices, and the cards settled once someone takes the case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows import routing
+from flows.events import record_event
+from flows.models import Consultation, Offer, Person
+from flows.people import PersonView, view_of
+from flows.routing import RoutingPolicy, window_ran_out
+from flows.unit import Unit
+from flows.views import ConsultationView, view_in
+from flows.vocabulary import (
+    ConsultationState,
+    EventKind,
+    NoticeKind,
+    OfferState,
+    Priority,
+    Tier,
+    Urgency,
+)
+
+STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
+
+
+@dataclass(frozen=True)
+class OfferTarget:
+    offer_id: int
+    worker: PersonView
+    tier: int = Tier.AVAILABLE
+    at_capacity: bool = False
+    window_ran_out: bool = False  # escalated after a wait, not because nobody was free at once
+
+
+def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
+    """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
+    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    for target in targets:
+        unit.outbox.notify(
+            target.worker,
+            NoticeKind.OFFER_CARD,
+            priority=priority,
+            consultation=c,
+            offer_id=target.offer_id,
+            tier=target.tier,
+            at_capacity=target.at_capacity,
+            window_ran_out=target.window_ran_out,
+        )
+
+
+def offer_to_pool(
+    session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
+) -> list[OfferTarget]:
+    """Offer to everyone of this tier's pool who has no open (or declined) offer of it yet."""
+    already = set(
+        session.scalars(
+            select(Offer.worker_id).where(
+                Offer.consultation_id == c.id, Offer.state.in_(STILL_OFFERED)
+            )
+        )
+    )
+    targets = []
+    people = [p for p in routing.pool(session, tier, now, policy) if p.id not in already]
+    load = routing.active_load(session, [p.id for p in people])
+    waited = window_ran_out(c, now, policy)
+    for person in people:
+        cap = routing.capacity_of(person, policy)
+        full = cap is not None and load.get(person.id, 0) >= cap
+        targets.append(_offer(session, c, person, tier, now, full, waited))
+    return targets
+
+
+def _offer(
+    session: Session,
+    c: Consultation,
+    person: Person,
+    tier: int,
+    now: datetime,
+    full: bool,
+    waited: bool,
+) -> OfferTarget:
+    """A new offer card, or the old row opened again for a consultation back in the queue."""
+    offer = session.scalar(
+        select(Offer).where(Offer.consultation_id == c.id, Offer.worker_id == person.id)
+    )
+    if offer is None:
+        offer = Offer(consultation_id=c.id, worker_id=person.id)
+        session.add(offer)
+    offer.state, offer.tier, offer.created_at = OfferState.OPEN, tier, now
+    offer.chat_id = offer.message_id = None
+    session.flush()
+    record_event(session, c.id, EventKind.OFFERED, None, now, worker_id=person.id, tier=tier)
+    return OfferTarget(offer.id, view_of(person), tier, full, waited)
+
+
+@dataclass(frozen=True)
+class PendingOffer:
+    consultation: ConsultationView
+    target: OfferTarget
+
+
+def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[PendingOffer]:
+    """Someone who just became available (or freed capacity) is offered, most urgent first,
+    every waiting consultation whose current pool now includes them."""
+    session, now = unit.session, unit.now
+    person = session.get_one(Person, worker_id)
+    waiting = session.scalars(
+        select(Consultation).where(
+            Consultation.state == ConsultationState.WAITING,
+            Consultation.id.not_in(
+                select(Offer.consultation_id).where(
+                    Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
+                )
+            ),
+        )
+    ).all()
+    waiting = sorted(waiting, key=lambda c: routing.queue_order(c.urgency, c.submitted_at or now))
+    result = []
+    in_pool: dict[int, bool] = {}  # per tier: pools do not change during this pass
+    full = not routing.has_capacity(session, person, policy)
+    for c in waiting:
+        tier = min(c.tier, Tier.FALLBACK)
+        if tier not in in_pool:
+            in_pool[tier] = person in routing.pool(session, tier, now, policy)
+        if not in_pool[tier]:
+            continue
+        target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
+        view = view_in(session, c)
+        announce_offers(unit, view, [target])
+        result.append(PendingOffer(view, target))
+    return result
+
+
+@dataclass(frozen=True)
+class CardToEdit:
+    offer_id: int
+    worker: PersonView
+    chat_id: int
+    message_id: int
+
+
+def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> None:
+    """Every other offer card of the consultation now says who has it (and loses its buttons)."""
+    for card in cards:
+        unit.outbox.to_chat(
+            card.chat_id,
+            card.worker.language,
+            NoticeKind.CARD,
+            person_id=card.worker.id,
+            edit=card.message_id,
+            consultation=c,
+            state="taken",
+        )
+
+
+def settle_offers(session: Session, consultation_id: int, taker_id: int) -> list[CardToEdit]:
+    """Mark every offer of a taken consultation; the cards of the others, to be edited."""
+    cards = []
+    for o in session.scalars(select(Offer).where(Offer.consultation_id == consultation_id)):
+        mine = o.worker_id == taker_id
+        o.state = OfferState.TAKEN_BY_ME if mine else OfferState.TAKEN_BY_OTHER
+        if not mine and o.chat_id is not None and o.message_id is not None:
+            other = view_of(session.get_one(Person, o.worker_id))
+            cards.append(CardToEdit(o.id, other, o.chat_id, o.message_id))
+    return cards
