@@ -98,6 +98,7 @@ def _scenario(user: SandboxClient, db: Database) -> str:
     user.press(WORKER_FR, card_fr["message_id"], text="Accepter")
     user.wait_for_text(OFFICER, "acceptée par Marie Roy", STEP_TIMEOUT)
     user.wait_for_text(WORKER_EN, "Taken by Marie Roy", STEP_TIMEOUT)
+    user.wait_for_text(WORKER_FR, "Écrivez ici pour répondre", STEP_TIMEOUT)  # her introduction
 
     user.send_text(
         WORKER_FR,
