@@ -1,6 +1,6 @@
-"""The officer's side: any message opens a consultation (or goes to the open one), two taps
-choose category and urgency, and the request goes out with the reference and how many
-workers are available now. Never silence: every message gets an answer."""
+"""The officer's side: /consult opens a consultation (any message does too, through
+bot/handlers/messages.py), two taps choose category and urgency, and the request goes out
+with the reference and how many workers are available now. Never silence."""
 
 from __future__ import annotations
 
@@ -30,12 +30,6 @@ async def consult_command(
 ) -> None:
     """/consult [words]: open a consultation explicitly."""
     await services.act(relaying.consult, officer.id, " ".join(context.args or []))
-
-
-async def on_officer_message(services: Services, officer: PersonView, message: Message) -> None:
-    """Route what an officer sends: one use case opens a draft, adds to it, queues it, or
-    relays it, and records what to answer."""
-    await services.act(relaying.from_officer, officer.id, incoming(message))
 
 
 def incoming(message: Message) -> Incoming:
