@@ -27,6 +27,7 @@ MAX_ATTEMPTS = 5
 MAX_FLOOD_WAIT_S = 60.0
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
+CAPTIONED = ("photo", "video", "document", "voice", "audio", "animation")  # kinds with a caption
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:

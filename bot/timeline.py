@@ -43,9 +43,7 @@ def person_label(person_id: object, names: dict[int, str]) -> str:
 TELEGRAM_KEYS = ("chat_id", "message_id")  # where the message was: meaningless to a reader
 
 
-def _event_details(
-    entry: events.TimelineEntry, names: dict[int, str], zone: ZoneInfo
-) -> str:
+def _event_details(entry: events.TimelineEntry, names: dict[int, str], zone: ZoneInfo) -> str:
     """An event's data for a reader: names for person ids, labels for codes, local times."""
     parts = []
     for key, value in entry.data.items():

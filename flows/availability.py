@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from flows import roster, routing
-from flows.models import Consultation, Person
+from flows.models import Person
 from flows.offers import offer_waiting_to
 from flows.people import PersonView, override, view_of
 from flows.roster import RosterError, ShiftView
 from flows.routing import RoutingPolicy
 from flows.store import Clock, Database
 from flows.unit import Unit
-from flows.views import ConsultationView, view_in
-from flows.vocabulary import ConsultationState, NoticeKind, Presence, Role
+from flows.views import ConsultationView, held_in
+from flows.vocabulary import NoticeKind, Presence, Role
 
 
 def go_on(unit: Unit, person_id: int, policy: RoutingPolicy) -> PersonView:
@@ -49,19 +46,6 @@ def _set(unit: Unit, person_id: int, presence: Presence, policy: RoutingPolicy) 
         zone=policy.zone.key,
     )
     return person
-
-
-def held_in(session: Session, person_id: int) -> list[ConsultationView]:
-    """The active consultations this person holds, oldest first."""
-    rows = session.scalars(
-        select(Consultation)
-        .where(
-            Consultation.worker_id == person_id,
-            Consultation.state == ConsultationState.ACTIVE,
-        )
-        .order_by(Consultation.id)
-    )
-    return [view_in(session, c) for c in rows]
 
 
 @dataclass(frozen=True)

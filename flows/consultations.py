@@ -23,6 +23,7 @@ from flows.offers import (
     cards_taken,
     offer_to_pool,
     offer_waiting_to,
+    rewrite_cards,
     settle_offers,
 )
 from flows.people import PersonView, view_of
@@ -300,16 +301,7 @@ def close(
     if worker is not None:
         box.notify(worker, NoticeKind.OUTCOME_PROMPT, consultation=c)
         offer_waiting_to(unit, worker.id, policy)
-    for card in result.withdrawn_cards:
-        box.to_chat(
-            card.chat_id,
-            card.worker.language,
-            NoticeKind.CARD,
-            person_id=card.worker.id,
-            edit=card.message_id,
-            consultation=c,
-            state="withdrawn",
-        )
+    rewrite_cards(unit, c, result.withdrawn_cards, "withdrawn")
     return result
 
 

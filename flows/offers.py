@@ -15,15 +15,13 @@ from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy, window_ran_out
 from flows.unit import Unit
-from flows.views import ConsultationView, view_in
+from flows.views import ConsultationView, priority_of, view_in
 from flows.vocabulary import (
     ConsultationState,
     EventKind,
     NoticeKind,
     OfferState,
-    Priority,
     Tier,
-    Urgency,
 )
 
 STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
@@ -40,7 +38,7 @@ class OfferTarget:
 
 def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
     """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
-    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    priority = priority_of(c)
     for target in targets:
         unit.outbox.notify(
             target.worker,
@@ -147,6 +145,12 @@ class CardToEdit:
 
 def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> None:
     """Every other offer card of the consultation now says who has it (and loses its buttons)."""
+    rewrite_cards(unit, c, cards, "taken")
+
+
+def rewrite_cards(unit: Unit, c: ConsultationView, cards: list[CardToEdit], state: str) -> None:
+    """Each of these offer cards is rewritten to say how the case stands ("taken",
+    "withdrawn"...), without its buttons."""
     for card in cards:
         unit.outbox.to_chat(
             card.chat_id,
@@ -155,7 +159,7 @@ def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> Non
             person_id=card.worker.id,
             edit=card.message_id,
             consultation=c,
-            state="taken",
+            state=state,
         )
 
 

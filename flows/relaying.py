@@ -18,14 +18,13 @@ from flows.events import record_event
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage
 from flows.people import PersonView, view_of
 from flows.unit import Unit
-from flows.views import OPEN_STATES, ConsultationView, request_rest, view_in
+from flows.views import OPEN_STATES, ConsultationView, priority_of, request_rest, view_in
 from flows.vocabulary import (
     ConsultationState,
     EventKind,
     NoticeKind,
     Priority,
     Role,
-    Urgency,
 )
 
 
@@ -39,10 +38,6 @@ class Incoming:
     text: str | None  # the text, or a media's caption
     reply_to: int | None = None
     point: tuple[float, float] | None = None  # a shared location's
-
-
-def priority_of(c: Consultation | ConsultationView) -> Priority:
-    return Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
 
 
 def already_taken(unit: Unit, message: Incoming) -> bool:
@@ -281,7 +276,7 @@ def brief(
         }
         for item in history
     ]
-    priority = Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL
+    priority = priority_of(c)
     if items or request_rest(c):  # nothing to brief: no notice (and no transaction to record it)
         unit.outbox.notify(
             holder,

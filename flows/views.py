@@ -18,6 +18,7 @@ from flows.vocabulary import (
     ConsultationState,
     EventKind,
     Outcome,
+    Priority,
     Urgency,
 )
 
@@ -115,15 +116,20 @@ def get_view(db: Database, consultation_id: int) -> ConsultationView | None:
 
 def active_of_worker(db: Database, worker_id: int) -> list[ConsultationView]:
     with db.unit_of_work() as session:
-        rows = session.scalars(
-            select(Consultation)
-            .where(
-                Consultation.worker_id == worker_id,
-                Consultation.state == ConsultationState.ACTIVE,
-            )
-            .order_by(Consultation.id)
+        return held_in(session, worker_id)
+
+
+def held_in(session: Session, person_id: int) -> list[ConsultationView]:
+    """The active consultations this person holds, oldest first."""
+    rows = session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.worker_id == person_id,
+            Consultation.state == ConsultationState.ACTIVE,
         )
-        return [view_in(session, c) for c in rows]
+        .order_by(Consultation.id)
+    )
+    return [view_in(session, c) for c in rows]
 
 
 def list_consultations(db: Database, limit: int = 50) -> list[ConsultationView]:
@@ -138,3 +144,9 @@ CARD_PREVIEW = 3000  # the officer's words an offer card shows; the holder gets 
 def request_rest(c: ConsultationView) -> str:
     """The officer's words past the card's preview ('' when all fit on the card)."""
     return c.request_text[CARD_PREVIEW:]
+
+
+def priority_of(c: ConsultationView) -> Priority:
+    """The priority of a consultation's notices: an immediate danger (or a request whose
+    urgency is not chosen yet) leaves first."""
+    return Priority.URGENT if c.urgency in (Urgency.IMMEDIATE, None) else Priority.NORMAL

@@ -9,11 +9,11 @@ import logging
 from telegram import Message, Update
 
 from bot import message_links
+from bot.sender import CAPTIONED
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-CAPTIONED = ("photo", "video", "document", "voice", "audio", "animation")
 UNCAPTIONED = ("location", "venue", "contact", "sticker", "video_note")
 SUPPORTED = ("text", *CAPTIONED, *UNCAPTIONED)
 

@@ -188,9 +188,7 @@ async def on_location(services: Services, person: PersonView, location: Location
 
 async def has_open_consultation(services: Services, person: PersonView) -> bool:
     if person.role == Role.OFFICER:
-        found = await services.run(
-            views.open_consultation_of_officer, services.db, person.id
-        )
+        found = await services.run(views.open_consultation_of_officer, services.db, person.id)
         return found is not None
     return bool(await services.run(views.active_of_worker, services.db, person.id))
 

@@ -17,14 +17,12 @@ from bot import callbacks, render
 from bot.i18n import t
 from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
-from bot.sender import CAPTION_LIMIT
+from bot.sender import CAPTION_LIMIT, CAPTIONED
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
 from flows.roster import ShiftView
 from flows.views import ConsultationView
 from flows.vocabulary import NoticeKind, Presence, Tier
-
-CAPTIONED = ("photo", "video", "document", "voice", "audio", "animation")
 
 
 @dataclass(frozen=True)
