@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from flows.models import Event, Person
@@ -26,8 +26,12 @@ def record_event(
     /,
     **data: Any,
 ) -> None:
-    session.add(
-        Event(consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data)
+    """Appended at once with a plain INSERT (events are never read back as objects in the
+    transaction that writes them, and this keeps the ORM's flush off the hot path)."""
+    session.execute(
+        insert(Event.__table__).values(
+            consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data
+        )
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.models import OutboxNotice, Person
@@ -51,7 +51,7 @@ class Outbox:
     def __init__(self, session: Session, now: datetime) -> None:
         self._session = session
         self._now = now
-        self.recorded: list[OutboxNotice] = []
+        self.recorded: list[Notice] = []
 
     def notify(
         self,
@@ -109,21 +109,39 @@ class Outbox:
         consultation_id: int | None = None,
         **params: Any,
     ) -> None:
-        """A notice to a chat that may not be an enrolled person (a stranger, a group)."""
-        row = OutboxNotice(
-            chat_id=chat_id,
-            person_id=person_id,
-            language=language,
-            kind=kind,
-            params=encode(params),
-            priority=int(priority),
-            edit_message_id=edit,
-            consultation_id=consultation_id,
-            state=OutboxState.PENDING,
-            created_at=self._now,
+        """A notice to a chat that may not be an enrolled person (a stranger, a group). Written
+        with a plain INSERT … RETURNING id: the dispatcher needs the notice, not an object."""
+        encoded = encode(params)
+        table = OutboxNotice.__table__
+        notice_id = self._session.scalar(
+            insert(table)
+            .values(
+                chat_id=chat_id,
+                person_id=person_id,
+                language=language,
+                kind=kind,
+                params=encoded,
+                priority=int(priority),
+                edit_message_id=edit,
+                consultation_id=consultation_id,
+                state=OutboxState.PENDING,
+                created_at=self._now,
+            )
+            .returning(table.c.id)
         )
-        self._session.add(row)
-        self.recorded.append(row)
+        self.recorded.append(
+            Notice(
+                id=int(notice_id),
+                chat_id=chat_id,
+                person_id=person_id,
+                language=language,
+                kind=kind,
+                params=decode(encoded),
+                priority=int(priority),
+                edit_message_id=edit,
+                consultation_id=consultation_id,
+            )
+        )
 
 
 def as_notice(row: OutboxNotice) -> Notice:
@@ -155,9 +173,10 @@ def mark_done(
     session: Session, notice_id: int, produced: list[int], state: OutboxState, clock: Clock
 ) -> None:
     """Record what a notice produced and that it is no longer to be sent."""
+    table = OutboxNotice.__table__
     session.execute(
-        update(OutboxNotice)
-        .where(OutboxNotice.id == notice_id)
+        update(table)
+        .where(table.c.id == notice_id)
         .values(state=state, produced=produced, sent_at=clock())
     )
 

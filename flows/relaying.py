@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from flows.events import record_event
@@ -179,8 +179,8 @@ def copy_to(
 
 def keep(unit: Unit, c: Consultation, sender_id: int, message: Incoming, kind: EventKind) -> None:
     """The message's event (queued or relayed) and the link of its source to the case."""
-    unit.session.add(
-        RelayedMessage(
+    unit.session.execute(
+        insert(RelayedMessage.__table__).values(
             consultation_id=c.id,
             chat_id=message.chat_id,
             message_id=message.message_id,
