@@ -28,6 +28,9 @@ def consultation_of_message(db: Database, chat_id: int, message_id: int) -> int 
         return linked_consultation(session, chat_id, message_id)
 
 
+_LINK = insert(RelayedMessage.__table__)  # built once: every relay's copies are linked
+
+
 def record(
     session: Session, notice: Notice, produced: list[int], delivered: bool, clock: Clock
 ) -> list[Notice]:
@@ -38,7 +41,7 @@ def record(
     if notice.consultation_id is not None and produced:
         source = _source(notice)
         session.execute(
-            insert(RelayedMessage.__table__),
+            _LINK,
             [
                 {
                     "consultation_id": notice.consultation_id,

@@ -16,6 +16,8 @@ from flows.vocabulary import (
     EventKind,
 )
 
+_APPEND = insert(Event.__table__)  # built once, given its values when run
+
 
 def record_event(
     session: Session,
@@ -29,10 +31,10 @@ def record_event(
     """Appended at once with a plain INSERT (events are never read back as objects in the
     transaction that writes them, and this keeps the ORM's flush off the hot path)."""
     session.execute(
-        insert(Event.__table__).values(
-            consultation_id=consultation_id, kind=kind, actor_id=actor_id, at=at, data=data
-        )
-    )
+        _APPEND,
+        {"consultation_id": consultation_id, "kind": kind, "actor_id": actor_id, "at": at,
+         "data": data},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -75,18 +75,26 @@ def _dialect_insert(session: Session) -> Insert:
 def _upsert(session: Session, received: Received, now: datetime, **changes: object) -> None:
     """Insert the update's row with these changes, or apply them to the row already there
     (stored by the poller meanwhile) where they are not set yet."""
-    stmt = _dialect_insert(session).values(
-        update_id=received.update_id, payload=received.payload, received_at=now, **changes
-    )
-    if isinstance(stmt, (postgresql.Insert, sqlite.Insert)):
-        table = InboxUpdate.__table__
-        unset = [table.c[name].is_(None) for name in changes]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["update_id"],
-            set_={name: stmt.excluded[name] for name in changes},
-            where=and_(*unset),
-        )
-    session.execute(stmt)
+    values = {"update_id": received.update_id, "payload": received.payload, "received_at": now}
+    session.execute(_upsert_statement(session, tuple(changes)), {**values, **changes})
+
+
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}  # built once: every update runs one
+
+
+def _upsert_statement(session: Session, changes: tuple[str, ...]) -> Insert:
+    key = (session.get_bind().dialect.name, changes)
+    if key not in _UPSERTS:
+        stmt = _dialect_insert(session)
+        if isinstance(stmt, (postgresql.Insert, sqlite.Insert)):
+            table = InboxUpdate.__table__
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["update_id"],
+                set_={name: stmt.excluded[name] for name in changes},
+                where=and_(*(table.c[name].is_(None) for name in changes)),
+            )
+        _UPSERTS[key] = stmt
+    return _UPSERTS[key]
 
 
 def mark_handled_in(

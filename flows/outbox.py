@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.models import OutboxNotice, Person
@@ -28,6 +28,9 @@ TIME_TAG = "__at__"
 VIEWS: dict[str, type[Any]] = {"ConsultationView": ConsultationView, "PersonView": PersonView}
 
 Recipient = Person | PersonView
+_OUTBOX = OutboxNotice.__table__
+_WRITE = insert(_OUTBOX).returning(_OUTBOX.c.id)  # built once: every use case writes notices
+_DONE = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("notice_id"))
 
 
 @dataclass(frozen=True)
@@ -112,22 +115,20 @@ class Outbox:
         """A notice to a chat that may not be an enrolled person (a stranger, a group). Written
         with a plain INSERT … RETURNING id: the dispatcher needs the notice, not an object."""
         encoded = encode(params)
-        table = OutboxNotice.__table__
         notice_id = self._session.scalar(
-            insert(table)
-            .values(
-                chat_id=chat_id,
-                person_id=person_id,
-                language=language,
-                kind=kind,
-                params=encoded,
-                priority=int(priority),
-                edit_message_id=edit,
-                consultation_id=consultation_id,
-                state=OutboxState.PENDING,
-                created_at=self._now,
-            )
-            .returning(table.c.id)
+            _WRITE,
+            {
+                "chat_id": chat_id,
+                "person_id": person_id,
+                "language": language,
+                "kind": kind,
+                "params": encoded,
+                "priority": int(priority),
+                "edit_message_id": edit,
+                "consultation_id": consultation_id,
+                "state": OutboxState.PENDING,
+                "created_at": self._now,
+            },
         )
         self.recorded.append(
             Notice(
@@ -173,11 +174,8 @@ def mark_done(
     session: Session, notice_id: int, produced: list[int], state: OutboxState, clock: Clock
 ) -> None:
     """Record what a notice produced and that it is no longer to be sent."""
-    table = OutboxNotice.__table__
     session.execute(
-        update(table)
-        .where(table.c.id == notice_id)
-        .values(state=state, produced=produced, sent_at=clock())
+        _DONE, {"notice_id": notice_id, "state": state, "produced": produced, "sent_at": clock()}
     )
 
 
