@@ -56,6 +56,7 @@ def main() -> None:
 
         for i in range(50):  # warm up: statement caches, connection
             line(i)
+
         def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
             statements.append(sql)
 
