@@ -44,7 +44,7 @@ from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
 from bot.menus import START_UP_SYNC, Menus
-from bot.ordering import OrderedOnceProcessor
+from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
 from bot.scheduler import Timers
 from bot.sender import Sender
@@ -65,8 +65,10 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
     async def seen(update_id: int) -> bool:  # a database outage is waited out, not skipped
         return await holder["s"].run_retrying("reading the inbox", inbox.is_handled, db, update_id)
 
-    async def mark(update_id: int) -> None:
-        await holder["s"].run_retrying("marking handled", inbox.mark_handled, db, update_id, clock)
+    async def mark(update_id: int, unstored: bool) -> None:
+        await holder["s"].run_retrying(
+            "marking handled", inbox.mark_handled, db, update_id, clock, unstored=unstored
+        )
 
     application = (
         ApplicationBuilder()
@@ -178,8 +180,12 @@ async def _set_aside(services: Services, update_id: int, error: BaseException | 
     """An update whose handler failed is kept for inspection and never replayed (it is
     marked handled as well), so a restart cannot trip over it again."""
     reason = f"handler failed: {type(error).__name__}"
+    scope = CURRENT.get()
+    unstored = scope.unstored if scope is not None and scope.update_id == update_id else None
     try:
-        await services.run(inbox.set_aside, services.db, update_id, reason, services.clock)
+        await services.run(
+            inbox.set_aside, services.db, update_id, reason, services.clock, unstored
+        )
     except Exception as exc:  # the database itself may be what failed
         log.warning("could not set aside update=%s (%s)", update_id, type(exc).__name__)
         return

@@ -16,7 +16,7 @@ from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.vocabulary import Category, Outcome, Plan, Role, Snooze, Urgency
 
 MAX_BYTES = 64
-_PATTERN = re.compile(r"^([a-z]):(\d{1,12})(?::(\d{1,12}))?$")
+_PATTERN = re.compile(r"^([a-zA-Z]{1,2}):(\d{1,12})(?::(\d{1,12}))?$")  # action: 1–2 letters
 
 
 class Action(StrEnum):

@@ -22,8 +22,7 @@ from bot.render.notices import Context, Copy, Edit, Step, Text
 from bot.sender import Sender, Unreachable
 from flows import outbox
 from flows.directory import DirectoryHolder
-from flows.models import OutboxNotice
-from flows.outbox import Notice, as_notice
+from flows.outbox import Notice
 from flows.store import Clock, Database
 
 log = logging.getLogger(__name__)
@@ -100,9 +99,6 @@ class Dispatcher:
                     self._drain(notice.chat_id), name=f"dispatch:{notice.chat_id}"
                 )
 
-    def post_rows(self, rows: list[OutboxNotice]) -> None:
-        self.post([as_notice(row) for row in rows])
-
     async def resume(self) -> int:
         """Send what was committed and not sent when the bot last stopped."""
         found = await self._run_retrying("reading the outbox", outbox.unsent, self._db)
@@ -164,7 +160,7 @@ class Dispatcher:
             "recording a sent notice", self._record, notice, produced, delivered
         )
         self._forget(notice.id)
-        self.post_rows(caused)  # type: ignore[arg-type]
+        self.post(caused)  # type: ignore[arg-type]
 
     def _forget(self, notice_id: int) -> None:
         """A recorded notice leaves the pending set; the last few thousand stay remembered,
@@ -174,7 +170,7 @@ class Dispatcher:
         while len(self._done) > REMEMBERED:
             self._done.popitem(last=False)
 
-    def _record(self, notice: Notice, produced: list[int], delivered: bool) -> list[OutboxNotice]:
+    def _record(self, notice: Notice, produced: list[int], delivered: bool) -> list[Notice]:
         with self._db.unit_of_work() as session:
             caused = message_links.record(session, notice, produced, delivered, self._clock)
         return caused

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from flows import outbox
-from flows.models import Consultation, Offer, OutboxNotice, Person, RelayedMessage
+from flows.models import Consultation, Offer, Person, RelayedMessage
 from flows.outbox import Notice, Outbox
 from flows.relaying import linked_consultation
 from flows.store import Clock, Database
@@ -27,25 +28,31 @@ def consultation_of_message(db: Database, chat_id: int, message_id: int) -> int 
         return linked_consultation(session, chat_id, message_id)
 
 
+_LINK = insert(RelayedMessage.__table__)  # built once: every relay's copies are linked
+
+
 def record(
     session: Session, notice: Notice, produced: list[int], delivered: bool, clock: Clock
-) -> list[OutboxNotice]:
+) -> list[Notice]:
     """Mark the notice done and record what it produced; the notices this causes."""
     state = OutboxState.SENT if delivered else OutboxState.FAILED
     outbox.mark_done(session, notice.id, produced, state, clock)
     now = clock()
     if notice.consultation_id is not None and produced:
         source = _source(notice)
-        session.add_all(
-            RelayedMessage(
-                consultation_id=notice.consultation_id,
-                chat_id=notice.chat_id,
-                message_id=message_id,
-                source_chat_id=source[0] if source else notice.chat_id,
-                source_message_id=source[1] if source else message_id,
-                created_at=now,
-            )
-            for message_id in produced
+        session.execute(
+            _LINK,
+            [
+                {
+                    "consultation_id": notice.consultation_id,
+                    "chat_id": notice.chat_id,
+                    "message_id": message_id,
+                    "source_chat_id": source[0] if source else notice.chat_id,
+                    "source_message_id": source[1] if source else message_id,
+                    "created_at": now,
+                }
+                for message_id in produced
+            ],
         )
     box = Outbox(session, now)
     if notice.kind == NoticeKind.OFFER_CARD:

@@ -1,6 +1,9 @@
 """Concurrent update processing that keeps each chat's updates in order and applies every
 update once: different officers never wait for each other, one officer's messages stay in
-the order they were typed, and an update Telegram re-sends after a restart is skipped."""
+the order they were typed, and an update Telegram re-sends after a restart is skipped. An
+update the poller did not store first (the fast path) is expected: the poller waits until its
+row is committed, by the use case that handled it or by the mark after its handler, before
+confirming it to Telegram."""
 
 from __future__ import annotations
 
@@ -14,19 +17,30 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from flows.inbox import Received
+
 log = logging.getLogger(__name__)
 
 Check = Callable[[int], Awaitable[bool]]
-Mark = Callable[[int], Awaitable[None]]
+Mark = Callable[[int, bool], Awaitable[None]]  # update id, not stored yet
 
 
 @dataclass
 class UpdateScope:
     """The update being handled; marked once a use case marked it handled in its own
-    transaction, so the processor does not mark it again."""
+    transaction, so the processor does not mark it again. `unstored`: the inbox has no row
+    for it yet (whoever marks it writes one)."""
 
     update_id: int
+    unstored: Received | None = None
+    secured: asyncio.Future[bool] | None = None
     marked: bool = False
+
+    def mark(self) -> None:
+        """Its row is committed: the poller may confirm it to Telegram."""
+        self.marked = True
+        if self.secured is not None and not self.secured.done():
+            self.secured.set_result(True)
 
 
 CURRENT: ContextVar[UpdateScope | None] = ContextVar("relais_update", default=None)
@@ -40,6 +54,19 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
         self.fresh: set[int] = set()  # just stored by the poller: nothing to check
+        self._expected: dict[int, tuple[Received, asyncio.Future[bool]]] = {}
+
+    def expect(self, received: Received) -> asyncio.Future[bool]:
+        """An update queued without being stored: the future says True once its row is
+        committed, False if its handling ended without one (the poller then stores it)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._expected[received.update_id] = (received, future)
+        return future
+
+    def unstored(self, update_id: int) -> Received | None:
+        """The update being handled, if the inbox may have no row for it yet."""
+        expected = self._expected.get(update_id)
+        return expected[0] if expected is not None else None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -50,26 +77,36 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                fresh = update.update_id in self.fresh
-                self.fresh.discard(update.update_id)
-                if not fresh and await self._seen(update.update_id):
-                    log.info("skipped already handled update=%s", update.update_id)
-                    _discard(coroutine)
-                    return
-                scope = UpdateScope(update.update_id)
-                token = CURRENT.set(scope)
-                try:
-                    await coroutine
-                finally:
-                    CURRENT.reset(token)
-                if not scope.marked:
-                    await self._mark(update.update_id)
-                log.debug("handled update=%s", update.update_id)
+                await self._process(update, coroutine)
         finally:
+            expected = self._expected.pop(update.update_id, None)
+            if expected is not None and not expected[1].done():
+                expected[1].set_result(False)
             self._waiting[key] -= 1
             if self._waiting[key] == 0:
                 del self._waiting[key]
                 self._locks.pop(key, None)
+
+    async def _process(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        expected = self._expected.get(update.update_id)
+        fresh = update.update_id in self.fresh or expected is not None
+        self.fresh.discard(update.update_id)
+        if not fresh and await self._seen(update.update_id):
+            log.info("skipped already handled update=%s", update.update_id)
+            _discard(coroutine)
+            return
+        scope = UpdateScope(update.update_id)
+        if expected is not None:
+            scope.unstored, scope.secured = expected
+        token = CURRENT.set(scope)
+        try:
+            await coroutine
+        finally:
+            CURRENT.reset(token)
+        if not scope.marked:
+            await self._mark(update.update_id, scope.unstored is not None)
+            scope.mark()
+        log.debug("handled update=%s", update.update_id)
 
     async def initialize(self) -> None:
         return None

@@ -1,9 +1,13 @@
 """Long polling that loses nothing and cannot be blocked. python-telegram-bot's own Updater
 confirms a batch to Telegram as soon as it is queued, so a crash mid-handling would lose it
-(PITFALLS.md). Here each batch is written to the inbox table first; only then does the next
-getUpdates confirm it. A database outage holds the batch (unconfirmed, so still at Telegram)
-until it can be stored. The batch is fetched as raw JSON and each update parsed on its own:
-one the library cannot read is set aside, confirmed, and the rest go on."""
+(the library's known pitfall). Here the next getUpdates confirms a batch only once the inbox
+holds each of its updates. A new update goes straight to its handler, whose use case writes
+its inbox row in the transaction that handles it (one transaction for a relayed line); one
+still being handled after a moment is stored, to be replayed if the bot stops. An update that
+may have been seen before this start (Telegram sends unconfirmed ones again) is stored first,
+which recognises a re-send. A database outage holds the batch (unconfirmed, so still at
+Telegram) until it can be stored. The batch is fetched as raw JSON and each update parsed on
+its own: one the library cannot read is set aside, confirmed, and the rest go on."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 MAX_BACKOFF_S = MAX_RETRY_S
 REPLAY_WAIT_S = 15.0  # a replayed update stuck on a dead Telegram must not keep polling off
+SECURE_WAIT_S = 0.5  # a new update's handler has this long to commit its row; then it is stored
 
 RawUpdate = dict[str, Any]
 
@@ -87,20 +92,67 @@ class InboxPoller:
         """Poll until cancelled: store each batch, then queue its updates; the next
         getUpdates confirms it."""
         offset: int | None = None
+        services = self._services
+        seen_up_to = await services.run_retrying(
+            "reading the inbox", inbox.last_update_id, services.db
+        )
         while True:
             batch = [item for raw in await self._fetch(offset) if (item := self._read(raw))]
             if not batch:
                 continue
-            fresh = await self._services.run_retrying(
-                "storing updates",
-                inbox.store_new,
-                self._services.db,
-                [item.received for item in batch],
-                self._services.clock,
-            )
+            direct = {
+                i.received.update_id
+                for i in batch
+                if i.update is not None and i.received.update_id > seen_up_to
+            }
+            fresh = await self._store([i for i in batch if i.received.update_id not in direct])
+            expected: list[tuple[Fetched, asyncio.Future[bool]]] = []
             for item in batch:
-                await self._dispatch(item, item.received.update_id in fresh)
-            offset = max(item.received.update_id for item in batch) + 1  # stored: confirm it
+                if item.received.update_id in direct:
+                    expected.append((item, await self._dispatch_direct(item)))
+                else:
+                    await self._dispatch(item, item.received.update_id in fresh)
+            await self._secure(expected)
+            offset = max(item.received.update_id for item in batch) + 1  # held: confirm it
+
+    async def _store(self, items: list[Fetched]) -> set[int]:
+        """Store these updates; the ids of those not seen before."""
+        if not items:
+            return set()
+        services = self._services
+        return await services.run_retrying(
+            "storing updates",
+            inbox.store_new,
+            services.db,
+            [item.received for item in items],
+            services.clock,
+        )
+
+    async def _dispatch_direct(self, item: Fetched) -> asyncio.Future[bool]:
+        """Queue a new update unstored; the future says when its row is committed."""
+        processor = self._app.update_processor
+        if not isinstance(processor, OrderedOnceProcessor):  # pragma: no cover - always ours
+            await self._store([item])
+            await self._app.update_queue.put(item.update)
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            done.set_result(True)
+            return done
+        secured = processor.expect(item.received)
+        await self._app.update_queue.put(item.update)
+        return secured
+
+    async def _secure(self, expected: list[tuple[Fetched, asyncio.Future[bool]]]) -> None:
+        """Wait a moment for the handlers to commit the rows of the updates queued unstored;
+        those not committed by then (a slow handler, a failure) are stored, to be replayed
+        if the bot stops before they are handled."""
+        if not expected:
+            return
+        futures = [future for _, future in expected]
+        await asyncio.wait(futures, timeout=SECURE_WAIT_S)
+        late = [item for item, future in expected if not (future.done() and future.result())]
+        if late:
+            log.info("storing %d updates still being handled", len(late))
+            await self._store(late)
 
     async def _fetch(self, offset: int | None) -> list[RawUpdate]:
         """One getUpdates, as raw JSON (python-telegram-bot's get_updates parses the whole

@@ -58,18 +58,19 @@ class Services:
         attempt rolled everything back), marking the update being handled as handled in it;
         then hand the notices it committed to the dispatcher."""
         scope = CURRENT.get()
-        update_id = scope.update_id if scope is not None else None
+        update_id = scope.update_id if scope is not None and not scope.marked else None
+        unstored = scope is not None and scope.unstored is not None
 
         def work() -> tuple[R, list[Any]]:
-            with unit_of_work(self.db, self.clock, update_id=update_id) as unit:
+            with unit_of_work(self.db, self.clock, update_id=update_id, unstored=unstored) as unit:
                 result = use_case(unit, *args, **kwargs)
             return result, unit.outbox.recorded
 
         result, recorded = await self.run_retrying(use_case.__name__, work)
         if scope is not None:
-            scope.marked = True
+            scope.mark()
         if self.dispatcher is not None:
-            self.dispatcher.post_rows(recorded)
+            self.dispatcher.post(recorded)
         return result
 
     async def run_retrying(

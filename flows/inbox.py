@@ -1,15 +1,17 @@
-"""The update inbox: each Telegram update is stored before its receipt is confirmed to
-Telegram and marked once handled. After a crash the unhandled ones are replayed, and an
-update Telegram sends again is recognised and not applied twice. An update that cannot be
-handled (unparseable, or its handler failed) is set aside: kept raw for inspection, counted,
-never replayed, so it cannot block the bot."""
+"""The update inbox: no update's receipt is confirmed to Telegram before the inbox holds it,
+either handled (the use case that handled it wrote its row in its own transaction: the fast
+path, one transaction per update) or stored to be handled (when handling takes longer, or the
+update may be one Telegram sends again after a restart). After a crash the stored, unhandled
+ones are replayed, and an update Telegram sends again is recognised and not applied twice. An
+update that cannot be handled (unparseable, or its handler failed) is set aside: kept raw for
+inspection, counted, never replayed, so it cannot block the bot."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, Select, delete, func, insert, or_, select, update
+from sqlalchemy import Insert, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,16 +55,69 @@ def store_new(db: Database, batch: list[Received], clock: Clock) -> set[int]:
 
 def _insert_new(session: Session) -> Insert:
     """INSERT … ON CONFLICT (update_id) DO NOTHING RETURNING update_id, for either backend."""
+    table = InboxUpdate.__table__
+    stmt = _dialect_insert(session)
+    if isinstance(stmt, (postgresql.Insert, sqlite.Insert)):
+        stmt = stmt.on_conflict_do_nothing(index_elements=["update_id"])
+    return stmt.returning(table.c.update_id)
+
+
+def _dialect_insert(session: Session) -> Insert:
     dialect = session.get_bind().dialect.name
     table = InboxUpdate.__table__
-    stmt: Insert
     if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["update_id"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["update_id"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        stmt = insert(table)
-    return stmt.returning(table.c.update_id)
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    return insert(table)  # pragma: no cover - only SQLite and PostgreSQL are supported
+
+
+def _upsert(session: Session, received: Received, now: datetime, **changes: object) -> None:
+    """Insert the update's row with these changes, or apply them to the row already there
+    (stored by the poller meanwhile) where they are not set yet."""
+    values = {"update_id": received.update_id, "payload": received.payload, "received_at": now}
+    session.execute(_upsert_statement(session, tuple(changes)), {**values, **changes})
+
+
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}  # built once: every update runs one
+
+
+def _upsert_statement(session: Session, changes: tuple[str, ...]) -> Insert:
+    key = (session.get_bind().dialect.name, changes)
+    if key not in _UPSERTS:
+        stmt = _dialect_insert(session)
+        if isinstance(stmt, (postgresql.Insert, sqlite.Insert)):
+            table = InboxUpdate.__table__
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["update_id"],
+                set_={name: stmt.excluded[name] for name in changes},
+                where=and_(*(table.c[name].is_(None) for name in changes)),
+            )
+        _UPSERTS[key] = stmt
+    return _UPSERTS[key]
+
+
+def mark_handled_in(
+    session: Session, update_id: int, now: datetime, *, unstored: bool = False
+) -> None:
+    """In the handling transaction: the update is handled. An update not stored yet (the fast
+    path) gets its row now, without its content: a handled update is never replayed, its id
+    is all that must be kept so that a re-send is recognised."""
+    if unstored:
+        _upsert(session, Received(update_id, ""), now, handled_at=now)
+        return
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
+        .values(handled_at=now)
+    )
+
+
+def last_update_id(db: Database) -> int:
+    """The newest update the inbox holds (0 if none): Telegram may send again, after a
+    restart, only what is at most this one; anything newer has never been seen."""
+    with db.unit_of_work() as session:
+        return int(session.scalar(select(func.max(InboxUpdate.update_id))) or 0)
 
 
 def unhandled(db: Database) -> list[tuple[int, str]]:
@@ -82,10 +137,18 @@ def _unhandled() -> Select[tuple[InboxUpdate]]:
     )
 
 
-def set_aside(db: Database, update_id: int, reason: str, clock: Clock) -> None:
+def set_aside(
+    db: Database, update_id: int, reason: str, clock: Clock, unstored: Received | None = None
+) -> None:
     """Keep this update for inspection and never replay it (its handler failed, or it could
-    not be read)."""
+    not be read). One not stored yet is stored now, with its content, to be inspected."""
     with db.unit_of_work() as session:
+        if unstored is not None:
+            now = clock()
+            _upsert(
+                session, unstored, now, set_aside_at=now, set_aside_reason=reason[:REASON_LENGTH]
+            )
+            return
         _set_aside(session, [update_id], reason, clock)
 
 
@@ -116,11 +179,10 @@ def is_handled(db: Database, update_id: int) -> bool:
         return handled_at is not None
 
 
-def mark_handled(db: Database, update_id: int, clock: Clock) -> None:
+def mark_handled(db: Database, update_id: int, clock: Clock, *, unstored: bool = False) -> None:
+    """Handled by a handler that ran no use case (the use cases mark it themselves)."""
     with db.unit_of_work() as session:
-        session.execute(
-            update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(handled_at=clock())
-        )
+        mark_handled_in(session, update_id, clock(), unstored=unstored)
 
 
 def purge_handled(db: Database, clock: Clock) -> int:

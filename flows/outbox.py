@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.models import OutboxNotice, Person
@@ -28,6 +28,9 @@ TIME_TAG = "__at__"
 VIEWS: dict[str, type[Any]] = {"ConsultationView": ConsultationView, "PersonView": PersonView}
 
 Recipient = Person | PersonView
+_OUTBOX = OutboxNotice.__table__
+_WRITE = insert(_OUTBOX).returning(_OUTBOX.c.id)  # built once: every use case writes notices
+_DONE = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("notice_id"))
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class Outbox:
     def __init__(self, session: Session, now: datetime) -> None:
         self._session = session
         self._now = now
-        self.recorded: list[OutboxNotice] = []
+        self.recorded: list[Notice] = []
 
     def notify(
         self,
@@ -109,21 +112,37 @@ class Outbox:
         consultation_id: int | None = None,
         **params: Any,
     ) -> None:
-        """A notice to a chat that may not be an enrolled person (a stranger, a group)."""
-        row = OutboxNotice(
-            chat_id=chat_id,
-            person_id=person_id,
-            language=language,
-            kind=kind,
-            params=encode(params),
-            priority=int(priority),
-            edit_message_id=edit,
-            consultation_id=consultation_id,
-            state=OutboxState.PENDING,
-            created_at=self._now,
+        """A notice to a chat that may not be an enrolled person (a stranger, a group). Written
+        with a plain INSERT … RETURNING id: the dispatcher needs the notice, not an object."""
+        encoded = encode(params)
+        notice_id = self._session.scalar(
+            _WRITE,
+            {
+                "chat_id": chat_id,
+                "person_id": person_id,
+                "language": language,
+                "kind": kind,
+                "params": encoded,
+                "priority": int(priority),
+                "edit_message_id": edit,
+                "consultation_id": consultation_id,
+                "state": OutboxState.PENDING,
+                "created_at": self._now,
+            },
         )
-        self._session.add(row)
-        self.recorded.append(row)
+        self.recorded.append(
+            Notice(
+                id=int(notice_id),
+                chat_id=chat_id,
+                person_id=person_id,
+                language=language,
+                kind=kind,
+                params=decode(encoded),
+                priority=int(priority),
+                edit_message_id=edit,
+                consultation_id=consultation_id,
+            )
+        )
 
 
 def as_notice(row: OutboxNotice) -> Notice:
@@ -156,9 +175,7 @@ def mark_done(
 ) -> None:
     """Record what a notice produced and that it is no longer to be sent."""
     session.execute(
-        update(OutboxNotice)
-        .where(OutboxNotice.id == notice_id)
-        .values(state=state, produced=produced, sent_at=clock())
+        _DONE, {"notice_id": notice_id, "state": state, "produced": produced, "sent_at": clock()}
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from flows.events import record_event
@@ -40,15 +40,29 @@ class Incoming:
     point: tuple[float, float] | None = None  # a shared location's
 
 
+# The relay's statements are built once (every message runs them; building one costs more
+# than running it on SQLite) and given their values when executed.
+_TAKEN = (
+    select(RelayedMessage.id)
+    .where(
+        RelayedMessage.source_chat_id == bindparam("chat_id"),
+        RelayedMessage.source_message_id == bindparam("message_id"),
+    )
+    .limit(1)
+)
+_OPEN_OF = (
+    select(Consultation)
+    .where(Consultation.officer_id == bindparam("officer_id"), Consultation.state.in_(OPEN_STATES))
+    .order_by(Consultation.id.desc())
+    .with_for_update()
+)
+_KEEP = insert(RelayedMessage.__table__)
+
+
 def already_taken(unit: Unit, message: Incoming) -> bool:
     """This message was relayed or queued already (its update is being replayed)."""
     found = unit.session.scalar(
-        select(RelayedMessage.id)
-        .where(
-            RelayedMessage.source_chat_id == message.chat_id,
-            RelayedMessage.source_message_id == message.message_id,
-        )
-        .limit(1)
+        _TAKEN, {"chat_id": message.chat_id, "message_id": message.message_id}
     )
     return found is not None
 
@@ -64,12 +78,7 @@ def consult(unit: Unit, officer_id: int, words: str) -> None:
 
 
 def _open_of(unit: Unit, officer_id: int) -> Consultation | None:
-    return unit.session.scalar(
-        select(Consultation)
-        .where(Consultation.officer_id == officer_id, Consultation.state.in_(OPEN_STATES))
-        .order_by(Consultation.id.desc())
-        .with_for_update()
-    )
+    return unit.session.scalar(_OPEN_OF, {"officer_id": officer_id})
 
 
 def from_officer(unit: Unit, officer_id: int, message: Incoming) -> RelayStatus:
@@ -179,15 +188,16 @@ def copy_to(
 
 def keep(unit: Unit, c: Consultation, sender_id: int, message: Incoming, kind: EventKind) -> None:
     """The message's event (queued or relayed) and the link of its source to the case."""
-    unit.session.add(
-        RelayedMessage(
-            consultation_id=c.id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            source_chat_id=message.chat_id,
-            source_message_id=message.message_id,
-            created_at=unit.now,
-        )
+    unit.session.execute(
+        _KEEP,
+        {
+            "consultation_id": c.id,
+            "chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "source_chat_id": message.chat_id,
+            "source_message_id": message.message_id,
+            "created_at": unit.now,
+        },
     )
     data: dict[str, Any] = {
         "kind": message.kind,

@@ -10,10 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from flows.models import InboxUpdate
+from flows.inbox import mark_handled_in
 from flows.outbox import Outbox
 from flows.store import Clock, Database
 
@@ -27,16 +26,15 @@ class Unit:
 
 
 @contextmanager
-def unit_of_work(db: Database, clock: Clock, *, update_id: int | None = None) -> Iterator[Unit]:
+def unit_of_work(
+    db: Database, clock: Clock, *, update_id: int | None = None, unstored: bool = False
+) -> Iterator[Unit]:
     """A transaction with its outbox: committed when the block ends, rolled back (notices
-    included) if it raises."""
+    included) if it raises. `unstored`: the update is not in the inbox yet (the fast path),
+    its row is written here."""
     with db.unit_of_work() as session:
         now = clock()
         unit = Unit(session, clock, now, Outbox(session, now))
         yield unit
         if update_id is not None:
-            session.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
-                .values(handled_at=now)
-            )
+            mark_handled_in(session, update_id, now, unstored=unstored)

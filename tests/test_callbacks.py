@@ -39,6 +39,8 @@ def test_the_choice_designates_the_enum_member():
         "a:",
         "a:x",
         "z:1",
+        "zz:1",
+        "abc:1",
         "a:1:2",
         "c:1",
         "c:1:99",
