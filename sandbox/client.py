@@ -172,6 +172,12 @@ class SandboxClient:
     def send_voice(self, user_id: int, duration: int = 3, *, reply_to: int | None = None) -> JSON:
         return self._send(user_id, {}, {"kind": "voice", "duration": duration}, reply_to)
 
+    def send_video_note(
+        self, user_id: int, duration: int = 10, *, reply_to: int | None = None
+    ) -> JSON:
+        """A round video message (Telegram gives it no caption)."""
+        return self._send(user_id, {}, {"kind": "video_note", "duration": duration}, reply_to)
+
     def send_document(
         self,
         user_id: int,
