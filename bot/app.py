@@ -28,6 +28,7 @@ from bot.dispatcher import Dispatcher
 from bot.handlers import (
     availability,
     buttons,
+    calls,
     closing,
     consult,
     enrolment,
@@ -125,6 +126,9 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("resources", resources.resources_command))
     app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(CommandHandler("followups", followups.followups_command))
+    app.add_handler(CommandHandler("callme", calls.callme_command))
+    app.add_handler(CommandHandler("calling", calls.calling_command))
+    app.add_handler(CommandHandler("phone", calls.phone_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))

@@ -43,6 +43,9 @@ class Action(StrEnum):
     FOLLOWUP_SNOOZE = "s"  # follow-up id, snooze index
     FOLLOWUP_REASSIGN = "w"  # follow-up id: pick who
     FOLLOWUP_REASSIGN_TO = "y"  # follow-up id, person id (0 = the pool)
+    # --- calls (issue 14) ---
+    CALL_ME = "Fa"  # consultation id: send my number to the other side
+    CALLING_NOW = "Fb"  # consultation id: tell the other side I am calling
 
 
 CATEGORIES = list(Category)
@@ -129,6 +132,8 @@ FOLLOWUP_DONE = _declare(Action.FOLLOWUP_DONE, HOLDERS)
 FOLLOWUP_SNOOZE = _declare(Action.FOLLOWUP_SNOOZE, HOLDERS, choices=list(Snooze))
 FOLLOWUP_REASSIGN = _declare(Action.FOLLOWUP_REASSIGN, HOLDERS)
 FOLLOWUP_REASSIGN_TO = _declare(Action.FOLLOWUP_REASSIGN_TO, HOLDERS, free=True)
+CALL_ME = _declare(Action.CALL_ME, EVERYONE)
+CALLING_NOW = _declare(Action.CALLING_NOW, EVERYONE)
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 

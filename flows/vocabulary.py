@@ -103,6 +103,9 @@ class EventKind(StrEnum):
     FOLLOWUP_REASSIGNED = "followup_reassigned"
     FOLLOWUP_DONE = "followup_done"
     FOLLOWUP_OVERDUE = "followup_overdue"
+    # --- calls (issue 14) ---
+    CALL_REQUESTED = "call_requested"  # "Call me": the requester's number went to the other side
+    CALLING = "calling"  # "I'm calling you now" (the answer to a request, or unasked)
 
 
 class FollowUpState(StrEnum):
@@ -151,6 +154,8 @@ class NoticeKind(StrEnum):
     FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
     SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
     DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
+    # --- calls (issue 14) ---
+    CALL_REQUEST = "call_request"  # "please call me at …", with the "I'm calling now" button
 
 
 class Priority(IntEnum):

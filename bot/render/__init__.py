@@ -294,6 +294,7 @@ def help_text(person: PersonView) -> str:
         text += "\n" + t(lang, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
+    text += "\n" + t(lang, "call.help")
     return text
 
 

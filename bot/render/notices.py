@@ -15,11 +15,13 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
 from bot.i18n import t
+from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
 from bot.sender import CAPTION_LIMIT, CAPTIONED
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
+from flows.people import PersonView
 from flows.roster import ShiftView
 from flows.views import ConsultationView
 from flows.vocabulary import NoticeKind, Presence, Tier
@@ -182,9 +184,11 @@ def _card(notice: Notice, context: Context) -> list[Step]:
 
 @renders(NoticeKind.ACCEPTED)
 def _accepted(notice: Notice, context: Context) -> list[Step]:
+    """The new holder's introduction, with the Call me / I'm calling buttons."""
     c: ConsultationView = notice.params["consultation"]
     lang = notice.language
-    return [Text(t(lang, "accept.intro", ref=c.reference, officer=render.person_name(c.officer)))]
+    text = t(lang, "accept.intro", ref=c.reference, officer=render.person_name(c.officer))
+    return [Text(text, call_cards.call_keyboard(lang, c.id))]
 
 
 @renders(NoticeKind.HANDED_OVER)
@@ -426,3 +430,16 @@ def _shift_digest(notice: Notice, context: Context) -> list[Step]:
 def _daily_summary(notice: Notice, context: Context) -> list[Step]:
     """The day's figures, then the overdue list when there is one."""
     return [Text(text) for text in followup_cards.daily_summary(notice.language, notice.params)]
+
+
+# --- calls (issue 14) -----------------------------------------------------------------------
+
+
+@renders(NoticeKind.CALL_REQUEST)
+def _call_request(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    requester: PersonView = p["requester"]
+    text, keyboard = call_cards.call_request(
+        notice.language, p["consultation"], render.person_name(requester), p["number"]
+    )
+    return [Text(text, keyboard)]
