@@ -57,9 +57,7 @@ def test_call_me_sends_my_number_to_the_other_side_both_ways(any_db, clock: Fake
     sent = notices(any_db, after)
     request = next(p for chat, kind, p in sent if kind == NoticeKind.CALL_REQUEST)
     assert request["number"] == "+1 514-555-0123"
-    assert [chat for chat, kind, _ in sent if kind == NoticeKind.CALL_REQUEST] == [
-        officer.chat_id
-    ]
+    assert [chat for chat, kind, _ in sent if kind == NoticeKind.CALL_REQUEST] == [officer.chat_id]
     told = [p["key"] for chat, kind, p in sent if chat == worker.chat_id]
     assert told == ["call.requested"]
 
@@ -91,9 +89,7 @@ def test_without_a_number_nothing_is_sent_and_the_person_is_told_how_to_add_one(
     assert [(c, p["key"]) for c, _, p in notices(any_db, after)] == [
         (worker.chat_id, "call.no_number_theirs")
     ]
-    assert not [
-        e for e in event_log.timeline(any_db, cid) if e.kind in (EventKind.CALL_REQUESTED,)
-    ]
+    assert not [e for e in event_log.timeline(any_db, cid) if e.kind in (EventKind.CALL_REQUESTED,)]
 
 
 def test_no_call_before_a_worker_has_it_nor_for_someone_outside_it(any_db, clock: FakeClock):
