@@ -48,6 +48,7 @@ from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
 from bot.scheduler import Timers
+from bot.screening import open_screening
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import ConfigError, Settings, mask_password
@@ -90,6 +91,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         sender=Sender(application.bot),
         timers=Timers(application.job_queue, clock),
         directory=open_directory(settings, clock),
+        screening=open_screening(settings),
     )
     services.dispatcher = Dispatcher(
         db,

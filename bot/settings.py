@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         default=72, validation_alias="RELAIS_INVITE_TTL_HOURS", ge=1, le=MONTH_HOURS
     )
     phone_region: str = Field(default="CA", validation_alias="RELAIS_PHONE_REGION")
+    screening_path: Path = Field(
+        default=Path("screening.yaml"), validation_alias="RELAIS_SCREENING_PATH"
+    )
     directory_path: Path = Field(
         default=Path("resources_directory.yaml"), validation_alias="RELAIS_DIRECTORY_PATH"
     )

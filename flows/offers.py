@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows import routing
-from flows.events import record_event
+from flows.events import record_event, screening_answers
 from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy, window_ran_out
@@ -39,6 +40,7 @@ class OfferTarget:
 def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
     """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
     priority = priority_of(c)
+    screening = screening_answers(unit.session, c.id) if targets else []
     for target in targets:
         unit.outbox.notify(
             target.worker,
@@ -49,6 +51,7 @@ def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget])
             tier=target.tier,
             at_capacity=target.at_capacity,
             window_ran_out=target.window_ran_out,
+            screening=screening,
         )
 
 
@@ -141,6 +144,7 @@ class CardToEdit:
     worker: PersonView
     chat_id: int
     message_id: int
+    tier: int = Tier.AVAILABLE
 
 
 def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> None:
@@ -148,9 +152,12 @@ def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> Non
     rewrite_cards(unit, c, cards, "taken")
 
 
-def rewrite_cards(unit: Unit, c: ConsultationView, cards: list[CardToEdit], state: str) -> None:
+def rewrite_cards(
+    unit: Unit, c: ConsultationView, cards: list[CardToEdit], state: str, **extra: Any
+) -> None:
     """Each of these offer cards is rewritten to say how the case stands ("taken",
-    "withdrawn"...), without its buttons."""
+    "withdrawn"... without its buttons; "open": still to take, redrawn with what the officer
+    added, e.g. the screening answers)."""
     for card in cards:
         unit.outbox.to_chat(
             card.chat_id,
@@ -160,6 +167,8 @@ def rewrite_cards(unit: Unit, c: ConsultationView, cards: list[CardToEdit], stat
             edit=card.message_id,
             consultation=c,
             state=state,
+            tier=card.tier,
+            **extra,
         )
 
 

@@ -106,6 +106,10 @@ class EventKind(StrEnum):
     # --- calls (issue 14) ---
     CALL_REQUESTED = "call_requested"  # "Call me": the requester's number went to the other side
     CALLING = "calling"  # "I'm calling you now" (the answer to a request, or unasked)
+    # --- screening (issue 14) ---
+    SCREENING_ANSWERED = "screening_answered"  # one yes/no answer, with the question's texts
+    SCREENING_SKIPPED = "screening_skipped"
+    URGENCY_RAISED = "urgency_raised"  # an answer called for more urgency
 
 
 class FollowUpState(StrEnum):
@@ -156,6 +160,9 @@ class NoticeKind(StrEnum):
     DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
     # --- calls (issue 14) ---
     CALL_REQUEST = "call_request"  # "please call me at …", with the "I'm calling now" button
+    # --- screening (issue 14) ---
+    SCREENING_QUESTION = "screening_question"  # one yes/no question to the officer, or skip
+    SCREENING_UPDATE = "screening_update"  # the holder's line: the answers so far
 
 
 class Priority(IntEnum):

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
+from bot.render import screening as screening_cards
 from flows import views
 from flows.availability import Status
 from flows.escalation import QueueEntry
@@ -85,8 +87,11 @@ def offer_card(
     tier: int = 1,
     at_capacity: bool = False,
     window_ran_out: bool = True,
+    screening: list[dict[str, Any]] | None = None,
 ) -> Rendered:
     text = _card_text(lang, c)
+    if screening:
+        text += "\n\n" + screening_cards.answer_lines(lang, screening)
     if tier >= 2:
         why = "offer.escalated" if window_ran_out else "offer.escalated_nobody_free"
         text = t(lang, why) + "\n" + text

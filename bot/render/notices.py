@@ -18,6 +18,7 @@ from bot.i18n import t
 from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
+from bot.render import screening as screening_cards
 from bot.sender import CAPTION_LIMIT, CAPTIONED
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
@@ -161,16 +162,22 @@ def _fallback_block(notice: Notice, context: Context, c: ConsultationView) -> st
 def _offer_card(notice: Notice, context: Context) -> list[Step]:
     p = notice.params
     card = render.offer_card(
-        notice.language, p["consultation"], p["tier"], p["at_capacity"], p["window_ran_out"]
-    )
+        notice.language, p["consultation"], p["tier"], p["at_capacity"], p["window_ran_out"],
+        p.get("screening"),
+    )  # fmt: skip
     return [Text(card.text, card.keyboard)]
 
 
 @renders(NoticeKind.CARD)
 def _card(notice: Notice, context: Context) -> list[Step]:
-    """An offer card rewritten once it is settled; it loses its buttons."""
+    """An offer card rewritten once it is settled (it loses its buttons), or redrawn while it
+    is still open ("open": with what the officer added since, buttons kept)."""
     c: ConsultationView = notice.params["consultation"]
     lang, state = notice.language, notice.params["state"]
+    if state == "open":
+        tier = int(notice.params.get("tier", 1))
+        card = render.offer_card(lang, c, tier, screening=notice.params.get("screening"))
+        return [Edit(card.text, card.keyboard)]
     if state == "mine":
         card = render.offer_mine_card(lang, c)
     elif state == "taken":
@@ -443,3 +450,23 @@ def _call_request(notice: Notice, context: Context) -> list[Step]:
         notice.language, p["consultation"], render.person_name(requester), p["number"]
     )
     return [Text(text, keyboard)]
+
+
+# --- screening (issue 14) -------------------------------------------------------------------
+
+
+@renders(NoticeKind.SCREENING_QUESTION)
+def _screening_question(notice: Notice, context: Context) -> list[Step]:
+    assert notice.consultation_id is not None
+    text, keyboard = screening_cards.question(
+        notice.language, notice.params, notice.consultation_id
+    )
+    if notice.edit_message_id is not None:
+        return [Edit(text, keyboard)]
+    return [Text(text, keyboard)]
+
+
+@renders(NoticeKind.SCREENING_UPDATE)
+def _screening_update(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(screening_cards.holder_update(notice.language, p["reference"], p["answers"]))]
