@@ -1,6 +1,7 @@
 """What follows the officer's urgency tap, in one transaction: the request goes out first
 (consultations.submit: cards, timer, the officer's line), then the optional questions at the
-scene begin (screening). Nothing the officer may add afterwards delays the request."""
+scene begin (screening) and the officer is invited to share where the scene is, in one tap
+(Telegram's location button). Nothing the officer may add afterwards delays the request."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from flows.consultations import DraftStatus, SubmitResult
 from flows.routing import RoutingPolicy
 from flows.screening import ScreeningPolicy
 from flows.unit import Unit
-from flows.vocabulary import Urgency
+from flows.views import scene_in
+from flows.vocabulary import NoticeKind, Urgency
 
 
 def submit(
@@ -21,10 +23,16 @@ def submit(
     questions: ScreeningPolicy,
     prompt_message: int | None = None,
 ) -> SubmitResult:
-    """The request out, then the first screening question (if its category has any)."""
+    """The request out, then the first screening question (if its category has any) and,
+    unless the officer already shared one, the invitation to share the scene's location."""
     result = consultations.submit(
         unit, officer_id, consultation_id, urgency, policy, prompt_message
     )
-    if result.status == DraftStatus.OK and result.consultation is not None:
-        screening.ask_first(unit, result.consultation, questions)
+    c = result.consultation
+    if result.status == DraftStatus.OK and c is not None:
+        screening.ask_first(unit, c, questions)
+        if scene_in(unit.session, c.id) is None:
+            unit.outbox.notify(
+                c.officer, NoticeKind.SCENE_INVITE, consultation_id=c.id, reference=c.reference
+            )
     return result

@@ -16,7 +16,7 @@ from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy, window_ran_out
 from flows.unit import Unit
-from flows.views import ConsultationView, priority_of, view_in
+from flows.views import ConsultationView, area_of, priority_of, scene_in, view_in
 from flows.vocabulary import (
     ConsultationState,
     EventKind,
@@ -40,7 +40,7 @@ class OfferTarget:
 def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
     """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
     priority = priority_of(c)
-    screening = screening_answers(unit.session, c.id) if targets else []
+    extras = card_extras(unit.session, c.id) if targets else {}
     for target in targets:
         unit.outbox.notify(
             target.worker,
@@ -51,8 +51,31 @@ def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget])
             tier=target.tier,
             at_capacity=target.at_capacity,
             window_ran_out=target.window_ran_out,
-            screening=screening,
+            **extras,
         )
+
+
+def card_extras(session: Session, consultation_id: int) -> dict[str, Any]:
+    """What the officer added after the request, shown on every offer card: the screening
+    answers, and the scene's area (rounded: the exact point is for the holder)."""
+    return {
+        "screening": screening_answers(session, consultation_id),
+        "area": area_of(scene_in(session, consultation_id)),
+    }
+
+
+def redraw_open_cards(unit: Unit, c: ConsultationView) -> None:
+    """The cards still open for this waiting case are redrawn with what the officer added
+    (a card still on its way is drawn with it anyway)."""
+    cards = []
+    for offer in unit.session.scalars(
+        select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
+    ):
+        if offer.chat_id is None or offer.message_id is None:
+            continue
+        worker = view_of(unit.session.get_one(Person, offer.worker_id))
+        cards.append(CardToEdit(offer.id, worker, offer.chat_id, offer.message_id, offer.tier))
+    rewrite_cards(unit, c, cards, "open", **card_extras(unit.session, c.id))
 
 
 def offer_to_pool(

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.events import record_event, screening_answers
-from flows.models import Consultation, Event, Offer, Person
-from flows.offers import CardToEdit, rewrite_cards
-from flows.people import view_of
+from flows.models import Consultation, Event, Person
+from flows.offers import redraw_open_cards
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
 from flows.views import ConsultationView, priority_of, view_in
@@ -29,7 +28,6 @@ from flows.vocabulary import (
     ConsultationState,
     EventKind,
     NoticeKind,
-    OfferState,
     Priority,
     Urgency,
 )
@@ -290,12 +288,4 @@ def _share(unit: Unit, c: Consultation, view: ConsultationView) -> None:
             consultation_id=c.id, reference=c.reference, answers=answers,
         )  # fmt: skip
         return
-    cards = []
-    for offer in unit.session.scalars(
-        select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
-    ):
-        if offer.chat_id is None or offer.message_id is None:
-            continue  # its card is still on its way; it will be drawn with the answers
-        worker = view_of(unit.session.get_one(Person, offer.worker_id))
-        cards.append(CardToEdit(offer.id, worker, offer.chat_id, offer.message_id, offer.tier))
-    rewrite_cards(unit, view, cards, "open", screening=answers)
+    redraw_open_cards(unit, view)

@@ -163,6 +163,7 @@ class NoticeKind(StrEnum):
     # --- screening (issue 14) ---
     SCREENING_QUESTION = "screening_question"  # one yes/no question to the officer, or skip
     SCREENING_UPDATE = "screening_update"  # the holder's line: the answers so far
+    SCENE_INVITE = "scene_invite"  # share the scene's location: Telegram's location button
 
 
 class Priority(IntEnum):

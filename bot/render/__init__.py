@@ -88,8 +88,11 @@ def offer_card(
     at_capacity: bool = False,
     window_ran_out: bool = True,
     screening: list[dict[str, Any]] | None = None,
+    area: list[float] | None = None,
 ) -> Rendered:
     text = _card_text(lang, c)
+    if area:
+        text += "\n" + t(lang, "scene.card_area", lat=f"{area[0]:.2f}", lon=f"{area[1]:.2f}")
     if screening:
         text += "\n\n" + screening_cards.answer_lines(lang, screening)
     if tier >= 2:

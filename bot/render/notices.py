@@ -18,8 +18,9 @@ from bot.i18n import t
 from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
+from bot.render import scene as scene_cards
 from bot.render import screening as screening_cards
-from bot.sender import CAPTION_LIMIT, CAPTIONED
+from bot.sender import CAPTION_LIMIT, CAPTIONED, Markup
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
 from flows.people import PersonView
@@ -31,7 +32,7 @@ from flows.vocabulary import NoticeKind, Presence, Tier
 @dataclass(frozen=True)
 class Text:
     text: str
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Markup | None = None  # inline buttons, or a one-tap reply keyboard
     reply_to_previous: bool = False  # answer the message the previous step produced
     reply_to: int | None = None  # answer this message of the chat
 
@@ -163,7 +164,7 @@ def _offer_card(notice: Notice, context: Context) -> list[Step]:
     p = notice.params
     card = render.offer_card(
         notice.language, p["consultation"], p["tier"], p["at_capacity"], p["window_ran_out"],
-        p.get("screening"),
+        p.get("screening"), p.get("area"),
     )  # fmt: skip
     return [Text(card.text, card.keyboard)]
 
@@ -176,7 +177,8 @@ def _card(notice: Notice, context: Context) -> list[Step]:
     lang, state = notice.language, notice.params["state"]
     if state == "open":
         tier = int(notice.params.get("tier", 1))
-        card = render.offer_card(lang, c, tier, screening=notice.params.get("screening"))
+        p = notice.params
+        card = render.offer_card(lang, c, tier, screening=p.get("screening"), area=p.get("area"))
         return [Edit(card.text, card.keyboard)]
     if state == "mine":
         card = render.offer_mine_card(lang, c)
@@ -470,3 +472,9 @@ def _screening_question(notice: Notice, context: Context) -> list[Step]:
 def _screening_update(notice: Notice, context: Context) -> list[Step]:
     p = notice.params
     return [Text(screening_cards.holder_update(notice.language, p["reference"], p["answers"]))]
+
+
+@renders(NoticeKind.SCENE_INVITE)
+def _scene_invite(notice: Notice, context: Context) -> list[Step]:
+    text, keyboard = scene_cards.invite(notice.language, notice.params["reference"])
+    return [Text(text, keyboard)]
