@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
-from bot.render import scene as scene_cards
+from bot.render import location as location_cards
 from bot.render import screening as screening_cards
 from bot.sender import CAPTION_LIMIT, CAPTIONED, Markup
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
@@ -476,5 +476,5 @@ def _screening_update(notice: Notice, context: Context) -> list[Step]:
 
 @renders(NoticeKind.SCENE_INVITE)
 def _scene_invite(notice: Notice, context: Context) -> list[Step]:
-    text, keyboard = scene_cards.invite(notice.language, notice.params["reference"])
+    text, keyboard = location_cards.invite(notice.language, notice.params["reference"])
     return [Text(text, keyboard)]
