@@ -17,8 +17,8 @@ from bot import callbacks, render
 from bot.i18n import t
 from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
-from bot.render import resources as resource_cards
 from bot.render import location as location_cards
+from bot.render import resources as resource_cards
 from bot.render import screening as screening_cards
 from bot.sender import CAPTION_LIMIT, CAPTIONED, Markup
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
