@@ -190,6 +190,7 @@ def run_relais(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'run.db'}"
     env["RELAIS_DIRECTORY_PATH"] = str(REPO / "resources_directory.yaml")
+    env["RELAIS_SCREENING_PATH"] = str(REPO / "screening.yaml")
     env["RELAIS_LOG_LEVEL"] = "WARNING"  # the start-up's INFO lines aside: only the sentence
     return subprocess.run(
         [sys.executable, "-m", "bot", "run", *args],
