@@ -28,6 +28,7 @@ from bot.dispatcher import Dispatcher
 from bot.handlers import (
     availability,
     buttons,
+    calls,
     closing,
     consult,
     enrolment,
@@ -47,6 +48,7 @@ from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
 from bot.scheduler import Timers
+from bot.screening import open_screening
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import ConfigError, Settings, mask_password
@@ -89,6 +91,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         sender=Sender(application.bot),
         timers=Timers(application.job_queue, clock),
         directory=open_directory(settings, clock),
+        screening=open_screening(settings),
     )
     services.dispatcher = Dispatcher(
         db,
@@ -125,6 +128,9 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("resources", resources.resources_command))
     app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(CommandHandler("followups", followups.followups_command))
+    app.add_handler(CommandHandler("callme", calls.callme_command))
+    app.add_handler(CommandHandler("calling", calls.calling_command))
+    app.add_handler(CommandHandler("phone", calls.phone_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))

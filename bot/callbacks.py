@@ -43,6 +43,12 @@ class Action(StrEnum):
     FOLLOWUP_SNOOZE = "s"  # follow-up id, snooze index
     FOLLOWUP_REASSIGN = "w"  # follow-up id: pick who
     FOLLOWUP_REASSIGN_TO = "y"  # follow-up id, person id (0 = the pool)
+    # --- calls (issue 14) ---
+    CALL_ME = "Fa"  # consultation id: send my number to the other side
+    CALLING_NOW = "Fb"  # consultation id: tell the other side I am calling
+    # --- screening (issue 14) ---
+    SCREEN_ANSWER = "Fc"  # consultation id, question position * 2 + (1 yes / 0 no)
+    SCREEN_SKIP = "Fd"  # consultation id: no more questions
 
 
 CATEGORIES = list(Category)
@@ -129,6 +135,10 @@ FOLLOWUP_DONE = _declare(Action.FOLLOWUP_DONE, HOLDERS)
 FOLLOWUP_SNOOZE = _declare(Action.FOLLOWUP_SNOOZE, HOLDERS, choices=list(Snooze))
 FOLLOWUP_REASSIGN = _declare(Action.FOLLOWUP_REASSIGN, HOLDERS)
 FOLLOWUP_REASSIGN_TO = _declare(Action.FOLLOWUP_REASSIGN_TO, HOLDERS, free=True)
+CALL_ME = _declare(Action.CALL_ME, EVERYONE)
+CALLING_NOW = _declare(Action.CALLING_NOW, EVERYONE)
+SCREEN_ANSWER = _declare(Action.SCREEN_ANSWER, OFFICERS, free=True)
+SCREEN_SKIP = _declare(Action.SCREEN_SKIP, OFFICERS)
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 

@@ -16,7 +16,7 @@ import click
 from bot.i18n import t
 from bot.settings import ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
-from flows import enrolment, people, roster, routing, settings_store, views
+from flows import enrolment, people, phones, roster, routing, settings_store, views
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.store import Database, utc_now
@@ -91,16 +91,28 @@ def demo(keep_database: str | None) -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", required=True, help="The person's display name.")
 @click.option("--ttl-hours", type=click.IntRange(min=1), help="Validity (default 72 h).")
+@click.option(
+    "--phone",
+    help="The person's own number for 'Call me', given with their agreement "
+    "(e.g. '514 555 0123'; region RELAIS_PHONE_REGION, default CA).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the code.")
 @friendly
-def invite(role: str, name: str, ttl_hours: int | None, quiet: bool) -> None:
+def invite(role: str, name: str, ttl_hours: int | None, phone: str | None, quiet: bool) -> None:
     """Issue a one-time invite code and its t.me link."""
     settings = load_settings()
-    db = open_database(settings)
     if not name.strip():
         raise click.BadParameter("the name cannot be empty", param_hint="--name")
+    number = phones.normalise(phone, settings.phone_region) if phone is not None else None
+    if phone is not None and number is None:
+        raise click.BadParameter(
+            f"not a valid phone number for region {settings.phone_region}: {phone!r} "
+            "(write it as on a phone, or in international form such as +1 514 555 0123)",
+            param_hint="--phone",
+        )
+    db = open_database(settings)
     ttl = timedelta(hours=ttl_hours or settings.invite_ttl_hours)
-    issued = enrolment.create_invite(db, Role(role), name, utc_now, ttl)
+    issued = enrolment.create_invite(db, Role(role), name, utc_now, ttl, number)
     if quiet:
         click.echo(issued.code)
         return
@@ -110,6 +122,8 @@ def invite(role: str, name: str, ttl_hours: int | None, quiet: bool) -> None:
         f"{issued.expires_at.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}:"
     )
     click.echo(f"  code: {issued.code}")
+    if number is not None:
+        click.echo(f"  phone for 'Call me': {phones.shown(number)}")
     if username:
         click.echo(f"  link: https://t.me/{username}?start={issued.code}")
     else:

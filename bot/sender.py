@@ -15,6 +15,8 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     MessageId,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     ReplyParameters,
 )
 from telegram.constants import MessageLimit
@@ -27,6 +29,8 @@ MAX_ATTEMPTS = 5
 MAX_FLOOD_WAIT_S = 60.0
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
+# Buttons under a message, or the keyboard below the input field (the request-contact button)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 CAPTIONED = ("photo", "video", "document", "voice", "audio", "animation")  # kinds with a caption
 
 
@@ -69,7 +73,7 @@ class Sender:
         chat_id: int,
         text: str,
         *,
-        keyboard: InlineKeyboardMarkup | None = None,
+        keyboard: Markup | None = None,
         reply_to: int | None = None,
         hold: bool = False,
     ) -> list[int]:

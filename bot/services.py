@@ -21,6 +21,7 @@ from bot.sender import Sender
 from bot.settings import Settings
 from flows.directory import DirectoryHolder
 from flows.routing import RoutingPolicy
+from flows.screening import NO_QUESTIONS, ScreeningPolicy
 from flows.store import TRANSIENT_ERRORS, Clock, Database, describe_error
 from flows.unit import Unit, unit_of_work
 
@@ -44,6 +45,7 @@ class Services:
     directory: DirectoryHolder = field(default_factory=lambda: DirectoryHolder(Path("")))
     menus: Menus = field(default_factory=lambda: Menus({}))
     dispatcher: Dispatcher | None = None
+    screening: ScreeningPolicy = NO_QUESTIONS
 
     @property
     def policy(self) -> RoutingPolicy:

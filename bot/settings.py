@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     )
     invite_ttl_hours: int = Field(
         default=72, validation_alias="RELAIS_INVITE_TTL_HOURS", ge=1, le=MONTH_HOURS
+    )
+    phone_region: str = Field(default="CA", validation_alias="RELAIS_PHONE_REGION")
+    screening_path: Path = Field(
+        default=Path("screening.yaml"), validation_alias="RELAIS_SCREENING_PATH"
     )
     directory_path: Path = Field(
         default=Path("resources_directory.yaml"), validation_alias="RELAIS_DIRECTORY_PATH"
@@ -120,6 +125,14 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
             value = value.replace("postgresql://", "postgresql+psycopg://", 1)
         return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _phone_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter country code such as CA or FR")
+        return region
 
     @field_validator("timezone")
     @classmethod

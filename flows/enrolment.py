@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from flows import phones
 from flows.escalation import requeue_held
 from flows.models import Invite, Person
 from flows.people import PersonView, change_language, view_of
@@ -53,9 +54,16 @@ def normalise_code(code: str) -> str:
 
 
 def create_invite(
-    db: Database, role: Role, display_name: str, clock: Clock, ttl: timedelta
+    db: Database,
+    role: Role,
+    display_name: str,
+    clock: Clock,
+    ttl: timedelta,
+    phone: str | None = None,
 ) -> IssuedInvite:
-    """Issue a one-time code; only its hash is kept, so a database leak reveals no usable code."""
+    """Issue a one-time code; only its hash is kept, so a database leak reveals no usable code.
+    `phone` (E.164, see flows/phones.py), given with the person's agreement, becomes their
+    number for "Call me" when they enrol."""
     name = display_name.strip()
     if not name:
         raise ValueError("an invite needs the person's name")
@@ -69,6 +77,7 @@ def create_invite(
                 display_name=name[:120],
                 created_at=now,
                 expires_at=now + ttl,
+                phone=phone,
             )
         )
     return IssuedInvite(code=code, role=role, display_name=name, expires_at=now + ttl)
@@ -115,11 +124,11 @@ def redeem(
             Invite.expires_at > now,
         )
         .values(used_at=now)
-        .returning(Invite.id, Invite.role, Invite.display_name)
+        .returning(Invite.id, Invite.role, Invite.display_name, Invite.phone)
     ).first()
     if claimed is None:
         return RedeemResult(RedeemStatus.INVALID)
-    invite_id, role, display_name = claimed
+    invite_id, role, display_name, phone = claimed
     language = language_from_code(language_code)
     if existing is not None:  # re-enrolment of a revoked account
         existing.role, existing.display_name = Role(role), display_name
@@ -137,6 +146,8 @@ def redeem(
         session.add(person)
     session.flush()
     session.execute(update(Invite).where(Invite.id == invite_id).values(used_by_id=person.id))
+    if phone:
+        phones.keep(session, person.id, phone, "invite", now)
     return RedeemResult(RedeemStatus.ENROLLED, view_of(person))
 
 

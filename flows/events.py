@@ -37,6 +37,23 @@ def record_event(
     )  # fmt: skip
 
 
+def screening_answers(session: Session, consultation_id: int) -> list[dict[str, Any]]:
+    """The officer's screening answers so far, in order: question id, its text in both
+    languages (kept in the event, so a card drawn later shows what was asked), yes/no."""
+    rows = session.scalars(
+        select(Event.data)
+        .where(
+            Event.consultation_id == consultation_id,
+            Event.kind == EventKind.SCREENING_ANSWERED,
+        )
+        .order_by(Event.id)
+    )
+    return [
+        {"question": d["question"], "fr": d["fr"], "en": d["en"], "yes": bool(d["yes"])}
+        for d in rows
+    ]
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime

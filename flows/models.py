@@ -114,6 +114,19 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)  # E.164, for Call me
+
+
+class PhoneNumber(Base):
+    """A staff member's own number for "Call me", given with consent: on their invite or by
+    sharing their Telegram contact with the bot. Removed on request (/phone off)."""
+
+    __tablename__ = "phone_numbers"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))  # E.164
+    source: Mapped[str] = mapped_column(String(16))  # "invite" or "contact"
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Consultation(Base):

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows import routing
-from flows.events import record_event
+from flows.events import record_event, screening_answers
 from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy, window_ran_out
 from flows.unit import Unit
-from flows.views import ConsultationView, priority_of, view_in
+from flows.views import ConsultationView, area_of, priority_of, scene_in, view_in
 from flows.vocabulary import (
     ConsultationState,
     EventKind,
@@ -39,6 +40,7 @@ class OfferTarget:
 def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
     """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
     priority = priority_of(c)
+    extras = card_extras(unit.session, c.id) if targets else {}
     for target in targets:
         unit.outbox.notify(
             target.worker,
@@ -49,7 +51,31 @@ def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget])
             tier=target.tier,
             at_capacity=target.at_capacity,
             window_ran_out=target.window_ran_out,
+            **extras,
         )
+
+
+def card_extras(session: Session, consultation_id: int) -> dict[str, Any]:
+    """What the officer added after the request, shown on every offer card: the screening
+    answers, and the scene's area (rounded: the exact point is for the holder)."""
+    return {
+        "screening": screening_answers(session, consultation_id),
+        "area": area_of(scene_in(session, consultation_id)),
+    }
+
+
+def redraw_open_cards(unit: Unit, c: ConsultationView) -> None:
+    """The cards still open for this waiting case are redrawn with what the officer added
+    (a card still on its way is drawn with it anyway)."""
+    cards = []
+    for offer in unit.session.scalars(
+        select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
+    ):
+        if offer.chat_id is None or offer.message_id is None:
+            continue
+        worker = view_of(unit.session.get_one(Person, offer.worker_id))
+        cards.append(CardToEdit(offer.id, worker, offer.chat_id, offer.message_id, offer.tier))
+    rewrite_cards(unit, c, cards, "open", **card_extras(unit.session, c.id))
 
 
 def offer_to_pool(
@@ -141,6 +167,7 @@ class CardToEdit:
     worker: PersonView
     chat_id: int
     message_id: int
+    tier: int = Tier.AVAILABLE
 
 
 def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> None:
@@ -148,9 +175,12 @@ def cards_taken(unit: Unit, c: ConsultationView, cards: list[CardToEdit]) -> Non
     rewrite_cards(unit, c, cards, "taken")
 
 
-def rewrite_cards(unit: Unit, c: ConsultationView, cards: list[CardToEdit], state: str) -> None:
+def rewrite_cards(
+    unit: Unit, c: ConsultationView, cards: list[CardToEdit], state: str, **extra: Any
+) -> None:
     """Each of these offer cards is rewritten to say how the case stands ("taken",
-    "withdrawn"...), without its buttons."""
+    "withdrawn"... without its buttons; "open": still to take, redrawn with what the officer
+    added, e.g. the screening answers)."""
     for card in cards:
         unit.outbox.to_chat(
             card.chat_id,
@@ -160,6 +190,8 @@ def rewrite_cards(unit: Unit, c: ConsultationView, cards: list[CardToEdit], stat
             edit=card.message_id,
             consultation=c,
             state=state,
+            tier=card.tier,
+            **extra,
         )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from flows.events import record_event
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage
+from flows.offers import redraw_open_cards
 from flows.people import PersonView, view_of
 from flows.unit import Unit
 from flows.views import OPEN_STATES, ConsultationView, priority_of, request_rest, view_in
@@ -104,7 +105,11 @@ def from_officer(unit: Unit, officer_id: int, message: Incoming) -> RelayStatus:
         return RelayStatus.DRAFT
     if c.state == ConsultationState.WAITING:
         keep(unit, c, officer_id, message, EventKind.MESSAGE_QUEUED)
-        unit.outbox.say(officer, "consult.queued", ref=c.reference)
+        if message.point is not None:  # the scene: its area on the open cards
+            redraw_open_cards(unit, view_in(unit.session, c))
+            unit.outbox.say(officer, "scene.kept_waiting", ref=c.reference)
+        else:
+            unit.outbox.say(officer, "consult.queued", ref=c.reference)
         return RelayStatus.QUEUE
     relay(unit, c, view_of(officer), message)
     return RelayStatus.RELAY

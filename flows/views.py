@@ -100,6 +100,17 @@ def scene_in(session: Session, consultation_id: int) -> list[float] | None:
     return None
 
 
+AREA_DECIMALS = 2  # about 1 km: where to head, not the address
+
+
+def area_of(point: list[float] | None) -> list[float] | None:
+    """The scene's area for people who may take the case but do not hold it: the point
+    rounded to about a kilometre (the holder gets the exact point)."""
+    if point is None:
+        return None
+    return [round(point[0], AREA_DECIMALS), round(point[1], AREA_DECIMALS)]
+
+
 def shared_location(db: Database, consultation_id: int) -> tuple[float, float] | None:
     """The latest location the officer shared in this consultation (queued or relayed):
     where the scene is, for the resources nearest to it. None when none was shared."""

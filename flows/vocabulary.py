@@ -103,6 +103,13 @@ class EventKind(StrEnum):
     FOLLOWUP_REASSIGNED = "followup_reassigned"
     FOLLOWUP_DONE = "followup_done"
     FOLLOWUP_OVERDUE = "followup_overdue"
+    # --- calls (issue 14) ---
+    CALL_REQUESTED = "call_requested"  # "Call me": the requester's number went to the other side
+    CALLING = "calling"  # "I'm calling you now" (the answer to a request, or unasked)
+    # --- screening (issue 14) ---
+    SCREENING_ANSWERED = "screening_answered"  # one yes/no answer, with the question's texts
+    SCREENING_SKIPPED = "screening_skipped"
+    URGENCY_RAISED = "urgency_raised"  # an answer called for more urgency
 
 
 class FollowUpState(StrEnum):
@@ -151,6 +158,12 @@ class NoticeKind(StrEnum):
     FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
     SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
     DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
+    # --- calls (issue 14) ---
+    CALL_REQUEST = "call_request"  # "please call me at …", with the "I'm calling now" button
+    # --- screening (issue 14) ---
+    SCREENING_QUESTION = "screening_question"  # one yes/no question to the officer, or skip
+    SCREENING_UPDATE = "screening_update"  # the holder's line: the answers so far
+    SCENE_INVITE = "scene_invite"  # share the scene's location: Telegram's location button
 
 
 class Priority(IntEnum):

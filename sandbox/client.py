@@ -172,6 +172,22 @@ class SandboxClient:
     def send_voice(self, user_id: int, duration: int = 3, *, reply_to: int | None = None) -> JSON:
         return self._send(user_id, {}, {"kind": "voice", "duration": duration}, reply_to)
 
+    def share_contact(
+        self, user_id: int, phone_number: str, *, first_name: str = "Sample", own: bool = True
+    ) -> JSON:
+        """A contact card; `own`: the user's own, as Telegram's request-contact button sends
+        it (the contact carries the sender's user id)."""
+        contact: JSON = {"phone_number": phone_number, "first_name": first_name}
+        if own:
+            contact["user_id"] = user_id
+        return self._send(user_id, {"contact": contact}, None, None)
+
+    def send_video_note(
+        self, user_id: int, duration: int = 10, *, reply_to: int | None = None
+    ) -> JSON:
+        """A round video message (Telegram gives it no caption)."""
+        return self._send(user_id, {}, {"kind": "video_note", "duration": duration}, reply_to)
+
     def send_document(
         self,
         user_id: int,

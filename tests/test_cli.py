@@ -190,6 +190,7 @@ def run_relais(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'run.db'}"
     env["RELAIS_DIRECTORY_PATH"] = str(REPO / "resources_directory.yaml")
+    env["RELAIS_SCREENING_PATH"] = str(REPO / "screening.yaml")
     env["RELAIS_LOG_LEVEL"] = "WARNING"  # the start-up's INFO lines aside: only the sentence
     return subprocess.run(
         [sys.executable, "-m", "bot", "run", *args],
@@ -227,3 +228,24 @@ def test_run_against_an_unreachable_bot_api_exits_2_with_one_sentence(tmp_path):
         "TELEGRAM_API_BASE_URL (or --base-url) and the network"
     ]
     assert "WRONG-token" not in done.stderr + done.stdout
+
+
+def test_an_invite_may_carry_the_persons_number_for_call_me(relais):
+    from flows import enrolment, phones
+    from flows.store import Database, utc_now
+
+    issued = relais("invite", "--role", "worker", "--name", "Marie Roy", "--phone", "514 555 0123")
+    assert issued.exit_code == 0, issued.output
+    assert "phone for 'Call me': +1 514-555-0123" in issued.output
+    code = next(line.split()[-1] for line in issued.output.splitlines() if "code:" in line)
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    person = enrolment.redeem_invite(db, code, 5556, "fr", utc_now).person
+    assert person is not None
+    with db.unit_of_work() as session:
+        assert phones.number_of(session, person.id) == "+15145550123"
+
+
+def test_an_invite_with_a_number_that_is_not_one_is_refused_before_anything_is_made(relais):
+    refused = relais("invite", "--role", "worker", "--name", "Marie Roy", "--phone", "12")
+    assert refused.exit_code == 2
+    assert "not a valid phone number for region CA" in refused.output

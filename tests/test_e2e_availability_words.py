@@ -26,9 +26,10 @@ def capacity_one(db: Database, tmp_path: Path) -> Iterator[World]:
 
 
 def _submitted(world: World, officer: int, ref: str) -> list[str]:
-    """Everything the officer was told about ref once the bot has gone quiet."""
+    """Everything the officer was told about who can take ref once the bot has gone quiet
+    (the invitation to share the scene's location aside)."""
     world.user.wait_until_idle(world.step, quiet=0.5)
-    return [text for text in world.texts(officer) if ref in text]
+    return [t for t in world.texts(officer) if ref in t and "où est la scène" not in t]
 
 
 def test_with_only_a_supervisor_the_officer_is_not_told_a_worker_is_available(world: World):

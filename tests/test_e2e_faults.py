@@ -113,6 +113,7 @@ def second_run(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]
         "RELAIS_DIRECTORY_PATH": str(
             Path(__file__).resolve().parents[1] / "resources_directory.yaml"
         ),
+        "RELAIS_SCREENING_PATH": str(Path(__file__).resolve().parents[1] / "screening.yaml"),
     }
     command = [sys.executable, "-m", "bot", "run", "--token", TOKEN]
     command += ["--base-url", world.sandbox.base_url]

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.handlers import (  # noqa: F401  (importing them registers their buttons' handlers)
+    calls,
     closing,
     consult,
     enrolment,
@@ -19,6 +20,7 @@ from bot.handlers import (  # noqa: F401  (importing them registers their button
     handover,
     offers,
     resources,
+    screening,
 )
 from bot.handlers.access import identify
 from bot.i18n import t

@@ -15,7 +15,7 @@ from bot.handlers.relay import message_kind, shared_point
 from bot.i18n import t
 from bot.jobs import escalation as escalation_job
 from bot.services import Services
-from flows import consultations, relaying
+from flows import consultations, intake, relaying
 from flows.consultations import DraftStatus
 from flows.people import PersonView
 from flows.relaying import Incoming
@@ -65,7 +65,7 @@ async def on_urgency(
     """Second tap: the request goes out to every available worker, or the fallback line."""
     prompt = query.message.message_id if query.message is not None else None
     result = await services.act(
-        consultations.submit, officer.id, cid, urgency, services.policy, prompt
+        intake.submit, officer.id, cid, urgency, services.policy, services.screening, prompt
     )
     c = result.consultation
     if result.status != DraftStatus.OK or c is None:

@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import services as services_module
-from bot.handlers import followups, resources
+from bot.handlers import calls, followups, resources
 from bot.handlers.access import identify, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
@@ -26,6 +26,11 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or user is None:
         return
     if message.location is not None and await _answers_a_search(update, services, message):
+        return
+    if calls.is_own_contact(message.contact, user.id):
+        person = await identify(update, services)
+        if person is not None:
+            await calls.on_own_contact(services, person, message.contact)  # type: ignore[arg-type]
         return
     policy = services.settings.followup_policy
     receipt = await services.act(messages.receive, user.id, incoming(message), policy)

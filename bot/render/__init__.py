@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
+from bot.render import screening as screening_cards
 from flows import views
 from flows.availability import Status
 from flows.escalation import QueueEntry
@@ -85,8 +87,14 @@ def offer_card(
     tier: int = 1,
     at_capacity: bool = False,
     window_ran_out: bool = True,
+    screening: list[dict[str, Any]] | None = None,
+    area: list[float] | None = None,
 ) -> Rendered:
     text = _card_text(lang, c)
+    if area:
+        text += "\n" + t(lang, "scene.card_area", lat=f"{area[0]:.2f}", lon=f"{area[1]:.2f}")
+    if screening:
+        text += "\n\n" + screening_cards.answer_lines(lang, screening)
     if tier >= 2:
         why = "offer.escalated" if window_ran_out else "offer.escalated_nobody_free"
         text = t(lang, why) + "\n" + text
@@ -294,6 +302,7 @@ def help_text(person: PersonView) -> str:
         text += "\n" + t(lang, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
+    text += "\n" + t(lang, "call.help")
     return text
 
 

@@ -15,11 +15,15 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
 from bot.i18n import t
+from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
+from bot.render import location as location_cards
 from bot.render import resources as resource_cards
-from bot.sender import CAPTION_LIMIT, CAPTIONED
+from bot.render import screening as screening_cards
+from bot.sender import CAPTION_LIMIT, CAPTIONED, Markup
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
+from flows.people import PersonView
 from flows.roster import ShiftView
 from flows.views import ConsultationView
 from flows.vocabulary import NoticeKind, Presence, Tier
@@ -28,7 +32,7 @@ from flows.vocabulary import NoticeKind, Presence, Tier
 @dataclass(frozen=True)
 class Text:
     text: str
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Markup | None = None  # inline buttons, or a one-tap reply keyboard
     reply_to_previous: bool = False  # answer the message the previous step produced
     reply_to: int | None = None  # answer this message of the chat
 
@@ -159,16 +163,23 @@ def _fallback_block(notice: Notice, context: Context, c: ConsultationView) -> st
 def _offer_card(notice: Notice, context: Context) -> list[Step]:
     p = notice.params
     card = render.offer_card(
-        notice.language, p["consultation"], p["tier"], p["at_capacity"], p["window_ran_out"]
-    )
+        notice.language, p["consultation"], p["tier"], p["at_capacity"], p["window_ran_out"],
+        p.get("screening"), p.get("area"),
+    )  # fmt: skip
     return [Text(card.text, card.keyboard)]
 
 
 @renders(NoticeKind.CARD)
 def _card(notice: Notice, context: Context) -> list[Step]:
-    """An offer card rewritten once it is settled; it loses its buttons."""
+    """An offer card rewritten once it is settled (it loses its buttons), or redrawn while it
+    is still open ("open": with what the officer added since, buttons kept)."""
     c: ConsultationView = notice.params["consultation"]
     lang, state = notice.language, notice.params["state"]
+    if state == "open":
+        tier = int(notice.params.get("tier", 1))
+        p = notice.params
+        card = render.offer_card(lang, c, tier, screening=p.get("screening"), area=p.get("area"))
+        return [Edit(card.text, card.keyboard)]
     if state == "mine":
         card = render.offer_mine_card(lang, c)
     elif state == "taken":
@@ -182,9 +193,11 @@ def _card(notice: Notice, context: Context) -> list[Step]:
 
 @renders(NoticeKind.ACCEPTED)
 def _accepted(notice: Notice, context: Context) -> list[Step]:
+    """The new holder's introduction, with the Call me / I'm calling buttons."""
     c: ConsultationView = notice.params["consultation"]
     lang = notice.language
-    return [Text(t(lang, "accept.intro", ref=c.reference, officer=render.person_name(c.officer)))]
+    text = t(lang, "accept.intro", ref=c.reference, officer=render.person_name(c.officer))
+    return [Text(text, call_cards.call_keyboard(lang, c.id))]
 
 
 @renders(NoticeKind.HANDED_OVER)
@@ -426,3 +439,42 @@ def _shift_digest(notice: Notice, context: Context) -> list[Step]:
 def _daily_summary(notice: Notice, context: Context) -> list[Step]:
     """The day's figures, then the overdue list when there is one."""
     return [Text(text) for text in followup_cards.daily_summary(notice.language, notice.params)]
+
+
+# --- calls (issue 14) -----------------------------------------------------------------------
+
+
+@renders(NoticeKind.CALL_REQUEST)
+def _call_request(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    requester: PersonView = p["requester"]
+    text, keyboard = call_cards.call_request(
+        notice.language, p["consultation"], render.person_name(requester), p["number"]
+    )
+    return [Text(text, keyboard)]
+
+
+# --- screening (issue 14) -------------------------------------------------------------------
+
+
+@renders(NoticeKind.SCREENING_QUESTION)
+def _screening_question(notice: Notice, context: Context) -> list[Step]:
+    assert notice.consultation_id is not None
+    text, keyboard = screening_cards.question(
+        notice.language, notice.params, notice.consultation_id
+    )
+    if notice.edit_message_id is not None:
+        return [Edit(text, keyboard)]
+    return [Text(text, keyboard)]
+
+
+@renders(NoticeKind.SCREENING_UPDATE)
+def _screening_update(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(screening_cards.holder_update(notice.language, p["reference"], p["answers"]))]
+
+
+@renders(NoticeKind.SCENE_INVITE)
+def _scene_invite(notice: Notice, context: Context) -> list[Step]:
+    text, keyboard = location_cards.invite(notice.language, notice.params["reference"])
+    return [Text(text, keyboard)]
