@@ -26,6 +26,7 @@ from bot import services as services_module
 from bot.directory import open_directory
 from bot.dispatcher import Dispatcher
 from bot.handlers import (
+    assessments,
     availability,
     buttons,
     closing,
@@ -125,6 +126,10 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("resources", resources.resources_command))
     app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(CommandHandler("followups", followups.followups_command))
+    # --- P-38.001 assessments and timelines (issue 11) ---
+    app.add_handler(CommandHandler("assessment", assessments.assessment_command))
+    app.add_handler(CommandHandler("assessments", assessments.assessments_command))
+    app.add_handler(CommandHandler("timeline", assessments.timeline_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))

@@ -294,6 +294,8 @@ def help_text(person: PersonView) -> str:
         text += "\n" + t(lang, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
+    help_p38 = "assessment.help_officer" if person.role == Role.OFFICER else "assessment.help"
+    text += "\n" + t(lang, help_p38)  # P-38.001 assessments and timelines (issue 11)
     return text
 
 
