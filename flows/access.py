@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.models import Consultation, Event, Offer, Person
+from flows.unit import Unit
+from flows.views import ConsultationView, view_in
 from flows.vocabulary import EventKind, Role
 
 # Events that made someone the holder of a consultation (the new holder is the actor, or "to").
@@ -47,6 +49,12 @@ def _ever_held(session: Session, person_id: int, consultation_id: int) -> bool:
         if person_id in (actor, data.get("to"), data.get("previous")):
             return True
     return False
+
+
+def consultation(unit: Unit, reader_id: int, consultation_id: int) -> ConsultationView:
+    """A consultation for one reader, or Refused."""
+    _reader, c = readable(unit.session, reader_id, consultation_id)
+    return view_in(unit.session, c)
 
 
 def readable(session: Session, reader_id: int, consultation_id: int) -> tuple[Person, Consultation]:
