@@ -44,6 +44,7 @@ from bot.instance_lock import InstanceLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
+from bot.jobs import retention as retention_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
@@ -250,6 +251,7 @@ async def serve(
         await escalation_job.start(services)
         directory_job.start(services)
         await followups_job.start(services)
+        retention_job.start(services)  # the daily purge of old free text (issue 11)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()
