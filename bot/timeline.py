@@ -64,7 +64,7 @@ def _event_details(entry: events.TimelineEntry, names: dict[int, str], zone: Zon
             parts.append(
                 f"{key.removesuffix('_id')}: {', '.join(person_label(i, names) for i in ids)}"
             )
-        elif key in ("category", "urgency") or (
+        elif key in ("category", "urgency", "danger", "decision") or (
             key == "outcome" and entry.kind == EventKind.OUTCOME_RECORDED
         ):
             parts.append(f"{key}: {t(CLI_LANGUAGE, f'{key}.{value}')}")

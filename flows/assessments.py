@@ -300,7 +300,6 @@ def decide(
             now,
             assessment=a.id,
             danger=a.danger.value if a.danger else None,
-            officer_id=c.officer_id,
         )
         status = Status.REQUESTED
     shown = _view(session, a)
