@@ -175,3 +175,17 @@ def test_an_article_8_request_is_recorded_sent_to_the_officer_and_acknowledged(
     world.user.send_text(WORKER, f"/timeline {ref}")
     shown = world.user.wait_for_text(WORKER, w["timeline_event"], world.step)
     assert OBSERVATIONS not in shown["text"]  # the timeline carries no free text
+
+
+def test_the_officers_timeline_says_no_intervener_was_available_in_time(world):
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    ref = world.open_consultation(OFFICER, "Femme en détresse, refuse de parler.")
+    assert "aucun·e intervenant·e" in world.texts(OFFICER)[-1]  # the fallback, at once
+    world.user.send_text(OFFICER, f"/timeline {ref}")
+    shown = world.user.wait_for_text(
+        OFFICER, "Aucun·e intervenant·e disponible à temps", world.step
+    )
+    assert "2e alinéa de l'article 8 de la Loi P-38.001" in shown["text"]
+    assert "(0 min plus tard)" in shown["text"]
+    world.user.send_text(OFFICER, "/timeline C-9999")
+    world.user.wait_for_text(OFFICER, "Vous n'avez pas accès à cette consultation", world.step)
