@@ -114,12 +114,13 @@ def _view(session: Session, a: Assessment) -> AssessmentView:
 def _step(
     unit: Unit, person: Person | PersonView, a: AssessmentView, zone: ZoneInfo, edit: int | None
 ) -> None:
-    """The assessment's next question (or, once recorded, its summary) for its author."""
+    """The assessment's next question (or, once recorded, its summary) for its author. Not
+    linked to the consultation (no consultation_id): a reply to the question is its answer,
+    never a message relayed to the officer."""
     unit.outbox.notify(
         person,
         NoticeKind.ASSESSMENT_STEP,
         edit=edit,
-        consultation_id=a.consultation_id,
         assessment=a.as_params(),
         state=a.state,
         zone=zone.key,
@@ -413,7 +414,6 @@ def show(unit: Unit, reader_id: int, consultation_id: int, zone: ZoneInfo) -> Re
     unit.outbox.notify(
         reader,
         NoticeKind.ASSESSMENT_LIST,
-        consultation_id=c.id,
         reference=c.reference,
         assessments=[a.as_params() for a in shown],
         zone=zone.key,

@@ -102,8 +102,7 @@ def show(unit: Unit, reader_id: int, consultation_id: int, zone: ZoneInfo) -> Ti
     ]
     unit.outbox.notify(
         reader,
-        NoticeKind.TIMELINE,
-        consultation_id=consultation_id,
+        NoticeKind.TIMELINE,  # a reading, not a message of the conversation: not linked
         consultation=shown.consultation,
         entries=entries,
         fallback=shown.fallback.as_params() if shown.fallback else None,

@@ -121,7 +121,7 @@ def test_an_article_8_request_is_recorded_sent_to_the_officer_and_acknowledged(
         world.step,
         description="the observations asked",
     )
-    world.user.send_text(WORKER, OBSERVATIONS)
+    world.user.send_text(WORKER, OBSERVATIONS, reply_to=question["message_id"])  # as a reply
     decision = world.user.wait_for(
         WORKER,
         lambda m: w["ask_decision"] in m.get("text", "") and bool(m.get("reply_markup")),
