@@ -26,6 +26,7 @@ from bot import services as services_module
 from bot.directory import open_directory
 from bot.dispatcher import Dispatcher
 from bot.handlers import (
+    assessments,
     availability,
     buttons,
     calls,
@@ -44,6 +45,7 @@ from bot.instance_lock import InstanceLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
+from bot.jobs import retention as retention_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
@@ -131,6 +133,10 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("callme", calls.callme_command))
     app.add_handler(CommandHandler("calling", calls.calling_command))
     app.add_handler(CommandHandler("phone", calls.phone_command))
+    # --- P-38.001 assessments and timelines (issue 11) ---
+    app.add_handler(CommandHandler("assessment", assessments.assessment_command))
+    app.add_handler(CommandHandler("assessments", assessments.assessments_command))
+    app.add_handler(CommandHandler("timeline", assessments.timeline_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
@@ -251,6 +257,7 @@ async def serve(
         await escalation_job.start(services)
         directory_job.start(services)
         await followups_job.start(services)
+        retention_job.start(services)  # the daily purge of old free text (issue 11)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
-from flows.vocabulary import Category, Outcome, Plan, Role, Snooze, Urgency
+from flows.vocabulary import Category, Danger, Decision, Outcome, Plan, Role, Snooze, Urgency
 
 MAX_BYTES = 64
 _PATTERN = re.compile(r"^([a-zA-Z]{1,2}):(\d{1,12})(?::(\d{1,12}))?$")  # action: 1–2 letters
@@ -49,6 +49,10 @@ class Action(StrEnum):
     # --- screening (issue 14) ---
     SCREEN_ANSWER = "Fc"  # consultation id, question position * 2 + (1 yes / 0 no)
     SCREEN_SKIP = "Fd"  # consultation id: no more questions
+    # --- P-38.001 assessments (issue 11) ---
+    ASSESS_DANGER = "ia"  # assessment id, danger index
+    ASSESS_DECISION = "ib"  # assessment id, decision index
+    ARTICLE8_ACK = "ic"  # assessment id: the officer acknowledges the article 8 request
 
 
 CATEGORIES = list(Category)
@@ -139,6 +143,10 @@ CALL_ME = _declare(Action.CALL_ME, EVERYONE)
 CALLING_NOW = _declare(Action.CALLING_NOW, EVERYONE)
 SCREEN_ANSWER = _declare(Action.SCREEN_ANSWER, OFFICERS, free=True)
 SCREEN_SKIP = _declare(Action.SCREEN_SKIP, OFFICERS)
+# --- P-38.001 assessments (issue 11) ---
+ASSESS_DANGER = _declare(Action.ASSESS_DANGER, HOLDERS, choices=list(Danger))
+ASSESS_DECISION = _declare(Action.ASSESS_DECISION, HOLDERS, choices=list(Decision))
+ARTICLE8_ACK = _declare(Action.ARTICLE8_ACK, OFFICERS)
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 
@@ -278,3 +286,18 @@ def followup_reassign(followup_id: int) -> str:
 def followup_reassign_to(followup_id: int, person_id: int | None) -> str:
     """person_id None: back to the pool (encoded 0; person ids start at 1)."""
     return Callback(Action.FOLLOWUP_REASSIGN_TO, followup_id, person_id or 0).encode()
+
+
+# --- P-38.001 assessments (issue 11) ---
+
+
+def assess_danger(assessment_id: int, value: Danger) -> str:
+    return ASSESS_DANGER.data(assessment_id, value)
+
+
+def assess_decision(assessment_id: int, value: Decision) -> str:
+    return ASSESS_DECISION.data(assessment_id, value)
+
+
+def article8_ack(assessment_id: int) -> str:
+    return Callback(Action.ARTICLE8_ACK, assessment_id).encode()

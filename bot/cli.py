@@ -306,6 +306,25 @@ def shifts_remove(shift_id: int) -> None:
     click.echo(f"Removed shift {shift_id}.")
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only say what would be purged.")
+@friendly
+def purge(dry_run: bool) -> None:
+    """Purge free text older than the retention period (RELAIS_RETENTION_DAYS) and transport
+    copies older than RELAIS_TRANSPORT_RETENTION_DAYS; events and figures stay."""
+    from flows import retention
+
+    settings = load_settings()
+    db = open_database(settings)
+    done = retention.purge(db, utc_now, settings.retention_policy, dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    for item in done:
+        cutoff = item.cutoff.astimezone(settings.zone)
+        click.echo(f"{verb} {item.rows:>6}  {item.name} (older than {cutoff:%Y-%m-%d %H:%M})")
+    if dry_run:
+        click.echo("Nothing was changed (dry run). `relais purge` does it.")
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""

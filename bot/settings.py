@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from flows.followups import FollowUpPolicy
+from flows.retention import RetentionPolicy
 from flows.routing import RoutingPolicy
 from flows.vocabulary import Urgency
 
@@ -96,6 +97,13 @@ class Settings(BaseSettings):
     supervisor_summary_hour: int = Field(
         default=8, validation_alias="RELAIS_SUPERVISOR_SUMMARY_HOUR", ge=0, le=23
     )
+    # --- retention (issue 11) ---
+    retention_days: int = Field(
+        default=730, validation_alias="RELAIS_RETENTION_DAYS", ge=1, le=3650
+    )
+    transport_retention_days: int = Field(
+        default=30, validation_alias="RELAIS_TRANSPORT_RETENTION_DAYS", ge=2, le=365
+    )
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -175,6 +183,13 @@ class Settings(BaseSettings):
             late_after=timedelta(seconds=self.followup_late_seconds),
             morning_hour=self.morning_hour,
             summary_hour=self.supervisor_summary_hour,
+        )
+
+    @property
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            free_text=timedelta(days=self.retention_days),
+            transport=timedelta(days=self.transport_retention_days),
         )
 
     def require_token(self) -> str:

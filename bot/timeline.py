@@ -7,7 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from flows import events, people
+from bot.render.assessments import fallback_line
+from flows import events, people, timelines
 from flows.models import EVENT_PERSON_KEYS
 from flows.store import Database
 from flows.vocabulary import EventKind
@@ -23,13 +24,22 @@ def timeline_lines(
     if names is None:
         names = {p.id: p.display_name for p in people.list_people(db)}
     lines = []
-    for entry in events.timeline(db, consultation_id):
+    entries = events.timeline(db, consultation_id)
+    mark = timelines.fallback_mark(entries)
+    for entry in entries:
         kind = t(CLI_LANGUAGE, f"event.{entry.kind.value}")
         actor = entry.actor or "system"
         lines.append(
             f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {kind:<28} {actor:<20} "
             f"{_event_details(entry, names, zone)}"
         )
+        if (
+            mark is not None
+            and entry.at == mark.fallback_at
+            and entry.kind == EventKind.FALLBACK_GIVEN
+        ):
+            lines.append("  " + fallback_line(CLI_LANGUAGE, mark.as_params(), zone))
+            mark = None  # said once
     return lines
 
 
@@ -54,7 +64,7 @@ def _event_details(entry: events.TimelineEntry, names: dict[int, str], zone: Zon
             parts.append(
                 f"{key.removesuffix('_id')}: {', '.join(person_label(i, names) for i in ids)}"
             )
-        elif key in ("category", "urgency") or (
+        elif key in ("category", "urgency", "danger", "decision") or (
             key == "outcome" and entry.kind == EventKind.OUTCOME_RECORDED
         ):
             parts.append(f"{key}: {t(CLI_LANGUAGE, f'{key}.{value}')}")

@@ -64,11 +64,21 @@ class TimelineEntry:
 
 def timeline(db: Database, consultation_id: int) -> list[TimelineEntry]:
     with db.unit_of_work() as session:
-        events = session.scalars(
-            select(Event).where(Event.consultation_id == consultation_id).order_by(Event.id)
-        ).all()
-        names = {p.id: p.display_name for p in session.scalars(select(Person))}
-        return [
-            TimelineEntry(e.at, e.kind, names.get(e.actor_id) if e.actor_id else None, dict(e.data))
-            for e in events
-        ]
+        return entries_in(session, consultation_id)
+
+
+def entries_in(session: Session, consultation_id: int) -> list[TimelineEntry]:
+    """A consultation's events in order, with the actors' names."""
+    events = session.scalars(
+        select(Event).where(Event.consultation_id == consultation_id).order_by(Event.id)
+    ).all()
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    names = (
+        {p.id: p.display_name for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    return [
+        TimelineEntry(e.at, e.kind, names.get(e.actor_id) if e.actor_id else None, dict(e.data))
+        for e in events
+    ]

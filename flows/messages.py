@@ -11,13 +11,13 @@ from enum import StrEnum
 
 from sqlalchemy import bindparam, select
 
-from flows import conversation, followups, relaying
+from flows import assessments, conversation, followups, relaying
 from flows.followups import Answer, AnswerStatus, FollowUpPolicy
 from flows.models import Person
 from flows.people import PersonView, view_of
 from flows.relaying import Incoming, RelayStatus, linked_consultation
 from flows.unit import Unit
-from flows.vocabulary import Role
+from flows.vocabulary import InputKind, Role
 
 
 class Heard(StrEnum):
@@ -47,6 +47,10 @@ def receive(
         relaying.from_officer(unit, person.id, message)
         return Receipt(Heard.DONE, view)
     if _awaited(unit, person, message):
+        asked = conversation.pending(unit.session, person.id, unit.now)
+        if asked is not None and asked[0] == InputKind.OBSERVATIONS:  # a P-38.001 assessment's
+            assessments.observe(unit, view, asked[1], message.text or "", followup_policy.zone)
+            return Receipt(Heard.AWAITED, view)
         answer = followups.answer(unit, view, message.text or "", followup_policy)
         if answer.status != AnswerStatus.NOTHING:
             return Receipt(Heard.AWAITED, view, answer)

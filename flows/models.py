@@ -25,8 +25,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flows.vocabulary import (
+    AssessmentState,
     Category,
     ConsultationState,
+    Danger,
+    Decision,
     Delivery,
     EventKind,
     FollowUpState,
@@ -349,3 +352,30 @@ class OutboxNotice(Base):
     produced: Mapped[list[int] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (Index("ix_outbox_pending", "state", "id"),)
+
+
+# --- P-38.001 assessments (issue 11) ---------------------------------------------------------
+
+
+class Assessment(Base):
+    """An intervener's assessment in a consultation (Quebec's P-38.001): the danger judged,
+    the main observations, the decision, and for a request under article 8 when it was sent
+    to the officer and when the officer acknowledged it. Relais records and transmits; the
+    judgment is the intervener's, the transport decision the officer's."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    state: Mapped[AssessmentState] = mapped_column(_enum(AssessmentState, "assessment_state"))
+    danger: Mapped[Danger | None] = mapped_column(_enum(Danger, "danger"), default=None)
+    observations: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[Decision | None] = mapped_column(_enum(Decision, "decision"), default=None)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+
+    __table_args__ = (Index("ix_assessments_consultation", "consultation_id"),)

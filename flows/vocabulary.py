@@ -110,6 +110,12 @@ class EventKind(StrEnum):
     SCREENING_ANSWERED = "screening_answered"  # one yes/no answer, with the question's texts
     SCREENING_SKIPPED = "screening_skipped"
     URGENCY_RAISED = "urgency_raised"  # an answer called for more urgency
+    # --- P-38.001 assessments (issue 11) ---
+    ASSESSMENT_STARTED = "assessment_started"
+    ASSESSMENT_RECORDED = "assessment_recorded"
+    ARTICLE8_REQUESTED = "article8_requested"  # the intervener's request, sent to the officer
+    ARTICLE8_ACKNOWLEDGED = "article8_acknowledged"  # the officer's one-button receipt
+    ASSESSMENT_VIEWED = "assessment_viewed"  # who read an assessment (the audit lists *_viewed)
 
 
 class FollowUpState(StrEnum):
@@ -164,6 +170,11 @@ class NoticeKind(StrEnum):
     SCREENING_QUESTION = "screening_question"  # one yes/no question to the officer, or skip
     SCREENING_UPDATE = "screening_update"  # the holder's line: the answers so far
     SCENE_INVITE = "scene_invite"  # share the scene's location: Telegram's location button
+    # --- P-38.001 assessments (issue 11) ---
+    ASSESSMENT_STEP = "assessment_step"  # the assessment's next question (danger, words, decision)
+    ARTICLE8_REQUEST = "article8_request"  # the officer's timestamped request, with its button
+    ASSESSMENT_LIST = "assessment_list"  # a consultation's assessments, for one reader
+    TIMELINE = "timeline"  # a consultation's timeline, for one reader
 
 
 class Priority(IntEnum):
@@ -203,6 +214,35 @@ class InputKind(StrEnum):
     NOTE = "note"  # target: follow-up id
     OUTCOME = "outcome"  # target: follow-up id
     SNOOZE_DATE = "snooze_date"  # target: follow-up id
+    OBSERVATIONS = "observations"  # target: assessment id (P-38.001)
+
+
+# --- P-38.001 assessments (issue 11) ---
+
+
+class Danger(StrEnum):
+    """The intervener's judgment of the person's mental state (the order is the buttons')."""
+
+    SELF = "self"  # grave and immediate danger for themselves
+    OTHERS = "others"  # for others
+    BOTH = "both"  # for themselves and for others
+    NONE = "none"  # no grave and immediate danger
+
+
+class Decision(StrEnum):
+    """What the intervener decided (the transport itself is the officer's decision)."""
+
+    ARTICLE_8 = "article_8"  # request to the officer under article 8 of P-38.001
+    VOLUNTARY = "voluntary"  # voluntary transport
+    NO_TRANSPORT = "no_transport"
+    OTHER = "other"
+
+
+class AssessmentState(StrEnum):
+    DANGER = "danger"  # asked: the danger
+    OBSERVATIONS = "observations"  # asked: the main observations (typed)
+    DECISION = "decision"  # asked: the decision
+    RECORDED = "recorded"
 
 
 LANGUAGES = ("fr", "en")

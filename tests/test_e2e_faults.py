@@ -4,6 +4,7 @@ the bot dying, and logs at DEBUG. The bot never goes deaf, never half alive, nev
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -110,6 +111,7 @@ def second_run(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": world.db.url,
         "RELAIS_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, as the bot has
         "RELAIS_DIRECTORY_PATH": str(
             Path(__file__).resolve().parents[1] / "resources_directory.yaml"
         ),

@@ -18,14 +18,14 @@ pytestmark = pytest.mark.e2e
 
 OFFICER, WORKER, SUPERVISOR, STRANGER = 1001, 2001, 3001, 6666
 CALLS = ["callme", "calling", "phone"]
-OFFICER_MENU = ["consult", "close", "resources", *CALLS, "lang", "help"]
+OFFICER_MENU = ["consult", "close", "resources", "assessments", "timeline", *CALLS, "lang", "help"]
 WORKER_MENU = [
-    "close", "on", "off", "status", "queue", "transfer", "resources", "followups", *CALLS,
-    "lang", "help",
+    "close", "on", "off", "status", "queue", "transfer", "resources", "followups",
+    "assessment", "assessments", "timeline", *CALLS, "lang", "help",
 ]  # fmt: skip
 SUPERVISOR_MENU = [
     "close", "status", "queue", "takeover", "reassign", "shifts", "resources", "reload",
-    "followups", *CALLS, "lang", "help",
+    "followups", "assessment", "assessments", "timeline", *CALLS, "lang", "help",
 ]  # fmt: skip
 
 

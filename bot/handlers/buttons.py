@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.handlers import (  # noqa: F401  (importing them registers their buttons' handlers)
+    assessments,
     calls,
     closing,
     consult,

@@ -303,6 +303,8 @@ def help_text(person: PersonView) -> str:
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
     text += "\n" + t(lang, "call.help")
+    help_p38 = "assessment.help_officer" if person.role == Role.OFFICER else "assessment.help"
+    text += "\n" + t(lang, help_p38)  # P-38.001 assessments and timelines (issue 11)
     return text
 
 

@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
 from bot.i18n import t
+from bot.render import assessments as assessment_cards
 from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
 from bot.render import location as location_cards
@@ -478,3 +479,39 @@ def _screening_update(notice: Notice, context: Context) -> list[Step]:
 def _scene_invite(notice: Notice, context: Context) -> list[Step]:
     text, keyboard = location_cards.invite(notice.language, notice.params["reference"])
     return [Text(text, keyboard)]
+
+
+# --- P-38.001 assessments and timelines (issue 11) -----------------------------------------
+
+
+@renders(NoticeKind.ASSESSMENT_STEP)
+def _assessment_step(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    shown = assessment_cards.step(notice.language, p["assessment"], p["state"], _zone(notice))
+    return _here_or_edit(notice, shown.text, shown.keyboard)
+
+
+@renders(NoticeKind.ARTICLE8_REQUEST)
+def _article8_request(notice: Notice, context: Context) -> list[Step]:
+    """The officer's request under article 8 (a message of its own), or, once acknowledged,
+    the same message rewritten with the time of the acknowledgement."""
+    shown = assessment_cards.article8_request(
+        notice.language, notice.params["assessment"], _zone(notice)
+    )
+    return _here_or_edit(notice, shown.text, shown.keyboard)
+
+
+@renders(NoticeKind.ASSESSMENT_LIST)
+def _assessment_list(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    return [Text(assessment_cards.listing(notice.language, p["reference"], p["assessments"],
+                                          _zone(notice)))]  # fmt: skip
+
+
+@renders(NoticeKind.TIMELINE)
+def _timeline(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    text = assessment_cards.timeline(
+        notice.language, p["consultation"], p["entries"], p.get("fallback"), _zone(notice)
+    )
+    return [Text(text)]
