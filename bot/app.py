@@ -36,6 +36,7 @@ from bot.handlers import (
     messages,
     resources,
     roster,
+    subjects,
 )
 from bot.handlers.access import refuse_group
 from bot.i18n import t
@@ -125,6 +126,10 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("resources", resources.resources_command))
     app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(CommandHandler("followups", followups.followups_command))
+    app.add_handler(CommandHandler("key", subjects.key_command))
+    app.add_handler(CommandHandler("recurring", subjects.recurring_command))
+    app.add_handler(CommandHandler("case", subjects.case_command))
+    app.add_handler(CommandHandler("careplan", subjects.careplan_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import routing, subjects
 from flows.events import record_event
 from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
@@ -36,10 +36,16 @@ class OfferTarget:
     window_ran_out: bool = False  # escalated after a wait, not because nobody was free at once
 
 
-def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
-    """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
+def announce_offers(
+    unit: Unit, c: ConsultationView, targets: list[OfferTarget], policy: RoutingPolicy
+) -> None:
+    """One offer card per target, in the outbox; the dispatcher keeps where each landed. A
+    card about a person seen before carries their history (each worker's view recorded)."""
     priority = priority_of(c)
     for target in targets:
+        history = subjects.history_for(
+            unit.session, c.id, target.worker.id, unit.now, policy.subjects
+        )
         unit.outbox.notify(
             target.worker,
             NoticeKind.OFFER_CARD,
@@ -49,6 +55,7 @@ def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget])
             tier=target.tier,
             at_capacity=target.at_capacity,
             window_ran_out=target.window_ran_out,
+            **({"history": history} if history is not None else {}),
         )
 
 
@@ -72,6 +79,16 @@ def offer_to_pool(
         full = cap is not None and load.get(person.id, 0) >= cap
         targets.append(_offer(session, c, person, tier, now, full, waited))
     return targets
+
+
+def offer_one(
+    session: Session, c: Consultation, person: Person, now: datetime, policy: RoutingPolicy
+) -> OfferTarget:
+    """An offer of this consultation to one person (the case owner, before the pool)."""
+    waited = window_ran_out(c, now, policy)
+    return _offer(
+        session, c, person, c.tier, now, not routing.has_capacity(session, person, policy), waited
+    )
 
 
 def _offer(
@@ -130,7 +147,7 @@ def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[
             continue
         target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
         view = view_in(session, c)
-        announce_offers(unit, view, [target])
+        announce_offers(unit, view, [target], policy)
         result.append(PendingOffer(view, target))
     return result
 

@@ -151,6 +151,12 @@ class NoticeKind(StrEnum):
     FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
     SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
     DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
+    # --- people seen before (issue 11) ---
+    SUBJECT_CARD = "subject_card"  # an open offer card rewritten with the person's history
+    SUBJECT_HISTORY = "subject_history"  # the holder's view of the person's earlier consultations
+    CARE_PLAN = "care_plan"  # a case's care plan, to its owner or the next handler
+    CASE = "case"  # /case: a person's history, owner, care plan, follow-ups, and the buttons
+    RECURRING = "recurring"  # /recurring: the people seen often lately
 
 
 class Priority(IntEnum):
@@ -190,6 +196,9 @@ class InputKind(StrEnum):
     NOTE = "note"  # target: follow-up id
     OUTCOME = "outcome"  # target: follow-up id
     SNOOZE_DATE = "snooze_date"  # target: follow-up id
+    # --- people seen before (issue 11) ---
+    SUBJECT_KEY = "subject_key"  # target: consultation id (the officer may still type the key)
+    CARE_PLAN_FIELD = "care_plan_field"  # target: subject id * 10 + the field's index
 
 
 LANGUAGES = ("fr", "en")

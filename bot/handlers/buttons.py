@@ -19,6 +19,7 @@ from bot.handlers import (  # noqa: F401  (importing them registers their button
     handover,
     offers,
     resources,
+    subjects,
 )
 from bot.handlers.access import identify
 from bot.i18n import t

@@ -28,7 +28,9 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message.location is not None and await _answers_a_search(update, services, message):
         return
     policy = services.settings.followup_policy
-    receipt = await services.act(messages.receive, user.id, incoming(message), policy)
+    receipt = await services.act(
+        messages.receive, user.id, incoming(message), policy, services.policy
+    )
     person = receipt.person
     if receipt.heard == Heard.STRANGER:
         await refuse_stranger(update, services)

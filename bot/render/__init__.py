@@ -65,6 +65,7 @@ def urgency_prompt(lang: str, c: ConsultationView) -> Rendered:
         ref=c.reference,
         category=label(lang, "category", c.category),
     )
+    text += "\n" + t(lang, "subject.urgency_hint")  # the optional subject key, typed first
     return Rendered(text, InlineKeyboardMarkup(rows))
 
 
@@ -294,6 +295,9 @@ def help_text(person: PersonView) -> str:
         text += "\n" + t(lang, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
+        text += "\n" + t(lang, "subject.help")
+    else:
+        text += "\n" + t(lang, "subject.help_officer")
     return text
 
 
