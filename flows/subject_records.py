@@ -196,28 +196,30 @@ def _consultation(session: Session, names: dict[int, str], c: Consultation) -> d
     }
 
 
-def _mentions(value: Any, ids: set[int]) -> bool:
-    """Whether a notice's parameters carry one of these consultations (a view of it)."""
+def _mentions(value: Any, ids: set[int], subject_id: int) -> bool:
+    """Whether a notice's parameters carry one of these consultations (a view of it) or
+    this person (their history, case or care plan)."""
     if isinstance(value, dict):
         if value.get("__view__") == "ConsultationView" and value.get("id") in ids:
             return True
-        return any(_mentions(v, ids) for v in value.values())
+        if value.get("subject_id") == subject_id:
+            return True
+        return any(_mentions(v, ids, subject_id) for v in value.values())
     if isinstance(value, list):
-        return any(_mentions(v, ids) for v in value)
+        return any(_mentions(v, ids, subject_id) for v in value)
     return False
 
 
-def _forget_sent_notices(session: Session, ids: set[int]) -> None:
-    """Sent notices keep what they rendered (the officer's words in a card, a relayed
-    line): those about these consultations keep only their kind and times."""
-    rows = session.scalars(
-        select(OutboxNotice)
-        .where(OutboxNotice.state != OutboxState.PENDING)
-        .execution_options(yield_per=500)
-    )
+def _forget_notices(session: Session, ids: set[int], subject_id: int) -> None:
+    """Notices keep what they render (the officer's words on a card, a relayed line, a
+    care plan): those about this person keep only their kind and times; one not sent yet
+    is not sent at all."""
+    rows = session.scalars(select(OutboxNotice).execution_options(yield_per=500))
     for row in rows:
-        if row.consultation_id in ids or _mentions(row.params, ids):
+        if row.consultation_id in ids or _mentions(row.params, ids, subject_id):
             row.params = {"erased": True}
+            if row.state == OutboxState.PENDING:
+                row.state = OutboxState.FAILED
 
 
 @dataclass(frozen=True)
@@ -249,9 +251,9 @@ def erase_subject(db: Database, key_hash: str, now: datetime) -> Erased | None:
             )
             for f in followups:
                 f.note, f.outcome_line = "", None
-            _forget_sent_notices(session, set(ids))
         else:
             followups = []
+        _forget_notices(session, set(ids), subject.id)
         plans = session.execute(delete(CarePlan).where(CarePlan.subject_id == subject.id))
         session.execute(delete(SubjectLink).where(SubjectLink.subject_id == subject.id))
         session.execute(
