@@ -77,7 +77,8 @@ def close_with_outcome(world, worker, ref):
     world.user.press(worker, prompt["message_id"], data=button)
 
 
-def test_the_key_typed_before_the_urgency_brings_the_history_to_the_next_card(world):
+def test_the_key_typed_before_the_urgency_brings_the_history_to_the_next_card(world_any_db):
+    world = world_any_db
     team(world)
     first = request_with_key(world, "Homme agité sur son balcon", "JT 1987")
     card = world.card(ROY, first)
@@ -127,7 +128,8 @@ def test_the_owner_is_offered_first_and_the_officer_is_told_who_has_it(world):
     )
 
 
-def test_the_key_question_after_an_immediate_request_is_skipped_in_one_tap(world):
+def test_the_key_question_after_an_immediate_request_is_skipped_in_one_tap(world_any_db):
+    world = world_any_db
     team(world)
     ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
     summary = world.user.wait_for_text(OFFICER, "Facultatif : écrivez les initiales", world.step)

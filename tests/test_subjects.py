@@ -503,3 +503,19 @@ def test_a_typed_care_plan_answer_waits_only_for_its_owner(any_db, clock):
         assert cases.current_plan(session, sid) is None
         assert cases.conversation.pending(session, roy.id, clock.now) is None
     assert InputKind.CARE_PLAN_FIELD.value == "care_plan_field"
+
+
+def test_a_colleague_given_the_consultation_gets_the_history_and_the_care_plan(any_db, clock):
+    from flows import handover
+
+    officer, roy, gagnon = team(any_db, clock)
+    sid = owned_by(any_db, clock, officer, roy)
+    write(any_db, clock, roy, sid, 1, "Sa sœur, le soir")
+    cid = about(any_db, clock, officer).consultation.id
+    act(any_db, clock, cs.accept, roy.id, cid, POLICY)
+    before = last_notice_id(any_db)
+    act(any_db, clock, handover.transfer, roy.id, cid, gagnon.id, POLICY)
+    to_gagnon = {kind: p for chat, kind, p in notices(any_db, before) if chat == gagnon.chat_id}
+    assert to_gagnon[NoticeKind.SUBJECT_HISTORY]["history"].count == 1
+    assert to_gagnon[NoticeKind.CARE_PLAN]["plan"].who_to_call == "Sa sœur, le soir"
+    assert (gagnon.id, sid, cid) in seen(any_db, Seen.CARE_PLAN_VIEWED)
