@@ -178,7 +178,7 @@ def _link(
         link = SubjectLink(consultation_id=c.id, subject_id=subject.id, linked_at=now)
         session.add(link)
     else:
-        link.subject_id, link.owner_first_until = subject.id, None
+        link.subject_id = subject.id  # an owner-first phase under way runs its course
     link.linked_at, link.linked_by_id = now, person.id
     session.flush()
     kind = Seen.KEY_LINKED if status == KeyStatus.LINKED else Seen.KEY_CORRECTED
