@@ -103,6 +103,8 @@ def test_the_key_typed_before_the_urgency_brings_the_history_to_the_next_card(wo
     world.user.wait_for_text(ROY, "Vous êtes maintenant responsable du dossier P-0001", world.step)
     world.user.send_text(OFFICER, "/case P-0001")
     world.user.wait_for_text(OFFICER, "pas disponible pour votre rôle", world.step)
+    log = world.bot.log_path.read_text(errors="replace")
+    assert "JT 1987" not in log and "t.j. 1987" not in log and "I:JT:1987" not in log
 
 
 def test_the_owner_is_offered_first_and_the_officer_is_told_who_has_it(world):

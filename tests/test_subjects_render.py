@@ -68,6 +68,9 @@ def test_the_care_plan_reads_well_for_its_owner_and_for_the_next_handler(db, clo
     write(db, clock, roy, sid, 3, "Appeler sa sœur, puis le 811")
     [plan] = rendered(of_kind(db, before, NoticeKind.CARE_PLAN)[-1], lang, clock)
     assert "Appeler sa sœur, puis le 811" in plan.text and "Marie Roy" in plan.text
+    assert (
+        "modifié : Plan de crise convenu" if lang == "fr" else "changed: Agreed crisis plan"
+    ) in (plan.text)
     people.set_presence(db, roy.id, Presence.OFF, clock, POLICY)
     cid = about(db, clock, officer).consultation.id
     before = last_notice_id(db)

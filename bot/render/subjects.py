@@ -92,6 +92,10 @@ def care_plan(
             author=plan.author,
             at=plan.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         )
+        changed = [p for p in plan.changed.split(",") if p in CARE_PLAN_FIELDS]
+        if changed:
+            parts_changed = ", ".join(t(lang, f"careplan.part.{p}") for p in changed)
+            head += " · " + t(lang, "careplan.changed", parts=parts_changed)
         if consultation:
             head = t(lang, "careplan.for_handler", consultation=consultation) + "\n" + head
         parts = [
