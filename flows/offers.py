@@ -42,10 +42,9 @@ def announce_offers(
     """One offer card per target, in the outbox; the dispatcher keeps where each landed. A
     card about a person seen before carries their history (each worker's view recorded)."""
     priority = priority_of(c)
+    viewers = [target.worker.id for target in targets]
+    history = subjects.history_for_all(unit.session, c.id, viewers, unit.now, policy.subjects)
     for target in targets:
-        history = subjects.history_for(
-            unit.session, c.id, target.worker.id, unit.now, policy.subjects
-        )
         unit.outbox.notify(
             target.worker,
             NoticeKind.OFFER_CARD,

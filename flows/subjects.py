@@ -139,16 +139,19 @@ class SubjectHistory:
 VIEWS["SubjectHistory"] = SubjectHistory
 
 
-def linked_consultations(session: Session, subject_id: int) -> list[Consultation]:
-    """Every consultation about this person, newest first."""
-    return list(
-        session.scalars(
-            select(Consultation)
-            .join(SubjectLink, SubjectLink.consultation_id == Consultation.id)
-            .where(SubjectLink.subject_id == subject_id)
-            .order_by(Consultation.created_at.desc(), Consultation.id.desc())
-        )
+def linked_consultations(
+    session: Session, subject_id: int, since: datetime | None = None
+) -> list[Consultation]:
+    """Every consultation about this person (since that moment), newest first."""
+    query = (
+        select(Consultation)
+        .join(SubjectLink, SubjectLink.consultation_id == Consultation.id)
+        .where(SubjectLink.subject_id == subject_id)
+        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
     )
+    if since is not None:
+        query = query.where(Consultation.created_at >= since)
+    return list(session.scalars(query))
 
 
 def has_care_plan(session: Session, subject_id: int) -> bool:
@@ -183,7 +186,8 @@ def history_of(
 ) -> SubjectHistory:
     """The person's history as of now, without the consultation being offered."""
     subject = session.get_one(Subject, subject_id)
-    every = linked_consultations(session, subject_id)
+    days = max(policy.history_days, policy.recurring_days)
+    every = linked_consultations(session, subject_id, now - timedelta(days=days))
     since = now - timedelta(days=policy.history_days)
     earlier = [c for c in every if c.id != exclude and c.created_at >= since]
     recent_since = now - timedelta(days=policy.recurring_days)
@@ -219,18 +223,31 @@ def history_for(
 ) -> SubjectHistory | None:
     """The history a worker offered (or handling) this consultation sees, recorded as a
     view; None when the consultation is about nobody known."""
+    return history_for_all(session, consultation_id, [viewer_id], now, policy)
+
+
+def history_for_all(
+    session: Session,
+    consultation_id: int,
+    viewer_ids: list[int],
+    now: datetime,
+    policy: SubjectPolicy,
+) -> SubjectHistory | None:
+    """The same history for every worker a consultation is offered to: read once, one view
+    recorded per worker."""
     subject_id = subject_of(session, consultation_id)
-    if subject_id is None:
+    if subject_id is None or not viewer_ids:
         return None
     history = history_of(session, subject_id, now, policy, exclude=consultation_id)
-    record(
-        session,
-        Seen.HISTORY_VIEWED,
-        viewer_id,
-        now,
-        subject_id=subject_id,
-        consultation_id=consultation_id,
-    )
+    for viewer_id in viewer_ids:
+        record(
+            session,
+            Seen.HISTORY_VIEWED,
+            viewer_id,
+            now,
+            subject_id=subject_id,
+            consultation_id=consultation_id,
+        )
     return history
 
 
