@@ -38,6 +38,7 @@ from bot.handlers import (
     messages,
     resources,
     roster,
+    subjects,
 )
 from bot.handlers.access import refuse_group
 from bot.i18n import t
@@ -137,6 +138,10 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("assessment", assessments.assessment_command))
     app.add_handler(CommandHandler("assessments", assessments.assessments_command))
     app.add_handler(CommandHandler("timeline", assessments.timeline_command))
+    app.add_handler(CommandHandler("key", subjects.key_command))
+    app.add_handler(CommandHandler("recurring", subjects.recurring_command))
+    app.add_handler(CommandHandler("case", subjects.case_command))
+    app.add_handler(CommandHandler("careplan", subjects.careplan_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from flows.cases import AIMS, CARE_PLAN_FIELDS
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.vocabulary import Category, Danger, Decision, Outcome, Plan, Role, Snooze, Urgency
 
@@ -53,6 +54,15 @@ class Action(StrEnum):
     ASSESS_DANGER = "ia"  # assessment id, danger index
     ASSESS_DECISION = "ib"  # assessment id, decision index
     ARTICLE8_ACK = "ic"  # assessment id: the officer acknowledges the article 8 request
+    # --- people seen before (issue 11) ---
+    SUBJECT_SKIP = "ja"  # consultation id: no subject key
+    CASE_TAKE = "jb"  # subject id: own the case
+    CASE_GIVE_UP = "jc"  # subject id
+    CASE_HAND = "jd"  # subject id: pick the colleague
+    CASE_HAND_TO = "je"  # subject id, person id
+    CARE_PLAN_EDIT = "jf"  # subject id, part index
+    CARE_PLAN_SHOW = "jg"  # subject id
+    FOLLOWUP_AIM = "jh"  # follow-up id, aim index (the person, the family)
 
 
 CATEGORIES = list(Category)
@@ -147,6 +157,15 @@ SCREEN_SKIP = _declare(Action.SCREEN_SKIP, OFFICERS)
 ASSESS_DANGER = _declare(Action.ASSESS_DANGER, HOLDERS, choices=list(Danger))
 ASSESS_DECISION = _declare(Action.ASSESS_DECISION, HOLDERS, choices=list(Decision))
 ARTICLE8_ACK = _declare(Action.ARTICLE8_ACK, OFFICERS)
+# --- people seen before (issue 11) ---
+SUBJECT_SKIP = _declare(Action.SUBJECT_SKIP, OFFICERS)
+CASE_TAKE = _declare(Action.CASE_TAKE, WORKERS)
+CASE_GIVE_UP = _declare(Action.CASE_GIVE_UP, WORKERS)
+CASE_HAND = _declare(Action.CASE_HAND, HOLDERS)
+CASE_HAND_TO = _declare(Action.CASE_HAND_TO, HOLDERS, free=True)
+CARE_PLAN_EDIT = _declare(Action.CARE_PLAN_EDIT, WORKERS, choices=list(CARE_PLAN_FIELDS))
+CARE_PLAN_SHOW = _declare(Action.CARE_PLAN_SHOW, HOLDERS)
+FOLLOWUP_AIM = _declare(Action.FOLLOWUP_AIM, HOLDERS, choices=list(AIMS))
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 
@@ -301,3 +320,38 @@ def assess_decision(assessment_id: int, value: Decision) -> str:
 
 def article8_ack(assessment_id: int) -> str:
     return Callback(Action.ARTICLE8_ACK, assessment_id).encode()
+
+
+# --- people seen before (issue 11) ---
+
+
+def subject_skip(consultation_id: int) -> str:
+    return Callback(Action.SUBJECT_SKIP, consultation_id).encode()
+
+
+def case_take(subject_id: int) -> str:
+    return Callback(Action.CASE_TAKE, subject_id).encode()
+
+
+def case_give_up(subject_id: int) -> str:
+    return Callback(Action.CASE_GIVE_UP, subject_id).encode()
+
+
+def case_hand(subject_id: int) -> str:
+    return Callback(Action.CASE_HAND, subject_id).encode()
+
+
+def case_hand_to(subject_id: int, person_id: int) -> str:
+    return Callback(Action.CASE_HAND_TO, subject_id, person_id).encode()
+
+
+def care_plan_edit(subject_id: int, part: str) -> str:
+    return CARE_PLAN_EDIT.data(subject_id, part)
+
+
+def care_plan_show(subject_id: int) -> str:
+    return Callback(Action.CARE_PLAN_SHOW, subject_id).encode()
+
+
+def followup_aim(followup_id: int, aim: str) -> str:
+    return FOLLOWUP_AIM.data(followup_id, aim)

@@ -68,6 +68,7 @@ def run(token: str | None, base_url: str | None) -> None:
     supervisor restarts it), 2 when the configuration is wrong."""
     settings = load_settings(telegram_bot_token=token, telegram_api_base_url=base_url)
     settings.require_token()
+    settings.require_subject_secret()
     _configure_logging(settings.log_level)
     db = open_database(settings)
     from bot.app import run as run_bot
@@ -473,3 +474,109 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name, floor in LIBRARY_LOG_FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, chosen))
+
+
+# --- people seen before (issue 11): audit, access request, erasure -------------------------
+
+
+def _subject_hash(settings: Settings, key: str) -> str:
+    """The stored hash of a key given on the command line (it is never printed back)."""
+    from flows.subject_keys import hash_of
+
+    settings.require_subject_secret()
+    found = hash_of(key, settings.subject_policy.secret)
+    if found is None:
+        raise click.BadParameter(
+            'initials and year of birth ("JT 1987") or a file number ("2024-012345")',
+            param_hint="KEY",
+        )
+    return found
+
+
+@main.command()
+@click.option("--subject", "key", help='The person\'s key, e.g. "JT 1987".')
+@click.option("--user", "user", help="An enrolled person's display name.")
+@friendly
+def audit(key: str | None, user: str | None) -> None:
+    """Who viewed or changed what about a person, or what one user viewed, and when."""
+    from flows import subject_records
+
+    if (key is None) == (user is None):
+        raise click.UsageError('give --subject "JT 1987" or --user NAME')
+    settings = load_settings()
+    db = open_database(settings)
+    if key is not None:
+        lines = subject_records.audit_of_subject(db, _subject_hash(settings, key))
+        if lines is None:
+            click.echo("relais: no person with that key is known.", err=True)
+            sys.exit(1)
+    else:
+        lines = subject_records.audit_of_user(db, user or "")
+        if lines is None:
+            click.echo(
+                f"relais: nobody is enrolled as {user!r} (see `relais users list`).", err=True
+            )
+            sys.exit(1)
+    if not lines:
+        click.echo("Nothing recorded.")
+    zone = settings.zone
+    for line in lines:
+        where = " ".join(x for x in (line.subject, line.consultation) if x) or "—"
+        at = line.at.astimezone(zone)
+        click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {line.kind:<18}  {line.actor:<24}  {where}")
+
+
+@main.group()
+def subject() -> None:
+    """What is held about one person: export it (access request), or erase it."""
+
+
+@subject.command("export")
+@click.argument("key")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Default: subject-P-NNNN.json"
+)
+@friendly
+def subject_export(key: str, output: str | None) -> None:
+    """Write everything held about this person to a JSON file."""
+    import json
+
+    from flows import subject_records
+
+    settings = load_settings()
+    db = open_database(settings)
+    data = subject_records.export_subject(db, _subject_hash(settings, key), utc_now())
+    if data is None:
+        click.echo("relais: no person with that key is known.", err=True)
+        sys.exit(1)
+    path = Path(output or f"subject-{data['subject']['reference']}.json")
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+    click.echo(f"Wrote {path} ({len(data['consultations'])} consultations).")
+
+
+@subject.command("erase")
+@click.argument("key")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly
+def subject_erase(key: str, yes: bool) -> None:
+    """Erase a person: the link to their consultations and every free text about them go;
+    the events stay, anonymous."""
+    from flows import subject_records
+
+    settings = load_settings()
+    db = open_database(settings)
+    key_hash = _subject_hash(settings, key)
+    if not yes:
+        click.confirm(
+            "This removes the link and the free text about this person for good. Continue?",
+            abort=True,
+        )
+    erased = subject_records.erase_subject(db, key_hash, utc_now())
+    if erased is None:
+        click.echo("relais: no person with that key is known.", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Erased: {erased.consultations} consultations unlinked and their free text removed, "
+        f"{erased.care_plan_versions} care plan versions, {erased.follow_ups} follow-up notes."
+    )

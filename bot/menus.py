@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # The order people read the menu in; each gated command must be placed here.
 MENU_ORDER = (
     "consult", "close", "on", "off", "status", "queue", "transfer", "takeover", "reassign",
-    "shifts", "resources", "reload", "followups",
+    "shifts", "resources", "reload", "followups", "key", "recurring", "case", "careplan",
     "assessment", "assessments", "timeline",  # P-38.001 assessments and timelines (issue 11)
     "callme", "calling", "phone",  # calls (issue 14)
     "lang", "help",

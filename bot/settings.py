@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -18,13 +18,16 @@ from sqlalchemy.exc import ArgumentError
 from flows.followups import FollowUpPolicy
 from flows.retention import RetentionPolicy
 from flows.routing import RoutingPolicy
+from flows.subject_policy import SANDBOX_SECRET, SubjectPolicy
 from flows.vocabulary import Urgency
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
 DAY_SECONDS = 86_400  # no acknowledgement window or sweep is longer than a day
 MONTH_HOURS = 720
-SECRET_VARIABLES = frozenset({"TELEGRAM_BOT_TOKEN"})
+SECRET_VARIABLES = frozenset({"TELEGRAM_BOT_TOKEN", "RELAIS_SUBJECT_KEY_SECRET"})
+MIN_SECRET_LENGTH = 16
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 URL_VARIABLES = frozenset({"DATABASE_URL", "TELEGRAM_API_BASE_URL"})
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)\S*@")
 
@@ -105,6 +108,28 @@ class Settings(BaseSettings):
         default=30, validation_alias="RELAIS_TRANSPORT_RETENTION_DAYS", ge=2, le=365
     )
 
+    # --- people seen before (issue 11) ---
+    subject_key_secret: SecretStr | None = Field(
+        default=None, validation_alias="RELAIS_SUBJECT_KEY_SECRET"
+    )
+    history_days: int = Field(default=365, validation_alias="RELAIS_HISTORY_DAYS", ge=1, le=3650)
+    recurring_count: int = Field(default=3, validation_alias="RELAIS_RECURRING_COUNT", ge=2, le=100)
+    recurring_days: int = Field(default=90, validation_alias="RELAIS_RECURRING_DAYS", ge=1, le=3650)
+    owner_first_percent: int = Field(
+        default=50, validation_alias="RELAIS_OWNER_FIRST_PERCENT", ge=0, le=100
+    )
+
+    @field_validator("subject_key_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value().strip() == "":
+            return None
+        if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: str | None) -> str | None:
@@ -173,7 +198,35 @@ class Settings(BaseSettings):
             },
             requeue_every=timedelta(seconds=self.requeue_seconds),
             zone=self.zone,
+            subjects=self.subject_policy,
         )
+
+    @property
+    def subject_policy(self) -> SubjectPolicy:
+        secret = self.subject_key_secret
+        return SubjectPolicy(
+            secret=secret.get_secret_value().encode() if secret else SANDBOX_SECRET,
+            history_days=self.history_days,
+            recurring_count=self.recurring_count,
+            recurring_days=self.recurring_days,
+            owner_first_share=self.owner_first_percent / 100,
+            zone=self.timezone,
+        )
+
+    @property
+    def on_sandbox(self) -> bool:
+        """The Bot API is this machine's (the sandbox, the demo): no real person's data."""
+        host = self.telegram_api_base_url.split("://", 1)[-1].split("/", 1)[0]
+        return host.rsplit(":", 1)[0] in LOOPBACK_HOSTS or host in LOOPBACK_HOSTS
+
+    def require_subject_secret(self) -> None:
+        """`relais run` toward Telegram refuses to start without the subject-key secret."""
+        if self.subject_key_secret is None and not self.on_sandbox:
+            raise ConfigError(
+                "RELAIS_SUBJECT_KEY_SECRET is not set: give a long random secret "
+                "(e.g. `openssl rand -hex 32`) to hash subject keys, and keep it: "
+                "changing it forgets every person seen before."
+            )
 
     @property
     def followup_policy(self) -> FollowUpPolicy:

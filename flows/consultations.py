@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows import followups, routing
+from flows import cases, followups, routing
 from flows.escalation import advance
 from flows.events import record_event
 from flows.models import Consultation, Offer, Person, reference_of
@@ -128,12 +128,16 @@ def submit(
         category=c.category.value,
         urgency=urgency.value,
     )
-    offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
+    offers = cases.offer_owner_first(unit, c, policy)  # the case owner first, if available
+    owner_first = bool(offers)
+    if not owner_first:
+        offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
     available_now = len(offers)
     if not offers:
         record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
         offers = advance(session, c, Tier.WIDER, now, policy)
-    c.escalation_due_at = now + next_wait(c, policy)
+    if not owner_first:
+        c.escalation_due_at = now + next_wait(c, policy)
     view = view_in(session, c)
     officer = session.get_one(Person, officer_id)
     near = scene_in(session, c.id)
@@ -145,10 +149,21 @@ def submit(
         consultation=view,
         available_now=available_now,
         near=near,
+        **_subject_step(unit, c, owner_first),
     )
-    announce_offers(unit, view, offers)
+    announce_offers(unit, view, offers, policy)
     unit.outbox.notify(officer, NoticeKind.TOP_THREE, consultation=view, near=near)
     return SubmitResult(DraftStatus.OK, view, offers, c.escalation_due_at, available_now)
+
+
+def _subject_step(unit: Unit, c: Consultation, owner_first: bool) -> dict[str, bool]:
+    """The officer's summary asks for the optional subject key when none was given (the
+    request is already out: the key updates the case as it comes) and says when the worker
+    who knows the person has it first."""
+    if cases.subjects.link_of(unit.session, c.id) is not None:
+        return {"owner_first": True} if owner_first else {}
+    cases.ask_key(unit, c.officer_id, c.id)
+    return {"ask_key": True}
 
 
 # --- accepting -----------------------------------------------------------------------------
@@ -244,9 +259,10 @@ def accept(
         consultation=view,
     )  # fmt: skip
     brief(unit, view, view_of(person), result.history, result.queued_messages)
+    cases.brief_holder(unit, c.id, worker_id, policy)  # the care plan of a person seen before
     unit.outbox.say(
         view.officer,
-        "consult.accepted",
+        "cases.owner_accepted" if cases.owner_has_it(unit, c.id, worker_id) else "consult.accepted",
         priority=Priority.URGENT,
         ref=view.reference,
         worker=view_of(person).display_name,

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import cases, routing
 from flows.events import record_event
 from flows.models import Consultation, Offer, Person
 from flows.offers import OfferTarget, announce_offers, offer_to_pool
@@ -106,6 +106,8 @@ def escalate_one(
     if claimed is None:
         return None
     session.refresh(c)
+    if old_tier == Tier.AVAILABLE and cases.end_owner_first(unit, c):
+        return _after_owner(unit, c, policy)
     if old_tier >= Tier.FALLBACK:  # already had the fallback: offer again to anyone new
         offers = offer_to_pool(session, c, Tier.FALLBACK, now, policy)
     else:
@@ -121,8 +123,25 @@ def escalate_one(
             consultation=view,
             near=scene_in(session, c.id),
         )
-    announce_offers(unit, view, offers)
+    announce_offers(unit, view, offers, policy)
     return Escalation(view, c.tier, offers, fallback_now, c.escalation_due_at)
+
+
+def _after_owner(unit: Unit, c: Consultation, policy: RoutingPolicy) -> Escalation:
+    """The case owner had the first part of the window alone: the first pool now has the
+    rest of it (or, with nobody in it, the wider pool at once)."""
+    session, now = unit.session, unit.now
+    offers = offer_to_pool(session, c, Tier.AVAILABLE, now, policy)
+    if offers:
+        window_end = (c.submitted_at or now) + policy.window(c.urgency)
+        c.escalation_due_at = max(window_end, now)
+    else:
+        record_event(session, c.id, EventKind.NO_WORKER_AVAILABLE, None, now)
+        offers = advance(session, c, Tier.WIDER, now, policy)
+        c.escalation_due_at = now + next_wait(c, policy)
+    view = view_in(session, c)
+    announce_offers(unit, view, offers, policy)
+    return Escalation(view, c.tier, offers, False, c.escalation_due_at)
 
 
 class DeclineStatus(StrEnum):

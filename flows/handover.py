@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import cases, routing
 from flows.events import record_event
 from flows.models import Consultation, Event, Person
 from flows.offers import CardToEdit, cards_taken, settle_offers
@@ -164,7 +164,7 @@ def transfer(
         note,
         history=history_in(session, c.id),
     )
-    announce(unit, result, previous, prompt_message)
+    announce(unit, result, previous, prompt_message, policy)
     return result
 
 
@@ -237,7 +237,7 @@ def _assign(
     result = HandoverResult(
         HandoverStatus.DONE, view_in(session, c), previous, None, cards, queued, history
     )
-    announce(unit, result, view_of(supervisor), prompt_message)
+    announce(unit, result, view_of(supervisor), prompt_message, policy)
     return result
 
 
@@ -264,7 +264,11 @@ def _latest_note(session: Session, consultation_id: int, holder_id: int) -> str 
 
 
 def announce(
-    unit: Unit, result: HandoverResult, by: PersonView, prompt_message: int | None
+    unit: Unit,
+    result: HandoverResult,
+    by: PersonView,
+    prompt_message: int | None,
+    policy: RoutingPolicy | None = None,
 ) -> None:
     """Tell the new holder (with the note, the request and the conversation so far), the
     officer, the previous holder and whoever still had an offer card; the 'to whom?'
@@ -291,6 +295,8 @@ def announce(
         by_self=holder.id == by.id,
     )
     brief(unit, c, holder, result.history, result.queued_messages)
+    # a person seen before: their history and care plan for the new holder
+    cases.brief_holder(unit, c.id, holder.id, policy or RoutingPolicy(), history=holder.id != by.id)
     unit.outbox.say(
         officer, "handover.officer", priority=Priority.URGENT, ref=c.reference,
         worker=holder.display_name,

@@ -11,11 +11,12 @@ from enum import StrEnum
 
 from sqlalchemy import bindparam, select
 
-from flows import assessments, conversation, followups, relaying
+from flows import assessments, cases, conversation, followups, relaying
 from flows.followups import Answer, AnswerStatus, FollowUpPolicy
 from flows.models import Person
 from flows.people import PersonView, view_of
 from flows.relaying import Incoming, RelayStatus, linked_consultation
+from flows.routing import RoutingPolicy
 from flows.unit import Unit
 from flows.vocabulary import InputKind, Role
 
@@ -35,21 +36,30 @@ class Receipt:
 
 
 def receive(
-    unit: Unit, telegram_user_id: int, message: Incoming, followup_policy: FollowUpPolicy
+    unit: Unit,
+    telegram_user_id: int,
+    message: Incoming,
+    followup_policy: FollowUpPolicy,
+    policy: RoutingPolicy | None = None,
 ) -> Receipt:
-    """One message from a private chat: identify, then answer what the bot asked, or relay
-    (or say who must answer)."""
+    """One message from a private chat: identify, then answer what the bot asked (a subject
+    key, a care plan's part, a follow-up's date...), or relay (or say who must answer)."""
     person = _enrolled(unit, telegram_user_id)
     if person is None:
         return Receipt(Heard.STRANGER)
     view = view_of(person)
     if person.role == Role.OFFICER:
-        relaying.from_officer(unit, person.id, message)
+        if policy is not None and cases.typed_key(unit, person, message, policy):
+            return Receipt(Heard.AWAITED, view)
+        relaying.from_officer(unit, person.id, message, policy)
         return Receipt(Heard.DONE, view)
     if _awaited(unit, person, message):
         asked = conversation.pending(unit.session, person.id, unit.now)
         if asked is not None and asked[0] == InputKind.OBSERVATIONS:  # a P-38.001 assessment's
             assessments.observe(unit, view, asked[1], message.text or "", followup_policy.zone)
+            return Receipt(Heard.AWAITED, view)
+        if cases.awaits_care_plan(unit, person.id):
+            cases.answer_care_plan(unit, person.id, message.text or "", policy or RoutingPolicy())
             return Receipt(Heard.AWAITED, view)
         answer = followups.answer(unit, view, message.text or "", followup_policy)
         if answer.status != AnswerStatus.NOTHING:

@@ -379,3 +379,89 @@ class Assessment(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
 
     __table_args__ = (Index("ix_assessments_consultation", "consultation_id"),)
+
+
+# --- people seen before (issue 11) ----------------------------------------------------------
+
+
+class Subject(Base):
+    """A person interventions were about, known only by the keyed hash of their subject key;
+    a worker may own their case (continuity)."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    owner_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class SubjectLink(Base):
+    """Which person a consultation is about (at most one); erasure deletes it. While
+    `owner_first_until` is set, only the case owner has been offered the consultation."""
+
+    __tablename__ = "subject_links"
+
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id"), primary_key=True, autoincrement=False
+    )
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    owner_first_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_subject_links_subject", "subject_id"),)
+
+
+class CarePlan(Base):
+    """One version of a case's care plan: every change is a new row (who, when, what)."""
+
+    __tablename__ = "care_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    what_works: Mapped[str] = mapped_column(Text, default="")
+    who_to_call: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[str] = mapped_column(Text, default="")
+    crisis_plan: Mapped[str] = mapped_column(Text, default="")
+    changed: Mapped[str] = mapped_column(String(32), default="")  # the field this version set
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("subject_id", "version"),)
+
+
+class SubjectEvent(Base):
+    """Append-only record of what happened around a person: every view of their history or
+    care plan (the audit: who, what, when), the key linked, ownership, care plan changes.
+    Erasure keeps the rows and drops the subject (they become anonymous)."""
+
+    __tablename__ = "subject_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), default=None)
+    consultation_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_subject_events_subject", "subject_id", "id"),
+        Index("ix_subject_events_actor", "actor_id", "id"),
+    )
+
+
+class FollowUpTarget(Base):
+    """Whom a follow-up is aimed at when it is not only the worker's own task: the person or
+    their family (e.g. "call the mother"); shown on the person's case."""
+
+    __tablename__ = "follow_up_targets"
+
+    follow_up_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_ups.id"), primary_key=True, autoincrement=False
+    )
+    aimed_at: Mapped[str] = mapped_column(String(16))  # 'person' or 'family'
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows import routing
+from flows import routing, subjects
 from flows.events import record_event, screening_answers
 from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
@@ -37,10 +37,15 @@ class OfferTarget:
     window_ran_out: bool = False  # escalated after a wait, not because nobody was free at once
 
 
-def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget]) -> None:
-    """One offer card per target, in the outbox; the dispatcher keeps where each landed."""
+def announce_offers(
+    unit: Unit, c: ConsultationView, targets: list[OfferTarget], policy: RoutingPolicy
+) -> None:
+    """One offer card per target, in the outbox; the dispatcher keeps where each landed. A
+    card about a person seen before carries their history (each worker's view recorded)."""
     priority = priority_of(c)
     extras = card_extras(unit.session, c.id) if targets else {}
+    viewers = [target.worker.id for target in targets]
+    history = subjects.history_for_all(unit.session, c.id, viewers, unit.now, policy.subjects)
     for target in targets:
         unit.outbox.notify(
             target.worker,
@@ -52,6 +57,7 @@ def announce_offers(unit: Unit, c: ConsultationView, targets: list[OfferTarget])
             at_capacity=target.at_capacity,
             window_ran_out=target.window_ran_out,
             **extras,
+            **({"history": history} if history is not None else {}),
         )
 
 
@@ -64,9 +70,10 @@ def card_extras(session: Session, consultation_id: int) -> dict[str, Any]:
     }
 
 
-def redraw_open_cards(unit: Unit, c: ConsultationView) -> None:
+def redraw_open_cards(unit: Unit, c: ConsultationView, policy: RoutingPolicy | None) -> None:
     """The cards still open for this waiting case are redrawn with what the officer added
-    (a card still on its way is drawn with it anyway)."""
+    (a card still on its way is drawn with it anyway), and with the person's history when
+    it has one (each worker's view of it recorded again)."""
     cards = []
     for offer in unit.session.scalars(
         select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
@@ -75,7 +82,13 @@ def redraw_open_cards(unit: Unit, c: ConsultationView) -> None:
             continue
         worker = view_of(unit.session.get_one(Person, offer.worker_id))
         cards.append(CardToEdit(offer.id, worker, offer.chat_id, offer.message_id, offer.tier))
-    rewrite_cards(unit, c, cards, "open", **card_extras(unit.session, c.id))
+    extras = card_extras(unit.session, c.id)
+    if policy is not None and cards:
+        viewers = [card.worker.id for card in cards]
+        history = subjects.history_for_all(unit.session, c.id, viewers, unit.now, policy.subjects)
+        if history is not None:
+            extras["history"] = history
+    rewrite_cards(unit, c, cards, "open", **extras)
 
 
 def offer_to_pool(
@@ -98,6 +111,16 @@ def offer_to_pool(
         full = cap is not None and load.get(person.id, 0) >= cap
         targets.append(_offer(session, c, person, tier, now, full, waited))
     return targets
+
+
+def offer_one(
+    session: Session, c: Consultation, person: Person, now: datetime, policy: RoutingPolicy
+) -> OfferTarget:
+    """An offer of this consultation to one person (the case owner, before the pool)."""
+    waited = window_ran_out(c, now, policy)
+    return _offer(
+        session, c, person, c.tier, now, not routing.has_capacity(session, person, policy), waited
+    )
 
 
 def _offer(
@@ -156,7 +179,7 @@ def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[
             continue
         target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
         view = view_in(session, c)
-        announce_offers(unit, view, [target])
+        announce_offers(unit, view, [target], policy)
         result.append(PendingOffer(view, target))
     return result
 

@@ -18,6 +18,7 @@ from flows.events import record_event
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage
 from flows.offers import redraw_open_cards
 from flows.people import PersonView, view_of
+from flows.routing import RoutingPolicy
 from flows.unit import Unit
 from flows.views import OPEN_STATES, ConsultationView, priority_of, request_rest, view_in
 from flows.vocabulary import (
@@ -82,8 +83,11 @@ def _open_of(unit: Unit, officer_id: int) -> Consultation | None:
     return unit.session.scalar(_OPEN_OF, {"officer_id": officer_id})
 
 
-def from_officer(unit: Unit, officer_id: int, message: Incoming) -> RelayStatus:
-    """Open a draft, add to it, queue for whoever accepts, or relay to the holder."""
+def from_officer(
+    unit: Unit, officer_id: int, message: Incoming, policy: RoutingPolicy | None = None
+) -> RelayStatus:
+    """Open a draft, add to it, queue for whoever accepts, or relay to the holder. (The
+    policy: a waiting case's cards redrawn with the scene keep the person's history.)"""
     officer = unit.session.get_one(Person, officer_id)
     if message.kind is None:
         unit.outbox.say(officer, "relay.unsupported")
@@ -106,7 +110,7 @@ def from_officer(unit: Unit, officer_id: int, message: Incoming) -> RelayStatus:
     if c.state == ConsultationState.WAITING:
         keep(unit, c, officer_id, message, EventKind.MESSAGE_QUEUED)
         if message.point is not None:  # the scene: its area on the open cards
-            redraw_open_cards(unit, view_in(unit.session, c))
+            redraw_open_cards(unit, view_in(unit.session, c), policy)
             unit.outbox.say(officer, "scene.kept_waiting", ref=c.reference)
         else:
             unit.outbox.say(officer, "consult.queued", ref=c.reference)

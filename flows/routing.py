@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from flows.models import Consultation, Person, Shift
 from flows.roster import Standing, standing
 from flows.store import Database
+from flows.subject_policy import SubjectPolicy
 from flows.vocabulary import (
     ConsultationState,
     Role,
@@ -45,6 +46,7 @@ class RoutingPolicy:
     )
     requeue_every: timedelta = timedelta(minutes=5)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Montreal"))
+    subjects: SubjectPolicy = field(default_factory=SubjectPolicy)  # people seen before
 
     def window(self, urgency: Urgency | None) -> timedelta:
         return self.windows[urgency or Urgency.ADVICE]

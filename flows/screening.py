@@ -203,7 +203,7 @@ def answer(
     )  # fmt: skip
     due = _raise(unit, c, question, yes, routing) if yes else None
     view = view_in(session, c)
-    _share(unit, c, view)
+    _share(unit, c, view, routing)
     following = _next(session, c, policy)
     if following is not None:
         _ask(unit, c, policy, following, message_id)
@@ -278,7 +278,7 @@ def _raise(
     return None
 
 
-def _share(unit: Unit, c: Consultation, view: ConsultationView) -> None:
+def _share(unit: Unit, c: Consultation, view: ConsultationView, routing: RoutingPolicy) -> None:
     """The answers reach whoever may take or holds the case: open cards are redrawn with
     them; a holder gets them as one line."""
     answers = screening_answers(unit.session, c.id)
@@ -288,4 +288,4 @@ def _share(unit: Unit, c: Consultation, view: ConsultationView) -> None:
             consultation_id=c.id, reference=c.reference, answers=answers,
         )  # fmt: skip
         return
-    redraw_open_cards(unit, view)
+    redraw_open_cards(unit, view, routing)

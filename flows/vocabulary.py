@@ -175,6 +175,12 @@ class NoticeKind(StrEnum):
     ARTICLE8_REQUEST = "article8_request"  # the officer's timestamped request, with its button
     ASSESSMENT_LIST = "assessment_list"  # a consultation's assessments, for one reader
     TIMELINE = "timeline"  # a consultation's timeline, for one reader
+    # --- people seen before (issue 11) ---
+    SUBJECT_CARD = "subject_card"  # an open offer card rewritten with the person's history
+    SUBJECT_HISTORY = "subject_history"  # the holder's view of the person's earlier consultations
+    CARE_PLAN = "care_plan"  # a case's care plan, to its owner or the next handler
+    CASE = "case"  # /case: a person's history, owner, care plan, follow-ups, and the buttons
+    RECURRING = "recurring"  # /recurring: the people seen often lately
 
 
 class Priority(IntEnum):
@@ -215,6 +221,9 @@ class InputKind(StrEnum):
     OUTCOME = "outcome"  # target: follow-up id
     SNOOZE_DATE = "snooze_date"  # target: follow-up id
     OBSERVATIONS = "observations"  # target: assessment id (P-38.001)
+    # --- people seen before (issue 11) ---
+    SUBJECT_KEY = "subject_key"  # target: consultation id (the officer may still type the key)
+    CARE_PLAN_FIELD = "care_plan_field"  # target: subject id * 10 + the field's index
 
 
 # --- P-38.001 assessments (issue 11) ---

@@ -18,14 +18,17 @@ pytestmark = pytest.mark.e2e
 
 OFFICER, WORKER, SUPERVISOR, STRANGER = 1001, 2001, 3001, 6666
 CALLS = ["callme", "calling", "phone"]
-OFFICER_MENU = ["consult", "close", "resources", "assessments", "timeline", *CALLS, "lang", "help"]
+P38 = ["assessment", "assessments", "timeline"]
+CASES = ["key", "recurring", "case", "careplan"]
+OFFICER_MENU = ["consult", "close", "resources", "key", "assessments", "timeline", *CALLS, "lang",
+                "help"]  # fmt: skip
 WORKER_MENU = [
-    "close", "on", "off", "status", "queue", "transfer", "resources", "followups",
-    "assessment", "assessments", "timeline", *CALLS, "lang", "help",
+    "close", "on", "off", "status", "queue", "transfer", "resources", "followups", *CASES, *P38,
+    *CALLS, "lang", "help",
 ]  # fmt: skip
 SUPERVISOR_MENU = [
     "close", "status", "queue", "takeover", "reassign", "shifts", "resources", "reload",
-    "followups", "assessment", "assessments", "timeline", *CALLS, "lang", "help",
+    "followups", *CASES, *P38, *CALLS, "lang", "help",
 ]  # fmt: skip
 
 

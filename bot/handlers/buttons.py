@@ -22,6 +22,7 @@ from bot.handlers import (  # noqa: F401  (importing them registers their button
     offers,
     resources,
     screening,
+    subjects,
 )
 from bot.handlers.access import identify
 from bot.i18n import t

@@ -33,7 +33,9 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await calls.on_own_contact(services, person, message.contact)  # type: ignore[arg-type]
         return
     policy = services.settings.followup_policy
-    receipt = await services.act(messages.receive, user.id, incoming(message), policy)
+    receipt = await services.act(
+        messages.receive, user.id, incoming(message), policy, services.policy
+    )
     person = receipt.person
     if receipt.heard == Heard.STRANGER:
         await refuse_stranger(update, services)

@@ -67,6 +67,7 @@ def urgency_prompt(lang: str, c: ConsultationView) -> Rendered:
         ref=c.reference,
         category=label(lang, "category", c.category),
     )
+    text += "\n" + t(lang, "subject.urgency_hint")  # the optional subject key, typed first
     return Rendered(text, InlineKeyboardMarkup(rows))
 
 
@@ -302,9 +303,12 @@ def help_text(person: PersonView) -> str:
         text += "\n" + t(lang, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
-    text += "\n" + t(lang, "call.help")
+        text += "\n" + t(lang, "subject.help")
+    else:
+        text += "\n" + t(lang, "subject.help_officer")
     help_p38 = "assessment.help_officer" if person.role == Role.OFFICER else "assessment.help"
     text += "\n" + t(lang, help_p38)  # P-38.001 assessments and timelines (issue 11)
+    text += "\n" + t(lang, "call.help")
     return text
 
 

@@ -15,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered, label, local_time, person_name
+from bot.render import subjects as subject_cards
 from flows.digests import OVERDUE_LIMIT, Digest, Summary, digest_params
 from flows.followups import LIST_LIMIT, FollowUpView, listed
 from flows.people import PersonView
@@ -47,7 +48,8 @@ def scheduled_prompt(
         t(lang, "followup.no_note_button"), callback_data=callbacks.followup_no_note(followup_id)
     )
     text = t(lang, "followup.scheduled", ref=reference, due=local_time(due_at, zone))
-    return Rendered(text, InlineKeyboardMarkup([[button]]))
+    aims = subject_cards.aim_buttons(lang, followup_id)  # a call to the person or the family
+    return Rendered(text, InlineKeyboardMarkup([[button], aims]))
 
 
 def line(lang: str, key: str, values: Mapping[str, Any], zone: ZoneInfo) -> str:

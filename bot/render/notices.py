@@ -21,6 +21,7 @@ from bot.render import followups as followup_cards
 from bot.render import location as location_cards
 from bot.render import resources as resource_cards
 from bot.render import screening as screening_cards
+from bot.render import subjects as subject_cards
 from bot.sender import CAPTION_LIMIT, CAPTIONED, Markup
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
@@ -116,9 +117,14 @@ def _submitted(notice: Notice, context: Context) -> list[Step]:
     c: ConsultationView = notice.params["consultation"]
     lang = notice.language
     steps: list[Step] = []
-    if notice.edit_message_id is not None:
+    if notice.edit_message_id is not None and notice.params.get("ask_key"):
+        asked = subject_cards.summary_with_key_question(lang, c)
+        steps.append(Edit(asked.text, asked.keyboard))
+    elif notice.edit_message_id is not None:
         steps.append(Edit(render.request_summary(lang, c)))
-    if c.tier >= Tier.FALLBACK:
+    if notice.params.get("owner_first") and c.tier == Tier.AVAILABLE:
+        text = t(lang, "cases.sent_to_owner", ref=c.reference)
+    elif c.tier >= Tier.FALLBACK:
         text = t(lang, "consult.nobody", ref=c.reference, fallback=context.fallback_line)
         lines = _fallback_block(notice, context, c)
         text = f"{text}\n{lines}" if lines else text
@@ -167,7 +173,8 @@ def _offer_card(notice: Notice, context: Context) -> list[Step]:
         notice.language, p["consultation"], p["tier"], p["at_capacity"], p["window_ran_out"],
         p.get("screening"), p.get("area"),
     )  # fmt: skip
-    return [Text(card.text, card.keyboard)]
+    text = subject_cards.with_history(card.text, notice.language, p.get("history"))
+    return [Text(text, card.keyboard)]
 
 
 @renders(NoticeKind.CARD)
@@ -180,7 +187,7 @@ def _card(notice: Notice, context: Context) -> list[Step]:
         tier = int(notice.params.get("tier", 1))
         p = notice.params
         card = render.offer_card(lang, c, tier, screening=p.get("screening"), area=p.get("area"))
-        return [Edit(card.text, card.keyboard)]
+        return [Edit(subject_cards.with_history(card.text, lang, p.get("history")), card.keyboard)]
     if state == "mine":
         card = render.offer_mine_card(lang, c)
     elif state == "taken":
@@ -513,5 +520,67 @@ def _timeline(notice: Notice, context: Context) -> list[Step]:
     p = notice.params
     text = assessment_cards.timeline(
         notice.language, p["consultation"], p["entries"], p.get("fallback"), _zone(notice)
+    )
+    return [Text(text)]
+
+
+# --- people seen before (issue 11) ----------------------------------------------------------
+
+
+@renders(NoticeKind.SUBJECT_CARD)
+def _subject_card(notice: Notice, context: Context) -> list[Step]:
+    """An open offer card rewritten with the history the key just revealed, its buttons
+    kept; or the officer's summary without the key question."""
+    p, lang = notice.params, notice.language
+    if "summary" in p:
+        return [Edit(render.request_summary(lang, p["summary"]))]
+    card = render.offer_card(
+        lang, p["consultation"], p["tier"], screening=p.get("screening"), area=p.get("area")
+    )
+    return [Edit(subject_cards.with_history(card.text, lang, p["history"]), card.keyboard)]
+
+
+@renders(NoticeKind.SUBJECT_HISTORY)
+def _subject_history(notice: Notice, context: Context) -> list[Step]:
+    p, lang = notice.params, notice.language
+    head = t(lang, "subject.history_for", ref=p["reference"])
+    return [Text(f"{head}\n{subject_cards.history_block(lang, p['history'])}")]
+
+
+@renders(NoticeKind.CARE_PLAN)
+def _care_plan(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    plan, zone = p["plan"], _case_zone(p)
+    shown = subject_cards.care_plan(
+        notice.language,
+        plan.reference if plan is not None else p["reference"],
+        plan,
+        zone,
+        bool(p.get("editable")),
+        p.get("subject_id"),
+        None if p.get("subject_id") else p.get("reference"),
+    )
+    return [Text(shown.text, shown.keyboard)]
+
+
+def _case_zone(params: dict[str, Any]) -> ZoneInfo:
+    return ZoneInfo(params.get("zone") or "America/Montreal")
+
+
+@renders(NoticeKind.CASE)
+def _case(notice: Notice, context: Context) -> list[Step]:
+    p, lang = notice.params, notice.language
+    if p["mode"] == "hand":
+        shown = subject_cards.hand_choice(lang, p["reference"], p["subject_id"], p["candidates"])
+    else:
+        shown = subject_cards.case(lang, p)
+    return [Text(shown.text, shown.keyboard)]
+
+
+@renders(NoticeKind.RECURRING)
+def _recurring(notice: Notice, context: Context) -> list[Step]:
+    p = notice.params
+    text = subject_cards.recurring(
+        notice.language, p["entries"], p["count"], p["days"], _case_zone(p)
     )
     return [Text(text)]

@@ -1,0 +1,266 @@
+"""What Relais holds about one person, for the people the law gives rights to: the audit of
+every view of their history or care plan (by person, or by user), the access request (all
+of it, as data to write to a file), and erasure (the link and the free text go, the events
+stay, anonymous). Called from the command line, never from the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from flows.cases import case_followups, plan_versions
+from flows.models import (
+    CarePlan,
+    Consultation,
+    Event,
+    FollowUp,
+    OutboxNotice,
+    Person,
+    SubjectEvent,
+    SubjectLink,
+)
+from flows.store import Database
+from flows.subjects import Seen, linked_consultations, subject_by_hash, subject_reference
+from flows.vocabulary import EventKind, OutboxState
+
+# Views recorded in the consultations' own event log by other features (e.g. an assessment
+# viewed): every event kind whose name ends in _VIEWED belongs to the audit.
+VIEWED_EVENT_KINDS = tuple(k for k in EventKind if k.name.endswith("_VIEWED"))
+FREE_TEXT_KEYS = frozenset({"text", "caption", "note", "line", "latitude", "longitude"})
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    kind: str
+    actor: str
+    subject: str | None  # P-0007, or None once erased
+    consultation: str | None
+    details: dict[str, Any]
+
+
+def _names(session: Session) -> dict[int, str]:
+    return {p.id: p.display_name for p in session.scalars(select(Person))}
+
+
+def _line(names: dict[int, str], e: SubjectEvent | Event, subject_id: int | None) -> AuditLine:
+    actor = names.get(e.actor_id, f"#{e.actor_id}") if e.actor_id else "—"
+    consultation = f"C-{e.consultation_id:04d}" if e.consultation_id else None
+    kind = e.kind.value if isinstance(e.kind, EventKind) else str(e.kind)
+    return AuditLine(
+        e.at,
+        kind,
+        actor,
+        subject_reference(subject_id) if subject_id else None,
+        consultation,
+        dict(e.data or {}),
+    )
+
+
+def audit_of_subject(db: Database, key_hash: str) -> list[AuditLine] | None:
+    """Every view and change about this person, oldest first; None for an unknown key."""
+    with db.unit_of_work() as session:
+        subject = subject_by_hash(session, key_hash)
+        if subject is None:
+            return None
+        names = _names(session)
+        lines = [
+            _line(names, e, subject.id)
+            for e in session.scalars(
+                select(SubjectEvent).where(SubjectEvent.subject_id == subject.id)
+            )
+        ]
+        linked = select(SubjectLink.consultation_id).where(SubjectLink.subject_id == subject.id)
+        if VIEWED_EVENT_KINDS:
+            lines += [
+                _line(names, e, subject.id)
+                for e in session.scalars(
+                    select(Event).where(
+                        Event.consultation_id.in_(linked), Event.kind.in_(VIEWED_EVENT_KINDS)
+                    )
+                )
+            ]
+        return sorted(lines, key=lambda line: line.at)
+
+
+def audit_of_user(db: Database, name: str) -> list[AuditLine] | None:
+    """Everything this user viewed or changed about people, oldest first; None when no
+    enrolled person has that name (compared without case)."""
+    with db.unit_of_work() as session:
+        wanted = name.strip().casefold()
+        ids = [p.id for p in session.scalars(select(Person)) if p.display_name.casefold() == wanted]
+        if not ids:
+            return None
+        names = _names(session)
+        lines = [
+            _line(names, e, e.subject_id)
+            for e in session.scalars(select(SubjectEvent).where(SubjectEvent.actor_id.in_(ids)))
+        ]
+        if VIEWED_EVENT_KINDS:
+            for e in session.scalars(
+                select(Event).where(Event.actor_id.in_(ids), Event.kind.in_(VIEWED_EVENT_KINDS))
+            ):
+                link = session.get(SubjectLink, e.consultation_id)
+                lines.append(_line(names, e, link.subject_id if link else None))
+        return sorted(lines, key=lambda line: line.at)
+
+
+def export_subject(
+    db: Database, key_hash: str, now: datetime, by: str = "cli"
+) -> dict[str, Any] | None:
+    """Everything held about this person, as plain JSON-ready data; the export itself is
+    recorded. None for an unknown key."""
+    with db.unit_of_work() as session:
+        subject = subject_by_hash(session, key_hash)
+        if subject is None:
+            return None
+        names = _names(session)
+        every = linked_consultations(session, subject.id)
+        data: dict[str, Any] = {
+            "subject": {
+                "reference": subject_reference(subject.id),
+                "known_since": subject.created_at.isoformat(),
+                "case_owner": names.get(subject.owner_id) if subject.owner_id else None,
+                "note": "The key itself is not held: only its keyed hash.",
+            },
+            "consultations": [_consultation(session, names, c) for c in every],
+            "care_plan_versions": [
+                {
+                    "version": v.version,
+                    "author": v.author,
+                    "at": v.at.isoformat(),
+                    "changed": v.changed,
+                    "what_works": v.what_works,
+                    "who_to_call": v.who_to_call,
+                    "risks": v.risks,
+                    "crisis_plan": v.crisis_plan,
+                }
+                for v in plan_versions(session, subject.id)
+            ],
+            "follow_ups": [
+                {
+                    "consultation": f.reference,
+                    "due_at": f.due_at.isoformat(),
+                    "aimed_at": f.aimed_at,
+                    "note": f.note,
+                    "done": f.done,
+                }
+                for f in case_followups(session, [c.id for c in every])
+            ],
+            "audit": [
+                {"at": a.at.isoformat(), "kind": a.kind, "by": a.actor,
+                 "consultation": a.consultation}
+                for a in (
+                    _line(names, e, subject.id)
+                    for e in session.scalars(
+                        select(SubjectEvent).where(SubjectEvent.subject_id == subject.id)
+                    )
+                )
+            ],
+        }  # fmt: skip
+        session.add(
+            SubjectEvent(
+                kind=Seen.EXPORTED, subject_id=subject.id, at=now, data={"by": by}, actor_id=None
+            )
+        )
+        return data
+
+
+def _consultation(session: Session, names: dict[int, str], c: Consultation) -> dict[str, Any]:
+    events = session.scalars(
+        select(Event).where(Event.consultation_id == c.id).order_by(Event.id)
+    ).all()
+    return {
+        "reference": c.reference,
+        "created_at": c.created_at.isoformat(),
+        "state": c.state.value,
+        "category": c.category.value if c.category else None,
+        "urgency": c.urgency.value if c.urgency else None,
+        "outcome": c.outcome.value if c.outcome else None,
+        "officer": names.get(c.officer_id),
+        "worker": names.get(c.worker_id) if c.worker_id else None,
+        "request_text": c.request_text,
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind.value,
+                "by": names.get(e.actor_id) if e.actor_id else None,
+                "data": dict(e.data or {}),
+            }
+            for e in events
+        ],
+    }
+
+
+def _mentions(value: Any, ids: set[int], subject_id: int) -> bool:
+    """Whether a notice's parameters carry one of these consultations (a view of it) or
+    this person (their history, case or care plan)."""
+    if isinstance(value, dict):
+        if value.get("__view__") == "ConsultationView" and value.get("id") in ids:
+            return True
+        if value.get("subject_id") == subject_id:
+            return True
+        return any(_mentions(v, ids, subject_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, ids, subject_id) for v in value)
+    return False
+
+
+def _forget_notices(session: Session, ids: set[int], subject_id: int) -> None:
+    """Notices keep what they render (the officer's words on a card, a relayed line, a
+    care plan): those about this person keep only their kind and times; one not sent yet
+    is not sent at all."""
+    rows = session.scalars(select(OutboxNotice).execution_options(yield_per=500))
+    for row in rows:
+        if row.consultation_id in ids or _mentions(row.params, ids, subject_id):
+            row.params = {"erased": True}
+            if row.state == OutboxState.PENDING:
+                row.state = OutboxState.FAILED
+
+
+@dataclass(frozen=True)
+class Erased:
+    consultations: int
+    care_plan_versions: int
+    follow_ups: int
+
+
+def erase_subject(db: Database, key_hash: str, now: datetime) -> Erased | None:
+    """Erase a person, in one transaction: their consultations lose the link and every free
+    text (the request, the messages' words and places, notes, follow-up notes and outcome
+    lines, the care plan, what the outbox kept to render them); events, outcomes and times
+    stay for the figures, anonymous. None for an unknown key."""
+    with db.unit_of_work() as session:
+        subject = subject_by_hash(session, key_hash)
+        if subject is None:
+            return None
+        ids = [c.id for c in linked_consultations(session, subject.id)]
+        if ids:
+            session.execute(
+                update(Consultation).where(Consultation.id.in_(ids)).values(request_text="")
+            )
+            for e in session.scalars(select(Event).where(Event.consultation_id.in_(ids))):
+                if FREE_TEXT_KEYS & set(e.data or {}):
+                    e.data = {k: v for k, v in e.data.items() if k not in FREE_TEXT_KEYS}
+            followups = list(
+                session.scalars(select(FollowUp).where(FollowUp.consultation_id.in_(ids)))
+            )
+            for f in followups:
+                f.note, f.outcome_line = "", None
+        else:
+            followups = []
+        _forget_notices(session, set(ids), subject.id)
+        plans = session.execute(delete(CarePlan).where(CarePlan.subject_id == subject.id))
+        session.execute(delete(SubjectLink).where(SubjectLink.subject_id == subject.id))
+        session.execute(
+            update(SubjectEvent)
+            .where(SubjectEvent.subject_id == subject.id)
+            .values(subject_id=None, data={})
+        )
+        session.add(SubjectEvent(kind=Seen.ERASED, at=now, data={"consultations": len(ids)}))
+        session.delete(subject)
+        return Erased(len(ids), int(plans.rowcount or 0), len(followups))
