@@ -33,6 +33,7 @@ from bot.handlers import (
     enrolment,
     followups,
     handover,
+    incidents,
     messages,
     resources,
     roster,
@@ -125,6 +126,7 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("resources", resources.resources_command))
     app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(CommandHandler("followups", followups.followups_command))
+    app.add_handler(CommandHandler("incident", incidents.incident_command))  # reports (issue 12)
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))

@@ -43,6 +43,9 @@ class Action(StrEnum):
     FOLLOWUP_SNOOZE = "s"  # follow-up id, snooze index
     FOLLOWUP_REASSIGN = "w"  # follow-up id: pick who
     FOLLOWUP_REASSIGN_TO = "y"  # follow-up id, person id (0 = the pool)
+    # --- reports (issue 12) ---
+    INCIDENT_NUMBER = "za"  # consultation id: how to give the police incident number
+    SCENE_CLEARED = "zb"  # consultation id: the officer is back on duty
 
 
 CATEGORIES = list(Category)
@@ -129,6 +132,9 @@ FOLLOWUP_DONE = _declare(Action.FOLLOWUP_DONE, HOLDERS)
 FOLLOWUP_SNOOZE = _declare(Action.FOLLOWUP_SNOOZE, HOLDERS, choices=list(Snooze))
 FOLLOWUP_REASSIGN = _declare(Action.FOLLOWUP_REASSIGN, HOLDERS)
 FOLLOWUP_REASSIGN_TO = _declare(Action.FOLLOWUP_REASSIGN_TO, HOLDERS, free=True)
+# --- reports (issue 12) ---
+INCIDENT_NUMBER = _declare(Action.INCIDENT_NUMBER, OFFICERS)
+SCENE_CLEARED = _declare(Action.SCENE_CLEARED, OFFICERS)
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 

@@ -103,6 +103,9 @@ class EventKind(StrEnum):
     FOLLOWUP_REASSIGNED = "followup_reassigned"
     FOLLOWUP_DONE = "followup_done"
     FOLLOWUP_OVERDUE = "followup_overdue"
+    # --- reports (issue 12) ---
+    INCIDENT_NUMBER_SET = "incident_number_set"  # the police incident/file number (data: number)
+    SCENE_CLEARED = "scene_cleared"  # the officer is back on duty: officer time ends here
 
 
 class FollowUpState(StrEnum):
@@ -151,6 +154,8 @@ class NoticeKind(StrEnum):
     FOLLOWUP_LIST = "followup_list"  # /followups: the pending follow-ups
     SHIFT_DIGEST = "shift_digest"  # a worker's handover digest as their shift begins
     DAILY_SUMMARY = "daily_summary"  # the supervisors' summary of the day, with the overdue list
+    # --- reports (issue 12) ---
+    PERIOD_REPORT = "period_report"  # a supervisor's weekly or monthly figures, with the chart
 
 
 class Priority(IntEnum):

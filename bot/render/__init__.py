@@ -294,6 +294,10 @@ def help_text(person: PersonView) -> str:
         text += "\n" + t(lang, "resources.help_reload")
     if person.role != Role.OFFICER:
         text += "\n" + t(lang, "followup.help")
+    if person.role == Role.OFFICER:  # reports (issue 12)
+        text += "\n" + t(lang, "incident.help")
+    if person.role == Role.SUPERVISOR:
+        text += "\n" + t(lang, "stats.help")
     return text
 
 

@@ -17,6 +17,7 @@ from bot import callbacks, render
 from bot.i18n import t
 from bot.render import followups as followup_cards
 from bot.render import resources as resource_cards
+from bot.render.scene import say_keyboard
 from bot.sender import CAPTION_LIMIT, CAPTIONED
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
@@ -87,9 +88,10 @@ def _say(notice: Notice, context: Context) -> list[Step]:
     if "fallback" in values and values["fallback"] is None:
         values["fallback"] = context.fallback_line
     text = t(notice.language, notice.params["key"], **values)
+    keyboard = say_keyboard(notice.language, notice.params.get("buttons"))
     if notice.edit_message_id is not None:
-        return [Edit(text)]
-    return [Text(text, reply_to=notice.params.get("reply_to"))]
+        return [Edit(text, keyboard)]
+    return [Text(text, keyboard, reply_to=notice.params.get("reply_to"))]
 
 
 @renders(NoticeKind.PROMPT)
