@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     supervisor_summary_hour: int = Field(
         default=8, validation_alias="RELAIS_SUPERVISOR_SUMMARY_HOUR", ge=0, le=23
     )
+    # --- reports (issue 12) ---
+    report_min_cell: int = Field(default=5, validation_alias="RELAIS_REPORT_MIN_CELL", ge=1, le=100)
+    report_hour: int = Field(default=8, validation_alias="RELAIS_REPORT_HOUR", ge=0, le=23)
 
     @field_validator("telegram_bot_token")
     @classmethod
