@@ -35,6 +35,7 @@ from bot.handlers import (
     handover,
     incidents,
     messages,
+    reports,
     resources,
     roster,
 )
@@ -44,6 +45,7 @@ from bot.instance_lock import InstanceLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
+from bot.jobs import reports as reports_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
@@ -127,6 +129,7 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("reload", resources.reload_command))
     app.add_handler(CommandHandler("followups", followups.followups_command))
     app.add_handler(CommandHandler("incident", incidents.incident_command))  # reports (issue 12)
+    app.add_handler(CommandHandler("stats", reports.stats_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
@@ -247,6 +250,7 @@ async def serve(
         await escalation_job.start(services)
         directory_job.start(services)
         await followups_job.start(services)
+        await reports_job.start(services)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()

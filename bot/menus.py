@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # The order people read the menu in; each gated command must be placed here.
 MENU_ORDER = (
     "consult", "close", "on", "off", "status", "queue", "transfer", "takeover", "reassign",
-    "shifts", "resources", "reload", "followups", "lang", "help",
+    "shifts", "resources", "reload", "followups", "incident", "stats", "lang", "help",
 )  # fmt: skip
 DEFAULT_MENU = ("help",)
 START_UP_SYNC = "menus.start_up"

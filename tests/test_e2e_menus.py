@@ -17,13 +17,13 @@ from tests.support.e2e import TOKEN
 pytestmark = pytest.mark.e2e
 
 OFFICER, WORKER, SUPERVISOR, STRANGER = 1001, 2001, 3001, 6666
-OFFICER_MENU = ["consult", "close", "resources", "lang", "help"]
+OFFICER_MENU = ["consult", "close", "resources", "incident", "lang", "help"]
 WORKER_MENU = [
     "close", "on", "off", "status", "queue", "transfer", "resources", "followups", "lang", "help",
 ]  # fmt: skip
 SUPERVISOR_MENU = [
     "close", "status", "queue", "takeover", "reassign", "shifts", "resources", "reload",
-    "followups", "lang", "help",
+    "followups", "stats", "lang", "help",
 ]  # fmt: skip
 
 

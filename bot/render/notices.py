@@ -16,6 +16,7 @@ from telegram import InlineKeyboardMarkup
 from bot import callbacks, render
 from bot.i18n import t
 from bot.render import followups as followup_cards
+from bot.render import reports as report_texts
 from bot.render import resources as resource_cards
 from bot.render.scene import say_keyboard
 from bot.sender import CAPTION_LIMIT, CAPTIONED
@@ -50,7 +51,15 @@ class Edit:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-Step = Text | Copy | Edit
+@dataclass(frozen=True)
+class Photo:
+    """Upload an image made at send time (a report's chart)."""
+
+    png: bytes
+    caption: str | None = None
+
+
+Step = Text | Copy | Edit | Photo
 
 
 @dataclass(frozen=True)
@@ -428,3 +437,14 @@ def _shift_digest(notice: Notice, context: Context) -> list[Step]:
 def _daily_summary(notice: Notice, context: Context) -> list[Step]:
     """The day's figures, then the overdue list when there is one."""
     return [Text(text) for text in followup_cards.daily_summary(notice.language, notice.params)]
+
+
+# --- reports (issue 12) --------------------------------------------------------------------
+
+
+@renders(NoticeKind.PERIOD_REPORT)
+def _period_report(notice: Notice, context: Context) -> list[Step]:
+    """A supervisor's weekly or monthly figures, then their chart."""
+    doc, kind, lang = notice.params["report"], notice.params["kind"], notice.language
+    return [Text(report_texts.period_report_text(doc, kind, lang)),
+            Photo(report_texts.chart_png(doc, lang))]  # fmt: skip

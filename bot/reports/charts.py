@@ -88,7 +88,17 @@ def load_hour(doc: dict[str, Any], w: Words) -> Figure:
     return fig
 
 
+def per_day(doc: dict[str, Any], w: Words) -> Figure:
+    days = doc["per_day"]
+    fig, ax = _figure(w("report.chart.per_day"), w, size=(8, 3.2))
+    ax.bar(range(len(days)), [_n(d["count"]) for d in days], color=COLOURS[0])
+    step = max(1, len(days) // 10)
+    ax.set_xticks(range(0, len(days), step), [d["date"][5:] for d in days][::step], fontsize=8)
+    return fig
+
+
 CHARTS: dict[str, Chart] = {
+    "per_day": per_day,
     "per_week": per_week,
     "accept": accept,
     "outcomes": outcomes,

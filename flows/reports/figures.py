@@ -75,6 +75,7 @@ class Report:
     load_by_hour: list[int]  # 24 local hours
     load_by_weekday: list[int]  # Monday first
     per_week: dict[str, dict[str, int]]  # local Monday -> category -> consultations
+    per_day: dict[str, int]  # local date -> consultations (days with none are absent)
     accept_histogram: list[int]  # len(ACCEPT_BINS) + 1 bins
     referrals: list[tuple[str, str, int]]  # resource id, category, referrals
     repeats: repeats.Repeats | None  # None: subjects are not recorded (yet)
@@ -163,6 +164,7 @@ def _figures(
         load_by_hour=_load(conn, f.CALENDAR.c.local_hour, 24),
         load_by_weekday=_load(conn, f.CALENDAR.c.weekday, 7),
         per_week=_per_week(conn),
+        per_day=_per_day(conn),
         accept_histogram=_histogram(conn),
         referrals=_referrals(conn),
         repeats=repeats.figures(conn),
@@ -338,6 +340,12 @@ def _per_week(conn: Connection) -> dict[str, dict[str, int]]:
     ).all():
         found.setdefault(str(w), {})[str(cat)] = int(n)
     return found
+
+
+def _per_day(conn: Connection) -> dict[str, int]:
+    day = f.CALENDAR.c.local_date
+    rows = conn.execute(select(day, func.count()).select_from(_base()).group_by(day)).all()
+    return {str(d): int(n) for d, n in rows}
 
 
 def _histogram(conn: Connection) -> list[int]:

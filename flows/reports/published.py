@@ -4,6 +4,7 @@ weekly report all render this document, so suppression is applied once, the same
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flows.reports import suppression as sup
@@ -43,6 +44,7 @@ def document(report: Report, min_cell: int = sup.DEFAULT_MIN_CELL) -> dict[str, 
             }
             for week, cats in sorted(report.per_week.items())
         ],
+        "per_day": _days(report, k),
         "time_to_accept_histogram": [
             {"upper_s": upper, "count": n}
             for upper, n in zip(
@@ -55,6 +57,14 @@ def document(report: Report, min_cell: int = sup.DEFAULT_MIN_CELL) -> dict[str, 
         "repeats_available": report.repeats is not None,
         "repeats": _repeats(report.repeats, k),
     }
+
+
+def _days(report: Report, k: int) -> list[dict[str, Any]]:
+    """Every local date of the period, with its consultations (small counts hidden)."""
+    p, found = report.period, report.per_day
+    days = [(p.start + timedelta(days=i)).isoformat() for i in range(p.days)]
+    shown = sup.series([found.get(d, 0) for d in days], k)
+    return [{"date": d, "count": n} for d, n in zip(days, shown, strict=True)]
 
 
 def _spread(s: Spread, k: int) -> dict[str, Any]:
