@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from flows.models import Event
+from flows.models import Event, Person
 from flows.reports.period import Period
 from flows.reports.sqlfn import hour_key, seconds_between, utc_hour
 from flows.store import Database
@@ -55,6 +55,14 @@ FACTS = Table(
     Column("outcome", String(32)),
     Column("incident", Integer),  # 1: an incident number was given
     Column("closed", Integer),
+    # the local calendar of its sending and the officer's unit, copied in once so that every
+    # figure is a GROUP BY over this one table
+    Column("local_date", String(10)),
+    Column("local_week", String(10)),
+    Column("local_month", String(7)),
+    Column("local_hour", Integer),
+    Column("weekday", Integer),
+    Column("unit", String(80)),
     prefixes=["TEMPORARY"],
 )
 
@@ -71,6 +79,7 @@ CALENDAR = Table(
 )
 
 _E = Event.__table__
+_PEOPLE = Person.__table__
 ANSWERED = (EventKind.ACCEPTED, EventKind.TAKEN_OVER, EventKind.REASSIGNED)
 _KINDS = (
     EventKind.CREATED,
@@ -82,6 +91,15 @@ _KINDS = (
     EventKind.SCENE_CLEARED,
     EventKind.INCIDENT_NUMBER_SET,
     EventKind.CLOSED,
+)
+
+
+# A report reads much of the event log once: memory-mapped reads and a larger page cache for
+# that connection only (the bot's own connections keep SQLite's defaults).
+READ_PRAGMAS = (
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA mmap_size=1073741824",
+    "PRAGMA cache_size=-131072",
 )
 
 
@@ -108,7 +126,8 @@ def _engine(db: Database) -> tuple[Engine, bool]:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA temp_store=MEMORY")
+        for pragma in READ_PRAGMAS:
+            dbapi_connection.execute(pragma)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -149,75 +168,103 @@ def _calendar_rows(period: Period) -> Iterator[dict[str, Any]]:
         moment += timedelta(hours=1)
 
 
-def _first(kind: EventKind | tuple[EventKind, ...]) -> Any:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return func.min(case((_E.c.kind.in_(kinds), _E.c.at)))
-
-
-def _flag(kind: EventKind) -> Any:
-    return func.max(case((_E.c.kind == kind, 1), else_=0))
-
-
 def _facts_select(period: Period) -> Any:
-    """One GROUP BY over the events of the period's consultations (only the kinds figures
-    read), then the durations between the moments it found."""
+    """The period's consultations (their `submitted` event, with category and urgency), the
+    first moment and actor of each other kind of event they had (one GROUP BY over
+    (consultation, kind): few aggregates per row), pivoted to one row per consultation, with
+    the durations between those moments and the outcome."""
+    e = _E.c
     sent = (
-        select(_E.c.consultation_id)
-        .where(
-            _E.c.kind == EventKind.SUBMITTED,
-            _E.c.at >= period.start_utc,
-            _E.c.at < period.end_utc,
+        select(
+            e.consultation_id.label("cid"),
+            e.at.label("sent_at"),
+            e.data["category"].as_string().label("category"),
+            e.data["urgency"].as_string().label("urgency"),
         )
-        .scalar_subquery()
+        .where(e.kind == EventKind.SUBMITTED, e.at >= period.start_utc, e.at < period.end_utc)
+        .subquery("sent")
     )
+    ids = select(sent.c.cid).scalar_subquery()
+    steps = (
+        select(
+            e.consultation_id.label("cid"),
+            e.kind.label("kind"),
+            func.min(e.at).label("at"),
+            func.max(e.actor_id).label("actor"),
+        )
+        .where(e.consultation_id.in_(ids), e.kind.in_(_KINDS))
+        .group_by(e.consultation_id, e.kind)
+        .subquery("steps")
+    )
+    k = steps.c.kind
+
+    def first(*kinds: EventKind) -> Any:
+        return func.min(case((k.in_(kinds), steps.c.at)))
+
+    def actor(kind: EventKind) -> Any:
+        return func.max(case((k == kind, steps.c.actor)))
+
+    def flag(kind: EventKind) -> Any:
+        return func.max(case((k == kind, 1), else_=0))
+
     per = (
         select(
-            _E.c.consultation_id.label("cid"),
-            _first(EventKind.SUBMITTED).label("sent_at"),
-            _first(EventKind.CREATED).label("created_at"),
-            _first(ANSWERED).label("answered_at"),
-            _first(EventKind.SCENE_CLEARED).label("cleared_at"),
-            func.max(
-                case((_E.c.kind == EventKind.SUBMITTED, _E.c.data["category"].as_string()))
-            ).label("category"),
-            func.max(
-                case((_E.c.kind == EventKind.SUBMITTED, _E.c.data["urgency"].as_string()))
-            ).label("urgency"),
-            func.max(case((_E.c.kind == EventKind.CREATED, _E.c.actor_id))).label("officer_id"),
-            func.max(case((_E.c.kind == EventKind.ACCEPTED, _E.c.actor_id))).label("accepted_by"),
-            func.max(
-                case(
-                    (
-                        _E.c.kind.in_((EventKind.TAKEN_OVER, EventKind.REASSIGNED)),
-                        _E.c.data["to"].as_integer(),
-                    )
-                )
-            ).label("given_to"),
-            _flag(EventKind.ESCALATED).label("escalated"),
-            _flag(EventKind.FALLBACK_GIVEN).label("fallback"),
-            func.max(
-                case((_E.c.kind == EventKind.OUTCOME_RECORDED, _E.c.data["outcome"].as_string()))
-            ).label("outcome"),
-            _flag(EventKind.INCIDENT_NUMBER_SET).label("incident"),
-            _flag(EventKind.CLOSED).label("closed"),
+            steps.c.cid,
+            first(EventKind.CREATED).label("created_at"),
+            first(*ANSWERED).label("answered_at"),
+            first(EventKind.SCENE_CLEARED).label("cleared_at"),
+            actor(EventKind.CREATED).label("officer_id"),
+            actor(EventKind.ACCEPTED).label("accepted_by"),
+            func.max(case((k.in_((EventKind.TAKEN_OVER, EventKind.REASSIGNED)), 1))).label("given"),
+            flag(EventKind.ESCALATED).label("escalated"),
+            flag(EventKind.FALLBACK_GIVEN).label("fallback"),
+            flag(EventKind.INCIDENT_NUMBER_SET).label("incident"),
+            flag(EventKind.CLOSED).label("closed"),
         )
-        .where(_E.c.consultation_id.in_(sent), _E.c.kind.in_(_KINDS))
-        .group_by(_E.c.consultation_id)
-        .subquery()
+        .group_by(steps.c.cid)
+        .subquery("per")
     )
+    outcome = (
+        select(e.consultation_id.label("cid"), func.max(e.data["outcome"].as_string()).label("o"))
+        .where(e.kind == EventKind.OUTCOME_RECORDED, e.consultation_id.in_(ids))
+        .group_by(e.consultation_id)
+        .subquery("outcome")
+    )
+    given = (  # a supervisor's take-over or reassignment: the holder is data["to"] (rare)
+        select(e.consultation_id.label("cid"), func.max(e.data["to"].as_integer()).label("to"))
+        .where(
+            e.kind.in_((EventKind.TAKEN_OVER, EventKind.REASSIGNED)),
+            e.consultation_id.in_(ids),
+        )
+        .group_by(e.consultation_id)
+        .subquery("given")
+    )
+    cal, people = CALENDAR.c, _PEOPLE.c
     return select(
-        per.c.cid,
-        utc_hour(per.c.sent_at),
-        per.c.category,
-        per.c.urgency,
+        sent.c.cid,
+        cal.bucket,
+        sent.c.category,
+        sent.c.urgency,
         per.c.officer_id,
-        func.coalesce(per.c.accepted_by, per.c.given_to),
-        seconds_between(per.c.answered_at, per.c.sent_at),
+        func.coalesce(per.c.accepted_by, given.c.to),
+        seconds_between(per.c.answered_at, sent.c.sent_at),
         seconds_between(per.c.cleared_at, per.c.created_at),
         per.c.escalated,
         per.c.fallback,
         case((and_(per.c.fallback == 1, per.c.answered_at.is_(None)), 1), else_=literal(0)),
-        per.c.outcome,
+        outcome.c.o,
         per.c.incident,
         per.c.closed,
+        cal.local_date,
+        cal.local_week,
+        cal.local_month,
+        cal.local_hour,
+        cal.weekday,
+        people.unit,
+    ).select_from(
+        sent.join(per, per.c.cid == sent.c.cid)
+        .join(CALENDAR, CALENDAR.c.bucket == utc_hour(sent.c.sent_at))
+        .outerjoin(outcome, outcome.c.cid == sent.c.cid)
+        .outerjoin(given, given.c.cid == sent.c.cid)
+        .outerjoin(_PEOPLE, people.id == per.c.officer_id)
     )

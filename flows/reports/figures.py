@@ -111,15 +111,15 @@ def compute(
 
 
 def _key(by: Grouping | None) -> Any:
-    facts, cal = f.FACTS.c, f.CALENDAR.c
+    facts = f.FACTS.c
     if by is None:
         return literal("all")
     return {
         Grouping.CATEGORY: facts.category,
         Grouping.URGENCY: facts.urgency,
         Grouping.WORKER: facts.worker_id,
-        Grouping.UNIT: _PEOPLE.c.unit,
-        Grouping.MONTH: cal.local_month,
+        Grouping.UNIT: facts.unit,
+        Grouping.MONTH: facts.local_month,
     }[by]
 
 
@@ -128,10 +128,8 @@ _E = Event.__table__
 
 
 def _base() -> Any:
-    """facts ⋈ calendar ⟕ the officer (their unit)."""
-    return f.FACTS.join(f.CALENDAR, f.CALENDAR.c.bucket == f.FACTS.c.bucket).outerjoin(
-        _PEOPLE, _PEOPLE.c.id == f.FACTS.c.officer_id
-    )
+    """The facts table: one row per consultation, its calendar and unit copied in."""
+    return f.FACTS
 
 
 def _name(value: Any) -> str | None:
@@ -161,8 +159,8 @@ def _figures(
         total=total,
         groups=groups,
         group_names=_worker_names(conn, groups) if by == Grouping.WORKER else {},
-        load_by_hour=_load(conn, f.CALENDAR.c.local_hour, 24),
-        load_by_weekday=_load(conn, f.CALENDAR.c.weekday, 7),
+        load_by_hour=_load(conn, f.FACTS.c.local_hour, 24),
+        load_by_weekday=_load(conn, f.FACTS.c.weekday, 7),
         per_week=_per_week(conn),
         per_day=_per_day(conn),
         accept_histogram=_histogram(conn),
@@ -330,7 +328,7 @@ def _load(conn: Connection, column: Any, size: int) -> list[int]:
 
 
 def _per_week(conn: Connection) -> dict[str, dict[str, int]]:
-    week, category = f.CALENDAR.c.local_week, f.FACTS.c.category
+    week, category = f.FACTS.c.local_week, f.FACTS.c.category
     found: dict[str, dict[str, int]] = {}
     for w, cat, n in conn.execute(
         select(week, category, func.count())
@@ -343,7 +341,7 @@ def _per_week(conn: Connection) -> dict[str, dict[str, int]]:
 
 
 def _per_day(conn: Connection) -> dict[str, int]:
-    day = f.CALENDAR.c.local_date
+    day = f.FACTS.c.local_date
     rows = conn.execute(select(day, func.count()).select_from(_base()).group_by(day)).all()
     return {str(d): int(n) for d, n in rows}
 
