@@ -13,6 +13,7 @@ data only: generated people and numbers, no real person.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -133,15 +134,16 @@ def _events(
 def measure(db: Database, label: str) -> dict[str, float]:
     period = Period(date(2026, 1, 1), date(2026, 12, 31), ZONE)
     times: dict[str, float] = {}
-    for fmt in FORMATS:
-        began = time.perf_counter()
-        data = produce(db, period, fmt, now=datetime(2027, 1, 5, tzinfo=UTC))
-        times[fmt] = time.perf_counter() - began
-        print(f"  {label} {fmt:<5} {times[fmt]:6.2f} s  ({len(data):,} bytes)")
-    began = time.perf_counter()
-    produce(db, period, "md", by=Grouping.CATEGORY, now=datetime(2027, 1, 5, tzinfo=UTC))
-    times["md --by category"] = time.perf_counter() - began
-    print(f"  {label} md --by category {times['md --by category']:6.2f} s")
+    runs = [(fmt, None) for fmt in FORMATS] + [("md", Grouping.CATEGORY), ("json", Grouping.MONTH)]
+    for fmt, by in runs:
+        began, cpu = time.perf_counter(), time.process_time()
+        data = produce(db, period, fmt, by=by, now=datetime(2027, 1, 5, tzinfo=UTC))
+        wall, used = time.perf_counter() - began, time.process_time() - cpu
+        name = fmt + (f" --by {by.value}" if by else "")
+        times[name] = wall
+        load = os.getloadavg()[0]
+        print(f"  {label} {name:<18} {wall:6.2f} s (this process's CPU {used:5.2f} s; "
+              f"load {load:.1f})  {len(data):,} bytes")  # fmt: skip
     return times
 
 

@@ -224,6 +224,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_consultation", "consultation_id", "id"),
         Index("ix_events_kind_at", "kind", "at"),  # reports: a period's consultations
+        Index("ix_events_consultation_kind", "consultation_id", "kind", "at", "actor_id"),
     )
 
 

@@ -1,6 +1,8 @@
-"""The charts a manager would rather look at than read, drawn with matplotlib (Agg: no
-display needed) as PNG bytes from the published document: consultations per week by category,
-the time-to-accept distribution, outcomes, load by hour. Suppressed cells are not drawn."""
+"""The charts a manager would rather look at than read, drawn with matplotlib (the Agg canvas:
+no display; the Figure API, not pyplot, so no global state and charts may be drawn in several
+threads) as PNG bytes from the published document: consultations per day, per week by
+category, the time-to-accept distribution, outcomes, load by hour. Suppressed cells are not
+drawn."""
 
 from __future__ import annotations
 
@@ -8,11 +10,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.render import label
@@ -28,7 +26,9 @@ def _n(value: int | None) -> int:
 
 
 def _figure(title: str, w: Words, size: tuple[float, float] = (8, 3.6)) -> tuple[Figure, Any]:
-    fig, ax = plt.subplots(figsize=size, dpi=100, layout="constrained")
+    fig = Figure(figsize=size, dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     ax.set_title(title, fontsize=12, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     fig.text(
@@ -109,9 +109,6 @@ CHARTS: dict[str, Chart] = {
 def png(name: str, doc: dict[str, Any], lang: str) -> bytes:
     """One chart as PNG bytes."""
     fig = CHARTS[name](doc, Words(lang, int(doc["min_cell"])))
-    try:
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
-    finally:
-        plt.close(fig)
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()

@@ -5,7 +5,7 @@ an aggregate over these two tables: the work stays in SQL, whatever the number o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -169,10 +169,10 @@ def _calendar_rows(period: Period) -> Iterator[dict[str, Any]]:
 
 
 def _facts_select(period: Period) -> Any:
-    """The period's consultations (their `submitted` event, with category and urgency), the
-    first moment and actor of each other kind of event they had (one GROUP BY over
-    (consultation, kind): few aggregates per row), pivoted to one row per consultation, with
-    the durations between those moments and the outcome."""
+    """The period's consultations (their `submitted` event: when, category, urgency) and, for
+    each, the first moment, actor or presence of each other kind of event it had: correlated
+    look-ups on the (consultation, kind, at, actor) index, which answer from the index alone
+    (no sort, no temporary table), then the durations between those moments."""
     e = _E.c
     sent = (
         select(
@@ -184,75 +184,59 @@ def _facts_select(period: Period) -> Any:
         .where(e.kind == EventKind.SUBMITTED, e.at >= period.start_utc, e.at < period.end_utc)
         .subquery("sent")
     )
-    ids = select(sent.c.cid).scalar_subquery()
-    steps = (
-        select(
-            e.consultation_id.label("cid"),
-            e.kind.label("kind"),
-            func.min(e.at).label("at"),
-            func.max(e.actor_id).label("actor"),
+
+    def of(value: Callable[[Any], Any], *kinds: EventKind) -> Any:
+        other = _E.alias()
+        return (
+            select(value(other.c))
+            .where(other.c.consultation_id == sent.c.cid, other.c.kind.in_(kinds))
+            .scalar_subquery()
         )
-        .where(e.consultation_id.in_(ids), e.kind.in_(_KINDS))
-        .group_by(e.consultation_id, e.kind)
-        .subquery("steps")
-    )
-    k = steps.c.kind
 
     def first(*kinds: EventKind) -> Any:
-        return func.min(case((k.in_(kinds), steps.c.at)))
+        return of(lambda c: func.min(c.at), *kinds)
 
     def actor(kind: EventKind) -> Any:
-        return func.max(case((k == kind, steps.c.actor)))
+        return of(lambda c: func.max(c.actor_id), kind)
 
-    def flag(kind: EventKind) -> Any:
-        return func.max(case((k == kind, 1), else_=0))
+    def has(kind: EventKind) -> Any:
+        return case((of(lambda c: func.count(), kind) > 0, 1), else_=0)
 
-    per = (
-        select(
-            steps.c.cid,
-            first(EventKind.CREATED).label("created_at"),
-            first(*ANSWERED).label("answered_at"),
-            first(EventKind.SCENE_CLEARED).label("cleared_at"),
-            actor(EventKind.CREATED).label("officer_id"),
-            actor(EventKind.ACCEPTED).label("accepted_by"),
-            func.max(case((k.in_((EventKind.TAKEN_OVER, EventKind.REASSIGNED)), 1))).label("given"),
-            flag(EventKind.ESCALATED).label("escalated"),
-            flag(EventKind.FALLBACK_GIVEN).label("fallback"),
-            flag(EventKind.INCIDENT_NUMBER_SET).label("incident"),
-            flag(EventKind.CLOSED).label("closed"),
-        )
-        .group_by(steps.c.cid)
-        .subquery("per")
-    )
-    outcome = (
-        select(e.consultation_id.label("cid"), func.max(e.data["outcome"].as_string()).label("o"))
-        .where(e.kind == EventKind.OUTCOME_RECORDED, e.consultation_id.in_(ids))
-        .group_by(e.consultation_id)
-        .subquery("outcome")
-    )
-    given = (  # a supervisor's take-over or reassignment: the holder is data["to"] (rare)
-        select(e.consultation_id.label("cid"), func.max(e.data["to"].as_integer()).label("to"))
-        .where(
-            e.kind.in_((EventKind.TAKEN_OVER, EventKind.REASSIGNED)),
-            e.consultation_id.in_(ids),
-        )
-        .group_by(e.consultation_id)
-        .subquery("given")
-    )
+    created, answered = first(EventKind.CREATED), first(*ANSWERED)
+    given = of(lambda c: func.max(c.data["to"].as_integer()), *ANSWERED[1:])
     cal, people = CALENDAR.c, _PEOPLE.c
-    return select(
+    officer = actor(EventKind.CREATED)
+    per = select(
         sent.c.cid,
-        cal.bucket,
+        sent.c.sent_at,
         sent.c.category,
         sent.c.urgency,
+        officer.label("officer_id"),
+        func.coalesce(actor(EventKind.ACCEPTED), given).label("worker_id"),
+        answered.label("answered_at"),
+        created.label("created_at"),
+        first(EventKind.SCENE_CLEARED).label("cleared_at"),
+        has(EventKind.ESCALATED).label("escalated"),
+        has(EventKind.FALLBACK_GIVEN).label("fallback"),
+        of(lambda c: func.max(c.data["outcome"].as_string()), EventKind.OUTCOME_RECORDED).label(
+            "outcome"
+        ),
+        has(EventKind.INCIDENT_NUMBER_SET).label("incident"),
+        has(EventKind.CLOSED).label("closed"),
+    ).subquery("per")
+    return select(
+        per.c.cid,
+        cal.bucket,
+        per.c.category,
+        per.c.urgency,
         per.c.officer_id,
-        func.coalesce(per.c.accepted_by, given.c.to),
-        seconds_between(per.c.answered_at, sent.c.sent_at),
+        per.c.worker_id,
+        seconds_between(per.c.answered_at, per.c.sent_at),
         seconds_between(per.c.cleared_at, per.c.created_at),
         per.c.escalated,
         per.c.fallback,
         case((and_(per.c.fallback == 1, per.c.answered_at.is_(None)), 1), else_=literal(0)),
-        outcome.c.o,
+        per.c.outcome,
         per.c.incident,
         per.c.closed,
         cal.local_date,
@@ -262,9 +246,7 @@ def _facts_select(period: Period) -> Any:
         cal.weekday,
         people.unit,
     ).select_from(
-        sent.join(per, per.c.cid == sent.c.cid)
-        .join(CALENDAR, CALENDAR.c.bucket == utc_hour(sent.c.sent_at))
-        .outerjoin(outcome, outcome.c.cid == sent.c.cid)
-        .outerjoin(given, given.c.cid == sent.c.cid)
-        .outerjoin(_PEOPLE, people.id == per.c.officer_id)
+        per.join(CALENDAR, CALENDAR.c.bucket == utc_hour(per.c.sent_at)).outerjoin(
+            _PEOPLE, people.id == per.c.officer_id
+        )
     )

@@ -147,7 +147,7 @@ def _figures(
     keyed = [None] if by is None else [None, by]
     summaries: dict[Grouping | None, list[Summary]] = {}
     for grouping in keyed:
-        summaries[grouping] = _summaries(conn, grouping, now, grace_hours)
+        summaries[grouping] = _summaries(conn, grouping, now, grace_hours, period)
         step(f"groups:{grouping or 'all'}")
     [total] = summaries[None] or [_empty(None)]
     groups = summaries.get(by, []) if by is not None else []
@@ -176,7 +176,7 @@ def _empty(key: str | None) -> Summary:
 
 
 def _summaries(
-    conn: Connection, by: Grouping | None, now: datetime, grace_hours: int
+    conn: Connection, by: Grouping | None, now: datetime, grace_hours: int, period: Period
 ) -> list[Summary]:
     key = _key(by).label("k")
     c = f.FACTS.c
@@ -197,7 +197,7 @@ def _summaries(
     accept = _spreads(conn, by, c.accept_s)
     officer = _spreads(conn, by, c.officer_s)
     outcomes = _outcomes(conn, by)
-    followups = _followups(conn, by, now, grace_hours)
+    followups = _followups(conn, by, now, grace_hours, period)
     found = []
     for k, n, answered, escalated, fallback, missed, incident, closed in rows:
         name = _name(k)
@@ -262,7 +262,7 @@ def _outcomes(conn: Connection, by: Grouping | None) -> dict[str | None, dict[st
 
 
 def _followups(
-    conn: Connection, by: Grouping | None, now: datetime, grace_hours: int
+    conn: Connection, by: Grouping | None, now: datetime, grace_hours: int, period: Period
 ) -> dict[str | None, dict[str, int]]:
     """Each follow-up of the period's consultations: done on time (within the grace after its
     due time, snoozes included), done late, overdue (not done, past due + grace now) or still
@@ -280,6 +280,7 @@ def _followups(
             e.kind.in_(
                 (EventKind.FOLLOWUP_SCHEDULED, EventKind.FOLLOWUP_SNOOZED, EventKind.FOLLOWUP_DONE)
             ),
+            e.at >= period.start_utc,  # a follow-up comes after its consultation was sent
             e.consultation_id.in_(select(f.FACTS.c.consultation_id).scalar_subquery()),
         )
         .subquery()
