@@ -4,6 +4,7 @@ the bot dying, and logs at DEBUG. The bot never goes deaf, never half alive, nev
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -114,6 +115,8 @@ def second_run(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]
             Path(__file__).resolve().parents[1] / "resources_directory.yaml"
         ),
     }
+    if "PYTHONPATH" in os.environ:  # the code under test, not an installed copy
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     command = [sys.executable, "-m", "bot", "run", "--token", TOKEN]
     command += ["--base-url", world.sandbox.base_url]
     return subprocess.run(
