@@ -35,7 +35,9 @@ from bot.handlers import (
     enrolment,
     followups,
     handover,
+    incidents,
     messages,
+    reports,
     resources,
     roster,
     subjects,
@@ -46,6 +48,7 @@ from bot.instance_lock import InstanceLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
+from bot.jobs import reports as reports_job
 from bot.jobs import retention as retention_job
 from bot.menus import START_UP_SYNC, Menus
 from bot.ordering import CURRENT, OrderedOnceProcessor
@@ -142,6 +145,8 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("recurring", subjects.recurring_command))
     app.add_handler(CommandHandler("case", subjects.case_command))
     app.add_handler(CommandHandler("careplan", subjects.careplan_command))
+    app.add_handler(CommandHandler("incident", incidents.incident_command))  # reports (issue 12)
+    app.add_handler(CommandHandler("stats", reports.stats_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
@@ -263,6 +268,7 @@ async def serve(
         directory_job.start(services)
         await followups_job.start(services)
         retention_job.start(services)  # the daily purge of old free text (issue 11)
+        await reports_job.start(services)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first
         replayed = await poller.replay_unhandled()

@@ -63,6 +63,9 @@ class Action(StrEnum):
     CARE_PLAN_EDIT = "jf"  # subject id, part index
     CARE_PLAN_SHOW = "jg"  # subject id
     FOLLOWUP_AIM = "jh"  # follow-up id, aim index (the person, the family)
+    # --- reports (issue 12) ---
+    INCIDENT_NUMBER = "za"  # consultation id: how to give the police incident number
+    SCENE_CLEARED = "zb"  # consultation id: the officer is back on duty
 
 
 CATEGORIES = list(Category)
@@ -166,6 +169,9 @@ CASE_HAND_TO = _declare(Action.CASE_HAND_TO, HOLDERS, free=True)
 CARE_PLAN_EDIT = _declare(Action.CARE_PLAN_EDIT, WORKERS, choices=list(CARE_PLAN_FIELDS))
 CARE_PLAN_SHOW = _declare(Action.CARE_PLAN_SHOW, HOLDERS)
 FOLLOWUP_AIM = _declare(Action.FOLLOWUP_AIM, HOLDERS, choices=list(AIMS))
+# --- reports (issue 12) ---
+INCIDENT_NUMBER = _declare(Action.INCIDENT_NUMBER, OFFICERS)
+SCENE_CLEARED = _declare(Action.SCENE_CLEARED, OFFICERS)
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 

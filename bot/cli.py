@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,11 +15,15 @@ from typing import Any, TypeVar
 import click
 
 from bot.i18n import t
+from bot.reports.formats import FORMATS
+from bot.reports.run import produce
 from bot.settings import ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
 from flows import enrolment, people, phones, roster, routing, settings_store, views
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
+from flows.reports.figures import Grouping
+from flows.reports.period import Period
 from flows.store import Database, utc_now
 from flows.vocabulary import Role
 
@@ -192,6 +197,21 @@ def users_revoke(person_id: int) -> None:
         click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
         sys.exit(1)
     click.echo(f"Revoked {revoked.display_name} ({revoked.role.value}, id {revoked.id}).")
+
+
+@users.command("unit")
+@click.argument("person_id", type=int)
+@click.argument("unit", required=False)
+@friendly
+def users_unit(person_id: int, unit: str | None) -> None:
+    """Set an officer's unit (e.g. "PDQ 21"), a grouping of the reports; no UNIT clears it."""
+    settings = load_settings()
+    db = open_database(settings)
+    person = people.set_unit(db, person_id, unit)
+    if person is None:
+        click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
+        sys.exit(1)
+    click.echo(f"{person.display_name} (id {person_id}): unit {unit.strip() if unit else '—'}.")
 
 
 @main.group(name="consultations")
@@ -450,6 +470,83 @@ def sandbox(port: int, token: str) -> None:
         threading.Event().wait()
     except KeyboardInterrupt:
         server.stop()
+
+
+@main.command("report")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First local date (YYYY-MM-DD), included.",
+)
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last local date, included.",
+)
+@click.option(
+    "--by",
+    type=click.Choice([g.value for g in Grouping]),
+    default=None,
+    help="Figures per category, urgency, worker, unit or month as well.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=CLI_LANGUAGE, show_default=True)
+@click.option(
+    "--min-cell",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="Counts below this are suppressed (default RELAIS_REPORT_MIN_CELL, 5).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    help="File to write (default: standard output).",
+)
+@click.option("--quiet", is_flag=True, help="No progress lines on the terminal.")
+@friendly
+def report(
+    start: Any,
+    end: Any,
+    by: str | None,
+    fmt: str,
+    lang: str,
+    min_cell: int | None,
+    output: str,
+    quiet: bool,
+) -> None:
+    """The evaluation report of a period, from the event log (times in RELAIS_TIMEZONE)."""
+    settings = load_settings()
+    if end.date() < start.date():
+        click.echo("relais: --to is before --from; give the first date, then the last.", err=True)
+        sys.exit(2)
+    if output == "-" and fmt == "pdf" and sys.stdout.isatty():
+        click.echo("relais: a PDF goes to a file: add -o report.pdf.", err=True)
+        sys.exit(2)
+    db = open_database(settings)
+    period = Period(start.date(), end.date(), settings.zone)
+    began = time.perf_counter()
+
+    def progress(step: str) -> None:
+        if not quiet:
+            click.echo(f"report: {step} ({time.perf_counter() - began:.2f} s)", err=True)
+
+    data = produce(
+        db, period, fmt, by=Grouping(by) if by else None, lang=lang,
+        min_cell=min_cell or settings.report_min_cell,
+        grace_hours=settings.followup_grace_hours, progress=progress,
+    )  # fmt: skip
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(output).write_bytes(data)
+    progress(f"done, {len(data):,} bytes" + ("" if output == "-" else f" in {output}"))
 
 
 # Libraries whose debug logging prints request and update payloads (names, phone numbers,

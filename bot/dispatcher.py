@@ -18,7 +18,7 @@ from datetime import datetime
 
 from bot import message_links
 from bot.render import notices as rendering
-from bot.render.notices import Context, Copy, Edit, Step, Text
+from bot.render.notices import Context, Copy, Edit, Photo, Step, Text
 from bot.sender import Sender, Unreachable
 from flows import outbox
 from flows.directory import DirectoryHolder
@@ -213,6 +213,9 @@ class Dispatcher:
                 hold=True,
             )
             return [copied] if copied else None
+        if isinstance(step, Photo):
+            sent_photo = await out.photo(chat, step.png, caption=step.caption, hold=True)
+            return [sent_photo] if sent_photo else None
         assert isinstance(step, Edit)
         if notice.edit_message_id is None:
             return []

@@ -26,6 +26,7 @@ MENU_ORDER = (
     "consult", "close", "on", "off", "status", "queue", "transfer", "takeover", "reassign",
     "shifts", "resources", "reload", "followups", "key", "recurring", "case", "careplan",
     "assessment", "assessments", "timeline",  # P-38.001 assessments and timelines (issue 11)
+    "incident", "stats",  # reports (issue 12)
     "callme", "calling", "phone",  # calls (issue 14)
     "lang", "help",
 )  # fmt: skip

@@ -121,6 +121,20 @@ class Sender:
         )
         return result.message_id if result else None
 
+    async def photo(
+        self, chat_id: int, png: bytes, *, caption: str | None = None, hold: bool = False
+    ) -> int | None:
+        """Upload an image (a report's chart), with an optional short caption."""
+        message = await self._call(
+            "sendPhoto",
+            chat_id,
+            lambda: self._bot.send_photo(
+                chat_id, photo=png, caption=caption[:CAPTION_LIMIT] if caption else None
+            ),
+            hold=hold,
+        )
+        return message.message_id if message is not None else None
+
     async def edit(
         self,
         chat_id: int,

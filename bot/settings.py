@@ -130,6 +130,10 @@ class Settings(BaseSettings):
             )
         return value
 
+    # --- reports (issue 12) ---
+    report_min_cell: int = Field(default=5, validation_alias="RELAIS_REPORT_MIN_CELL", ge=1, le=100)
+    report_hour: int = Field(default=8, validation_alias="RELAIS_REPORT_HOUR", ge=0, le=23)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: str | None) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from flows import cases, followups, routing
 from flows.escalation import advance
 from flows.events import record_event
+from flows.incidents import scene_cleared
 from flows.models import Consultation, Offer, Person, reference_of
 from flows.offers import (
     CardToEdit,
@@ -264,6 +265,7 @@ def accept(
         view.officer,
         "cases.owner_accepted" if cases.owner_has_it(unit, c.id, worker_id) else "consult.accepted",
         priority=Priority.URGENT,
+        buttons=("scene", c.id),  # incident number, scene cleared (flows/incidents.py)
         ref=view.reference,
         worker=view_of(person).display_name,
     )
@@ -308,12 +310,16 @@ def close(
         box.say(person, "close.nothing_open")
         return result
     officer, worker = c.officer, c.worker
+    clear = None if scene_cleared(unit.session, c.id) else ("scene_cleared", c.id)
     if person.id == officer.id:
-        box.say(officer, "close.done_officer", ref=c.reference)
+        box.say(officer, "close.done_officer", buttons=clear, ref=c.reference)
         if worker is not None:
             box.say(worker, "close.closed_by", ref=c.reference, name=officer.display_name)
     else:
-        box.say(officer, "close.closed_by_worker", ref=c.reference, name=person.display_name)
+        box.say(
+            officer, "close.closed_by_worker", buttons=clear, ref=c.reference,
+            name=person.display_name,
+        )  # fmt: skip
     if worker is not None:
         box.notify(worker, NoticeKind.OUTCOME_PROMPT, consultation=c)
         offer_waiting_to(unit, worker.id, policy)

@@ -98,6 +98,7 @@ class Person(Base):
     capacity: Mapped[int | None] = mapped_column(default=None)  # None: the service default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    unit: Mapped[str | None] = mapped_column(String(80), default=None)  # reports: a grouping
 
     @property
     def active(self) -> bool:
@@ -236,7 +237,11 @@ class Event(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    __table_args__ = (Index("ix_events_consultation", "consultation_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_consultation", "consultation_id", "id"),
+        Index("ix_events_kind_at", "kind", "at"),  # reports: a period's consultations
+        Index("ix_events_consultation_kind", "consultation_id", "kind", "at", "actor_id"),
+    )
 
 
 class InboxUpdate(Base):

@@ -87,9 +87,12 @@ class Outbox:
         *,
         priority: Priority = Priority.NORMAL,
         consultation_id: int | None = None,
+        buttons: tuple[str, int] | None = None,
         **values: Any,
     ) -> None:
-        """One sentence of the catalogs, by key, with its values."""
+        """One sentence of the catalogs, by key, with its values; `buttons` names a keyboard
+        the edge knows (bot/render/scene.py) and its target id."""
+        extra: dict[str, Any] = {"buttons": list(buttons)} if buttons is not None else {}
         self.notify(
             recipient,
             NoticeKind.SAY,
@@ -97,6 +100,7 @@ class Outbox:
             consultation_id=consultation_id,
             key=key,
             values=values,
+            **extra,
         )
 
     def to_chat(

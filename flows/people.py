@@ -129,3 +129,16 @@ def available_workers(db: Database, clock: Clock, policy: RoutingPolicy) -> list
             .order_by(Person.id)
         ).all()
         return [view_of(p) for p in workers if routing.is_available(session, p, now, policy)]
+
+
+# --- reports (issue 12) --------------------------------------------------------------------
+
+
+def set_unit(db: Database, person_id: int, unit: str | None) -> PersonView | None:
+    """A person's unit (police station, team), by which reports may group; None clears it."""
+    with db.unit_of_work() as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            return None
+        person.unit = unit.strip()[:80] if unit and unit.strip() else None
+        return view_of(person)

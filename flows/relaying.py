@@ -111,7 +111,7 @@ def from_officer(
         keep(unit, c, officer_id, message, EventKind.MESSAGE_QUEUED)
         if message.point is not None:  # the scene: its area on the open cards
             redraw_open_cards(unit, view_in(unit.session, c), policy)
-            unit.outbox.say(officer, "scene.kept_waiting", ref=c.reference)
+            unit.outbox.say(officer, "location.kept_waiting", ref=c.reference)
         else:
             unit.outbox.say(officer, "consult.queued", ref=c.reference)
         return RelayStatus.QUEUE

@@ -116,6 +116,9 @@ class EventKind(StrEnum):
     ARTICLE8_REQUESTED = "article8_requested"  # the intervener's request, sent to the officer
     ARTICLE8_ACKNOWLEDGED = "article8_acknowledged"  # the officer's one-button receipt
     ASSESSMENT_VIEWED = "assessment_viewed"  # who read an assessment (the audit lists *_viewed)
+    # --- reports (issue 12) ---
+    INCIDENT_NUMBER_SET = "incident_number_set"  # the police incident/file number (data: number)
+    SCENE_CLEARED = "scene_cleared"  # the officer is back on duty: officer time ends here
 
 
 class FollowUpState(StrEnum):
@@ -181,6 +184,8 @@ class NoticeKind(StrEnum):
     CARE_PLAN = "care_plan"  # a case's care plan, to its owner or the next handler
     CASE = "case"  # /case: a person's history, owner, care plan, follow-ups, and the buttons
     RECURRING = "recurring"  # /recurring: the people seen often lately
+    # --- reports (issue 12) ---
+    PERIOD_REPORT = "period_report"  # a supervisor's weekly or monthly figures, with the chart
 
 
 class Priority(IntEnum):

@@ -117,7 +117,7 @@ def second_run(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]
         ),
         "RELAIS_SCREENING_PATH": str(Path(__file__).resolve().parents[1] / "screening.yaml"),
     }
-    if "PYTHONPATH" in os.environ:  # the code under test, as the first run has it
+    if "PYTHONPATH" in os.environ:  # the code under test, not an installed copy
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     command = [sys.executable, "-m", "bot", "run", "--token", TOKEN]
     command += ["--base-url", world.sandbox.base_url]

@@ -20,15 +20,15 @@ OFFICER, WORKER, SUPERVISOR, STRANGER = 1001, 2001, 3001, 6666
 CALLS = ["callme", "calling", "phone"]
 P38 = ["assessment", "assessments", "timeline"]
 CASES = ["key", "recurring", "case", "careplan"]
-OFFICER_MENU = ["consult", "close", "resources", "key", "assessments", "timeline", *CALLS, "lang",
-                "help"]  # fmt: skip
+OFFICER_MENU = ["consult", "close", "resources", "key", "assessments", "timeline", "incident",
+                *CALLS, "lang", "help"]  # fmt: skip
 WORKER_MENU = [
     "close", "on", "off", "status", "queue", "transfer", "resources", "followups", *CASES, *P38,
     *CALLS, "lang", "help",
 ]  # fmt: skip
 SUPERVISOR_MENU = [
     "close", "status", "queue", "takeover", "reassign", "shifts", "resources", "reload",
-    "followups", *CASES, *P38, *CALLS, "lang", "help",
+    "followups", *CASES, *P38, "stats", *CALLS, "lang", "help",
 ]  # fmt: skip
 
 

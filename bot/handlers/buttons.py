@@ -19,6 +19,7 @@ from bot.handlers import (  # noqa: F401  (importing them registers their button
     escalation,
     followups,
     handover,
+    incidents,
     offers,
     resources,
     screening,

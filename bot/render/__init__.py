@@ -93,7 +93,7 @@ def offer_card(
 ) -> Rendered:
     text = _card_text(lang, c)
     if area:
-        text += "\n" + t(lang, "scene.card_area", lat=f"{area[0]:.2f}", lon=f"{area[1]:.2f}")
+        text += "\n" + t(lang, "location.card_area", lat=f"{area[0]:.2f}", lon=f"{area[1]:.2f}")
     if screening:
         text += "\n\n" + screening_cards.answer_lines(lang, screening)
     if tier >= 2:
@@ -309,6 +309,10 @@ def help_text(person: PersonView) -> str:
     help_p38 = "assessment.help_officer" if person.role == Role.OFFICER else "assessment.help"
     text += "\n" + t(lang, help_p38)  # P-38.001 assessments and timelines (issue 11)
     text += "\n" + t(lang, "call.help")
+    if person.role == Role.OFFICER:  # reports (issue 12)
+        text += "\n" + t(lang, "incident.help")
+    if person.role == Role.SUPERVISOR:
+        text += "\n" + t(lang, "stats.help")
     return text
 
 

@@ -10,8 +10,8 @@ from bot.i18n import t
 
 def invite(lang: str, reference: str) -> tuple[str, ReplyKeyboardMarkup]:
     keyboard = ReplyKeyboardMarkup(
-        [[KeyboardButton(t(lang, "scene.button"), request_location=True)]],
+        [[KeyboardButton(t(lang, "location.button"), request_location=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
-    return t(lang, "scene.invite", ref=reference), keyboard
+    return t(lang, "location.invite", ref=reference), keyboard

@@ -19,9 +19,11 @@ from bot.render import assessments as assessment_cards
 from bot.render import calls as call_cards
 from bot.render import followups as followup_cards
 from bot.render import location as location_cards
+from bot.render import reports as report_texts
 from bot.render import resources as resource_cards
 from bot.render import screening as screening_cards
 from bot.render import subjects as subject_cards
+from bot.render.scene import say_keyboard
 from bot.sender import CAPTION_LIMIT, CAPTIONED, Markup
 from flows.directory import DirectoryHolder, fallback_resources, top_for_category
 from flows.outbox import Notice
@@ -55,7 +57,15 @@ class Edit:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-Step = Text | Copy | Edit
+@dataclass(frozen=True)
+class Photo:
+    """Upload an image made at send time (a report's chart)."""
+
+    png: bytes
+    caption: str | None = None
+
+
+Step = Text | Copy | Edit | Photo
 
 
 @dataclass(frozen=True)
@@ -93,9 +103,10 @@ def _say(notice: Notice, context: Context) -> list[Step]:
     if "fallback" in values and values["fallback"] is None:
         values["fallback"] = context.fallback_line
     text = t(notice.language, notice.params["key"], **values)
+    keyboard = say_keyboard(notice.language, notice.params.get("buttons"))
     if notice.edit_message_id is not None:
-        return [Edit(text)]
-    return [Text(text, reply_to=notice.params.get("reply_to"))]
+        return [Edit(text, keyboard)]
+    return [Text(text, keyboard, reply_to=notice.params.get("reply_to"))]
 
 
 @renders(NoticeKind.PROMPT)
@@ -584,3 +595,14 @@ def _recurring(notice: Notice, context: Context) -> list[Step]:
         notice.language, p["entries"], p["count"], p["days"], _case_zone(p)
     )
     return [Text(text)]
+
+
+# --- reports (issue 12) --------------------------------------------------------------------
+
+
+@renders(NoticeKind.PERIOD_REPORT)
+def _period_report(notice: Notice, context: Context) -> list[Step]:
+    """A supervisor's weekly or monthly figures, then their chart."""
+    doc, kind, lang = notice.params["report"], notice.params["kind"], notice.language
+    return [Text(report_texts.period_report_text(doc, kind, lang)),
+            Photo(report_texts.chart_png(doc, lang))]  # fmt: skip
