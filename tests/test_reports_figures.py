@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from flows.models import Subject, SubjectLink
 from flows.reports import figures, repeats
 from flows.reports.figures import Grouping
 from flows.reports.period import Period, previous_month, previous_week
@@ -82,7 +83,7 @@ def test_each_headline_figure_has_its_known_value(log: EventLog, any_db: Databas
     assert report.load_by_weekday == [0, 6, 0, 0, 0, 0, 0]
     assert report.per_week == {"2026-11-09": {"mental_health": 3, "substance": 3}}
     assert report.accept_histogram == [1, 3, 0, 0, 1, 0, 0]  # <1 min, <3, <5, <10, <15...
-    assert report.repeats is None  # subjects are not recorded yet
+    assert report.repeats is not None and report.repeats.linked_consultations == 0  # no keys
 
 
 def test_figures_by_category_worker_and_unit(log: EventLog, any_db: Database):
@@ -208,18 +209,28 @@ def test_referrals_are_counted_by_resource_and_category(log: EventLog, any_db: D
     assert report.referrals == [("shelter-a", "homelessness", 2), ("detox-b", "substance", 1)]
 
 
-def test_repeat_figures_once_subjects_are_recorded(
-    log: EventLog, any_db: Database, monkeypatch: pytest.MonkeyPatch
-):
-    """The recurring-cases work records a subject event; the figures then appear (here an
-    existing kind stands in for it)."""
-    monkeypatch.setattr(repeats, "SUBJECT_EVENT", EventKind.NOTE.value)
+def test_repeat_figures_from_the_consultations_linked_to_a_subject(log: EventLog, any_db: Database):
+    """Which consultation was about whom is the subjects' link (a keyed hash only); three
+    people here, one seen three times, one twice, one once; a consultation without a key
+    is not linked."""
     officer = log.person("Agent Tremblay", Role.OFFICER)
     sent = utc(2026, 11, 10, 14, 0)
-    for i, subject in enumerate(["h1", "h1", "h1", "h2", "h3", "h3"]):
-        log.consultation(sent + timedelta(hours=i), officer, urgency=Urgency.ADVICE, extra=[
-            (1, EventKind.NOTE, officer, {"subject": subject}),
-        ])  # fmt: skip
+    about = ["h1", "h1", "h1", "h2", "h3", "h3", None]
+    cids = [
+        log.consultation(sent + timedelta(hours=i), officer, urgency=Urgency.ADVICE)
+        for i in range(len(about))
+    ]
+    with any_db.unit_of_work() as session:
+        subjects = {}
+        for key in ("h1", "h2", "h3"):
+            subjects[key] = Subject(key_hash=key * 32, created_at=sent)
+            session.add(subjects[key])
+        session.flush()
+        for cid, key in zip(cids, about, strict=True):
+            if key is not None:
+                session.add(
+                    SubjectLink(consultation_id=cid, subject_id=subjects[key].id, linked_at=sent)
+                )
     report = figures.compute(any_db, Period(date(2026, 11, 10), date(2026, 11, 10), ZONE), now=NOW)
     assert report.repeats == repeats.Repeats(
         subjects=3, repeat_subjects=2, repeat_consultations=3, linked_consultations=6,

@@ -1,10 +1,7 @@
-"""Repeat consultations about the same person, from the event log, once subjects are recorded.
-
-Subjects (a keyed hash of a minimal identifier) come from the recurring-cases work. Until the
-vocabulary has its event, `figures` returns None and every report says "not available".
-To turn the figures on, that work records one event per consultation linked to a subject,
-of kind SUBJECT_EVENT with the subject's keyed hash under data[SUBJECT_KEY]; if its names
-differ, change the two constants below: nothing else is needed."""
+"""Repeat consultations about the same person: which consultation was about whom is the
+link the recurring-cases work keeps (`subject_links`: a consultation, the subject known only
+by its keyed hash). An erased subject has no link any more, so it leaves these figures too;
+a consultation without a key counts as not linked."""
 
 from __future__ import annotations
 
@@ -12,12 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, String, case, cast, func, select
 
-from flows.models import Event
+from flows.models import SubjectLink
 from flows.reports import facts as f
-from flows.vocabulary import EventKind
 
-SUBJECT_EVENT = "subject_linked"
-SUBJECT_KEY = "subject"
 BANDS = ("1", "2", "3", "4+")  # consultations per subject in the period
 
 
@@ -31,23 +25,22 @@ class Repeats:
 
 
 def available() -> bool:
-    return SUBJECT_EVENT in {k.value for k in EventKind}
+    """Subjects are recorded (the recurring-cases work is in)."""
+    return True
 
 
 def figures(conn: Connection) -> Repeats | None:
     """None while the event log cannot say who a consultation was about."""
     if not available():
         return None
-    e = Event.__table__.c
-    subject = e.data[SUBJECT_KEY].as_string()
+    link = SubjectLink.__table__.c
     per = (
-        select(subject.label("s"), func.count(func.distinct(e.consultation_id)).label("n"))
-        .where(
-            e.kind == EventKind(SUBJECT_EVENT),
-            e.consultation_id.in_(select(f.FACTS.c.consultation_id).scalar_subquery()),
-            subject.is_not(None),
+        select(
+            link.subject_id.label("s"),
+            func.count(func.distinct(link.consultation_id)).label("n"),
         )
-        .group_by(subject)
+        .where(link.consultation_id.in_(select(f.FACTS.c.consultation_id).scalar_subquery()))
+        .group_by(link.subject_id)
         .subquery()
     )
     band = case((per.c.n >= 4, "4+"), else_=cast(per.c.n, String)).label("b")

@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, cast, func, select
 
 from flows import settings_store
-from flows.models import Event
+from flows.models import SubjectLink
 from flows.reports import facts as f
 from flows.reports import repeats
 from flows.reports.period import Period
 from flows.reports.suppression import DEFAULT_MIN_CELL
 from flows.store import Database
-from flows.vocabulary import EventKind
 
 SECRET_KEY = "report_pseudonym_secret"
 SUPPRESSED = "suppressed"
@@ -160,13 +159,7 @@ def _rare(conn: Connection, source: Any, column: Any, k: int) -> set[Any]:
 def _subjects() -> Any:
     if not repeats.available():
         return None
-    e = Event.__table__.c
-    return (
-        select(
-            e.consultation_id.label("cid"),
-            func.max(e.data[repeats.SUBJECT_KEY].as_string()).label("s"),
-        )
-        .where(e.kind == EventKind(repeats.SUBJECT_EVENT))
-        .group_by(e.consultation_id)
-        .subquery()
-    )
+    link = SubjectLink.__table__.c
+    return select(
+        link.consultation_id.label("cid"), cast(link.subject_id, String).label("s")
+    ).subquery()
