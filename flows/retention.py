@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from flows.models import (
     Assessment,
+    CarePlan,
     Consultation,
     Event,
     FollowUp,
@@ -173,6 +174,32 @@ def _observations_clear(session: Session, ids: list[int], now: datetime) -> None
     session.execute(update(Assessment).where(Assessment.id.in_(ids)).values(observations=""))
 
 
+def _care_plans_pending(session: Session, cutoff: datetime) -> list[int]:
+    """Care plan versions written before the cutoff and since replaced: the plan in force is
+    kept whatever its age (it is what the next handler must read), its history goes."""
+    latest = (
+        select(CarePlan.subject_id, func.max(CarePlan.version).label("v"))
+        .group_by(CarePlan.subject_id)
+        .subquery()
+    )
+    superseded = select(CarePlan.id).join(
+        latest, (latest.c.subject_id == CarePlan.subject_id) & (CarePlan.version < latest.c.v)
+    )
+    texts = or_(
+        CarePlan.what_works != "", CarePlan.who_to_call != "", CarePlan.risks != "",
+        CarePlan.crisis_plan != "",
+    )  # fmt: skip
+    return list(session.scalars(superseded.where(CarePlan.created_at < cutoff, texts)))
+
+
+def _care_plans_clear(session: Session, ids: list[int], now: datetime) -> None:
+    session.execute(
+        update(CarePlan)
+        .where(CarePlan.id.in_(ids))
+        .values(what_works="", who_to_call="", risks="", crisis_plan="")
+    )
+
+
 # --- transport copies ----------------------------------------------------------------------
 
 
@@ -240,6 +267,13 @@ PURGERS: list[Purger] = [
         _free_text,
         _observations_pending,
         _observations_clear,
+    ),
+    Purger(
+        "care_plans",
+        "care plan versions since replaced",
+        _free_text,
+        _care_plans_pending,
+        _care_plans_clear,
     ),
     Purger("payloads", "inbox update payloads", _transport, _payloads_pending, _payloads_clear),
     Purger("notices", "sent notices (outbox)", _transport, _notices_pending, _notices_clear),

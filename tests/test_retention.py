@@ -200,3 +200,30 @@ def test_relais_purge_dry_run_then_purge(tmp_path: Path, monkeypatch, clock):
     assert "purged      1  consultation requests" in done.output
     again = runner.invoke(main, ["purge", "--dry-run"], env=env, catch_exceptions=False)
     assert "would purge      0  consultation requests" in again.output
+
+
+def test_replaced_care_plan_versions_go_the_plan_in_force_stays(any_db, clock):
+    """A care plan's history is free text like any other; the version in force is what the
+    next handler must read, so it stays whatever its age."""
+    from flows.models import CarePlan, Subject
+
+    worker = enrol(any_db, clock, Role.WORKER, "Marie Roy")
+    with any_db.unit_of_work() as session:
+        subject = Subject(key_hash="ab" * 32, created_at=clock())
+        session.add(subject)
+        session.flush()
+        for version, words in ((1, "first plan"), (2, "second plan")):
+            session.add(
+                CarePlan(
+                    subject_id=subject.id, version=version, what_works=words, risks="risks",
+                    author_id=worker.id, created_at=clock(),
+                )
+            )  # fmt: skip
+    clock.advance(days=731)
+    purged = {p.key: p.rows for p in retention.purge(any_db, clock, POLICY_2Y)}
+    assert purged["care_plans"] == 1
+    with any_db.unit_of_work() as session:
+        plans = session.execute(
+            select(CarePlan.version, CarePlan.what_works, CarePlan.risks).order_by(CarePlan.version)
+        ).all()
+    assert [tuple(p) for p in plans] == [(1, "", ""), (2, "second plan", "risks")]
