@@ -19,7 +19,7 @@ from datetime import datetime
 from bot import message_links
 from bot.render import notices as rendering
 from bot.render.notices import Context, Copy, Edit, Step, Text
-from bot.sender import Sender, Unreachable
+from bot.sender import Blocked, Sender, Unreachable
 from flows import outbox
 from flows.directory import DirectoryHolder
 from flows.outbox import Notice
@@ -33,6 +33,7 @@ FIRST_HOLD_S = 2.0
 MAX_HOLD_S = 30.0  # once Telegram answers again, a held notice leaves within this
 
 Retrying = Callable[..., Awaitable[object]]
+OnBlocked = Callable[[int], Awaitable[None]]
 
 
 class PriorityGate:
@@ -71,6 +72,7 @@ class Dispatcher:
         run_retrying: Retrying,
         *,
         concurrent_chats: int = CONCURRENT_CHATS,
+        on_blocked: OnBlocked | None = None,
     ) -> None:
         self._db = db
         self._sender = sender
@@ -79,6 +81,7 @@ class Dispatcher:
         self._fallback_line = fallback_line
         self._run_retrying = run_retrying
         self._gate = PriorityGate(concurrent_chats)
+        self._on_blocked = on_blocked
         self._pending: dict[int, list[Notice]] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # queued or being sent by this process
@@ -150,8 +153,12 @@ class Dispatcher:
             steps = None
         produced: list[int] = []
         delivered = steps is not None
+        blocked = False
         for step in steps or []:
-            ids = await self._held(notice, step, produced)
+            try:
+                ids = await self._held(notice, step, produced)
+            except Blocked:
+                ids, blocked = None, True
             if ids is None:
                 delivered = False
                 break
@@ -161,6 +168,8 @@ class Dispatcher:
         )
         self._forget(notice.id)
         self.post(caused)  # type: ignore[arg-type]
+        if blocked and self._on_blocked is not None:
+            await self._on_blocked(notice.chat_id)
 
     def _forget(self, notice_id: int) -> None:
         """A recorded notice leaves the pending set; the last few thousand stay remembered,

@@ -95,6 +95,8 @@ class Person(Base):
     capacity: Mapped[int | None] = mapped_column(default=None)  # None: the service default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # since when they blocked the bot (403 or my_chat_member): offered nothing until they unblock
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     @property
     def active(self) -> bool:
@@ -336,3 +338,15 @@ class OutboxNotice(Base):
     produced: Mapped[list[int] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (Index("ix_outbox_pending", "state", "id"),)
+
+
+class InviteAttempts(Base):
+    """Wrong invite codes from one Telegram account: after a few, each try waits longer, then
+    the account is refused for a while, even with a good code (a code cannot be guessed)."""
+
+    __tablename__ = "invite_attempts"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -4,6 +4,7 @@ the bot dying, and logs at DEBUG. The bot never goes deaf, never half alive, nev
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,6 +109,7 @@ def test_a_token_revoked_while_running_stops_the_bot_with_one_critical_line(worl
 def second_run(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an install
         "DATABASE_URL": world.db.url,
         "RELAIS_LOG_LEVEL": "WARNING",
         "RELAIS_DIRECTORY_PATH": str(
