@@ -93,12 +93,12 @@ class Settings(BaseSettings):
     )
     # --- reliability (issue 13) ---
     messages_per_second: float = Field(
-        default=30.0, validation_alias="RELAIS_MESSAGES_PER_SECOND", ge=0, le=1000
+        default=28.0, validation_alias="RELAIS_MESSAGES_PER_SECOND", ge=0, le=1000
     )
     chat_messages_per_second: float = Field(
         default=1.0, validation_alias="RELAIS_CHAT_MESSAGES_PER_SECOND", ge=0, le=100
     )
-    chat_burst: int = Field(default=3, validation_alias="RELAIS_CHAT_BURST", ge=1, le=100)
+    chat_burst: int = Field(default=2, validation_alias="RELAIS_CHAT_BURST", ge=1, le=100)
     startup_retry_seconds: int = Field(
         default=300, validation_alias="RELAIS_STARTUP_RETRY_SECONDS", ge=0, le=DAY_SECONDS
     )
