@@ -4,7 +4,9 @@ waits, retries), and what it produced is recorded with the row marked sent, in o
 transaction. Each chat's notices go in the order they were decided; chats are served in
 parallel, the one with the most urgent notice first. On start, whatever was committed and not
 sent is sent. A crash after a send and before its record sends that notice again on restart:
-at most one duplicate, never a loss. Rate limiting toward Telegram belongs here (the gate)."""
+at most one duplicate, never a loss. The gate orders sends by urgency; Telegram's limits are
+kept below it, by the bot's rate limiter (bot/rate_limits.py). A recipient who blocked the bot
+is reported (on_blocked) so they are recorded as unreachable."""
 
 from __future__ import annotations
 
