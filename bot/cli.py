@@ -306,6 +306,32 @@ def db_upgrade() -> None:
     click.echo("Database schema is up to date.")
 
 
+# --- backups (issue 13) ---
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@friendly
+def db_backup(path: Path) -> None:
+    """Copy the SQLite database to PATH while the bot runs (SQLite's online backup)."""
+    from bot.backup import backup
+
+    size = backup(load_settings().database_url, path)
+    click.echo(f"Backed up to {path} ({size} bytes).")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (the bot stopped).")
+@friendly
+def db_restore(path: Path, force: bool) -> None:
+    """Put a backup made by `relais db backup` in the database's place (the bot stopped)."""
+    from bot.backup import restore
+
+    restore(load_settings().database_url, path, force=force)
+    click.echo(f"Restored from {path}; start the bot with `relais run`.")
+
+
 @main.group(name="directory")
 def directory_group() -> None:
     """The community-resource directory (resources_directory.yaml)."""
