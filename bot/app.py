@@ -53,6 +53,7 @@ from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
 from bot.menus import START_UP_SYNC, Menus
+from bot.ops_server import OpsServer
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
 from bot.rate_limits import TelegramLimits
@@ -276,6 +277,7 @@ async def serve(
             "polling (unsent=%d replayed=%d purged=%d set_aside=%d)",
             unsent, replayed, purged, set_aside,
         )  # fmt: skip
+        ops = await _start_ops(application, services, poller)
         tasks = [asyncio.create_task(poller.run(), name="the update poller")]
         if lock is not None:
             tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
@@ -289,10 +291,31 @@ async def serve(
             await asyncio.gather(*tasks, return_exceptions=True)
         if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
             log.warning("stopping with notices unsent; they go out at the next start")
+        if ops is not None:
+            await ops.stop()
         await application.stop()
     finally:
         await application.shutdown()
     return stopping.exit_code
+
+
+async def _start_ops(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+    poller: InboxPoller,
+) -> OpsServer | None:
+    """/healthz and /metrics, when RELAIS_HTTP_PORT is set."""
+    settings = services.settings
+    if not settings.http_port:
+        return None
+    queue = application.job_queue
+    ops = OpsServer(
+        services,
+        last_poll=lambda: poller.last_poll,
+        scheduler_running=lambda: queue is not None and bool(queue.scheduler.running),
+    )
+    await ops.start(settings.http_host, settings.http_port)
+    return ops
 
 
 async def _connect(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]

@@ -309,6 +309,20 @@ def db_upgrade() -> None:
 # --- backups (issue 13) ---
 
 
+@main.command("health")
+@friendly
+def health_command() -> None:
+    """Print the health checks; exit 1 when one fails. With RELAIS_HTTP_PORT, the running
+    bot's own /healthz (poller and scheduler included); else what the database says."""
+    from bot.health_cli import run_checks
+
+    healthy, lines = run_checks(load_settings())
+    for line in lines:
+        click.echo(line)
+    if not healthy:
+        sys.exit(1)
+
+
 @db.command("backup")
 @click.argument("path", type=click.Path(path_type=Path))
 @friendly

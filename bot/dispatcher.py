@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot import message_links
+from bot import message_links, metrics
 from bot.render import notices as rendering
 from bot.render.notices import Context, Copy, Edit, Step, Text
 from bot.sender import Blocked, Sender, Unreachable
@@ -169,6 +169,8 @@ class Dispatcher:
             "recording a sent notice", self._record, notice, produced, delivered
         )
         self._forget(notice.id)
+        if delivered:
+            metrics.NOTICES.labels(str(notice.kind)).inc()
         self.post(caused)  # type: ignore[arg-type]
         if blocked and self._on_blocked is not None:
             await self._on_blocked(notice.chat_id)

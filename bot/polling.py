@@ -61,6 +61,7 @@ class InboxPoller:
         self._services = services
         self._poll_timeout = poll_timeout
         self._backoff = 1.0
+        self.last_poll: float | None = None  # loop time of the last getUpdates answer (health)
 
     async def replay_unhandled(self) -> int:
         """Queue again what was stored but not handled when the bot last stopped."""
@@ -102,6 +103,7 @@ class InboxPoller:
         while True:
             asked = loop.time()
             batch = [item for raw in await self._fetch(offset) if (item := self._read(raw))]
+            self.last_poll = loop.time()
             if not batch:
                 if loop.time() - asked < EMPTY_TOO_SOON_S:  # a server ignoring the timeout
                     await asyncio.sleep(EMPTY_PAUSE_S)

@@ -23,6 +23,8 @@ from telegram import (
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -212,12 +214,14 @@ class Sender:
             try:
                 return await make()
             except RetryAfter as exc:  # not a failure: Telegram takes it once the wait passes
+                metrics.FLOOD_WAITS.inc()
                 wait = min(_seconds(exc.retry_after), MAX_FLOOD_WAIT_S)
                 log.warning("flood control on %s chat=%s: waiting %.1fs", method, chat_id, wait)
                 if hold:  # a held message waits as long as Telegram asks: never dropped
                     deadline += wait
             except Forbidden as exc:
                 log.warning("%s refused: chat=%s blocked the bot or left", method, chat_id)
+                metrics.SEND_FAILURES.labels("blocked").inc()
                 if hold and _is_blocked(exc):
                     raise Blocked(method) from None
                 return None
@@ -225,6 +229,7 @@ class Sender:
                 if "message is not modified" in exc.message:
                     return True  # type: ignore[return-value]
                 log.error("%s bad request chat=%s: %s", method, chat_id, exc.message)
+                metrics.SEND_FAILURES.labels("bad_request").inc()
                 return None
             except (TimedOut, NetworkError) as exc:  # 5xx, resets, time-outs
                 # TimedOut may hide a delivered message; a rare duplicate beats a lost one.
@@ -236,6 +241,7 @@ class Sender:
             if self._monotonic() + wait > deadline:
                 break
             await self._sleep(wait)
+        metrics.SEND_FAILURES.labels("unreachable").inc()
         if hold:
             raise Unreachable(method)
         log.error("%s gave up after %.0fs chat=%s", method, self._budget, chat_id)

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     startup_retry_seconds: int = Field(
         default=300, validation_alias="RELAIS_STARTUP_RETRY_SECONDS", ge=0, le=DAY_SECONDS
     )
+    http_port: int = Field(default=0, validation_alias="RELAIS_HTTP_PORT", ge=0, le=65535)
+    http_host: str = Field(default="127.0.0.1", validation_alias="RELAIS_HTTP_HOST")
 
     @field_validator("telegram_bot_token")
     @classmethod
