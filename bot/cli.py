@@ -68,7 +68,7 @@ def run(token: str | None, base_url: str | None) -> None:
     supervisor restarts it), 2 when the configuration is wrong."""
     settings = load_settings(telegram_bot_token=token, telegram_api_base_url=base_url)
     settings.require_token()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
     db = open_database(settings)
     from bot.app import run as run_bot
     from bot.instance_lock import InstanceLock
@@ -474,9 +474,20 @@ LIBRARY_LOG_FLOORS = {
 }
 
 
-def _configure_logging(level: str) -> None:
-    """Our loggers at the configured level; payload-printing libraries held at their floor."""
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    """Our loggers at the configured level; payload-printing libraries held at their floor.
+    With RELAIS_LOG_FORMAT=json, one JSON object per line (python-json-logger)."""
     chosen = getattr(logging, level)
-    logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    text_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=chosen, format=text_format)
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(formatter)
     for name, floor in LIBRARY_LOG_FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, chosen))
