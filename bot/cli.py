@@ -41,7 +41,11 @@ def friendly(fn: F) -> F:
 
 def open_database(settings: Settings) -> Database:
     """The configured database, migrated to the latest schema."""
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     try:
         db.upgrade()
     except Exception as exc:  # unreachable server, bad path, permissions

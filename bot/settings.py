@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         default=None, validation_alias="TELEGRAM_BOT_TOKEN_FILE"
     )  # the token kept in a file (a secret mount), never on a command line
     log_format: str = Field(default="text", validation_alias="RELAIS_LOG_FORMAT")
+    db_pool_size: int = Field(default=10, validation_alias="RELAIS_DB_POOL_SIZE", ge=1, le=200)
+    db_max_overflow: int = Field(
+        default=20, validation_alias="RELAIS_DB_MAX_OVERFLOW", ge=0, le=200
+    )
     http_host: str = Field(default="127.0.0.1", validation_alias="RELAIS_HTTP_HOST")
 
     @field_validator("telegram_bot_token")
