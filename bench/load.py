@@ -9,21 +9,25 @@ second; then for the burst of requests: officer's last tap -> first offer card (
 outbound messages per second (each worker's chat at 1/s binds here); for the accepts: the
 messages and edits per second (the other workers' cards rewritten "taken": many chats, so
 the overall limit binds); for the whole run: 429s received (the target is none), the bot's
-peak RSS. Not measured: event-loop lag.
+peak RSS, the event loop's lag p99 (from the bot's /metrics). --soak N then relays N more
+lines at 20/s and prints the RSS as they go (flat is the target).
 
-    .venv/bin/python bench/load.py [--rates 5,10,20] [--seconds 10] [--postgres]
+    .venv/bin/python bench/load.py [--rates 5,10,20] [--seconds 10] [--postgres] [--soak N]
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -133,14 +137,54 @@ def open_request(world: World, officer: int, text: str) -> tuple[str, float]:
     return found.group(0), tapped
 
 
-def relais(rates: list[float], seconds: float, kind: str) -> dict:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def loop_lag_p99(port: int) -> float:
+    """The event loop's lag p99 from the bot's /metrics histogram (a bucket's upper bound)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10, trust_env=False).text
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith("relais_event_loop_lag_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append((float(bound), float(line.rsplit(" ", 1)[1])))
+    total = buckets[-1][1] if buckets else 0
+    for bound, count in buckets:
+        if total and count >= 0.99 * total:
+            return bound
+    return float("nan")
+
+
+def soak(world: World, pid: int, lines: int) -> list[tuple[int, float]]:
+    """RSS as lines go by at 20/s: (lines relayed, MB)."""
+    points = [(0, rss_mb(pid))]
+    step = max(lines // 10, 1)
+    for done in range(step, lines + 1, step):
+        n = send_lines(world.user, 20, step / 20, f"s{done}")
+        relay_latencies(world.user, f"s{done}", n)
+        points.append((done, rss_mb(pid)))
+    return points
+
+
+def relais(rates: list[float], seconds: float, kind: str, soak_lines: int = 0) -> dict:
     out: dict = {"relay": {}}
     with (
         tempfile.TemporaryDirectory() as tmp,
         database(kind, Path(tmp)) as db,
         SandboxServer(token=TOKEN, enforce_limits=True) as sandbox,
     ):
-        world = World(sandbox, db, Path(tmp), {"RELAIS_WORKER_CAPACITY": "3"})
+        port = free_port()
+        world = World(sandbox, db, Path(tmp), {"RELAIS_HTTP_PORT": str(port)})
         world.bot.start()
         try:
             for i, officer in enumerate(OFFICERS):
@@ -214,6 +258,8 @@ def relais(rates: list[float], seconds: float, kind: str) -> dict:
             world.user.wait_until_idle(120, quiet=1.0)
             out["floods"] = world.user.fault_counts()["429"] - floods0
             out["rss"] = peak_rss_mb(process.pid)
+            out["soak"] = soak(world, process.pid, soak_lines) if soak_lines else []
+            out["lag_p99"] = loop_lag_p99(port)
         finally:
             world.close()
     return out
@@ -224,11 +270,12 @@ def main() -> None:
     parser.add_argument("--rates", default="5,10,20")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--soak", type=int, default=0, help="then relay this many lines")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     kind = "postgres" if args.postgres else "sqlite"
     base = baseline(rates, args.seconds)
-    ours = relais(rates, args.seconds, kind)
+    ours = relais(rates, args.seconds, kind, args.soak)
     print(f"database: {kind}; sandbox with Telegram's limits; 50 officers, 20 workers")
     for rate in rates:
         lat, handled, n = ours["relay"][rate]
@@ -254,7 +301,12 @@ def main() -> None:
         f"accepts: {accepts['outbound']} messages and edits (the other cards say taken) at "
         f"{accepts['per_second']:.1f}/s"
     )
-    print(f"429s received: {ours['floods']}; peak RSS {ours['rss']:.0f} MB")
+    print(
+        f"429s received: {ours['floods']}; peak RSS {ours['rss']:.0f} MB; "
+        f"event-loop lag p99 <= {ours['lag_p99'] * 1000:.0f} ms"
+    )
+    if ours["soak"]:
+        print("RSS while relaying: " + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in ours["soak"]))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import loop_lag
 from bot import services as services_module
 from bot.directory import open_directory
 from bot.dispatcher import Dispatcher
@@ -279,6 +280,7 @@ async def serve(
         )  # fmt: skip
         ops = await _start_ops(application, services, poller)
         tasks = [asyncio.create_task(poller.run(), name="the update poller")]
+        tasks.append(asyncio.create_task(loop_lag.watch(), name="the loop lag watch"))
         if lock is not None:
             tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
         for task in tasks:

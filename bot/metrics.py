@@ -1,11 +1,11 @@
 """The service's counters, in Prometheus' format (prometheus-client), one registry per
 process: updates handled, notices sent by kind, sends failed by cause, flood waits (429s),
-escalations by tier, fallbacks given. The database's figures (queue length, outbox age) are
-read at each scrape (bot/ops_server.py)."""
+escalations by tier, fallbacks given, the event loop's lag. The database's figures (queue
+length, outbox age) are read at each scrape (bot/ops_server.py)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -28,3 +28,9 @@ INBOX_UNHANDLED = Gauge(
     "relais_inbox_unhandled", "Stored updates not yet handled", registry=REGISTRY
 )
 HEALTHY = Gauge("relais_healthy", "1 when every health check passes", registry=REGISTRY)
+LOOP_LAG = Histogram(
+    "relais_event_loop_lag_seconds",
+    "How late the event loop woke a task due now",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+    registry=REGISTRY,
+)
