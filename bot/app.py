@@ -11,17 +11,26 @@ import signal
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot import loop_lag
 from bot import services as services_module
 from bot.directory import open_directory
 from bot.dispatcher import Dispatcher
@@ -37,6 +46,7 @@ from bot.handlers import (
     handover,
     incidents,
     messages,
+    reachability,
     reports,
     resources,
     roster,
@@ -51,8 +61,11 @@ from bot.jobs import followups as followups_job
 from bot.jobs import reports as reports_job
 from bot.jobs import retention as retention_job
 from bot.menus import START_UP_SYNC, Menus
+from bot.ops_server import OpsServer
 from bot.ordering import CURRENT, OrderedOnceProcessor
 from bot.polling import InboxPoller
+from bot.rate_limits import TelegramLimits
+from bot.reachability import record_blocked
 from bot.scheduler import Timers
 from bot.screening import open_screening
 from bot.sender import Sender
@@ -64,6 +77,8 @@ from flows.vocabulary import language_from_code
 
 log = logging.getLogger(__name__)
 SHUTDOWN_DRAIN_S = 5.0  # what is being sent at a stop finishes; the rest waits in the outbox
+STARTUP_FIRST_PAUSE_S = 1.0
+STARTUP_MAX_PAUSE_S = 30.0
 
 
 def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
@@ -85,6 +100,13 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .concurrent_updates(OrderedOnceProcessor(settings.concurrent_updates, seen=seen, mark=mark))
         .connection_pool_size(32)
+        .rate_limiter(
+            TelegramLimits(
+                overall_per_second=settings.messages_per_second,
+                chat_per_second=settings.chat_messages_per_second,
+                chat_burst=settings.chat_burst,
+            )
+        )
         .get_updates_read_timeout(40)
         .updater(None)
         .build()
@@ -106,6 +128,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         services.directory,
         settings.fallback_line,
         services.run_retrying,
+        on_blocked=lambda chat_id: record_blocked(services, chat_id),
     )
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
@@ -150,6 +173,7 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
+    app.add_handler(ChatMemberHandler(reachability.on_my_chat_member))
     app.add_error_handler(_on_error)
 
 
@@ -278,7 +302,9 @@ async def serve(
             "polling (unsent=%d replayed=%d purged=%d set_aside=%d)",
             unsent, replayed, purged, set_aside,
         )  # fmt: skip
+        ops = await _start_ops(application, services, poller)
         tasks = [asyncio.create_task(poller.run(), name="the update poller")]
+        tasks.append(asyncio.create_task(loop_lag.watch(), name="the loop lag watch"))
         if lock is not None:
             tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
         for task in tasks:
@@ -291,22 +317,70 @@ async def serve(
             await asyncio.gather(*tasks, return_exceptions=True)
         if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
             log.warning("stopping with notices unsent; they go out at the next start")
+        if ops is not None:
+            await ops.stop()
         await application.stop()
     finally:
         await application.shutdown()
     return stopping.exit_code
 
 
+async def _start_ops(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+    poller: InboxPoller,
+) -> OpsServer | None:
+    """/healthz and /metrics, when RELAIS_HTTP_PORT is set."""
+    settings = services.settings
+    if not settings.http_port:
+        return None
+    queue = application.job_queue
+    ops = OpsServer(
+        services,
+        last_poll=lambda: poller.last_poll,
+        scheduler_running=lambda: queue is not None and bool(queue.scheduler.running),
+    )
+    await ops.start(settings.http_host, settings.http_port)
+    return ops
+
+
 async def _connect(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """The first calls to the Bot API (getMe checks the token, then the menu): a rejected
-    token or an unreachable server is a configuration error, one sentence, never the token."""
-    try:
-        await application.initialize()
-        await _post_init(application)
-        await application.bot.delete_webhook(drop_pending_updates=False)
-    except TelegramError as exc:
-        await application.shutdown()
-        raise ConfigError(startup_problem(exc, settings)) from None
+    """The first calls to the Bot API (getMe checks the token, then the menu). A 429 or a
+    network error is waited out and retried for a while (Telegram may be busy, or the network
+    not up yet when the service starts); a rejected token, or a server still unreachable when
+    that time is spent, is a configuration error, one sentence, never the token."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.startup_retry_seconds
+    pause = STARTUP_FIRST_PAUSE_S
+    while True:
+        try:
+            await application.initialize()
+            await _post_init(application)
+            await application.bot.delete_webhook(drop_pending_updates=False)
+            return
+        except TelegramError as exc:
+            wait, left = _startup_wait(exc, pause), deadline - loop.time()
+            if wait is None or left <= 0:
+                await application.shutdown()
+                raise ConfigError(startup_problem(exc, settings)) from None
+            wait = min(wait, left)
+            log.warning(
+                "start-up: the Bot API answered %s; retrying in %.0fs", type(exc).__name__, wait
+            )
+            await asyncio.sleep(wait)
+            pause = min(pause * 2, STARTUP_MAX_PAUSE_S)
+
+
+def _startup_wait(exc: TelegramError, pause: float) -> float | None:
+    """How long to wait before trying start-up again, or None when waiting cannot help."""
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after
+        return float(wait if isinstance(wait, int | float) else wait.total_seconds())
+    if isinstance(exc, InvalidToken | Forbidden | BadRequest):
+        return None
+    if isinstance(exc, NetworkError):  # time-outs, resets and 5xx answers
+        return pause
+    return None
 
 
 def startup_problem(exc: TelegramError, settings: Settings) -> str:

@@ -46,7 +46,11 @@ def friendly(fn: F) -> F:
 
 def open_database(settings: Settings) -> Database:
     """The configured database, migrated to the latest schema."""
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     try:
         db.upgrade()
     except Exception as exc:  # unreachable server, bad path, permissions
@@ -74,7 +78,7 @@ def run(token: str | None, base_url: str | None) -> None:
     settings = load_settings(telegram_bot_token=token, telegram_api_base_url=base_url)
     settings.require_token()
     settings.require_subject_secret()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
     db = open_database(settings)
     from bot.app import run as run_bot
     from bot.instance_lock import InstanceLock
@@ -360,6 +364,46 @@ def db_upgrade() -> None:
     click.echo("Database schema is up to date.")
 
 
+# --- backups (issue 13) ---
+
+
+@main.command("health")
+@friendly
+def health_command() -> None:
+    """Print the health checks; exit 1 when one fails. With RELAIS_HTTP_PORT, the running
+    bot's own /healthz (poller and scheduler included); else what the database says."""
+    from bot.health_cli import run_checks
+
+    healthy, lines = run_checks(load_settings())
+    for line in lines:
+        click.echo(line)
+    if not healthy:
+        sys.exit(1)
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@friendly
+def db_backup(path: Path) -> None:
+    """Copy the SQLite database to PATH while the bot runs (SQLite's online backup)."""
+    from bot.backup import backup
+
+    size = backup(load_settings().database_url, path)
+    click.echo(f"Backed up to {path} ({size} bytes).")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (the bot stopped).")
+@friendly
+def db_restore(path: Path, force: bool) -> None:
+    """Put a backup made by `relais db backup` in the database's place (the bot stopped)."""
+    from bot.backup import restore
+
+    restore(load_settings().database_url, path, force=force)
+    click.echo(f"Restored from {path}; start the bot with `relais run`.")
+
+
 @main.group(name="directory")
 def directory_group() -> None:
     """The community-resource directory (resources_directory.yaml)."""
@@ -565,10 +609,21 @@ LIBRARY_LOG_FLOORS = {
 }
 
 
-def _configure_logging(level: str) -> None:
-    """Our loggers at the configured level; payload-printing libraries held at their floor."""
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    """Our loggers at the configured level; payload-printing libraries held at their floor.
+    With RELAIS_LOG_FORMAT=json, one JSON object per line (python-json-logger)."""
     chosen = getattr(logging, level)
-    logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    text_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=chosen, format=text_format)
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(formatter)
     for name, floor in LIBRARY_LOG_FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, chosen))
 

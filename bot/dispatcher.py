@@ -4,7 +4,9 @@ waits, retries), and what it produced is recorded with the row marked sent, in o
 transaction. Each chat's notices go in the order they were decided; chats are served in
 parallel, the one with the most urgent notice first. On start, whatever was committed and not
 sent is sent. A crash after a send and before its record sends that notice again on restart:
-at most one duplicate, never a loss. Rate limiting toward Telegram belongs here (the gate)."""
+at most one duplicate, never a loss. The gate orders sends by urgency; Telegram's limits are
+kept below it, by the bot's rate limiter (bot/rate_limits.py). A recipient who blocked the bot
+is reported (on_blocked) so they are recorded as unreachable."""
 
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot import message_links
+from bot import message_links, metrics
 from bot.render import notices as rendering
 from bot.render.notices import Context, Copy, Edit, Photo, Step, Text
-from bot.sender import Sender, Unreachable
+from bot.sender import Blocked, Sender, Unreachable
 from flows import outbox
 from flows.directory import DirectoryHolder
 from flows.outbox import Notice
@@ -33,6 +35,7 @@ FIRST_HOLD_S = 2.0
 MAX_HOLD_S = 30.0  # once Telegram answers again, a held notice leaves within this
 
 Retrying = Callable[..., Awaitable[object]]
+OnBlocked = Callable[[int], Awaitable[None]]
 
 
 class PriorityGate:
@@ -71,6 +74,7 @@ class Dispatcher:
         run_retrying: Retrying,
         *,
         concurrent_chats: int = CONCURRENT_CHATS,
+        on_blocked: OnBlocked | None = None,
     ) -> None:
         self._db = db
         self._sender = sender
@@ -79,6 +83,7 @@ class Dispatcher:
         self._fallback_line = fallback_line
         self._run_retrying = run_retrying
         self._gate = PriorityGate(concurrent_chats)
+        self._on_blocked = on_blocked
         self._pending: dict[int, list[Notice]] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # queued or being sent by this process
@@ -150,8 +155,12 @@ class Dispatcher:
             steps = None
         produced: list[int] = []
         delivered = steps is not None
+        blocked = False
         for step in steps or []:
-            ids = await self._held(notice, step, produced)
+            try:
+                ids = await self._held(notice, step, produced)
+            except Blocked:
+                ids, blocked = None, True
             if ids is None:
                 delivered = False
                 break
@@ -160,7 +169,11 @@ class Dispatcher:
             "recording a sent notice", self._record, notice, produced, delivered
         )
         self._forget(notice.id)
+        if delivered:
+            metrics.NOTICES.labels(str(notice.kind)).inc()
         self.post(caused)  # type: ignore[arg-type]
+        if blocked and self._on_blocked is not None:
+            await self._on_blocked(notice.chat_id)
 
     def _forget(self, notice_id: int) -> None:
         """A recorded notice leaves the pending set; the last few thousand stay remembered,

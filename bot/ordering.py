@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import metrics
 from flows.inbox import Received
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         if not scope.marked:
             await self._mark(update.update_id, scope.unstored is not None)
             scope.mark()
+        metrics.UPDATES.inc()
         log.debug("handled update=%s", update.update_id)
 
     async def initialize(self) -> None:

@@ -33,6 +33,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 MAX_BACKOFF_S = MAX_RETRY_S
 REPLAY_WAIT_S = 15.0  # a replayed update stuck on a dead Telegram must not keep polling off
 SECURE_WAIT_S = 0.5  # a new update's handler has this long to commit its row; then it is stored
+EMPTY_TOO_SOON_S = 1.0  # an empty answer sooner than this to a long poll is a server's odd habit
+EMPTY_PAUSE_S = 0.5  # then wait this long: no busy loop against it
 
 RawUpdate = dict[str, Any]
 
@@ -59,6 +61,7 @@ class InboxPoller:
         self._services = services
         self._poll_timeout = poll_timeout
         self._backoff = 1.0
+        self.last_poll: float | None = None  # loop time of the last getUpdates answer (health)
 
     async def replay_unhandled(self) -> int:
         """Queue again what was stored but not handled when the bot last stopped."""
@@ -96,9 +99,14 @@ class InboxPoller:
         seen_up_to = await services.run_retrying(
             "reading the inbox", inbox.last_update_id, services.db
         )
+        loop = asyncio.get_running_loop()
         while True:
+            asked = loop.time()
             batch = [item for raw in await self._fetch(offset) if (item := self._read(raw))]
+            self.last_poll = loop.time()
             if not batch:
+                if loop.time() - asked < EMPTY_TOO_SOON_S:  # a server ignoring the timeout
+                    await asyncio.sleep(EMPTY_PAUSE_S)
                 continue
             direct = {
                 i.received.update_id
@@ -114,6 +122,7 @@ class InboxPoller:
                     await self._dispatch(item, item.received.update_id in fresh)
             await self._secure(expected)
             offset = max(item.received.update_id for item in batch) + 1  # held: confirm it
+            seen_up_to = max(seen_up_to, offset - 1)  # a batch sent again is checked, not rerun
 
     async def _store(self, items: list[Fetched]) -> set[int]:
         """Store these updates; the ids of those not seen before."""

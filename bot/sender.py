@@ -1,10 +1,13 @@
 """The one way out: everything the bot sends goes through here, so splitting to Telegram's
-limits, flood-control waits, retries and logging live in one place."""
+limits, flood-control waits, retries and logging live in one place. Retries run on a time
+budget: a 429 wait is not a failed attempt (Telegram will take the message once it passes),
+network errors and 5xx are retried with a growing pause until the budget is spent."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -22,10 +25,14 @@ from telegram import (
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MAX_ATTEMPTS = 5
+RETRY_BUDGET_S = 30.0  # network errors and flood waits, together, for one call
+FIRST_RETRY_S = 0.5
+MAX_RETRY_S = 8.0
 MAX_FLOOD_WAIT_S = 60.0
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
@@ -60,13 +67,28 @@ class Unreachable(Exception):
     later, unlike a refusal (blocked bot, bad request)."""
 
 
-class Sender:
-    """Sends, copies and edits with flood-control waits and bounded retries. Methods return
-    what was delivered (message ids) and never raise for a recipient who blocked the bot."""
+class Blocked(Exception):
+    """The recipient blocked the bot (or deleted their account): raised only to a caller that
+    holds its messages (the dispatcher), which records the person as unreachable."""
 
-    def __init__(self, bot: Bot, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+
+class Sender:
+    """Sends, copies and edits with flood-control waits and retries on a time budget. Methods
+    return what was delivered (message ids) and never raise for a recipient who blocked the
+    bot, unless hold is set (then Blocked, or Unreachable once the budget is spent)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        budget: float = RETRY_BUDGET_S,
+    ) -> None:
         self._bot = bot
         self._sleep = sleep
+        self._monotonic = monotonic
+        self._budget = budget
 
     async def text(
         self,
@@ -202,34 +224,52 @@ class Sender:
     ) -> T | None:
         """The call's result, or None when Telegram refused it (or could not be reached and
         hold is False). With hold, an unreachable Telegram raises Unreachable instead, so the
-        caller keeps the message to send later (the dispatcher does)."""
-        delay = 0.5
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        caller keeps the message to send later (the dispatcher does), and a recipient who
+        blocked the bot raises Blocked."""
+        deadline = self._monotonic() + self._budget
+        delay, failures = FIRST_RETRY_S, 0
+        while True:
             try:
                 return await make()
-            except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
+            except RetryAfter as exc:  # not a failure: Telegram takes it once the wait passes
+                metrics.FLOOD_WAITS.inc()
+                wait = min(_seconds(exc.retry_after), MAX_FLOOD_WAIT_S)
                 log.warning("flood control on %s chat=%s: waiting %.1fs", method, chat_id, wait)
-                await self._sleep(min(wait, MAX_FLOOD_WAIT_S))
-            except Forbidden:
+                if hold:  # a held message waits as long as Telegram asks: never dropped
+                    deadline += wait
+            except Forbidden as exc:
                 log.warning("%s refused: chat=%s blocked the bot or left", method, chat_id)
+                metrics.SEND_FAILURES.labels("blocked").inc()
+                if hold and _is_blocked(exc):
+                    raise Blocked(method) from None
                 return None
             except BadRequest as exc:
                 if "message is not modified" in exc.message:
                     return True  # type: ignore[return-value]
                 log.error("%s bad request chat=%s: %s", method, chat_id, exc.message)
+                metrics.SEND_FAILURES.labels("bad_request").inc()
                 return None
-            except (TimedOut, NetworkError) as exc:
+            except (TimedOut, NetworkError) as exc:  # 5xx, resets, time-outs
                 # TimedOut may hide a delivered message; a rare duplicate beats a lost one.
+                failures += 1
                 log.warning(
-                    "%s network error chat=%s attempt=%d: %s", method, chat_id, attempt, exc
+                    "%s network error chat=%s attempt=%d: %s", method, chat_id, failures, exc
                 )
-                await self._sleep(delay)
-                delay *= 2
+                wait, delay = delay, min(delay * 2, MAX_RETRY_S)
+            if self._monotonic() + wait > deadline:
+                break
+            await self._sleep(wait)
+        metrics.SEND_FAILURES.labels("unreachable").inc()
         if hold:
             raise Unreachable(method)
-        log.error("%s gave up after %d attempts chat=%s", method, MAX_ATTEMPTS, chat_id)
+        log.error("%s gave up after %.0fs chat=%s", method, self._budget, chat_id)
         return None
+
+
+def _is_blocked(exc: Forbidden) -> bool:
+    """A private chat's 403: blocked, or the account deleted (not a group the bot left)."""
+    text = exc.message.lower()
+    return "blocked" in text or "deactivated" in text
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:
@@ -243,4 +283,4 @@ def _seconds(value: object) -> float:
     return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
-__all__ = ["Message", "Sender", "split_text"]
+__all__ = ["Blocked", "Message", "Sender", "Unreachable", "split_text"]

@@ -133,6 +133,27 @@ class Settings(BaseSettings):
     # --- reports (issue 12) ---
     report_min_cell: int = Field(default=5, validation_alias="RELAIS_REPORT_MIN_CELL", ge=1, le=100)
     report_hour: int = Field(default=8, validation_alias="RELAIS_REPORT_HOUR", ge=0, le=23)
+    # --- reliability (issue 13) ---
+    messages_per_second: float = Field(
+        default=28.0, validation_alias="RELAIS_MESSAGES_PER_SECOND", ge=0, le=1000
+    )
+    chat_messages_per_second: float = Field(
+        default=1.0, validation_alias="RELAIS_CHAT_MESSAGES_PER_SECOND", ge=0, le=100
+    )
+    chat_burst: int = Field(default=2, validation_alias="RELAIS_CHAT_BURST", ge=1, le=100)
+    startup_retry_seconds: int = Field(
+        default=300, validation_alias="RELAIS_STARTUP_RETRY_SECONDS", ge=0, le=DAY_SECONDS
+    )
+    http_port: int = Field(default=0, validation_alias="RELAIS_HTTP_PORT", ge=0, le=65535)
+    telegram_bot_token_file: Path | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN_FILE"
+    )  # the token kept in a file (a secret mount), never on a command line
+    log_format: str = Field(default="text", validation_alias="RELAIS_LOG_FORMAT")
+    db_pool_size: int = Field(default=10, validation_alias="RELAIS_DB_POOL_SIZE", ge=1, le=200)
+    db_max_overflow: int = Field(
+        default=20, validation_alias="RELAIS_DB_MAX_OVERFLOW", ge=0, le=200
+    )
+    http_host: str = Field(default="127.0.0.1", validation_alias="RELAIS_HTTP_HOST")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -179,6 +200,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as America/Montreal") from exc
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value.lower()
 
     @field_validator("log_level")
     @classmethod
@@ -250,12 +278,30 @@ class Settings(BaseSettings):
         )
 
     def require_token(self) -> str:
+        if not self.telegram_bot_token and self.telegram_bot_token_file is not None:
+            self.telegram_bot_token = _token_from_file(self.telegram_bot_token_file)
         if not self.telegram_bot_token:
             raise ConfigError(
                 "TELEGRAM_BOT_TOKEN is not set: give the token BotFather gave you "
                 "(environment, .env or --token), or try Relais offline with `relais demo`."
             )
         return self.telegram_bot_token
+
+
+def _token_from_file(path: Path) -> str:
+    """The token in TELEGRAM_BOT_TOKEN_FILE (one line); its content is never shown."""
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"TELEGRAM_BOT_TOKEN_FILE: {path} cannot be read ({type(exc).__name__})"
+        ) from None
+    if not TOKEN_PATTERN.match(value):
+        raise ConfigError(
+            f"TELEGRAM_BOT_TOKEN_FILE: {path} does not hold a bot token "
+            "(one line such as 123456:ABC..., as BotFather gave it)"
+        )
+    return value
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flows import phones
+from flows import invite_guard, phones
 from flows.escalation import requeue_held
 from flows.models import Invite, Person
 from flows.people import PersonView, change_language, view_of
@@ -37,12 +37,14 @@ class RedeemStatus(StrEnum):
     ENROLLED = "enrolled"
     ALREADY_ENROLLED = "already_enrolled"
     INVALID = "invalid"  # wrong, used or expired: one refusal, nothing leaked
+    THROTTLED = "throttled"  # too many wrong codes from this account: not even checked
 
 
 @dataclass(frozen=True)
 class RedeemResult:
     status: RedeemStatus
     person: PersonView | None = None
+    failures: int = 0  # wrong codes this account has tried (invite_guard)
 
 
 def hash_code(code: str) -> str:
@@ -94,18 +96,50 @@ def redeem_invite(
 
 def enrol(unit: Unit, code: str, telegram_user_id: int, language_code: str | None) -> RedeemResult:
     """/start CODE: the account bound and welcomed for its role in one transaction; someone
-    already enrolled is told the code was not used; a bad code gets one refusal."""
-    result = redeem(unit.session, code, telegram_user_id, language_code, unit.now)
+    already enrolled is told the code was not used; a bad code gets one refusal, and an
+    account that tried too many is slowed down, then refused for a while (invite_guard)."""
+    session, now = unit.session, unit.now
+    language = language_from_code(language_code)
+    gate = invite_guard.check(session, telegram_user_id, now)
+    if gate.verdict != invite_guard.Verdict.ALLOWED and not _enrolled(session, telegram_user_id):
+        _refuse_throttled(unit, telegram_user_id, language, gate)
+        return RedeemResult(RedeemStatus.THROTTLED, failures=gate.failures)
+    result = redeem(session, code, telegram_user_id, language_code, now)
     person = result.person
     if result.status == RedeemStatus.INVALID or person is None:
-        language = language_from_code(language_code)
-        unit.outbox.to_chat(
-            telegram_user_id, language, NoticeKind.SAY, key="refusal.invite", values={}
-        )
-        return result
+        gate = invite_guard.failed(session, telegram_user_id, now)
+        if gate.verdict == invite_guard.Verdict.LOCKED:
+            _refuse_throttled(unit, telegram_user_id, language, gate)
+        else:
+            unit.outbox.to_chat(
+                telegram_user_id, language, NoticeKind.SAY, key="refusal.invite", values={}
+            )
+        return RedeemResult(result.status, failures=gate.failures)
+    invite_guard.succeeded(session, telegram_user_id)
     already = result.status == RedeemStatus.ALREADY_ENROLLED
     unit.outbox.notify(person, NoticeKind.WELCOME, person=person, already=already)
     return result
+
+
+def _enrolled(session: Session, telegram_user_id: int) -> bool:
+    found = session.scalar(
+        select(Person.id).where(
+            Person.telegram_user_id == telegram_user_id, Person.revoked_at.is_(None)
+        )
+    )
+    return found is not None
+
+
+def _refuse_throttled(
+    unit: Unit, telegram_user_id: int, language: str, gate: invite_guard.Gate
+) -> None:
+    """Slowed: try again in a few seconds. Locked: in some minutes, or ask a supervisor."""
+    seconds = gate.seconds_left(unit.now)
+    if gate.verdict == invite_guard.Verdict.LOCKED:
+        key, values = "refusal.invite_locked", {"minutes": max(1, (seconds + 59) // 60)}
+    else:
+        key, values = "refusal.invite_slow", {"seconds": seconds}
+    unit.outbox.to_chat(telegram_user_id, language, NoticeKind.SAY, key=key, values=values)
 
 
 def redeem(

@@ -99,6 +99,8 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     unit: Mapped[str | None] = mapped_column(String(80), default=None)  # reports: a grouping
+    # since when they blocked the bot (403 or my_chat_member): offered nothing until they unblock
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     @property
     def active(self) -> bool:
@@ -470,3 +472,15 @@ class FollowUpTarget(Base):
     )
     aimed_at: Mapped[str] = mapped_column(String(16))  # 'person' or 'family'
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InviteAttempts(Base):
+    """Wrong invite codes from one Telegram account: after a few, each try waits longer, then
+    the account is refused for a while, even with a good code (a code cannot be guessed)."""
+
+    __tablename__ = "invite_attempts"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

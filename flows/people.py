@@ -126,6 +126,7 @@ def available_workers(db: Database, clock: Clock, policy: RoutingPolicy) -> list
         workers = session.scalars(
             select(Person)
             .where(Person.role == Role.WORKER, Person.revoked_at.is_(None))
+            .where(Person.unreachable_since.is_(None))  # blocked the bot: offered nothing
             .order_by(Person.id)
         ).all()
         return [view_of(p) for p in workers if routing.is_available(session, p, now, policy)]

@@ -79,6 +79,7 @@ def pool(session: Session, tier: int, now: datetime, policy: RoutingPolicy) -> l
     people = session.scalars(
         select(Person)
         .where(Person.revoked_at.is_(None), Person.role.in_((Role.WORKER, Role.SUPERVISOR)))
+        .where(Person.unreachable_since.is_(None))  # blocked the bot: an offer cannot reach them
         .order_by(Person.id)
     ).all()
     shifts = list(session.scalars(select(Shift)))

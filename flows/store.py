@@ -46,9 +46,10 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {first[:160]}" if first else type(cause).__name__
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     """An engine tuned per backend. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE, so a
-    transaction that reads then writes never fails with SQLITE_BUSY half-way (PITFALLS.md)."""
+    transaction that reads then writes never fails with SQLITE_BUSY half-way (PITFALLS.md).
+    PostgreSQL's pool sizes come from the settings (RELAIS_DB_POOL_SIZE, _MAX_OVERFLOW)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # pre-ping: a connection the server ended (restart, pg_terminate_backend) is replaced
@@ -56,8 +57,8 @@ def make_engine(url: str) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
             hide_parameters=True,  # errors and logs never carry the values (message text)
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
         )
@@ -91,9 +92,9 @@ def make_engine(url: str) -> Engine:
 class Database:
     """One database: where sessions come from and how the schema is brought up to date."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

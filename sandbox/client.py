@@ -472,6 +472,62 @@ class SandboxClient:
         not mean "not delivered"."""
         self._fault(method, chat_id, count, kind="delay", delay=seconds)
 
+    def inject_share(
+        self,
+        share: float,
+        *,
+        error_code: int = 429,
+        retry_after: int = 1,
+        method: str | None = None,
+        chat_id: int | None = None,
+        count: int = 1_000_000,
+    ) -> None:
+        """From now on (until cleared, or ``count`` hits), each matching bot call fails with
+        probability ``share``: 429 with retry_after, or another status such as 500 or 502."""
+        if error_code == 429:
+            description = f"Too Many Requests: retry after {retry_after}"
+            fields: dict[str, Any] = {"retry_after": retry_after}
+        else:
+            description, fields = (
+                ("Internal Server Error" if error_code == 500 else "Bad Gateway"),
+                {},
+            )
+        self._fault(
+            method,
+            chat_id,
+            count,
+            error_code=error_code,
+            description=description,
+            share=share,
+            **fields,
+        )
+
+    def inject_reset(
+        self,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        count: int = 1,
+        share: float = 1.0,
+    ) -> None:
+        """The next ``count`` matching bot calls see their connection closed before the call
+        is made (nothing delivered): the bot's HTTP client reports a network error."""
+        self._fault(method, chat_id, count, kind="reset", share=share)
+
+    def inject_repeat(self, count: int = 1) -> None:
+        """The next ``count`` getUpdates answer the batch answered last, as though the
+        offset had not confirmed it: the bot must not handle those updates twice."""
+        self._fault("getUpdates", None, count, kind="repeat")
+
+    def set_limits(self, enabled: bool = True) -> None:
+        """Telegram-like rate limits (about 30/s overall, 1/s per private chat with a burst
+        of 3, 20/min per group) on or off; over them the bot gets 429 with retry_after."""
+        self._call("POST", "limits", body={"enabled": enabled})
+
+    def fault_counts(self) -> dict[str, Any]:
+        """Faults injected so far, by kind or error code, and the 429s answered (limits too)."""
+        return dict(self._call("GET", "fault_counts"))
+
     def clear_faults(self) -> None:
         """Forget every injected fault still pending: the bot's calls succeed again."""
         self._call("POST", "clear_faults")

@@ -11,6 +11,7 @@ about 1/s per private chat with short bursts, 20/min per group) when enabled.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -80,11 +81,18 @@ class RateLimits:
         self._chats.clear()
 
 
+KINDS = ("error", "delay", "reset", "repeat")
+
+
 @dataclass
 class Fault:
-    """One scripted misbehaviour: an error answer, or a late answer to a delivered call."""
+    """One scripted misbehaviour: an error answer ("error"), a late answer to a delivered
+    call ("delay"), a connection closed before the call is made ("reset"), or a getUpdates
+    that answers the batch it answered last, as if the offset had not confirmed it
+    ("repeat"). With share below 1, each matching call misbehaves with that probability
+    (a given share of 429s or 502s for a while); count is how many times it may."""
 
-    kind: str  # "error" or "delay"
+    kind: str
     method: str | None
     chat_id: int | None
     remaining: int
@@ -92,6 +100,7 @@ class Fault:
     description: str = ""
     retry_after: int | None = None
     delay: float = 0.0
+    share: float = 1.0
 
 
 # Methods a wildcard injection (method=None) never hits: a bot that cannot poll or start
@@ -102,12 +111,16 @@ _NEVER_WILDCARD = frozenset({"getupdates", "getme", "deletewebhook", "getwebhook
 class FaultInjector:
     """Queue of scripted faults: the next ``count`` matching calls misbehave."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 13) -> None:
         self._faults: list[Fault] = []
+        self._random = random.Random(seed)  # a share of faults, the same on every run
+        self.injected: dict[str, int] = {}  # kind (or error code) -> times it happened
 
     def add(self, fault: Fault) -> None:
-        if fault.kind not in ("error", "delay"):
-            raise ValueError("fault kind must be 'error' or 'delay'")
+        if fault.kind not in KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(KINDS)}")
+        if not 0 < fault.share <= 1:
+            raise ValueError("share must be in (0, 1]")
         if fault.remaining < 1:
             raise ValueError("count must be at least 1")
         if fault.kind == "error" and not 400 <= fault.error_code <= 599:
@@ -146,7 +159,11 @@ class FaultInjector:
                 continue
             if fault.chat_id is not None and fault.chat_id != chat_id:
                 continue
+            if fault.share < 1 and self._random.random() >= fault.share:
+                continue
             fault.remaining -= 1
+            what = str(fault.error_code) if fault.kind == "error" else fault.kind
+            self.injected[what] = self.injected.get(what, 0) + 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
             return fault
@@ -154,3 +171,4 @@ class FaultInjector:
 
     def reset(self) -> None:
         self._faults.clear()
+        self.injected.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import re
@@ -283,6 +284,8 @@ class SandboxServer:
             "block": ("POST", self._c_block),
             "fault": ("POST", self._c_fault),
             "clear_faults": ("POST", self._c_clear_faults),
+            "limits": ("POST", self._c_limits),
+            "fault_counts": ("GET", self._c_fault_counts),
             "transcript": ("GET", self._c_transcript),
             "render": ("POST", self._c_render),
             "commands": ("GET", self._c_commands),
@@ -325,6 +328,12 @@ class SandboxServer:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             params = await self._read_params(request)
+            with self.world.lock:
+                reset = self.world.faults.take("reset", method, chat_id_hint(params))
+            if reset is not None:  # the connection drops before the call is made
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ConnectionResetError("sandbox: connection reset (injected)")
             if method.lower() == "getupdates":
                 result = await self._get_updates(params)
             else:
@@ -336,7 +345,12 @@ class SandboxServer:
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:
             log.debug("sandbox %s -> %s %s", method, exc.code, exc.description)
+            if exc.code == 429:
+                with self.world.lock:
+                    self.world.flood_answers += 1
             return web.json_response(exc.payload(), status=exc.code)
+        except ConnectionResetError:
+            raise
         except Exception as exc:  # a sandbox bug: say so loudly, in Telegram's shape
             log.exception("sandbox failed on %s", method)
             error = ApiError(500, f"Internal Server Error: sandbox bug in {method}: {exc!r}")
@@ -368,6 +382,8 @@ class SandboxServer:
                 if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
                     raise bad_request("can't parse allowed_updates JSON object")
                 world.set_allowed_updates(allowed)
+            if world.faults.take("repeat", "getupdates", None) and world.last_batch:
+                return copy.deepcopy(world.last_batch)  # as if the offset confirmed nothing
             world.poll_generation += 1
             generation = world.poll_generation
             world.confirm(offset)
@@ -379,7 +395,10 @@ class SandboxServer:
         with world.lock:
             if world.poll_generation != generation:
                 raise ApiError(409, CONFLICT_DESCRIPTION)
-            return world.peek(limit)
+            batch = world.peek(limit)
+            if batch:
+                world.last_batch = copy.deepcopy(batch)
+            return batch
 
     # -- control API (user side) --------------------------------------------------------
 
@@ -488,6 +507,7 @@ class SandboxServer:
             description=str(a.get("description", "")),
             retry_after=int(retry_after) if retry_after is not None else None,
             delay=float(a.get("delay", 0.0)),
+            share=float(a.get("share", 1.0)),
         )
         with self.world.lock:
             self.world.faults.add(fault)
@@ -497,6 +517,16 @@ class SandboxServer:
         with self.world.lock:
             self.world.faults.reset()
         return True
+
+    async def _c_limits(self, a: JSON) -> bool:
+        """Telegram-like rate limits on or off while running (429 with retry_after)."""
+        self.world.set_limits(bool(a.get("enabled", True)))
+        return True
+
+    async def _c_fault_counts(self, a: JSON) -> JSON:
+        """How many faults were injected, by kind or error code, and 429s answered."""
+        with self.world.lock:
+            return {"injected": dict(self.world.faults.injected), "429": self.world.flood_answers}
 
     async def _c_transcript(self, a: JSON) -> list[JSON]:
         chat_id = a.get("chat_id")

@@ -203,6 +203,8 @@ class World:
         self._listeners: list[Callable[[], None]] = []
         self.faults = FaultInjector()
         self.limits: RateLimits | None = RateLimits(monotonic) if enforce_limits else None
+        self.flood_answers = 0  # 429s the bot received (limits or injected)
+        self.last_batch: list[JSON] = []  # what getUpdates answered last (for "repeat")
         # Survive reset(): a running bot's confirmed offset must stay valid.
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -233,6 +235,11 @@ class World:
         self.faults.reset()
         if self.limits is not None:
             self.limits.reset()
+
+    def set_limits(self, enabled: bool) -> None:
+        """Telegram-like rate limits on (fresh buckets) or off."""
+        with self.lock:
+            self.limits = RateLimits(self.monotonic) if enabled else None
 
     # -- change notification ------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -186,9 +187,12 @@ REPO = Path(__file__).resolve().parents[1]
 WRONG_TOKEN = "123456:WRONG-token-that-must-never-be-printed"
 
 
-def run_relais(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_relais(
+    tmp_path: Path, *args: str, retry_seconds: int = 0
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'run.db'}"
+    env["RELAIS_STARTUP_RETRY_SECONDS"] = str(retry_seconds)
     env["RELAIS_DIRECTORY_PATH"] = str(REPO / "resources_directory.yaml")
     env["RELAIS_SCREENING_PATH"] = str(REPO / "screening.yaml")
     env["RELAIS_LOG_LEVEL"] = "WARNING"  # the start-up's INFO lines aside: only the sentence
@@ -216,6 +220,21 @@ def test_run_with_a_token_telegram_rejects_exits_2_with_one_sentence_and_no_toke
         f"relais: the Bot API at {sandbox.base_url} rejected the bot token (InvalidToken); "
         "check TELEGRAM_BOT_TOKEN (or --token) is the one BotFather gave you"
     ]
+    assert "WRONG-token" not in done.stderr + done.stdout
+
+
+def test_an_unreachable_bot_api_is_retried_for_the_start_up_time_then_exits_2(tmp_path):
+    base_url = f"http://127.0.0.1:{free_port()}/bot"
+    started = time.monotonic()
+    done = run_relais(tmp_path, "--token", WRONG_TOKEN, "--base-url", base_url, retry_seconds=3)
+    assert done.returncode == 2
+    assert time.monotonic() - started >= 3
+    assert done.stderr.count("start-up: the Bot API answered NetworkError; retrying") >= 2
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"relais: the Bot API at {base_url} could not be reached (ConnectError)")
+    )
     assert "WRONG-token" not in done.stderr + done.stdout
 
 

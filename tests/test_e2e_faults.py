@@ -111,7 +111,6 @@ def second_run(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": world.db.url,
         "RELAIS_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, as the bot has
         "RELAIS_DIRECTORY_PATH": str(
             Path(__file__).resolve().parents[1] / "resources_directory.yaml"
         ),

@@ -1,5 +1,6 @@
 """The one way out: long text is split without losing a character; flood control is waited
-out; a blocked recipient is reported, not raised."""
+out, and is not a failed attempt; network errors are retried on a time budget; a blocked
+recipient is reported, not raised (or raised as Blocked to the dispatcher, which holds)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.sender import Sender, split_text
+from bot.sender import Blocked, Sender, Unreachable, split_text
 
 
 @pytest.mark.parametrize("size", [0, 1, 4096, 4097, 9000, 20_000])
@@ -65,3 +66,51 @@ def test_a_long_text_arrives_in_order_in_several_messages():
     ids = asyncio.run(sender.text(1, "y" * 9000))
     assert ids == [1, 2, 3]
     assert "".join(bot.sent) == "y" * 9000
+
+
+class FakeTime:
+    """A monotonic clock that the fake sleep moves on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def test_flood_waits_are_not_failed_attempts_a_held_message_always_goes():
+    time = FakeTime()
+    bot = FakeBot([RetryAfter(1)] * 12)  # once counted as five attempts, then given up
+    sender = Sender(bot, sleep=time.sleep, monotonic=time, budget=5)  # type: ignore[arg-type]
+    assert asyncio.run(sender.text(1, "bonjour", hold=True)) == [1]
+    assert time.waits == [1.0] * 12
+
+
+def test_network_errors_are_retried_on_a_time_budget_then_held():
+    time = FakeTime()
+    bot = FakeBot([NetworkError("Bad Gateway")] * 50)
+    sender = Sender(bot, sleep=time.sleep, monotonic=time, budget=10)  # type: ignore[arg-type]
+    with pytest.raises(Unreachable):
+        asyncio.run(sender.text(1, "bonjour", hold=True))
+    assert sum(time.waits) <= 10
+    assert time.waits[:3] == [0.5, 1.0, 2.0]
+    assert bot.sent == []
+
+
+def test_network_errors_that_pass_within_the_budget_deliver_the_message():
+    time = FakeTime()
+    bot = FakeBot([NetworkError("reset"), RetryAfter(2), NetworkError("Bad Gateway")])
+    sender = Sender(bot, sleep=time.sleep, monotonic=time)  # type: ignore[arg-type]
+    assert asyncio.run(sender.text(1, "bonjour")) == [1]
+    assert time.waits == [0.5, 2.0, 1.0]
+
+
+def test_a_blocked_recipient_is_reported_to_a_caller_that_holds_its_messages():
+    sender = Sender(FakeBot([Forbidden("Forbidden: bot was blocked by the user")]))  # type: ignore[arg-type]
+    with pytest.raises(Blocked):
+        asyncio.run(sender.text(1, "bonjour", hold=True))

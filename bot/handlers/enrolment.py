@@ -36,8 +36,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await services.sender.text(chat.id, help_text(person))
         return
     result = await services.act(enrolment.enrol, code, user.id, user.language_code)
-    if result.status == RedeemStatus.INVALID:
-        log.info("refused invite code update=%s", update.update_id)
+    if result.status in (RedeemStatus.INVALID, RedeemStatus.THROTTLED):
+        log.warning(
+            "refused invite code account=%s update=%s status=%s failures=%d",
+            user.id, update.update_id, result.status.value, result.failures,
+        )  # fmt: skip
     elif result.status == RedeemStatus.ENROLLED and result.person is not None:
         log.info("enrolled person=%s role=%s", result.person.id, result.person.role.value)
         services.menus.refresh_soon(services, user.id)  # their role's commands (a new role too)

@@ -9,8 +9,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.services import Services
 from flows import escalation, offers, people
+from flows.vocabulary import Tier
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +63,7 @@ async def run_due(services: Services) -> None:
     for step in steps:
         c = step.consultation
         log.info("escalated consultation=%s tier=%s offers=%d", c.id, step.tier, len(step.offers))
+        metrics.ESCALATIONS.labels(Tier(step.tier).name.lower()).inc()
+        if step.fallback_now:
+            metrics.FALLBACKS.inc()
         schedule(services, c.id, step.next_due)

@@ -1,0 +1,91 @@
+"""`relais db backup PATH` and `relais db restore PATH` for SQLite, with SQLite's online backup
+API: a consistent copy while the bot runs (readers and the one writer go on; the copy is
+what was committed), and a restore that refuses while a `relais run` holds the database.
+Neither migrates anything. PostgreSQL has its own tools (pg_dump, pg_restore): the commands
+say which, as docs/operations.md does."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.instance_lock import InstanceLock
+from bot.settings import ConfigError
+from flows.store import Database
+
+PG_DUMP = "pg_dump --format=custom --file=PATH DATABASE_URL_WITHOUT_DRIVER"
+PG_RESTORE = "pg_restore --clean --if-exists --dbname=DATABASE_URL_WITHOUT_DRIVER PATH"
+
+
+def sqlite_path(database_url: str, what: str) -> Path:
+    """The SQLite file behind the URL; a PostgreSQL URL gets the command to use instead."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        tool = PG_DUMP if what == "backup" else PG_RESTORE
+        raise ConfigError(
+            f"`relais db {what}` is for SQLite; for PostgreSQL use `{tool}` "
+            "(see docs/operations.md)"
+        )
+    if not url.database or url.database == ":memory:":
+        raise ConfigError("DATABASE_URL names no SQLite file to back up or restore")
+    return Path(url.database)
+
+
+def backup(database_url: str, target: Path) -> int:
+    """Copy the live database to target (a new file); its size in bytes."""
+    source_path = sqlite_path(database_url, "backup")
+    if not source_path.exists():
+        raise ConfigError(f"there is no database at {source_path} to back up")
+    if target.exists():
+        raise ConfigError(f"{target} exists already; give a new file name")
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    return target.stat().st_size
+
+
+def restore(database_url: str, source_path: Path, *, force: bool = False) -> None:
+    """Put a backup in the database's place; refused while a bot runs on it, and over an
+    existing database unless force."""
+    target = sqlite_path(database_url, "restore")
+    if not source_path.is_file():
+        raise ConfigError(f"there is no backup at {source_path}")
+    _check_backup(source_path)
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; stop the bot, then restore with --force to replace it")
+    db = Database(database_url)
+    try:
+        with InstanceLock.acquire(db):  # AlreadyRunning while a `relais run` holds it
+            source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+            try:
+                live = sqlite3.connect(target)
+                try:
+                    source.backup(live)
+                finally:
+                    live.close()
+            finally:
+                source.close()
+    finally:
+        db.dispose()
+
+
+def _check_backup(path: Path) -> None:
+    """A Relais database (it has a schema version), not some other file."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = connection.execute("select version_num from alembic_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        found = None
+    if not found:
+        raise ConfigError(f"{path} is not a Relais database backup")

@@ -1,0 +1,134 @@
+"""One small HTTP server in the bot's process (aiohttp, already a dependency) for whoever
+runs the service: `/healthz` (200 when healthy, 503 with the failing checks otherwise) and
+`/metrics` in Prometheus' format. Off unless RELAIS_HTTP_PORT is set; it listens on
+RELAIS_HTTP_HOST (127.0.0.1 by default: put a reverse proxy in front to expose it).
+
+Healthy means: the database answers; the poller fetched updates recently (it is not stuck
+or dead); the scheduler runs; the dispatcher is not stuck (no notice older than a minute
+still unsent); no stored update has waited a minute to be handled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot import metrics
+from bot.services import Services
+from flows import health
+from flows.health import Figures
+from flows.store import TRANSIENT_ERRORS, describe_error
+
+log = logging.getLogger(__name__)
+
+STUCK_AFTER_S = 60.0  # an outbox row or a stored update older than this: unhealthy
+POLL_SILENT_S = 90.0  # no getUpdates answer for this long (long polls last 30 s): unhealthy
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def database_checks(figures: Figures | None, error: str | None) -> list[Check]:
+    """The checks the database can answer (also `relais health`'s, from outside)."""
+    if figures is None:
+        return [Check("database", False, f"unreachable ({error})")]
+    return [
+        Check("database", True, "reachable"),
+        Check(
+            "dispatcher",
+            figures.outbox_oldest_seconds <= STUCK_AFTER_S,
+            f"{figures.outbox_pending} notices pending, oldest "
+            f"{figures.outbox_oldest_seconds:.0f}s",
+        ),
+        Check(
+            "inbox",
+            figures.inbox_oldest_seconds <= STUCK_AFTER_S,
+            f"{figures.inbox_unhandled} updates unhandled, oldest "
+            f"{figures.inbox_oldest_seconds:.0f}s",
+        ),
+    ]
+
+
+async def read_figures(services: Services) -> tuple[Figures | None, str | None]:
+    try:
+        found = await asyncio.wait_for(
+            services.run(health.figures, services.db, services.clock()), 10
+        )
+    except (*TRANSIENT_ERRORS, TimeoutError) as exc:
+        return None, describe_error(exc) if not isinstance(exc, TimeoutError) else "timed out"
+    return found, None
+
+
+class OpsServer:
+    """`/healthz` and `/metrics` for one running bot."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        last_poll: Callable[[], float | None],
+        scheduler_running: Callable[[], bool],
+    ) -> None:
+        self._services = services
+        self._last_poll = last_poll
+        self._scheduler_running = scheduler_running
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str, port: int) -> None:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        log.info("health and metrics on http://%s:%d/healthz and /metrics", host, port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def checks(self) -> tuple[list[Check], Figures | None]:
+        figures, error = await read_figures(self._services)
+        found = database_checks(figures, error)
+        last = self._last_poll()
+        silent = None if last is None else asyncio.get_running_loop().time() - last
+        found.append(
+            Check(
+                "poller",
+                silent is not None and silent <= POLL_SILENT_S,
+                "not polling yet" if silent is None else f"last answer {silent:.0f}s ago",
+            )
+        )
+        running = self._scheduler_running()
+        found.append(Check("scheduler", running, "running" if running else "stopped"))
+        return found, figures
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        found, _ = await self.checks()
+        healthy = all(c.ok for c in found)
+        body = {
+            "healthy": healthy,
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in found},
+        }
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        found, figures = await self.checks()
+        if figures is not None:
+            metrics.QUEUE.set(figures.waiting_requests)
+            metrics.OUTBOX_PENDING.set(figures.outbox_pending)
+            metrics.OUTBOX_AGE.set(figures.outbox_oldest_seconds)
+            metrics.INBOX_UNHANDLED.set(figures.inbox_unhandled)
+        metrics.HEALTHY.set(1 if all(c.ok for c in found) else 0)
+        return web.Response(
+            body=generate_latest(metrics.REGISTRY),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
+        )

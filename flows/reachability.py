@@ -1,0 +1,91 @@
+"""Whether the bot can reach a person: someone who blocked it (Telegram answered 403, or sent
+a my_chat_member update saying so) is recorded as unreachable. An offer that cannot reach
+them counts as declined at once, so the request moves on instead of waiting for its window;
+they are offered nothing new (routing leaves them out); supervisors are told once. When they
+unblock the bot they are reachable again, and supervisors hear that too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from flows.escalation import decline
+from flows.models import Offer, Person
+from flows.people import PersonView, view_of
+from flows.unit import Unit
+from flows.vocabulary import OfferState, Priority, Role
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """What the change did: who (None for a stranger), whether they can be reached now,
+    whether anything changed, the consultations whose offer to them was declined, and
+    whether one must escalate now."""
+
+    person: PersonView | None
+    reachable: bool
+    changed: bool
+    declined: list[int] = field(default_factory=list)
+    escalate_now: bool = False
+
+
+def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
+    """They blocked the bot: recorded once; their open offers are declined; supervisors told."""
+    session = unit.session
+    person = _enrolled(unit, telegram_user_id)
+    if person is None:
+        return Reachability(None, False, False)
+    changed = person.unreachable_since is None
+    if changed:
+        person.unreachable_since = unit.now
+        _tell_supervisors(unit, person, "reach.blocked")
+    open_offers = session.scalars(
+        select(Offer.consultation_id).where(
+            Offer.worker_id == person.id, Offer.state == OfferState.OPEN
+        )
+    ).all()
+    declined, escalate_now = [], False
+    for consultation_id in open_offers:
+        result = decline(unit, person.id, consultation_id)
+        if result.consultation is not None:
+            declined.append(consultation_id)
+            escalate_now = escalate_now or result.escalate_now
+    return Reachability(view_of(person), False, changed, declined, escalate_now)
+
+
+def became_reachable(unit: Unit, telegram_user_id: int) -> Reachability:
+    """They unblocked the bot (or wrote to it again): offered cases again; supervisors told."""
+    person = _enrolled(unit, telegram_user_id)
+    if person is None or person.unreachable_since is None:
+        return Reachability(view_of(person) if person else None, True, False)
+    person.unreachable_since = None
+    _tell_supervisors(unit, person, "reach.unblocked")
+    return Reachability(view_of(person), True, True)
+
+
+def is_unreachable(person: Person) -> bool:
+    return person.unreachable_since is not None
+
+
+def _enrolled(unit: Unit, telegram_user_id: int) -> Person | None:
+    return unit.session.scalar(
+        select(Person).where(
+            Person.telegram_user_id == telegram_user_id, Person.revoked_at.is_(None)
+        )
+    )
+
+
+def _tell_supervisors(unit: Unit, person: Person, key: str) -> None:
+    supervisors = unit.session.scalars(
+        select(Person)
+        .where(
+            Person.role == Role.SUPERVISOR,
+            Person.revoked_at.is_(None),
+            Person.unreachable_since.is_(None),
+            Person.id != person.id,
+        )
+        .order_by(Person.id)
+    ).all()
+    for supervisor in supervisors:
+        unit.outbox.say(supervisor, key, priority=Priority.NORMAL, name=person.display_name)

@@ -1,0 +1,91 @@
+"""The restore drill: a backup taken while the bot runs, the database wiped, the backup
+restored with the bot stopped, and the bot resumes with every consultation and pending
+reminder. Also: a restore is refused while a bot runs, and neither command migrates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from flows import followups, people, views
+from flows.models import FollowUp
+from flows.store import utc_now
+from flows.vocabulary import ConsultationState, Delivery, FollowUpState, Plan, Role
+from tests.support.units import act
+
+pytestmark = pytest.mark.e2e
+
+OFFICER, OFFICER_2, ROY = 1001, 1002, 2001
+
+
+def relais_db(world, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = world.db.url
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "db", *args],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def accepted(world, officer: int, text: str) -> int:
+    ref = world.open_consultation(officer, text)
+    world.accept(ROY, ref)
+    world.user.wait_for_text(officer, f"{ref} acceptée par Marie Roy", world.step)
+    cid = views.parse_reference(ref)
+    assert cid is not None
+    return cid
+
+
+def test_a_backup_restored_after_a_wipe_resumes_consultations_and_reminders(world, tmp_path):
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(OFFICER_2, Role.OFFICER, "Marc Côté")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.go_on(ROY)
+    active = accepted(world, OFFICER, "Homme agité devant le dépanneur.")
+    closed = accepted(world, OFFICER_2, "Femme confuse à l'arrêt d'autobus.")
+    world.user.send_text(OFFICER_2, "/close")
+    world.user.wait_for_text(OFFICER_2, "fermée", world.step)
+    roy = people.find_by_telegram_id(world.db, ROY)
+    assert roy is not None
+    act(world.db, utc_now, followups.plan, roy.id, closed, Plan.WEEK, ZoneInfo("America/Montreal"))
+
+    backup = tmp_path / "relais-backup.db"
+    done = relais_db(world, "backup", str(backup))  # while the bot runs
+    assert done.returncode == 0, done.stderr
+    refused = relais_db(world, "restore", str(backup), "--force")
+    assert refused.returncode == 2 and "already running" in refused.stderr
+
+    world.bot.stop()
+    world.db.dispose()
+    live = Path(str(make_url(world.db.url).database))
+    for path in (live, Path(f"{live}-wal"), Path(f"{live}-shm")):
+        path.unlink(missing_ok=True)
+    done = relais_db(world, "restore", str(backup))
+    assert done.returncode == 0, done.stderr
+    world.restart()
+
+    world.user.send_text(OFFICER, "après la restauration")
+    world.user.wait_for_text(ROY, "après la restauration", world.step)
+    assert views.get_view(world.db, active).state == ConsultationState.ACTIVE
+    assert views.get_view(world.db, closed).state == ConsultationState.CLOSED
+    with world.db.unit_of_work() as session:
+        [reminder] = session.scalars(select(FollowUp).where(FollowUp.consultation_id == closed))
+        assert (reminder.state, reminder.delivery) == (FollowUpState.PENDING, Delivery.SCHEDULED)
+
+
+def test_backup_refuses_postgresql_with_the_command_to_use(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = "postgresql+psycopg://relais@127.0.0.1:1/relais"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "backup", str(tmp_path / "x.db")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "pg_dump" in done.stderr

@@ -1,0 +1,192 @@
+"""End to end, through the real bot and the sandbox: delivery under Telegram's limits and
+through the faults Telegram shows (429 with retry_after, 5xx, connection resets, answers
+slower than the client's timeout, a getUpdates that answers a batch again, a user who
+blocks the bot), and a start-up that meets them on its first calls. Every numbered line is
+counted: each arrives, none twice (except after a time-out, where Telegram may have
+delivered what the bot could not know was delivered: at most one duplicate)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.store import Database
+from flows.vocabulary import Role
+from sandbox import SandboxServer
+from tests.support.e2e import TOKEN, World
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+OFFICER, ROY, WILSON, CHIEF = 1001, 2001, 2002, 3001
+FAILED = "n'a pas pu être transmis"
+
+
+def team(world: World, *, chief: bool = False) -> None:
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.go_on(ROY)
+    if chief:
+        world.enrol(CHIEF, Role.SUPERVISOR, "Chef Lavoie")
+
+
+def numbered(world: World, chat_id: int, tag: str) -> Counter[int]:
+    """How many times each numbered line `tag-N` reached this chat."""
+    found: Counter[int] = Counter()
+    for text in world.texts(chat_id):
+        for number in re.findall(rf"\b{tag}-(\d+)\b", text):
+            found[int(number)] += 1
+    return found
+
+
+def all_arrived(world: World, chat_id: int, tag: str, count: int, timeout: float) -> Counter[int]:
+    wait_until(
+        lambda: set(numbered(world, chat_id, tag)) >= set(range(1, count + 1)),
+        timeout,
+        f"{count} lines {tag} in chat {chat_id}",
+    )
+    return numbered(world, chat_id, tag)
+
+
+def accepted(world: World) -> str:
+    ref = world.open_consultation(OFFICER, "Homme agité devant le dépanneur.")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
+    return ref
+
+
+def exchange(world: World, lines: int) -> None:
+    """Officer and worker each send numbered lines, interleaved."""
+    for i in range(1, lines + 1):
+        world.user.send_text(OFFICER, f"agent-{i}")
+        world.user.send_text(ROY, f"roy-{i}")
+
+
+def test_queued_and_live_messages_share_a_chat_under_telegrams_limits_without_a_429(world):
+    team(world)
+    world.user.set_limits(True)
+    before = world.user.fault_counts()["429"]
+    ref = world.open_consultation(OFFICER, "Homme agité devant le dépanneur.")
+    for i in range(1, 9):  # queued for whoever accepts: they arrive with the accept
+        world.user.send_text(OFFICER, f"file-{i}")
+    wait_until(
+        lambda: sum("message gardé" in t for t in world.texts(OFFICER)) >= 8,
+        world.step,
+        "the eight lines kept for whoever accepts",
+    )
+    world.accept(ROY, ref)
+    for i in range(1, 9):  # live lines, competing with the queued ones for Roy's chat
+        world.user.send_text(OFFICER, f"direct-{i}")
+    queued = all_arrived(world, ROY, "file", 8, 60)
+    live = all_arrived(world, ROY, "direct", 8, 60)
+    assert max(queued.values()) == 1 and max(live.values()) == 1
+    assert not any(FAILED in t for t in world.texts(OFFICER))
+    assert world.user.fault_counts()["429"] == before  # the limiter kept under the limits
+
+
+def test_shares_of_429_and_bad_gateway_and_resets_lose_nothing_and_duplicate_nothing(world):
+    team(world)
+    accepted(world)
+    world.user.inject_share(0.25, error_code=429, retry_after=1)
+    world.user.inject_share(0.15, error_code=502)
+    world.user.inject_share(0.1, error_code=500)
+    world.user.inject_reset(count=1_000_000, share=0.1)
+    exchange(world, 12)
+    to_roy = all_arrived(world, ROY, "agent", 12, 90)
+    to_officer = all_arrived(world, OFFICER, "roy", 12, 90)
+    injected = world.user.fault_counts()["injected"]
+    world.user.clear_faults()
+    assert sum(injected.values()) >= 5, injected  # the faults did happen
+    assert max(to_roy.values()) == 1 and max(to_officer.values()) == 1
+    assert not any(FAILED in t for t in world.texts(OFFICER) + world.texts(ROY))
+
+
+def test_an_answer_slower_than_the_timeout_is_sent_again_at_most_once(world):
+    team(world)
+    accepted(world)
+    world.user.inject_delay(method="sendMessage", chat_id=ROY, seconds=7, count=1)
+    world.user.send_text(OFFICER, "lent-1")
+    world.user.send_text(OFFICER, "lent-2")
+    counts = all_arrived(world, ROY, "lent", 2, 60)
+    assert counts[1] in (1, 2)  # delivered, but the bot was not told: sent once more
+    assert counts[2] == 1
+
+
+def test_a_batch_getupdates_answers_again_is_not_handled_twice(world):
+    team(world)
+    accepted(world)
+    world.user.inject_repeat(count=3)
+    for i in range(1, 7):
+        world.user.send_text(OFFICER, f"encore-{i}")
+    counts = all_arrived(world, ROY, "encore", 6, 60)
+    assert max(counts.values()) == 1
+
+
+def test_a_worker_who_blocked_the_bot_is_skipped_and_supervisors_are_told_once(world):
+    team(world, chief=True)
+    world.user.block(ROY)
+    world.user.wait_for_text(CHIEF, "Marie Roy a bloqué le bot", world.step)
+    ref = world.open_consultation(OFFICER, "Femme en détresse au parc.")
+    world.card(CHIEF, ref)  # nobody else: offered to the supervisors at once
+    assert not any(ref in t for t in world.texts(ROY))
+
+    world.user.send_text(OFFICER, "/close")
+    world.user.wait_for_text(OFFICER, f"{ref} fermée", world.step)
+    world.user.unblock(ROY)
+    world.user.wait_for_text(CHIEF, "Marie Roy a débloqué le bot", world.step)
+    again = world.open_consultation(OFFICER, "Homme confus près du métro.")
+    world.card(ROY, again)
+    said = [t for t in world.texts(CHIEF) if "a bloqué le bot" in t]
+    assert len(said) == 1
+
+
+def test_an_offer_refused_with_403_counts_as_declined_and_the_request_moves_on(world):
+    team(world, chief=True)
+    world.user.inject_error(
+        method="sendMessage",
+        chat_id=ROY,
+        error_code=403,
+        description="Forbidden: bot was blocked by the user",
+        count=1,
+    )
+    ref = world.open_consultation(OFFICER, "Adolescent en fugue, refuse de parler.")
+    world.card(CHIEF, ref)  # at once, not at the end of the 3-minute window
+    world.user.wait_for_text(CHIEF, "Marie Roy a bloqué le bot", world.step)
+
+
+@pytest.fixture
+def late_world(db: Database, tmp_path: Path) -> Iterator[tuple[SandboxServer, World]]:
+    """A sandbox whose faults are set before the bot starts."""
+    with SandboxServer(token=TOKEN) as sandbox:
+        world = World(sandbox, db, tmp_path)
+        try:
+            yield sandbox, world
+        except BaseException:
+            print("---- bot log ----\n" + world.bot.log_tail(80))
+            raise
+        finally:
+            world.close()
+
+
+def test_start_up_waits_out_a_429_and_network_errors_on_its_first_calls(late_world):
+    _sandbox, world = late_world
+    world.user.inject_flood(method="getMe", retry_after=1, count=2)
+    world.user.inject_error(method="getMe", error_code=502, count=1)
+    world.user.inject_reset(method="deleteWebhook", count=1)
+    world.bot.start()
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    log = world.bot.log_path.read_text()
+    assert log.count("start-up: the Bot API answered") >= 3
+    assert world.bot.running
+
+
+def test_the_bot_polls_on_through_getupdates_failures(world):
+    team(world)
+    world.user.inject_error(method="getUpdates", error_code=502, count=2)
+    world.user.inject_reset(method="getUpdates", count=1)
+    world.user.send_text(ROY, "/status")
+    world.user.wait_for(ROY, lambda m: "disponible" in m.get("text", ""), 60)

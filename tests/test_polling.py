@@ -1,0 +1,47 @@
+"""The poller against a server that misbehaves: one that answers a long poll at once with
+nothing does not make it spin (it pauses), and a batch answered again is checked against the
+inbox instead of being handled as new."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from bot import polling
+from bot.polling import InboxPoller
+from flows.store import Database, utc_now
+
+
+class ImpatientBot:
+    """A getUpdates that ignores its timeout and answers at once with nothing."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def _post(self, method: str, data: dict[str, Any], **_: Any) -> list[Any]:
+        assert method == "getUpdates" and data["timeout"] > 0
+        self.calls += 1
+        return []
+
+
+def test_a_server_answering_long_polls_at_once_with_nothing_is_not_a_busy_loop(
+    db: Database, monkeypatch
+):
+    monkeypatch.setattr(polling, "EMPTY_PAUSE_S", 0.1)
+
+    async def run_retrying(_what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    bot = ImpatientBot()
+    app = SimpleNamespace(bot=bot)
+    services = SimpleNamespace(db=db, clock=utc_now, run_retrying=run_retrying)
+    poller = InboxPoller(app, services)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        task = asyncio.create_task(poller.run())
+        await asyncio.sleep(0.55)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert 2 <= bot.calls <= 7  # one every 0.1 s, not thousands

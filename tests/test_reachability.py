@@ -1,0 +1,82 @@
+"""A person who blocked the bot is recorded as unreachable: their open offers count as
+declined at once (the request moves on), supervisors are told once, routing offers them
+nothing, and they are reachable again when they unblock."""
+
+from __future__ import annotations
+
+from flows import escalation, people, reachability
+from flows.vocabulary import EventKind, OfferState, Role
+from tests.support.people import POLICY, enrol
+from tests.support.units import act, last_notice_id, notices
+from tests.test_escalation import kinds, submit
+
+
+def team(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    chief = enrol(db, clock, Role.SUPERVISOR, "Chef Lavoie")
+    return officer, roy, chief
+
+
+def says(db, after, chat_id):
+    return [p.get("key") for chat, kind, p in notices(db, after) if chat == chat_id]
+
+
+def test_a_worker_who_blocked_the_bot_declines_their_open_offer_at_once(db, clock):
+    officer, roy, chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    before = last_notice_id(db)
+
+    result = act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+
+    assert (result.changed, result.reachable, result.declined) == (True, False, [cid])
+    assert result.escalate_now  # nobody else was offered it: the next tier comes now
+    assert EventKind.DECLINED in kinds(db, cid)
+    [step] = escalation.escalate_due(db, clock, POLICY)
+    assert step.consultation.id == cid
+    assert says(db, before, chief.telegram_user_id)[0] == "reach.blocked"
+
+
+def test_supervisors_are_told_once_however_often_telegram_says_it(db, clock):
+    _officer, roy, chief = team(db, clock)
+    before = last_notice_id(db)
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    again = act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    assert not again.changed
+    assert says(db, before, chief.telegram_user_id) == ["reach.blocked"]
+
+
+def test_an_unreachable_worker_is_offered_nothing_until_they_unblock(db, clock):
+    officer, roy, chief = team(db, clock)
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    assert people.available_workers(db, clock, POLICY) == []
+    first = submit(db, clock, officer)
+    assert "Marie Roy" not in [o.worker.display_name for o in first.offers]
+
+    before = last_notice_id(db)
+    back = act(db, clock, reachability.became_reachable, roy.telegram_user_id)
+    assert (back.changed, back.reachable) == (True, True)
+    assert says(db, before, chief.telegram_user_id) == ["reach.unblocked"]
+    assert [w.id for w in people.available_workers(db, clock, POLICY)] == [roy.id]
+    second = submit(db, clock, officer)
+    assert [o.worker.display_name for o in second.offers] == ["Marie Roy"]
+
+
+def test_a_stranger_blocking_the_bot_changes_nothing(db, clock):
+    team(db, clock)
+    before = last_notice_id(db)
+    result = act(db, clock, reachability.became_unreachable, 987654)
+    assert result.person is None and not result.changed
+    assert notices(db, before) == []
+
+
+def test_a_declined_offer_stays_declined_when_they_unblock(db, clock):
+    officer, roy, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    act(db, clock, reachability.became_reachable, roy.telegram_user_id)
+    with db.unit_of_work() as session:
+        from flows.models import Offer
+
+        states = [o.state for o in session.query(Offer).filter_by(consultation_id=cid)]
+    assert states == [OfferState.DECLINED]
