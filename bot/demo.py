@@ -22,8 +22,10 @@ OFFICER, WORKER_FR, WORKER_EN = 1001, 2001, 2002
 NAMES = {OFFICER: "officer Tremblay", WORKER_FR: "worker Roy", WORKER_EN: "worker Wilson"}
 STARTUP_TIMEOUT = 60.0
 STEP_TIMEOUT = 15.0
-# the sample directory next to the package (an editable install, as the README's command does)
+# the sample directory and the shipped screening questions next to the package (an editable
+# install, as the README's command does)
 SAMPLE_DIRECTORY = Path(__file__).resolve().parents[1] / "resources_directory.yaml"
+SCREENING = Path(__file__).resolve().parents[1] / "screening.yaml"
 
 
 def play(keep_database: str | None = None) -> int:
@@ -61,10 +63,14 @@ def play(keep_database: str | None = None) -> int:
 
 
 def _directory_env() -> dict[str, str]:
-    """The bot runs in a temporary folder: point it at the sample directory explicitly."""
+    """The bot runs in a temporary folder: point it at the sample directory and the
+    screening questions explicitly."""
+    env = {}
     if SAMPLE_DIRECTORY.exists():
-        return {"RELAIS_DIRECTORY_PATH": str(SAMPLE_DIRECTORY)}
-    return {}
+        env["RELAIS_DIRECTORY_PATH"] = str(SAMPLE_DIRECTORY)
+    if SCREENING.exists():
+        env["RELAIS_SCREENING_PATH"] = str(SCREENING)
+    return env
 
 
 def _scenario(user: SandboxClient, db: Database) -> str:
@@ -92,6 +98,18 @@ def _scenario(user: SandboxClient, db: Database) -> str:
     reference = sent["text"].split()[1]
     if SAMPLE_DIRECTORY.exists():  # while a worker is found: resources open now
         user.wait_for_text(OFFICER, f"{reference} — en attendant", STEP_TIMEOUT)
+
+    if SCREENING.exists():  # the request is out; the officer answers one question, skips the rest
+        question = user.wait_for_text(OFFICER, f"{reference} · question 1", STEP_TIMEOUT)
+        user.press(OFFICER, question["message_id"], text="Non")
+        user.wait_for(
+            OFFICER,
+            lambda m: m["message_id"] == question["message_id"] and "question 2" in m["text"],
+            STEP_TIMEOUT,
+            description="the second screening question",
+        )
+        user.press(OFFICER, question["message_id"], text="Passer les questions")
+        user.wait_for_text(OFFICER, "questions passées", STEP_TIMEOUT)
 
     card_fr = user.wait_for_text(WORKER_FR, f"Nouvelle demande {reference}", STEP_TIMEOUT)
     user.wait_for_text(WORKER_EN, f"New request {reference}", STEP_TIMEOUT)
