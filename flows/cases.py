@@ -24,7 +24,7 @@ from flows.models import (
     Subject,
     SubjectLink,
 )
-from flows.offers import OfferTarget, announce_offers, card_extras, offer_one
+from flows.offers import OfferTarget, announce_offers, card_extras, offer_one, open_cards
 from flows.outbox import VIEWS
 from flows.people import view_of
 from flows.relaying import Incoming
@@ -207,19 +207,14 @@ def _update_cards(unit: Unit, c: Consultation, policy: RoutingPolicy) -> None:
     session = unit.session
     view = view_in(session, c)
     extras = card_extras(session, c.id)
-    for offer in session.scalars(
-        select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
-    ):
-        if offer.message_id is None:
-            continue
-        worker = session.get_one(Person, offer.worker_id)
-        history = subjects.history_for(session, c.id, worker.id, unit.now, policy.subjects)
+    for card in open_cards(session, c.id):
+        history = subjects.history_for(session, c.id, card.worker.id, unit.now, policy.subjects)
         unit.outbox.notify(
-            worker,
+            card.worker,
             NoticeKind.SUBJECT_CARD,
-            edit=offer.message_id,
+            edit=card.message_id,
             consultation=view,
-            tier=offer.tier,
+            tier=card.tier,
             history=history,
             **extras,
         )

@@ -70,18 +70,27 @@ def card_extras(session: Session, consultation_id: int) -> dict[str, Any]:
     }
 
 
+def open_cards(session: Session, consultation_id: int) -> list[CardToEdit]:
+    """The offer cards still open for a waiting case that have landed (a card still on its
+    way will be drawn with what is known when it is sent)."""
+    cards = []
+    for offer in session.scalars(
+        select(Offer).where(
+            Offer.consultation_id == consultation_id, Offer.state == OfferState.OPEN
+        )
+    ):
+        if offer.chat_id is None or offer.message_id is None:
+            continue
+        worker = view_of(session.get_one(Person, offer.worker_id))
+        cards.append(CardToEdit(offer.id, worker, offer.chat_id, offer.message_id, offer.tier))
+    return cards
+
+
 def redraw_open_cards(unit: Unit, c: ConsultationView, policy: RoutingPolicy | None) -> None:
     """The cards still open for this waiting case are redrawn with what the officer added
     (a card still on its way is drawn with it anyway), and with the person's history when
     it has one (each worker's view of it recorded again)."""
-    cards = []
-    for offer in unit.session.scalars(
-        select(Offer).where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
-    ):
-        if offer.chat_id is None or offer.message_id is None:
-            continue
-        worker = view_of(unit.session.get_one(Person, offer.worker_id))
-        cards.append(CardToEdit(offer.id, worker, offer.chat_id, offer.message_id, offer.tier))
+    cards = open_cards(unit.session, c.id)
     extras = card_extras(unit.session, c.id)
     if policy is not None and cards:
         viewers = [card.worker.id for card in cards]
