@@ -117,7 +117,9 @@ def _keyed_consultation(
 def typed_key(unit: Unit, officer: Person, message: Incoming, policy: RoutingPolicy) -> bool:
     """An officer's plain text taken as the subject key, when the bot invited one (a draft
     waiting for its urgency, or the question after an immediate request went out) and the
-    text reads as a key. Anything else is the officer's words, relayed as usual."""
+    text reads as a key. Anything else is the officer's words, relayed as usual; and once a
+    worker holds the case, every line is theirs (a phone number or a file number typed then
+    is meant for the worker): the key is then given with /key."""
     text = message.text or ""
     if message.kind != "text" or text.startswith("/") or normalise(text) is None:
         return False
@@ -127,7 +129,7 @@ def typed_key(unit: Unit, officer: Person, message: Incoming, policy: RoutingPol
         .where(Consultation.officer_id == officer.id, Consultation.state.in_(OPEN_STATES))
         .order_by(Consultation.id.desc())
     )
-    if c is None:
+    if c is None or c.state == ConsultationState.ACTIVE:
         return False
     asked = conversation.pending(session, officer.id, unit.now)
     invited = (c.state == ConsultationState.DRAFT and c.category is not None) or asked == (

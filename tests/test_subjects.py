@@ -161,6 +161,23 @@ def test_after_the_key_question_a_message_that_is_no_key_is_queued_for_the_worke
     assert subject_id_of(any_db, cid) is None
 
 
+def test_once_a_worker_holds_the_case_a_line_that_reads_as_a_key_is_relayed(any_db, clock):
+    """The key question stays open after an immediate request; a phone number typed once the
+    worker has the case is meant for the worker, not taken for a file number."""
+    officer, roy, _ = team(any_db, clock)
+    cid = about(any_db, clock, officer, key=None, urgency=Urgency.IMMEDIATE).consultation.id
+    act(any_db, clock, cs.accept, roy.id, cid, POLICY)
+    before = last_notice_id(any_db)
+    message = text(officer, 9, "514-555-0123")
+    receipt = act(
+        any_db, clock, messages.receive, officer.telegram_user_id, message, FU_POLICY, POLICY
+    )
+    assert receipt.heard == messages.Heard.DONE
+    assert subject_id_of(any_db, cid) is None
+    relayed = [chat for chat, kind, _ in notices(any_db, before) if kind == NoticeKind.RELAY]
+    assert relayed == [roy.telegram_user_id]
+
+
 def test_one_tap_skips_the_key_and_later_text_is_never_taken_for_one(any_db, clock):
     officer, _, _ = team(any_db, clock)
     cid = about(any_db, clock, officer, key=None, urgency=Urgency.IMMEDIATE).consultation.id
