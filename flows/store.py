@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,19 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if _NO_WAIT.get():
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.info["no_wait"] = True
+        elif connection.info.pop("no_wait", False):
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# A transaction begun under no_wait() fails at once when another holds SQLite's write lock,
+# instead of waiting out the busy timeout (see Database.no_wait).
+_NO_WAIT: ContextVar[bool] = ContextVar("relais_sqlite_no_wait", default=False)
 
 
 class Database:
@@ -102,6 +113,21 @@ class Database:
         """A transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
             yield session
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def no_wait(self) -> Iterator[None]:
+        """Transactions begun in this block fail at once (a transient OperationalError) if
+        SQLite's write lock is taken, rather than waiting for it: for work tried on the event
+        loop itself, which must never block there (the caller retries it in a thread)."""
+        token = _NO_WAIT.set(True)
+        try:
+            yield
+        finally:
+            _NO_WAIT.reset(token)
 
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied (idempotent)."""
