@@ -166,14 +166,36 @@ def loop_lag_p99(port: int) -> float:
 
 
 def soak(world: World, pid: int, lines: int) -> list[tuple[int, float]]:
-    """RSS as lines go by at 20/s: (lines relayed, MB)."""
+    """RSS as lines go by at 20/s: (lines relayed, MB), each point printed as it comes (a run
+    cut short still tells), with how many of the step's lines arrived."""
     points = [(0, rss_mb(pid))]
-    step = max(lines // 10, 1)
+    print(f"soak: {lines} lines at 20/s; RSS at start {points[0][1]:.1f} MB", flush=True)
+    step = max(lines // 20, 1)
     for done in range(step, lines + 1, step):
         n = send_lines(world.user, 20, step / 20, f"s{done}")
-        relay_latencies(world.user, f"s{done}", n)
+        got = relay_latencies(world.user, f"s{done}", n)
         points.append((done, rss_mb(pid)))
+        print(
+            f"  {done:>6} lines: RSS {points[-1][1]:.1f} MB; step received {len(got)}/{n}, "
+            f"p50 {statistics.median(got) * 1000:.0f} ms"
+            if got
+            else f"  {done}: none",
+            flush=True,
+        )
     return points
+
+
+def drift(points: list[tuple[int, float]]) -> float:
+    """MB per 1,000 lines over the second half of the soak (least squares): flat is ~0."""
+    half = points[len(points) // 2 :]
+    if len(half) < 2:
+        return float("nan")
+    xs, ys = [p[0] for p in half], [p[1] for p in half]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+    return slope * 1000
 
 
 def relais(rates: list[float], seconds: float, kind: str, soak_lines: int = 0) -> dict:
@@ -306,7 +328,11 @@ def main() -> None:
         f"event-loop lag p99 <= {ours['lag_p99'] * 1000:.0f} ms"
     )
     if ours["soak"]:
-        print("RSS while relaying: " + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in ours["soak"]))
+        points = ours["soak"]
+        print(
+            f"soak: RSS {points[0][1]:.1f} MB at the start, {points[-1][1]:.1f} MB after "
+            f"{points[-1][0]} lines; over the second half {drift(points):+.2f} MB per 1,000 lines"
+        )
 
 
 if __name__ == "__main__":
