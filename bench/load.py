@@ -275,12 +275,12 @@ def relais(rates: list[float], seconds: float, kind: str, soak_lines: int = 0) -
                 took = time.monotonic() - began
                 out["relay"][rate] = (lat, n / max(took, seconds), n)
                 world.user.wait_until_idle(60, quiet=1.0)
+            out["soak"] = soak(world, process.pid, soak_lines) if soak_lines else []
             for officer in OFFICERS[: len(WORKERS)]:
                 world.user.send_text(officer, "/close")
             world.user.wait_until_idle(120, quiet=1.0)
             out["floods"] = world.user.fault_counts()["429"] - floods0
             out["rss"] = peak_rss_mb(process.pid)
-            out["soak"] = soak(world, process.pid, soak_lines) if soak_lines else []
             out["lag_p99"] = loop_lag_p99(port)
         finally:
             world.close()
