@@ -371,12 +371,14 @@ async def serve(
 
 def _keep_shared(services: Services, receiver: WebhookReceiver) -> None:
     """Several processes on one database: each regularly queues what another stored and did
-    not handle, and claims the notices another left unsent (it died), renewing its own."""
+    not handle, claims the notices another left unsent (it died), renewing its own, and
+    takes back the reminders another died sending."""
     every = timedelta(seconds=services.settings.webhook_replay_seconds)
     services.timers.every("webhook:replay", every, lambda: _replay(receiver))
     dispatcher = services.dispatcher
     assert dispatcher is not None
     services.timers.every("outbox:claims", every, lambda: _claim(dispatcher))
+    services.timers.every("followup:recover", every, lambda: _recover(services))
 
 
 async def _replay(receiver: WebhookReceiver) -> None:
@@ -385,6 +387,12 @@ async def _replay(receiver: WebhookReceiver) -> None:
 
 async def _claim(dispatcher: Dispatcher) -> None:
     await dispatcher.resume()
+
+
+async def _recover(services: Services) -> None:
+    resend, _ = await followups_job.recover(services)
+    if resend:
+        await followups_job.sweep(services)  # another process died sending them: sent here
 
 
 async def _set_webhook(
