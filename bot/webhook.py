@@ -73,7 +73,7 @@ class WebhookReceiver:
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER)
         if given is None or not hmac.compare_digest(given.encode(), self._secret):
-            log.warning("webhook: refused a request %s the secret token", _without(given))
+            log.warning("webhook: refused a request %s", _without(given))
             return web.Response(status=401 if given is None else 403)
         if not self.ready:  # still replaying what a crash left: Telegram sends it again
             return web.Response(status=503)
@@ -161,4 +161,4 @@ async def _read(request: web.Request) -> dict[str, object] | None:
 
 
 def _without(given: str | None) -> str:
-    return "without" if given is None else "with a wrong"
+    return "without the secret token" if given is None else "with a wrong secret token"
