@@ -13,7 +13,6 @@ not handle (it died after its 200)."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -68,7 +67,6 @@ class WebhookReceiver:
         self._secret = secret.encode()
         self.ready = False  # stored updates replayed: new ones may be taken
         self.set = False  # setWebhook answered
-        self.last_update: float | None = None  # loop time of the last update stored
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER)
@@ -99,7 +97,6 @@ class WebhookReceiver:
                 update_id,
             )
             return web.Response(status=503)
-        self.last_update = asyncio.get_running_loop().time()
         await self._dispatch(raw, update_id, update, problem, update_id in fresh)
         return web.Response(status=200)
 

@@ -83,7 +83,7 @@ def _upsert(session: Session, received: Received, now: datetime, **changes: obje
     they were set already)."""
     values = {"update_id": received.update_id, "payload": received.payload, "received_at": now}
     result = session.execute(_upsert_statement(session, tuple(changes)), {**values, **changes})
-    return int(getattr(result, "rowcount", 1))
+    return len(result.all())  # RETURNING: the row inserted or changed, none if set already
 
 
 _UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}  # built once: every update runs one
@@ -100,7 +100,7 @@ def _upsert_statement(session: Session, changes: tuple[str, ...]) -> Insert:
                 set_={name: stmt.excluded[name] for name in changes},
                 where=and_(*(table.c[name].is_(None) for name in changes)),
             )
-        _UPSERTS[key] = stmt
+        _UPSERTS[key] = stmt.returning(InboxUpdate.__table__.c.update_id)
     return _UPSERTS[key]
 
 
@@ -119,8 +119,9 @@ def mark_handled_in(
             update(InboxUpdate)
             .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
             .values(handled_at=now)
+            .returning(InboxUpdate.update_id)
         )
-        changed = int(getattr(result, "rowcount", 1))
+        changed = len(result.all())
     if once and changed == 0:
         raise AlreadyHandled(update_id)
 
