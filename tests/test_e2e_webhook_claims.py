@@ -50,9 +50,7 @@ def test_a_stored_update_is_marked_once_whoever_replays_it(any_db, clock):
     inbox.mark_handled(any_db, 8, clock)  # the processor's own mark stays a no-op
 
 
-def test_notices_belong_to_the_process_that_committed_them_until_it_stops_renewing(
-    any_db, clock
-):
+def test_notices_belong_to_the_process_that_committed_them_until_it_stops_renewing(any_db, clock):
     any_db.claimant = "a:8443"
     mine = record_notice(any_db, clock)
     any_db.claimant = None
