@@ -70,9 +70,13 @@ def test_notices_belong_to_the_process_that_committed_them_until_it_stops_renewi
 
 
 def test_webhook_processes_share_the_lock_and_a_polling_one_is_kept_out(any_db):
-    with InstanceLock.acquire(any_db, shared=True), InstanceLock.acquire(any_db, shared=True):
-        with pytest.raises(AlreadyRunning), InstanceLock.acquire(any_db):
-            pass
+    with (
+        InstanceLock.acquire(any_db, shared=True),
+        InstanceLock.acquire(any_db, shared=True),
+        pytest.raises(AlreadyRunning),
+        InstanceLock.acquire(any_db),
+    ):
+        pass
     with InstanceLock.acquire(any_db):
         with pytest.raises(AlreadyRunning) as refused, InstanceLock.acquire(any_db, shared=True):
             pass
