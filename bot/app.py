@@ -1,6 +1,7 @@
 """Build the Telegram application: handlers in order, the concurrent ordered processor, the
-error handler and start-up work (command menus, bot username for invite links); run it, with
-start-up errors as one sentence and long-lived tasks that take the process down if they die."""
+error handler and start-up work (command menus, bot username for invite links); run it, by
+long polling or behind a webhook, with start-up errors as one sentence and long-lived tasks
+that take the process down if they die."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -33,7 +38,7 @@ from telegram.ext import (
 from bot import loop_lag
 from bot import services as services_module
 from bot.directory import open_directory
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Claims, Dispatcher
 from bot.handlers import (
     assessments,
     availability,
@@ -71,7 +76,9 @@ from bot.screening import open_screening
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import ConfigError, Settings, mask_password
+from bot.webhook import WebhookReceiver, secret_for
 from flows import inbox, people, settings_store
+from flows.inbox import AlreadyHandled
 from flows.store import Clock, Database
 from flows.vocabulary import language_from_code
 
@@ -81,8 +88,17 @@ STARTUP_FIRST_PAUSE_S = 1.0
 STARTUP_MAX_PAUSE_S = 30.0
 
 
+def instance_name(settings: Settings) -> str:
+    """This process's name among several on one database (webhook mode): the same after a
+    restart, so it takes its own unsent notices back at once."""
+    return (settings.instance_name or f"{socket.gethostname()}:{settings.http_port}")[:64]
+
+
 def build_application(settings: Settings, db: Database, clock: Clock) -> Application:  # type: ignore[type-arg]
     token = settings.require_token()
+    claims = Claims(instance_name(settings)) if settings.webhook_mode else None
+    if claims is not None:
+        db.claimant = claims.name  # the notices its use cases record are this process's
     holder: dict[str, Services] = {}
 
     async def seen(update_id: int) -> bool:  # a database outage is waited out, not skipped
@@ -129,6 +145,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         settings.fallback_line,
         services.run_retrying,
         on_blocked=lambda chat_id: record_blocked(services, chat_id),
+        claims=claims,
     )
     holder["s"] = services
     application.bot_data[services_module.KEY] = services
@@ -199,6 +216,11 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A program error: logged with ids (never message text), and the person gets an apology
     with the fallback line, so nobody is left without an answer."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, AlreadyHandled):  # by another process: rolled back here
+        log.info(
+            "update=%s was handled meanwhile elsewhere; its handling here rolled back", update_id
+        )
+        return
     log.error("error handling update=%s", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return
@@ -276,8 +298,8 @@ def run(settings: Settings, db: Database, clock: Clock, lock: InstanceLock | Non
 async def serve(
     settings: Settings, db: Database, clock: Clock, lock: InstanceLock | None = None
 ) -> int:
-    """Start, replay what a crash left unhandled, poll through the inbox, stop cleanly.
-    Returns 0 after a signal, 1 when a long-lived task died."""
+    """Start, replay what a crash left unhandled, take updates (polling through the inbox,
+    or the webhook), stop cleanly. Returns 0 after a signal, 1 when a long-lived task died."""
     application = build_application(settings, db, clock)
     services: Services = application.bot_data[services_module.KEY]
     stopping = Stopping()
@@ -285,9 +307,15 @@ async def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.request)
     await _connect(application, settings)
+    ops: OpsServer | None = None
     try:
         await application.start()
         poller = InboxPoller(application, services)
+        receiver = (
+            WebhookReceiver(application, services, await services.run(secret_for, services))
+            if settings.webhook_mode
+            else None
+        )
         await escalation_job.start(services)
         directory_job.start(services)
         await followups_job.start(services)
@@ -295,16 +323,25 @@ async def serve(
         await reports_job.start(services)
         assert services.dispatcher is not None
         unsent = await services.dispatcher.resume()  # committed before a crash: sent first
+        if receiver is not None:
+            ops = await _start_ops(application, services, poller, receiver)
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         set_aside = await services.run(inbox.set_aside_count, db)
+        tasks = [asyncio.create_task(loop_lag.watch(), name="the loop lag watch")]
+        if receiver is not None:
+            receiver.ready = True
+            await _set_webhook(application, settings, receiver)
+            _keep_shared(services, receiver)
+            mode = "webhook"
+        else:
+            ops = await _start_ops(application, services, poller)
+            tasks.append(asyncio.create_task(poller.run(), name="the update poller"))
+            mode = "polling"
         log.info(
-            "polling (unsent=%d replayed=%d purged=%d set_aside=%d)",
-            unsent, replayed, purged, set_aside,
+            "%s (unsent=%d replayed=%d purged=%d set_aside=%d)",
+            mode, unsent, replayed, purged, set_aside,
         )  # fmt: skip
-        ops = await _start_ops(application, services, poller)
-        tasks = [asyncio.create_task(poller.run(), name="the update poller")]
-        tasks.append(asyncio.create_task(loop_lag.watch(), name="the loop lag watch"))
         if lock is not None:
             tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
         for task in tasks:
@@ -315,54 +352,133 @@ async def serve(
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*tasks, return_exceptions=True)
+        if receiver is not None:
+            receiver.ready = False  # what comes now is answered 503: Telegram sends it again
         if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
             log.warning("stopping with notices unsent; they go out at the next start")
         if ops is not None:
             await ops.stop()
         await application.stop()
     finally:
+        if application.running:
+            with contextlib.suppress(Exception):
+                if ops is not None:
+                    await ops.stop()
+                await application.stop()
         await application.shutdown()
     return stopping.exit_code
+
+
+def _keep_shared(services: Services, receiver: WebhookReceiver) -> None:
+    """Several processes on one database: each regularly queues what another stored and did
+    not handle, claims the notices another left unsent (it died), renewing its own, and
+    takes back the reminders another died sending."""
+    every = timedelta(seconds=services.settings.webhook_replay_seconds)
+    services.timers.every("webhook:replay", every, lambda: _replay(receiver))
+    dispatcher = services.dispatcher
+    assert dispatcher is not None
+    services.timers.every("outbox:claims", every, lambda: _claim(dispatcher))
+    services.timers.every("followup:recover", every, lambda: _recover(services))
+
+
+async def _replay(receiver: WebhookReceiver) -> None:
+    await receiver.replay_stale()
+
+
+async def _claim(dispatcher: Dispatcher) -> None:
+    await dispatcher.resume()
+
+
+async def _recover(services: Services) -> None:
+    resend, _ = await followups_job.recover(services)
+    if resend:
+        await followups_job.sweep(services)  # another process died sending them: sent here
+
+
+async def _set_webhook(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    receiver: WebhookReceiver,
+) -> None:
+    """setWebhook, with start-up's patience for a 429 or a network error."""
+    try:
+        await _with_startup_retries(settings, receiver.set_webhook)
+    except TelegramError as exc:
+        raise ConfigError(webhook_problem(exc, settings)) from None
+    log.info("webhook set (updates come to the URL in RELAIS_WEBHOOK_URL)")
+
+
+def webhook_problem(exc: TelegramError, settings: Settings) -> str:
+    """What to fix when Telegram refused the webhook; the token never shown."""
+    if isinstance(exc, NetworkError | InvalidToken | Forbidden):
+        return startup_problem(exc, settings)
+    said = exc.message
+    if settings.telegram_bot_token:
+        said = said.replace(settings.telegram_bot_token, "<token>")
+    return (
+        f"the Bot API refused the webhook ({type(exc).__name__}: {said}); check "
+        "RELAIS_WEBHOOK_URL (or --webhook-url): an https URL that reaches this process"
+    )
 
 
 async def _start_ops(
     application: Application,  # type: ignore[type-arg]
     services: Services,
     poller: InboxPoller,
+    receiver: WebhookReceiver | None = None,
 ) -> OpsServer | None:
-    """/healthz and /metrics, when RELAIS_HTTP_PORT is set."""
+    """/healthz and /metrics, when RELAIS_HTTP_PORT is set; the webhook too, on the path of
+    RELAIS_WEBHOOK_URL (a reverse proxy forwards it as it is)."""
     settings = services.settings
     if not settings.http_port:
         return None
     queue = application.job_queue
+    webhook = None
+    if receiver is not None and settings.webhook_url is not None:
+        webhook = (urlsplit(settings.webhook_url).path or "/", receiver)
     ops = OpsServer(
         services,
         last_poll=lambda: poller.last_poll,
         scheduler_running=lambda: queue is not None and bool(queue.scheduler.running),
+        webhook=webhook,
     )
     await ops.start(settings.http_host, settings.http_port)
     return ops
 
 
 async def _connect(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """The first calls to the Bot API (getMe checks the token, then the menu). A 429 or a
-    network error is waited out and retried for a while (Telegram may be busy, or the network
-    not up yet when the service starts); a rejected token, or a server still unreachable when
-    that time is spent, is a configuration error, one sentence, never the token."""
+    """The first calls to the Bot API (getMe checks the token, then the menu; in polling mode
+    deleteWebhook). A rejected token, or a server still unreachable when start-up's patience
+    is spent, is a configuration error, one sentence, never the token."""
+
+    async def first_calls() -> None:
+        await application.initialize()
+        await _post_init(application)
+        if not settings.webhook_mode:
+            await application.bot.delete_webhook(drop_pending_updates=False)
+
+    try:
+        await _with_startup_retries(settings, first_calls)
+    except TelegramError as exc:
+        await application.shutdown()
+        raise ConfigError(startup_problem(exc, settings)) from None
+
+
+async def _with_startup_retries(settings: Settings, call: Callable[[], Awaitable[None]]) -> None:
+    """Run a start-up call; a 429 or a network error is waited out and retried for a while
+    (Telegram may be busy, or the network not up yet when the service starts). Raises the
+    last TelegramError when waiting cannot help or that time is spent."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.startup_retry_seconds
     pause = STARTUP_FIRST_PAUSE_S
     while True:
         try:
-            await application.initialize()
-            await _post_init(application)
-            await application.bot.delete_webhook(drop_pending_updates=False)
+            await call()
             return
         except TelegramError as exc:
             wait, left = _startup_wait(exc, pause), deadline - loop.time()
             if wait is None or left <= 0:
-                await application.shutdown()
-                raise ConfigError(startup_problem(exc, settings)) from None
+                raise
             wait = min(wait, left)
             log.warning(
                 "start-up: the Bot API answered %s; retrying in %.0fs", type(exc).__name__, wait

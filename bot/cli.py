@@ -71,19 +71,42 @@ def main() -> None:
 @main.command()
 @click.option("--token", help="Bot token (overrides TELEGRAM_BOT_TOKEN).")
 @click.option("--base-url", help="Bot API base URL, e.g. http://127.0.0.1:8081/bot.")
+@click.option(
+    "--webhook-url",
+    help="Webhook mode: the https URL Telegram POSTs updates to (RELAIS_WEBHOOK_URL).",
+)
+@click.option("--listen", help="Address the HTTP server listens on (RELAIS_HTTP_HOST).")
+@click.option(
+    "--port", type=int, help="Port of the webhook, /healthz and /metrics (RELAIS_HTTP_PORT)."
+)
 @friendly
-def run(token: str | None, base_url: str | None) -> None:
-    """Run the bot (long polling) until stopped; exit 1 when a part of it died (so a
-    supervisor restarts it), 2 when the configuration is wrong."""
-    settings = load_settings(telegram_bot_token=token, telegram_api_base_url=base_url)
+def run(
+    token: str | None,
+    base_url: str | None,
+    webhook_url: str | None,
+    listen: str | None,
+    port: int | None,
+) -> None:
+    """Run the bot (long polling, or behind a webhook with --webhook-url) until stopped; exit
+    1 when a part of it died (so a supervisor restarts it), 2 when the configuration is
+    wrong."""
+    settings = load_settings(
+        telegram_bot_token=token,
+        telegram_api_base_url=base_url,
+        webhook_url=webhook_url,
+        http_host=listen,
+        http_port=port,
+    )
     settings.require_token()
     settings.require_subject_secret()
+    settings.require_webhook_port()
+    settings.configured_webhook_secret()  # a secret file that cannot be read stops here
     _configure_logging(settings.log_level, settings.log_format)
     db = open_database(settings)
     from bot.app import run as run_bot
     from bot.instance_lock import InstanceLock
 
-    with InstanceLock.acquire(db) as lock:
+    with InstanceLock.acquire(db, shared=settings.webhook_mode) as lock:
         sys.exit(run_bot(settings, db, utc_now, lock))
 
 

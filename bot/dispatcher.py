@@ -6,7 +6,13 @@ parallel, the one with the most urgent notice first. On start, whatever was comm
 sent is sent. A crash after a send and before its record sends that notice again on restart:
 at most one duplicate, never a loss. The gate orders sends by urgency; Telegram's limits are
 kept below it, by the bot's rate limiter (bot/rate_limits.py). A recipient who blocked the bot
-is reported (on_blocked) so they are recorded as unreachable."""
+is reported (on_blocked) so they are recorded as unreachable.
+
+With several processes on one database (webhook mode behind a load balancer) each notice is
+claimed: the process whose use case committed it holds it from the start, the others read
+only rows nobody holds or whose holder stopped renewing its claim (it died), in one
+conditional update; a notice held longer than half a lease is renewed before it is sent, and
+dropped if another process took it over meanwhile. No notice is sent by two processes."""
 
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot import message_links, metrics
 from bot.render import notices as rendering
@@ -34,7 +41,23 @@ REMEMBERED = 10_000  # recorded notice ids kept against a stale read of the outb
 FIRST_HOLD_S = 2.0
 MAX_HOLD_S = 30.0  # once Telegram answers again, a held notice leaves within this
 
+CLAIM_LEASE = timedelta(seconds=60)  # a process that stopped renewing for this long is gone
+
 Retrying = Callable[..., Awaitable[object]]
+
+
+class TakenOver(Exception):
+    """Another process claimed this notice while this one held it: not sent, not recorded."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """This process's name among several sharing the database, and how long a claim lasts."""
+
+    name: str
+    lease: timedelta = CLAIM_LEASE
+
+
 OnBlocked = Callable[[int], Awaitable[None]]
 
 
@@ -75,6 +98,7 @@ class Dispatcher:
         *,
         concurrent_chats: int = CONCURRENT_CHATS,
         on_blocked: OnBlocked | None = None,
+        claims: Claims | None = None,
     ) -> None:
         self._db = db
         self._sender = sender
@@ -86,6 +110,8 @@ class Dispatcher:
         self._on_blocked = on_blocked
         self._pending: dict[int, list[Notice]] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
+        self._claims = claims
+        self._claimed: dict[int, datetime] = {}  # several processes: when each was claimed
         self._known: set[int] = set()  # queued or being sent by this process
         self._done: OrderedDict[int, None] = OrderedDict()  # recently recorded (bounded)
         self._idle = asyncio.Event()
@@ -97,6 +123,8 @@ class Dispatcher:
             if notice.id in self._known or notice.id in self._done:
                 continue
             self._known.add(notice.id)
+            if self._claims is not None:
+                self._claimed.setdefault(notice.id, self._clock())
             self._pending.setdefault(notice.chat_id, []).append(notice)
             if notice.chat_id not in self._drains:
                 self._idle.clear()
@@ -105,8 +133,22 @@ class Dispatcher:
                 )
 
     async def resume(self) -> int:
-        """Send what was committed and not sent when the bot last stopped."""
-        found = await self._run_retrying("reading the outbox", outbox.unsent, self._db)
+        """Send what was committed and not sent when the bot last stopped (with several
+        processes: what this one may claim, its own claims renewed)."""
+        if self._claims is None:
+            found = await self._run_retrying("reading the outbox", outbox.unsent, self._db)
+        else:
+            now = self._clock()
+            found = await self._run_retrying(
+                "claiming the outbox",
+                outbox.claim_unsent,
+                self._db,
+                self._claims.name,
+                now,
+                self._claims.lease,
+            )
+            for notice in found:  # type: ignore[attr-defined]
+                self._claimed[notice.id] = now
         notices: list[Notice] = found  # type: ignore[assignment]
         fresh = [n for n in notices if n.id not in self._known and n.id not in self._done]
         if fresh:
@@ -146,7 +188,30 @@ class Dispatcher:
             if not self._drains:
                 self._idle.set()
 
+    async def _still_mine(self, notice: Notice) -> bool:
+        """Several processes: a claim older than half a lease is renewed before sending; False
+        when another process took the notice over meanwhile (it is then theirs to send)."""
+        if self._claims is None:
+            return True
+        claimed = self._claimed.get(notice.id)
+        now = self._clock()
+        if claimed is not None and now - claimed < self._claims.lease / 2:
+            return True
+        mine = await self._run_retrying(
+            "renewing a notice's claim", outbox.renew_claim, self._db, self._claims.name,
+            notice.id, now,
+        )  # fmt: skip
+        if mine:
+            self._claimed[notice.id] = now
+            return True
+        log.warning("notice=%s taken over by another process; not sent here", notice.id)
+        self._known.discard(notice.id)
+        self._claimed.pop(notice.id, None)
+        return False
+
     async def _deliver(self, notice: Notice) -> None:
+        if not await self._still_mine(notice):
+            return
         now = self._clock()
         try:
             steps = rendering.steps_of(notice, self._context(now))
@@ -161,6 +226,8 @@ class Dispatcher:
                 ids = await self._held(notice, step, produced)
             except Blocked:
                 ids, blocked = None, True
+            except TakenOver:
+                return  # another process sends it and records it
             if ids is None:
                 delivered = False
                 break
@@ -179,6 +246,7 @@ class Dispatcher:
         """A recorded notice leaves the pending set; the last few thousand stay remembered,
         so a read of the outbox made just before their record cannot queue them again."""
         self._known.discard(notice_id)
+        self._claimed.pop(notice_id, None)
         self._done[notice_id] = None
         while len(self._done) > REMEMBERED:
             self._done.popitem(last=False)
@@ -196,6 +264,8 @@ class Dispatcher:
         notices wait behind it, in order); a stop leaves it in the outbox for the next start."""
         pause = FIRST_HOLD_S
         while True:
+            if not await self._still_mine(notice):
+                raise TakenOver(notice.id)
             try:
                 return await self._execute(notice, step, produced)
             except Unreachable:

@@ -1,6 +1,9 @@
-"""One `relais run` per database. Two bots on one database and token would fetch the same
-updates (Telegram answers the second poller 409 Conflict), store them twice and answer
-twice, so a second one refuses to start and says why (exit code 2). A lock the holder's
+"""One polling `relais run` per database. Two bots on one database and token would fetch the
+same updates (Telegram answers the second poller 409 Conflict), store them twice and answer
+twice, so a second one refuses to start and says why (exit code 2). In webhook mode several
+processes may share the database (behind a load balancer): they take the lock shared, so
+they do not stop each other, while a polling one (whose deleteWebhook would cut them off)
+and they keep each other out. A lock the holder's
 death releases at once, so a restart after a crash never waits: on PostgreSQL an advisory
 lock held by a dedicated connection (the server drops it with the connection), on SQLite an
 exclusive flock on a file beside the database (the kernel drops it with the process)."""
@@ -42,7 +45,12 @@ def _holder() -> str:
     return f"pid {os.getpid()} on {socket.gethostname()}"
 
 
-def _refusal(holder: str) -> AlreadyRunning:
+def _refusal(holder: str, shared: bool = False) -> AlreadyRunning:
+    if shared:
+        return AlreadyRunning(
+            "a `relais run` in polling mode is already running on this database "
+            f"({holder or 'unknown'}); stop it before starting webhook processes on it"
+        )
     return AlreadyRunning(
         f"another `relais run` is already running on this database ({holder or 'unknown'}); "
         "stop it first, or give this one its own DATABASE_URL"
@@ -52,17 +60,18 @@ def _refusal(holder: str) -> AlreadyRunning:
 class InstanceLock:
     """Held for the life of `relais run`; check() re-takes it after a lost connection."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, shared: bool = False) -> None:
         self._url = db.url
+        self._shared = shared  # webhook mode: with other webhook processes
         self._engine: Engine | None = None
         self._connection: Connection | None = None
         self._file: int | None = None
 
     @classmethod
     @contextmanager
-    def acquire(cls, db: Database) -> Iterator[InstanceLock]:
+    def acquire(cls, db: Database, *, shared: bool = False) -> Iterator[InstanceLock]:
         """Take the lock or raise AlreadyRunning (one sentence); released on exit."""
-        lock = cls(db)
+        lock = cls(db, shared=shared)
         lock._take()
         try:
             yield lock
@@ -82,7 +91,7 @@ class InstanceLock:
                 },
             )
             if not self._take_advisory():
-                raise _refusal(self._advisory_holder())
+                raise _refusal(self._advisory_holder(), self._shared)
         elif url.database not in (None, "", ":memory:"):
             self._take_file(Path(f"{url.database}.run-lock"))
 
@@ -91,7 +100,8 @@ class InstanceLock:
     def _take_advisory(self) -> bool:
         assert self._engine is not None
         connection = self._engine.connect()
-        got = connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+        take = "pg_try_advisory_lock_shared" if self._shared else "pg_try_advisory_lock"
+        got = connection.scalar(text(f"SELECT {take}(:key)"), {"key": LOCK_KEY})
         if not got:
             connection.close()
             return False
@@ -133,13 +143,14 @@ class InstanceLock:
     def _take_file(self, path: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self._shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
             os.close(fd)
-            raise _refusal(holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, _holder().encode(), 0)
+            raise _refusal(holder, self._shared) from None
+        if not self._shared:  # shared holders leave the file alone (it names a polling one)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, _holder().encode(), 0)
         self._file = fd
 
     def release(self) -> None:

@@ -20,12 +20,14 @@ class BotProcess:
         log_path: Path,
         extra_env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.token = token
         self.base_url = base_url
         self.database_url = database_url
         self.log_path = log_path
         self.extra_env = extra_env or {}
+        self.extra_args = extra_args or []  # e.g. --webhook-url ... --listen ... --port ...
         self.cwd = cwd or log_path.parent
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -42,6 +44,7 @@ class BotProcess:
             self.token,
             "--base-url",
             self.base_url,
+            *self.extra_args,
         ]
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(

@@ -1,11 +1,13 @@
 """One small HTTP server in the bot's process (aiohttp, already a dependency) for whoever
 runs the service: `/healthz` (200 when healthy, 503 with the failing checks otherwise) and
-`/metrics` in Prometheus' format. Off unless RELAIS_HTTP_PORT is set; it listens on
-RELAIS_HTTP_HOST (127.0.0.1 by default: put a reverse proxy in front to expose it).
+`/metrics` in Prometheus' format, and in webhook mode the webhook's POST path, on the same
+port. Off unless RELAIS_HTTP_PORT (or `--port`) is set; it listens on RELAIS_HTTP_HOST
+(`--listen`, 127.0.0.1 by default: put a reverse proxy in front to expose it).
 
 Healthy means: the database answers; the poller fetched updates recently (it is not stuck
-or dead); the scheduler runs; the dispatcher is not stuck (no notice older than a minute
-still unsent); no stored update has waited a minute to be handled."""
+or dead), or in webhook mode the webhook is set and taking updates; the scheduler runs; the
+dispatcher is not stuck (no notice older than a minute still unsent); no stored update has
+waited a minute to be handled."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
 from bot.services import Services
+from bot.webhook import WebhookReceiver
 from flows import health
 from flows.health import Figures
 from flows.store import TRANSIENT_ERRORS, describe_error
@@ -76,8 +79,10 @@ class OpsServer:
         *,
         last_poll: Callable[[], float | None],
         scheduler_running: Callable[[], bool],
+        webhook: tuple[str, WebhookReceiver] | None = None,
     ) -> None:
         self._services = services
+        self._webhook = webhook  # its path on this server, and its receiver
         self._last_poll = last_poll
         self._scheduler_running = scheduler_running
         self._runner: web.AppRunner | None = None
@@ -86,10 +91,15 @@ class OpsServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
+        if self._webhook is not None:
+            path, receiver = self._webhook
+            app.router.add_post(path, receiver.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         log.info("health and metrics on http://%s:%d/healthz and /metrics", host, port)
+        if self._webhook is not None:
+            log.info("webhook updates taken on http://%s:%d%s", host, port, self._webhook[0])
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -98,18 +108,24 @@ class OpsServer:
     async def checks(self) -> tuple[list[Check], Figures | None]:
         figures, error = await read_figures(self._services)
         found = database_checks(figures, error)
-        last = self._last_poll()
-        silent = None if last is None else asyncio.get_running_loop().time() - last
-        found.append(
-            Check(
-                "poller",
-                silent is not None and silent <= POLL_SILENT_S,
-                "not polling yet" if silent is None else f"last answer {silent:.0f}s ago",
-            )
-        )
+        if self._webhook is not None:
+            receiver = self._webhook[1]
+            taking = receiver.set and receiver.ready
+            found.append(Check("webhook", taking, "set" if taking else "not set yet"))
+        else:
+            found.append(self._poller_check())
         running = self._scheduler_running()
         found.append(Check("scheduler", running, "running" if running else "stopped"))
         return found, figures
+
+    def _poller_check(self) -> Check:
+        last = self._last_poll()
+        silent = None if last is None else asyncio.get_running_loop().time() - last
+        return Check(
+            "poller",
+            silent is not None and silent <= POLL_SILENT_S,
+            "not polling yet" if silent is None else f"last answer {silent:.0f}s ago",
+        )
 
     async def _healthz(self, request: web.Request) -> web.Response:
         found, _ = await self.checks()

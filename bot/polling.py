@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -65,19 +66,7 @@ class InboxPoller:
 
     async def replay_unhandled(self) -> int:
         """Queue again what was stored but not handled when the bot last stopped."""
-        services = self._services
-        rows = await services.run(inbox.unhandled, services.db)
-        replayed = 0
-        for update_id, payload in rows:
-            update, problem = self._parse(json.loads(payload))
-            if update is None:
-                reason = _reason(problem)
-                await services.run(inbox.set_aside, services.db, update_id, reason, services.clock)
-                _log_set_aside(update_id, problem)
-                continue
-            log.info("replaying unhandled update=%s", update_id)
-            await self._app.update_queue.put(update)
-            replayed += 1
+        replayed = await queue_unhandled(self._app, self._services)
         await self._until_replayed(replayed)
         return replayed
 
@@ -204,11 +193,7 @@ class InboxPoller:
         self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
 
     def _parse(self, raw: RawUpdate) -> tuple[Update | None, Exception | None]:
-        """The update, or None and what the library raised on a shape it does not know."""
-        try:
-            return Update.de_json(dict(raw), self._app.bot), None
-        except Exception as exc:  # TypeError, KeyError, ValueError...: whatever it raises
-            return None, exc
+        return parse(raw, self._app)
 
     def _read(self, raw: RawUpdate) -> Fetched | None:
         """What to store for one raw update (set aside when unparseable), and the update."""
@@ -217,7 +202,7 @@ class InboxPoller:
             log.error("ignored an update without an update_id")
             return None
         update, problem = self._parse(raw)
-        reason = _reason(problem) if problem else None
+        reason = reason_of(problem) if problem else None
         return Fetched(raw, Received(update_id, json.dumps(raw), reason), update, problem)
 
     async def _dispatch(self, item: Fetched, fresh: bool) -> None:
@@ -225,7 +210,7 @@ class InboxPoller:
         if not fresh:
             log.info("ignored re-sent update=%s", update_id)
         elif item.update is None:
-            _log_set_aside(update_id, item.problem)
+            log_set_aside(update_id, item.problem)
             self._app.create_task(self._tell_unsupported(item.raw), name=f"unsupported:{update_id}")
         else:
             processor = self._app.update_processor
@@ -234,25 +219,61 @@ class InboxPoller:
             await self._app.update_queue.put(item.update)
 
     async def _tell_unsupported(self, raw: RawUpdate) -> None:
-        """The enrolled person who sent an update the bot cannot read is told, in their
-        language, that this kind of message cannot be passed on."""
-        user_id = _private_sender(raw)
-        if user_id is None:
-            return
-        services = self._services
-        person = await services.run(people.find_by_telegram_id, services.db, user_id)
-        if person is None or not person.active:
-            return
-        await services.sender.text(person.chat_id, t(person.language, "relay.unsupported"))
+        await tell_unsupported(self._services, raw)
 
 
-def _reason(problem: Exception | None) -> str:
+async def queue_unhandled(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+    received_before: datetime | None = None,
+) -> int:
+    """Queue the updates stored and not handled (received before a moment, if given); one
+    that cannot be read is set aside. The processor asks whether each was handled meanwhile."""
+    rows = await services.run(inbox.unhandled, services.db, received_before)
+    replayed = 0
+    for update_id, payload in rows:
+        update, problem = parse(json.loads(payload), application)
+        if update is None:
+            reason = reason_of(problem)
+            await services.run(inbox.set_aside, services.db, update_id, reason, services.clock)
+            log_set_aside(update_id, problem)
+            continue
+        log.info("replaying unhandled update=%s", update_id)
+        await application.update_queue.put(update)
+        replayed += 1
+    return replayed
+
+
+async def tell_unsupported(services: Services, raw: RawUpdate) -> None:
+    """The enrolled person who sent an update the bot cannot read is told, in their
+    language, that this kind of message cannot be passed on."""
+    user_id = _private_sender(raw)
+    if user_id is None:
+        return
+    person = await services.run(people.find_by_telegram_id, services.db, user_id)
+    if person is None or not person.active:
+        return
+    await services.sender.text(person.chat_id, t(person.language, "relay.unsupported"))
+
+
+def parse(
+    raw: RawUpdate,
+    application: Application,  # type: ignore[type-arg]
+) -> tuple[Update | None, Exception | None]:
+    """The update, or None and what the library raised on a shape it does not know."""
+    try:
+        return Update.de_json(dict(raw), application.bot), None
+    except Exception as exc:  # TypeError, KeyError, ValueError...: whatever it raises
+        return None, exc
+
+
+def reason_of(problem: Exception | None) -> str:
     """Why an update was set aside, stored with it (never logged: the library's message may
     quote the content)."""
     return f"unparseable: {type(problem).__name__}: {problem}"
 
 
-def _log_set_aside(update_id: int, problem: Exception | None) -> None:
+def log_set_aside(update_id: int, problem: Exception | None) -> None:
     """One line with the id and the exception's class, never the update's content."""
     log.error(
         "set aside unparseable update=%s (%s); kept in inbox_updates for inspection",

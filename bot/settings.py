@@ -25,7 +25,10 @@ TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
 DAY_SECONDS = 86_400  # no acknowledgement window or sweep is longer than a day
 MONTH_HOURS = 720
-SECRET_VARIABLES = frozenset({"TELEGRAM_BOT_TOKEN", "RELAIS_SUBJECT_KEY_SECRET"})
+SECRET_VARIABLES = frozenset(
+    {"TELEGRAM_BOT_TOKEN", "RELAIS_SUBJECT_KEY_SECRET", "RELAIS_WEBHOOK_SECRET"}
+)
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # Telegram's alphabet, 256 at most
 MIN_SECRET_LENGTH = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 URL_VARIABLES = frozenset({"DATABASE_URL", "TELEGRAM_API_BASE_URL"})
@@ -154,6 +157,40 @@ class Settings(BaseSettings):
         default=20, validation_alias="RELAIS_DB_MAX_OVERFLOW", ge=0, le=200
     )
     http_host: str = Field(default="127.0.0.1", validation_alias="RELAIS_HTTP_HOST")
+    # --- webhook mode (issue 13) ---
+    webhook_url: str | None = Field(default=None, validation_alias="RELAIS_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="RELAIS_WEBHOOK_SECRET")
+    webhook_secret_file: Path | None = Field(
+        default=None, validation_alias="RELAIS_WEBHOOK_SECRET_FILE"
+    )  # the secret kept in a file, like the token
+    webhook_replay_seconds: int = Field(
+        default=10, validation_alias="RELAIS_WEBHOOK_REPLAY_SECONDS", ge=1, le=3600
+    )
+    instance_name: str | None = Field(default=None, validation_alias="RELAIS_INSTANCE_NAME")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        match = re.match(r"^(https?)://([^\s/:]+|\[[^\]]+\])(:\d+)?(/\S*)?$", value)
+        if match is None:
+            raise ValueError("must be an https URL such as https://relais.example.org/telegram")
+        if match.group(1) == "http" and match.group(2) not in LOOPBACK_HOSTS:
+            raise ValueError("must be an https URL (Telegram delivers webhooks over https only)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value().strip() == "":
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "must be 16 to 256 letters, digits, _ or - (e.g. `openssl rand -hex 32`)"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -286,6 +323,40 @@ class Settings(BaseSettings):
                 "(environment, .env or --token), or try Relais offline with `relais demo`."
             )
         return self.telegram_bot_token
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+    def configured_webhook_secret(self) -> str | None:
+        """The webhook's secret token from RELAIS_WEBHOOK_SECRET or its file, if given (else
+        `relais run` generates one and keeps it in the database, shared by every process)."""
+        if self.webhook_secret is None and self.webhook_secret_file is not None:
+            self.webhook_secret = SecretStr(_webhook_secret_from_file(self.webhook_secret_file))
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
+
+    def require_webhook_port(self) -> None:
+        if self.webhook_mode and not self.http_port:
+            raise ConfigError(
+                "webhook mode needs a port to listen on: give --port (or RELAIS_HTTP_PORT), "
+                "the one your reverse proxy forwards the webhook URL to"
+            )
+
+
+def _webhook_secret_from_file(path: Path) -> str:
+    """The secret in RELAIS_WEBHOOK_SECRET_FILE (one line); its content is never shown."""
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"RELAIS_WEBHOOK_SECRET_FILE: {path} cannot be read ({type(exc).__name__})"
+        ) from None
+    if not WEBHOOK_SECRET.fullmatch(value):
+        raise ConfigError(
+            f"RELAIS_WEBHOOK_SECRET_FILE: {path} must hold one line of 16 to 256 letters, "
+            "digits, _ or - (e.g. `openssl rand -hex 32`)"
+        )
+    return value
 
 
 def _token_from_file(path: Path) -> str:

@@ -23,6 +23,11 @@ KEEP_SET_ASIDE_FOR = timedelta(days=30)  # time to inspect what could not be han
 REASON_LENGTH = 200
 
 
+class AlreadyHandled(Exception):
+    """The update was handled meanwhile (by another process on the same database, or by a
+    first attempt whose commit was not acknowledged): this handling is rolled back whole."""
+
+
 @dataclass(frozen=True)
 class Received:
     """One update as Telegram sent it; set_aside says why it cannot be handled, if so."""
@@ -72,11 +77,13 @@ def _dialect_insert(session: Session) -> Insert:
     return insert(table)  # pragma: no cover - only SQLite and PostgreSQL are supported
 
 
-def _upsert(session: Session, received: Received, now: datetime, **changes: object) -> None:
+def _upsert(session: Session, received: Received, now: datetime, **changes: object) -> int:
     """Insert the update's row with these changes, or apply them to the row already there
-    (stored by the poller meanwhile) where they are not set yet."""
+    (stored by the poller meanwhile) where they are not set yet; the rows changed (0 when
+    they were set already)."""
     values = {"update_id": received.update_id, "payload": received.payload, "received_at": now}
-    session.execute(_upsert_statement(session, tuple(changes)), {**values, **changes})
+    result = session.execute(_upsert_statement(session, tuple(changes)), {**values, **changes})
+    return len(result.all())  # RETURNING: the row inserted or changed, none if set already
 
 
 _UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}  # built once: every update runs one
@@ -93,24 +100,30 @@ def _upsert_statement(session: Session, changes: tuple[str, ...]) -> Insert:
                 set_={name: stmt.excluded[name] for name in changes},
                 where=and_(*(table.c[name].is_(None) for name in changes)),
             )
-        _UPSERTS[key] = stmt
+        _UPSERTS[key] = stmt.returning(InboxUpdate.__table__.c.update_id)
     return _UPSERTS[key]
 
 
 def mark_handled_in(
-    session: Session, update_id: int, now: datetime, *, unstored: bool = False
+    session: Session, update_id: int, now: datetime, *, unstored: bool = False, once: bool = False
 ) -> None:
     """In the handling transaction: the update is handled. An update not stored yet (the fast
     path) gets its row now, without its content: a handled update is never replayed, its id
-    is all that must be kept so that a re-send is recognised."""
+    is all that must be kept so that a re-send is recognised. `once`: the mark is a claim,
+    made by a conditional write; when the update was marked meanwhile (another process on
+    the same database handled it) AlreadyHandled rolls this handling back."""
     if unstored:
-        _upsert(session, Received(update_id, ""), now, handled_at=now)
-        return
-    session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
-        .values(handled_at=now)
-    )
+        changed = _upsert(session, Received(update_id, ""), now, handled_at=now)
+    else:
+        result = session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
+            .values(handled_at=now)
+            .returning(InboxUpdate.update_id)
+        )
+        changed = len(result.all())
+    if once and changed == 0:
+        raise AlreadyHandled(update_id)
 
 
 def last_update_id(db: Database) -> int:
@@ -120,12 +133,15 @@ def last_update_id(db: Database) -> int:
         return int(session.scalar(select(func.max(InboxUpdate.update_id))) or 0)
 
 
-def unhandled(db: Database) -> list[tuple[int, str]]:
-    """Updates stored but not handled (a crash happened in between), oldest first."""
+def unhandled(db: Database, received_before: datetime | None = None) -> list[tuple[int, str]]:
+    """Updates stored but not handled (a crash happened in between), oldest first; only those
+    received before a moment, if given (with several processes: those no live one is still
+    handling)."""
+    query = _unhandled().with_only_columns(InboxUpdate.update_id, InboxUpdate.payload)
+    if received_before is not None:
+        query = query.where(InboxUpdate.received_at < received_before)
     with db.unit_of_work() as session:
-        rows = session.execute(
-            _unhandled().with_only_columns(InboxUpdate.update_id, InboxUpdate.payload)
-        )
+        rows = session.execute(query)
         return [(int(update_id), str(payload)) for update_id, payload in rows]
 
 

@@ -357,6 +357,9 @@ class OutboxNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     produced: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+    # Several processes on one database (webhook mode): the one sending it, since when.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (Index("ix_outbox_pending", "state", "id"),)
 

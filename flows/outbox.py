@@ -11,10 +11,10 @@ import enum
 import types
 import typing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from flows.models import OutboxNotice, Person
@@ -54,6 +54,7 @@ class Outbox:
     def __init__(self, session: Session, now: datetime) -> None:
         self._session = session
         self._now = now
+        self._claimant: str | None = session.info.get("claimant")
         self.recorded: list[Notice] = []
 
     def notify(
@@ -132,6 +133,8 @@ class Outbox:
                 "consultation_id": consultation_id,
                 "state": OutboxState.PENDING,
                 "created_at": self._now,
+                "claimed_by": self._claimant,  # the process that committed it sends it
+                "claimed_at": self._now if self._claimant else None,
             },
         )
         self.recorded.append(
@@ -172,6 +175,48 @@ def unsent(db: Database) -> list[Notice]:
             .order_by(OutboxNotice.id)
         )
         return [as_notice(row) for row in rows]
+
+
+def claim_unsent(db: Database, claimant: str, now: datetime, stale: timedelta) -> list[Notice]:
+    """For a process among several on one database: the unsent notices it may send, claimed
+    in one statement (its own, renewed; nobody's; and those whose claimant stopped renewing
+    its claim, so a process that died does not keep them). A row another live process holds
+    is never returned: no notice is sent by two processes."""
+    table = _OUTBOX
+    with db.unit_of_work() as session:
+        rows = session.execute(
+            update(table)
+            .where(
+                table.c.state == OutboxState.PENDING,
+                or_(
+                    table.c.claimed_by.is_(None),
+                    table.c.claimed_by == claimant,
+                    table.c.claimed_at < now - stale,
+                ),
+            )
+            .values(claimed_by=claimant, claimed_at=now)
+            .returning(*table.c)
+        )
+        found = [as_notice(OutboxNotice(**row._mapping)) for row in rows]
+    return sorted(found, key=lambda n: n.id)
+
+
+def renew_claim(db: Database, claimant: str, notice_id: int, now: datetime) -> bool:
+    """Still this process's to send (renewed now)? False when another process took it over
+    (this one was cut off for longer than a claim lasts) or it is no longer pending."""
+    table = _OUTBOX
+    with db.unit_of_work() as session:
+        renewed = session.scalar(
+            update(table)
+            .where(
+                table.c.id == notice_id,
+                table.c.state == OutboxState.PENDING,
+                table.c.claimed_by == claimant,
+            )
+            .values(claimed_at=now)
+            .returning(table.c.id)
+        )
+    return renewed is not None
 
 
 def mark_done(

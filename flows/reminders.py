@@ -61,19 +61,26 @@ def pending_due_times(db: Database) -> list[datetime]:
         return list(rows)
 
 
-def recover_unconfirmed(db: Database, clock: Clock) -> tuple[int, int]:
+def recover_unconfirmed(
+    db: Database, clock: Clock, stale_after: timedelta | None = None
+) -> tuple[int, int]:
     """On start: rows a crash left 'sending'. Sent once more, flagged, if never resent;
-    taken as delivered otherwise. Returns (to resend, taken as delivered)."""
+    taken as delivered otherwise. Returns (to resend, taken as delivered). `stale_after`:
+    with several processes on the database, only rows claimed that long ago (another live
+    process may be sending a younger one right now)."""
     now = clock()
+    sending = FollowUp.delivery == Delivery.SENDING
+    if stale_after is not None:
+        sending = sending & (FollowUp.claimed_at < now - stale_after)
     with db.unit_of_work() as session:
         again = session.execute(
             update(FollowUp)
-            .where(FollowUp.delivery == Delivery.SENDING, FollowUp.unconfirmed.is_(False))
+            .where(sending, FollowUp.unconfirmed.is_(False))
             .values(delivery=Delivery.SCHEDULED, unconfirmed=True, claimed_at=None, updated_at=now)
         )
         settled = session.execute(
             update(FollowUp)
-            .where(FollowUp.delivery == Delivery.SENDING, FollowUp.unconfirmed.is_(True))
+            .where(sending, FollowUp.unconfirmed.is_(True))
             .values(delivery=Delivery.SENT, reminded_at=FollowUp.claimed_at, updated_at=now)
         )
         return int(getattr(again, "rowcount", 0)), int(getattr(settled, "rowcount", 0))

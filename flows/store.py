@@ -107,11 +107,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.claimant: str | None = None  # this process's name when several share the database
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
+            if self.claimant is not None:
+                session.info["claimant"] = self.claimant  # notices recorded are this process's
             yield session
 
     @property

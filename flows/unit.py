@@ -37,4 +37,4 @@ def unit_of_work(
         unit = Unit(session, clock, now, Outbox(session, now))
         yield unit
         if update_id is not None:
-            mark_handled_in(session, update_id, now, unstored=unstored)
+            mark_handled_in(session, update_id, now, unstored=unstored, once=True)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox.formatting import MarkupError, parse_text
 from sandbox.state import (
@@ -21,6 +22,7 @@ from sandbox.state import (
     ApiError,
     SandboxChat,
     StoredMessage,
+    WebhookConfig,
     World,
     bad_request,
     too_many_requests,
@@ -383,20 +385,62 @@ def get_me(world: World, p: Params) -> JSON:
     }
 
 
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+@_method("setWebhook")
+def set_webhook(world: World, p: Params) -> bool:
+    """Like Telegram's: updates are then POSTed to the url (getUpdates answers 409). The
+    sandbox delivers only to this machine, over http or https."""
+    url = (p.str("url") or "").strip()
+    if not url:  # Telegram: an empty url removes the webhook
+        world.webhook = None
+        return True
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if parsed.hostname not in _LOOPBACK and f"[{parsed.hostname}]" not in _LOOPBACK:
+        raise bad_request("bad webhook: the sandbox delivers only to 127.0.0.1")
+    secret = p.str("secret_token")
+    if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
+        raise bad_request("bad webhook: secret token contains unallowed characters")
+    allowed = p.json("allowed_updates", "allowed_updates")
+    if allowed is not None:
+        if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
+            raise bad_request("can't parse allowed_updates JSON object")
+        world.set_allowed_updates(allowed)
+    if p.bool("drop_pending_updates"):
+        world.updates.clear()
+    world.webhook = WebhookConfig(
+        url=url, secret_token=secret, max_connections=p.int("max_connections", 40) or 40
+    )
+    world.touch()  # wakes the delivery loop and any poller (which then answers 409)
+    return True
+
+
 @_method("deleteWebhook")
 def delete_webhook(world: World, p: Params) -> bool:
     if p.bool("drop_pending_updates"):
         world.updates.clear()
+    world.webhook = None
+    world.touch()
     return True
 
 
 @_method("getWebhookInfo")
 def get_webhook_info(world: World, p: Params) -> JSON:
+    hook = world.webhook
     info: JSON = {
-        "url": "",
+        "url": hook.url if hook else "",
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates),
     }
+    if hook is not None:
+        info["max_connections"] = hook.max_connections
+        if hook.last_error_date is not None:
+            info["last_error_date"] = hook.last_error_date
+            info["last_error_message"] = hook.last_error_message
     if world.allowed_updates_param:
         info["allowed_updates"] = list(world.allowed_updates_param)
     return info

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 
 from sandbox import webui
@@ -48,6 +49,14 @@ CONFLICT_DESCRIPTION = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
 )
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_TIMEOUT_S = 10.0  # an answer slower than this is a failed delivery
+WEBHOOK_FIRST_RETRY_S = 0.25  # after a failure: wait, then the same update again (in order)
+WEBHOOK_MAX_RETRY_S = 4.0
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$")
 _MAX_WAIT = 120.0
 
@@ -197,11 +206,15 @@ class SandboxServer:
             await runner.setup()
             site = web.SockSite(runner, sock)
             await site.start()
+            pusher = asyncio.create_task(self._deliver_webhooks(), name="sandbox webhooks")
             self._ready.set()
             log.info("Telegram sandbox listening on %s", self.base_url)
             if ready is not None:
                 ready(self)
             await self._stop_event.wait()
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
         finally:
             with self.world.lock:
                 self.world.closing = True
@@ -266,6 +279,52 @@ class SandboxServer:
                 remaining = min(remaining, recheck)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
+
+    # -- webhook delivery ---------------------------------------------------------------
+
+    async def _deliver_webhooks(self) -> None:
+        """While a webhook is set, POST the oldest pending update to it, one at a time, with
+        the secret header; a 2xx confirms it, anything else (or no answer) is retried after a
+        growing pause, the same update first: order is kept, nothing skipped."""
+        world = self.world
+        pause = WEBHOOK_FIRST_RETRY_S
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                await self._wait(lambda: world.webhook is not None and bool(world.updates), 60)
+                with world.lock:
+                    if world.closing:
+                        return
+                    hook = world.webhook
+                    if hook is None or not world.updates:
+                        continue
+                    update = copy.deepcopy(world.updates[0])
+                headers = {SECRET_HEADER: hook.secret_token} if hook.secret_token else {}
+                problem = await self._post_update(session, hook.url, update, headers)
+                if problem is None:
+                    world.delivered(int(update["update_id"]))
+                    pause = WEBHOOK_FIRST_RETRY_S
+                    continue
+                log.debug("sandbox webhook update=%s failed: %s", update["update_id"], problem)
+                world.delivery_failed(problem)
+                await self._wait(lambda: False, pause)
+                pause = min(pause * 2, WEBHOOK_MAX_RETRY_S)
+
+    @staticmethod
+    async def _post_update(
+        session: aiohttp.ClientSession, url: str, update: JSON, headers: dict[str, str]
+    ) -> str | None:
+        """None when the bot answered 2xx, else what went wrong (as getWebhookInfo says)."""
+        try:
+            async with session.post(url, json=update, headers=headers) as answer:
+                await answer.read()
+                if 200 <= answer.status < 300:
+                    return None
+                return f"Wrong response from the webhook: {answer.status} {answer.reason}"
+        except TimeoutError:
+            return "Timeout expired"
+        except aiohttp.ClientError as exc:
+            return f"Connection failed: {type(exc).__name__}"
 
     # -- HTTP plumbing ------------------------------------------------------------------
 
@@ -371,6 +430,8 @@ class SandboxServer:
     async def _get_updates(self, p: Params) -> list[JSON]:
         world = self.world
         with world.lock:
+            if world.webhook is not None:
+                raise ApiError(409, WEBHOOK_CONFLICT)
             fault = world.faults.take("error", "getupdates", None)
             if fault is not None:
                 raise ApiError(fault.error_code, fault.description, fault.retry_after)
@@ -561,6 +622,15 @@ class SandboxServer:
             return {
                 "bot": world.bot_user(),
                 "pending_updates": len(world.updates),
+                "webhook": (
+                    {
+                        "url": world.webhook.url,
+                        "delivered": world.webhook.delivered,
+                        "failed": world.webhook.failed,
+                    }
+                    if world.webhook is not None
+                    else None
+                ),
                 "allowed_updates": sorted(world.allowed_updates),
                 "profile": {k: dict(v) for k, v in world.profile.items()},
                 "menu_buttons": {str(k): v for k, v in world.menu_buttons.items()},

@@ -28,6 +28,7 @@ __all__ = [
     "SandboxChat",
     "SandboxUser",
     "StoredMessage",
+    "WebhookConfig",
     "World",
     "bad_request",
 ]
@@ -83,6 +84,19 @@ def bad_request(description: str) -> ApiError:
 
 def too_many_requests(retry_after: int) -> ApiError:
     return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+@dataclass
+class WebhookConfig:
+    """A webhook set by setWebhook: where updates are POSTed, one at a time, in order."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+    delivered: int = 0  # updates the bot answered 2xx to
+    failed: int = 0  # attempts that got a non-2xx answer or no answer
 
 
 @dataclass
@@ -232,6 +246,7 @@ class World:
             "short_description": {},
         }
         self.chat_actions: list[JSON] = []
+        self.webhook: WebhookConfig | None = None
         self.faults.reset()
         if self.limits is not None:
             self.limits.reset()
@@ -432,6 +447,22 @@ class World:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
             elif offset < 0:
                 self.updates = self.updates[offset:]
+
+    def delivered(self, update_id: int) -> None:
+        """A webhook delivery was answered 2xx: that update is confirmed."""
+        with self.lock:
+            self.updates = [u for u in self.updates if u["update_id"] != update_id]
+            if self.webhook is not None:
+                self.webhook.delivered += 1
+            self.touch()
+
+    def delivery_failed(self, message: str) -> None:
+        """A webhook delivery failed (non-2xx, no answer): kept, retried later, in order."""
+        with self.lock:
+            if self.webhook is not None:
+                self.webhook.failed += 1
+                self.webhook.last_error_date = int(self.clock())
+                self.webhook.last_error_message = message
 
     def peek(self, limit: int) -> list[JSON]:
         with self.lock:

@@ -33,10 +33,20 @@ def schedule(services: Services, due: datetime) -> None:
     services.timers.at(f"followup:due:{second}", due, lambda: deliver_due(services))
 
 
+SHARED_STALE = timedelta(seconds=60)  # several processes: a send older than this is nobody's
+
+
+async def recover(services: Services) -> tuple[int, int]:
+    """Settle reminders a crash left half-sent; with several processes on the database (webhook
+    mode) only those claimed long ago, never one another process is sending now."""
+    stale = SHARED_STALE if services.settings.webhook_mode else None
+    return await services.run(reminding.recover_unconfirmed, services.db, services.clock, stale)
+
+
 async def start(services: Services) -> None:
     """On start-up: settle what a crash left half-sent, a wake-up per distinct due second
     (reminders already due fire at once, marked late), the digest timers and the sweep."""
-    resend, settled = await services.run(reminding.recover_unconfirmed, services.db, services.clock)
+    resend, settled = await recover(services)
     due_times = await services.run(reminding.pending_due_times, services.db)
     for due in due_times:
         schedule(services, due)
