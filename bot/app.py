@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -328,6 +329,12 @@ async def serve(
         replayed = await poller.replay_unhandled()
         purged = await services.run(inbox.purge_handled, db, clock)
         set_aside = await services.run(inbox.set_aside_count, db)
+        # What start-up made (modules, catalogs, the directory's index: about 200,000
+        # objects) is moved out of the collector's sight: a full collection walked all of it
+        # each time, holding the event loop 180-220 ms (the relay's p99 and the loop lag's,
+        # bench/load.py). Objects made from here on are collected as usual.
+        gc.collect()
+        gc.freeze()
         tasks = [asyncio.create_task(loop_lag.watch(), name="the loop lag watch")]
         if receiver is not None:
             receiver.ready = True
