@@ -144,7 +144,7 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
         clock,
         services.directory,
         settings.fallback_line,
-        services.run_retrying,
+        services.here_first,
         on_blocked=lambda chat_id: record_blocked(services, chat_id),
         claims=claims,
     )

@@ -46,7 +46,7 @@ class Services:
     menus: Menus = field(default_factory=lambda: Menus({}))
     dispatcher: Dispatcher | None = None
     screening: ScreeningPolicy = NO_QUESTIONS
-    inline_sqlite: bool = True  # see _first_here
+    inline_sqlite: bool = True  # see here_first
 
     @property
     def policy(self) -> RoutingPolicy:
@@ -69,27 +69,30 @@ class Services:
                 result = use_case(unit, *args, **kwargs)
             return result, unit.outbox.recorded
 
-        result, recorded = await self._first_here(use_case.__name__, work)
+        result, recorded = await self.here_first(use_case.__name__, work)
         if scope is not None:
             scope.mark()
         if self.dispatcher is not None:
             self.dispatcher.post(recorded)
         return result
 
-    async def _first_here(self, what: str, work: Callable[[], R]) -> R:
+    async def here_first(
+        self, what: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         """On SQLite, one attempt on the event loop itself: a use case's transaction takes
         about a millisecond there, and the hop to a worker thread and back cost as much again
         on a busy machine (Relais's relay latency against a bare bot, bench/relay.py). The
         attempt never waits for SQLite's lock: if another holds it, or the database is away,
         the work goes to a thread and is retried as usual. PostgreSQL always uses threads
-        (its round trips release the loop for others)."""
+        (its round trips release the loop for others). For short transactions only: a use
+        case, the dispatcher's record of a send."""
         if self.inline_sqlite and self.db.is_sqlite:
             try:
                 with self.db.no_wait():
-                    return work()
+                    return fn(*args, **kwargs)
             except TRANSIENT_ERRORS:
                 pass  # rolled back: tried again off the loop, waiting as long as it takes
-        return await self.run_retrying(what, work)
+        return await self.run_retrying(what, fn, *args, **kwargs)
 
     async def run_retrying(
         self, what: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
