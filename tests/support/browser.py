@@ -164,8 +164,17 @@ class Page:
                 windowsVirtualKeyCode=codes.get(name, 0),
             )
 
-    async def screenshot(self) -> bytes:
-        shot = await self.send("Page.captureScreenshot", format="png")
+    async def screenshot(self, *, full_page: bool = False) -> bytes:
+        """The viewport as PNG, or with ``full_page`` the whole page, scrolled or not."""
+        if not full_page:
+            shot = await self.send("Page.captureScreenshot", format="png")
+            return base64.b64decode(shot["data"])
+        size = (await self.send("Page.getLayoutMetrics"))["cssContentSize"]
+        width = max(size["width"], await self.evaluate("window.innerWidth"))  # with scrollbar
+        clip = {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1}
+        shot = await self.send(
+            "Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip
+        )
         return base64.b64decode(shot["data"])
 
     async def close(self) -> None:
