@@ -10,6 +10,7 @@ import html
 import io
 import json
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from bot.reports import charts
@@ -43,9 +44,9 @@ def _md(text: str) -> str:
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(map(itemgetter(*COLUMNS), rows))  # in C: DictWriter's own loop was slower
     return out.getvalue().encode()
 
 

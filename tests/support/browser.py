@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.support.waiting import wait_until
 
@@ -30,6 +31,19 @@ def find_chromium() -> str | None:
     if configured:
         return configured if Path(configured).exists() else None
     return next((found for name in NAMES if (found := shutil.which(name))), None)
+
+
+def require_chromium() -> str:
+    """The chromium binary; else the test is skipped, saying why, except in CI (CI=true),
+    where this machine has chromium and its absence fails (as tests/support/databases.py
+    does for an unreachable PostgreSQL)."""
+    found = find_chromium()
+    if found is not None:
+        return found
+    message = "no chromium binary found (install chromium or set RELAIS_CHROMIUM)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + "; in CI this is a failure, not a skip", pytrace=False)
+    pytest.skip(message)
 
 
 class PageError(AssertionError):
