@@ -181,12 +181,12 @@ def _fill_calendar(conn: Connection, period: Period) -> None:
     """The calendar's rows; on PostgreSQL by COPY on the report's own connection (an INSERT
     of a year's 8,760 rows took 0.2 s there, most of the calendar's time)."""
     rows = _calendar_rows(period)
-    if conn.dialect.name != "postgresql":
+    if (conn.dialect.name, conn.dialect.driver) != ("postgresql", "psycopg"):  # psycopg 3's COPY
         conn.execute(insert(CALENDAR), list(rows))
         return
     names = [c.name for c in CALENDAR.columns]
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {CALENDAR.name} ({', '.join(names)}) FROM STDIN") as copy:
+    sql = f"COPY {CALENDAR.name} ({', '.join(names)}) FROM STDIN"
+    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row([row[name] for name in names])
 
