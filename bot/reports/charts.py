@@ -51,7 +51,8 @@ def _figure(
     ax.spines[["top", "right"]].set_visible(False)
     from matplotlib.ticker import MaxNLocator
 
-    (ax.xaxis if grid == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
+    counts = MaxNLocator(integer=True, steps=[1, 2, 5, 10])  # 0, 1000, 2000: not 800, 1600
+    (ax.xaxis if grid == "x" else ax.yaxis).set_major_locator(counts)
     ax.grid(axis=grid, color="#e3e7ea", linewidth=0.8)
     ax.set_axisbelow(True)
     fig.text(
