@@ -241,7 +241,8 @@ class Event(Base):
 
     __table_args__ = (
         Index("ix_events_consultation", "consultation_id", "id"),
-        Index("ix_events_kind_at", "kind", "at"),  # reports: a period's consultations
+        # reports: a period's consultations, read from the index alone
+        Index("ix_events_kind_at_consultation", "kind", "at", "consultation_id"),
         Index("ix_events_consultation_kind", "consultation_id", "kind", "at", "actor_id"),
     )
 

@@ -242,3 +242,12 @@ def test_an_empty_period_has_zero_figures(any_db: Database):
     report = figures.compute(any_db, Period(date(2026, 1, 1), date(2026, 1, 31), ZONE), now=NOW)
     assert report.total.consultations == 0
     assert report.total.accept.median_s is None
+
+
+def test_nearest_rank_is_computed_in_integers():
+    values = [float(v) for v in range(1, 71)]
+    assert figures.nearest_rank(values, 9, 10) == 63.0  # 0.9 * 70 is 63.00000000000001 in floats
+    assert figures.nearest_rank(values, 1, 2) == 35.0
+    assert figures.nearest_rank([4.0], 9, 10) == 4.0
+    assert figures.nearest_rank([1.0, 2.0, 3.0], 1, 2) == 2.0
+    assert figures.nearest_rank([], 1, 2) is None

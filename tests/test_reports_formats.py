@@ -104,6 +104,8 @@ def test_the_csv_has_one_row_per_consultation_and_no_free_text(db: Database):
     assert "Marie Roy" not in data and "Tremblay" not in data
     assert {r["category"] for r in rows} == {"mental_health", "suppressed"}  # youth: 3 rows
     assert {r["unit"] for r in rows} == {"PDQ 21", "suppressed"}  # the lone officer's unit
+    # three involuntary transports: a rare outcome; the two missed ones have none
+    assert {r["outcome"] for r in rows} == {"referred", "resolved_on_scene", "suppressed", ""}
     assert {r["incident_number_given"] for r in rows} == {"1", "0"}
     workers = {r["worker"] for r in rows}
     assert str(people["Marie Roy"]) not in workers and len(workers - {"", "suppressed"}) == 1

@@ -10,6 +10,7 @@ import html
 import io
 import json
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from bot.reports import charts
@@ -43,9 +44,9 @@ def _md(text: str) -> str:
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(map(itemgetter(*COLUMNS), rows))  # in C: DictWriter's own loop was slower
     return out.getvalue().encode()
 
 
@@ -118,15 +119,80 @@ def to_pdf(doc: dict[str, Any], lang: str) -> bytes:
         if s.chart:
             pdf.image(io.BytesIO(charts.png(s.chart, doc, lang)), w=170)
         if s.headers:
-            pdf.set_font("Helvetica", "", 8)
-            with pdf.table(text_align="LEFT", line_height=4.5) as table:
-                table.row([_latin(h) for h in s.headers])
-                for row in s.rows:
-                    table.row([_latin(c) for c in row])
+            _pdf_table(
+                pdf, [_latin(h) for h in s.headers], [[_latin(c) for c in r] for r in s.rows]
+            )
         pdf.set_font("Helvetica", "I", 8)
         for n in s.notes:
             pdf.multi_cell(0, 4, _latin(n), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+_ROW_H, _HEAD_LINE_H, _PAD = 4.5, 3.6, 1.2  # millimetres
+
+
+def _width(pdf: Any, text: str) -> float:
+    """A text's width in the current core font, in millimetres: the font's character widths
+    summed (what fpdf2's get_string_width does after a bidirectional-text pass that these
+    Latin-1 strings do not need, and that was most of the table's time)."""
+    return float(pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1]) / pdf.k
+
+
+def _pdf_table(pdf: Any, headers: list[str], rows: list[list[str]]) -> None:
+    """A ruled table, the header repeated on each new page: columns as wide as their longest
+    value (or the longest word of their header), narrowed to the page if need be; values
+    written with the PDF's plain text operator and the rules drawn as lines per page. fpdf2's
+    own `table()` (and its `cell()`) lays out every cell as styled, breakable text: about a
+    second for a year's report, where these values are short and only the headers wrap."""
+    pdf.set_font("Helvetica", "", 8)
+    natural = [max([_width(pdf, r[i]) for r in rows] or [0]) for i in range(len(headers))]
+    pdf.set_font("Helvetica", "B", 7.5)
+    words = [max(_width(pdf, word) for word in (h.split() or [""])) for h in headers]
+    widths = [max(a, b) + 2 * _PAD + 0.5 for a, b in zip(natural, words, strict=True)]
+    if sum(widths) > pdf.epw:
+        widths = [w * pdf.epw / sum(widths) for w in widths]
+    lefts = [pdf.l_margin + sum(widths[:i]) for i in range(len(widths) + 1)]
+    head = [pdf.multi_cell(w, _HEAD_LINE_H, h, dry_run=True, output="LINES")
+            for w, h in zip(widths, headers, strict=True)]  # fmt: skip
+    head_h = max(len(lines) for lines in head) * _HEAD_LINE_H + 1.2
+
+    def header() -> float:
+        top = pdf.get_y()
+        pdf.set_fill_color(238, 242, 245)
+        pdf.rect(lefts[0], top, lefts[-1] - lefts[0], head_h, style="F")
+        pdf.set_font("Helvetica", "B", 7.5)
+        for x, lines in zip(lefts, head, strict=False):
+            for n, line in enumerate(lines):
+                pdf.text(x + _PAD, top + 0.6 + (n + 0.78) * _HEAD_LINE_H, line)
+        pdf.set_font("Helvetica", "", 8)
+        pdf.set_y(top + head_h)
+        return top
+
+    def rules(top: float, bottom: float, ys: list[float]) -> None:
+        pdf.set_draw_color(190, 198, 205)
+        pdf.set_line_width(0.2)
+        for y in [top, *ys, bottom]:
+            pdf.line(lefts[0], y, lefts[-1], y)
+        for x in lefts:
+            pdf.line(x, top, x, bottom)
+
+    if pdf.will_page_break(head_h + _ROW_H):
+        pdf.add_page()
+    top, ys = header(), [pdf.get_y()]
+    for row in rows:
+        if pdf.will_page_break(_ROW_H):
+            rules(top, ys[-1], ys[:-1])
+            pdf.add_page()
+            top, ys = header(), [pdf.get_y()]
+        y = ys[-1]
+        for i, text in enumerate(row):
+            right = lefts[i + 1] - _PAD - _width(pdf, text)  # numbers to the right
+            x = lefts[0] + _PAD if i == 0 else right
+            pdf.text(x, y + _ROW_H * 0.72, text)
+        ys.append(y + _ROW_H)
+        pdf.set_y(y + _ROW_H)
+    rules(top, ys[-1], ys[:-1])
+    pdf.ln(1)
 
 
 def _latin(text: str) -> str:

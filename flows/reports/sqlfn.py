@@ -61,3 +61,27 @@ def hour_key(moment: Any) -> str:
 
 
 __all__ = ["ColumnElement", "hour_key", "seconds_between", "utc_hour"]
+
+
+class unindexed(FunctionElement[Any]):
+    """A column SQLite's planner must not pick an index for (SQLite's documented unary `+`):
+    the facts' one pass filters events by kind, but must reach them by consultation."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return compiler.process(column, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"+{compiler.process(column, **kw)}"

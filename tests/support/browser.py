@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.support.waiting import wait_until
 
@@ -30,6 +31,19 @@ def find_chromium() -> str | None:
     if configured:
         return configured if Path(configured).exists() else None
     return next((found for name in NAMES if (found := shutil.which(name))), None)
+
+
+def require_chromium() -> str:
+    """The chromium binary; else the test is skipped, saying why, except in CI (CI=true),
+    where this machine has chromium and its absence fails (as tests/support/databases.py
+    does for an unreachable PostgreSQL)."""
+    found = find_chromium()
+    if found is not None:
+        return found
+    message = "no chromium binary found (install chromium or set RELAIS_CHROMIUM)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + "; in CI this is a failure, not a skip", pytrace=False)
+    pytest.skip(message)
 
 
 class PageError(AssertionError):
@@ -164,8 +178,17 @@ class Page:
                 windowsVirtualKeyCode=codes.get(name, 0),
             )
 
-    async def screenshot(self) -> bytes:
-        shot = await self.send("Page.captureScreenshot", format="png")
+    async def screenshot(self, *, full_page: bool = False) -> bytes:
+        """The viewport as PNG, or with ``full_page`` the whole page, scrolled or not."""
+        if not full_page:
+            shot = await self.send("Page.captureScreenshot", format="png")
+            return base64.b64decode(shot["data"])
+        size = (await self.send("Page.getLayoutMetrics"))["cssContentSize"]
+        width = max(size["width"], await self.evaluate("window.innerWidth"))  # with scrollbar
+        clip = {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1}
+        shot = await self.send(
+            "Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip
+        )
         return base64.b64decode(shot["data"])
 
     async def close(self) -> None:
