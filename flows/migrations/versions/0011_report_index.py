@@ -1,8 +1,8 @@
 """reports: the event log's index by kind and time also holds the consultation, so a
 period's consultations (their `submitted` events) are read from the index alone (issue 12)
 
-Revision ID: 0010_report_index
-Revises: 0008_reliability
+Revision ID: 0011_report_index
+Revises: 0010_outbox_claims
 Create Date: 2026-12-02 05:20:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_report_index"
-down_revision = "0008_reliability"
+revision = "0011_report_index"
+down_revision = "0010_outbox_claims"
 branch_labels = None
 depends_on = None
 
