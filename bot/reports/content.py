@@ -191,8 +191,12 @@ def bin_labels(doc: dict[str, Any], w: Words) -> list[str]:
         upper = b["upper_s"]
         if upper is None:
             labels.append(w("report.bin.over", limit=w.duration(previous)))
-        else:
+        elif previous is None:
             labels.append(w("report.bin.under", limit=w.duration(upper)))
+        else:  # each bar is its own span: "1 to 3 min", not "under 3 min"
+            labels.append(
+                w("report.bin.between", low=w.duration(previous), high=w.duration(upper))
+            )
         previous = upper
     return labels
 
