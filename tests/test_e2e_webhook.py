@@ -329,6 +329,24 @@ def test_two_processes_behind_a_load_balancer_serve_one_consultation_once(shared
             kinds = Counter(e.kind for e in event_log.timeline(db, cid))
             assert kinds[EventKind.ACCEPTED] == 1 and kinds[EventKind.FALLBACK_GIVEN] == 1
             assert kinds[EventKind.MESSAGE_RELAYED] == 8  # each update applied once
+
+            # A follow-up planned through one process or the other is reminded once.
+            world.user.send_text(OFFICER, "/close")
+            prompt = world.user.wait_for_text(ROY, "Quel est le résultat", world.step)
+            world.user.press(ROY, prompt["message_id"], text="Orienté vers une ressource")
+            question = world.user.wait_for_text(ROY, "un suivi à prévoir", world.step)
+            world.user.press(ROY, question["message_id"], text="Autre date…")
+            world.user.wait_for_text(ROY, "écrivez la date et l'heure", world.step)
+            world.user.send_text(ROY, "dans 5 secondes")
+            world.user.wait_for_text(ROY, "suivi prévu le", world.step)
+            world.user.wait_for_text(ROY, f"⏰ Suivi {ref}", world.step)
+            world.user.wait_until_idle(world.step, quiet=3.0)  # both sweeps ran meanwhile
+            reminders = [t for t in world.texts(ROY) if t.startswith(f"⏰ Suivi {ref}")]
+            assert len(reminders) == 1
+            assert (
+                Counter(e.kind for e in event_log.timeline(db, cid))[EventKind.FOLLOWUP_REMINDED]
+                == 1
+            )
             assert_each_notice_sent_once(db, sandbox)
             answered = zip(balancer.forwarded, balancer.statuses, strict=True)
             took = Counter(i for i, status in answered if status == 200)
