@@ -17,13 +17,20 @@ import pytest
 from flows.store import Database
 from flows.vocabulary import Role
 from sandbox import SandboxServer
-from tests.support.e2e import TOKEN, World
+from tests.support.e2e import PRODUCT_PACING, TOKEN, World, running_world
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 OFFICER, ROY, WILSON, CHIEF = 1001, 2001, 2002, 3001
 FAILED = "n'a pas pu être transmis"
+
+
+@pytest.fixture
+def world(db: Database, tmp_path: Path) -> Iterator[World]:
+    """The bot with the shipped pacing per chat: these tests are about Telegram's limits."""
+    with running_world(db, tmp_path, PRODUCT_PACING) as running:
+        yield running
 
 
 def team(world: World, *, chief: bool = False) -> None:
@@ -162,7 +169,7 @@ def test_an_offer_refused_with_403_counts_as_declined_and_the_request_moves_on(w
 def late_world(db: Database, tmp_path: Path) -> Iterator[tuple[SandboxServer, World]]:
     """A sandbox whose faults are set before the bot starts."""
     with SandboxServer(token=TOKEN) as sandbox:
-        world = World(sandbox, db, tmp_path)
+        world = World(sandbox, db, tmp_path, PRODUCT_PACING)
         try:
             yield sandbox, world
         except BaseException:
