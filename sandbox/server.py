@@ -212,9 +212,14 @@ class SandboxServer:
             if ready is not None:
                 ready(self)
             await self._stop_event.wait()
+            # Closing first, then the cancel: on Python 3.11 asyncio.wait_for swallows a
+            # cancel that arrives as its awaited event is set (a poll's touch just before the
+            # stop), and the pusher would then wait its full minute; closing ends its wait.
+            with self.world.lock:
+                self.world.closing = True
+            self._fire()
             pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pusher
+            await asyncio.wait({pusher}, timeout=WEBHOOK_TIMEOUT_S)
         finally:
             with self.world.lock:
                 self.world.closing = True

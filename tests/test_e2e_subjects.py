@@ -118,8 +118,12 @@ def test_the_owner_is_offered_first_and_the_officer_is_told_who_has_it(world):
     world.user.wait_for_text(ROY, "responsable du dossier P-0001", world.step)
 
     second = request_with_key(world, "Il est revenu sur le balcon", "JT 1987")
-    sent = world.texts(OFFICER)[-1]
-    assert "d'abord à l'intervenant·e qui connaît cette personne" in sent
+    # The request's summary (the scene's location question may come after it).
+    world.user.wait_for_text(
+        OFFICER,
+        f"{second} envoyée d'abord à l'intervenant·e qui connaît cette personne",
+        world.step,
+    )
     card = world.card(ROY, second)
     wilson_before = world.texts(WILSON)
     assert not any(second in text for text in wilson_before)  # the owner alone, first
