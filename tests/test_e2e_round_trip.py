@@ -32,7 +32,7 @@ def test_a_whole_consultation_round_trip(world):
         category="Risque suicidaire",
         urgency="Immédiate (danger maintenant)",
     )
-    sent = world.texts(OFFICER)[-1]
+    sent = world.answer
     assert sent == (
         f"Demande {ref} envoyée. Intervenant·e·s disponibles maintenant : 2. "
         "Je vous préviens dès qu'une personne accepte."
@@ -111,7 +111,7 @@ def test_a_whole_consultation_round_trip(world):
 def test_with_nobody_available_the_officer_gets_the_fallback_at_once_and_the_queue_holds(world):
     team(world, workers_on=())
     ref = world.open_consultation(OFFICER, "Femme désorientée, sans domicile, -20 °C.")
-    assert world.texts(OFFICER)[-1].startswith(
+    assert world.answer.startswith(
         f"{ref} : aucun·e intervenant·e n'est disponible en ce moment. Appelez Info-Social 811"
     )
     world.user.send_text(OFFICER, "Elle a froid, elle refuse le refuge.")

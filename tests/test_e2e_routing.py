@@ -68,8 +68,8 @@ def test_each_tier_then_the_fallback_then_a_supervisor_accepts(fast: World):
     assert backup_card["text"].startswith("⚠ ESCALADÉE")
     world.user.wait_for_text(OFFICER, f"Toujours personne pour {ref}", world.step)
     world.card(CHIEF, ref)
-    world.user.wait_for_text(OFFICER, f"Personne n'a pu prendre {ref}", world.step)
-    assert "Info-Social 811" in world.texts(OFFICER)[-1]
+    fallback = world.user.wait_for_text(OFFICER, f"Personne n'a pu prendre {ref}", world.step)
+    assert "Info-Social 811" in fallback["text"]
 
     world.accept(CHIEF, ref)
     world.user.wait_for_text(OFFICER, f"{ref} acceptée par Anne Lavoie", world.step)

@@ -47,6 +47,7 @@ class World:
             extra_env={**TEST_PACING, **(env or {})},
         )
         self.names: dict[int, str] = {}
+        self.answer = ""  # the officer's last "request sent" or "nobody available" line
         self._first_wait = True
 
     @property
@@ -124,6 +125,7 @@ class World:
         )
         found = re.search(r"C-\d{4,}", answer["text"])
         assert found is not None, answer["text"]
+        self.answer = answer["text"]  # the officer's line (the location question may follow)
         return found.group(0)
 
     def card(self, worker_id: int, reference: str) -> dict:
