@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from flows.vocabulary import Role  # noqa: E402
 from tests.support.databases import database  # noqa: E402
-from tests.support.e2e import running_world  # noqa: E402
+from tests.support.e2e import PRODUCT_PACING, running_world  # noqa: E402
 
 OFFICER, WORKER = 1001, 2001
 
@@ -29,7 +29,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     took: list[float] = []
-    env = {"RELAIS_SCREENING_PATH": str(ROOT / "screening.yaml"), "RELAIS_WORKER_CAPACITY": "50"}
+    env = {
+        **PRODUCT_PACING,  # the shipped per-chat pacing, not the tests' faster one
+        "RELAIS_SCREENING_PATH": str(ROOT / "screening.yaml"),
+        "RELAIS_WORKER_CAPACITY": "50",
+    }
     with (
         tempfile.TemporaryDirectory() as tmp,
         database("sqlite", Path(tmp)) as db,

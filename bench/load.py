@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from flows.vocabulary import Role  # noqa: E402
 from sandbox import SandboxClient, SandboxServer  # noqa: E402
 from tests.support.databases import database  # noqa: E402
-from tests.support.e2e import TOKEN, World, card_button  # noqa: E402
+from tests.support.e2e import PRODUCT_PACING, TOKEN, World, card_button  # noqa: E402
 
 OFFICERS = [10_001 + i for i in range(50)]
 WORKERS = [20_001 + i for i in range(20)]
@@ -206,7 +206,8 @@ def relais(rates: list[float], seconds: float, kind: str, soak_lines: int = 0) -
         SandboxServer(token=TOKEN, enforce_limits=True) as sandbox,
     ):
         port = free_port()
-        world = World(sandbox, db, Path(tmp), {"RELAIS_HTTP_PORT": str(port)})
+        # The shipped per-chat pacing (the tests' World paces faster: its sandbox has no limits).
+        world = World(sandbox, db, Path(tmp), {**PRODUCT_PACING, "RELAIS_HTTP_PORT": str(port)})
         world.bot.start()
         try:
             for i, officer in enumerate(OFFICERS):
