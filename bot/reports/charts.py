@@ -12,6 +12,7 @@ and 470 bar patches were most of a report's drawing time."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +155,21 @@ CHARTS: dict[str, Chart] = {
     "outcomes": outcomes,
     "load_hour": load_hour,
 }
+
+
+def import_in_background() -> threading.Thread:
+    """Start importing matplotlib in a thread: a report that will draw charts does this before
+    its queries, and the import (most of a second of CPU) runs on the other core while the
+    database works (SQLite and psycopg release the GIL). A chart drawn before it finishes
+    simply waits on Python's import lock."""
+
+    def load() -> None:
+        from matplotlib import figure, ticker  # noqa: F401
+        from matplotlib.backends import backend_agg  # noqa: F401
+
+    thread = threading.Thread(target=load, name="matplotlib import", daemon=True)
+    thread.start()
+    return thread
 
 
 def png(name: str, doc: dict[str, Any], lang: str) -> bytes:

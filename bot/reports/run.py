@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.reports import formats
+from bot.reports import charts, formats
 from flows.reports import figures, published
 from flows.reports.figures import Grouping
 from flows.reports.period import Period
@@ -36,7 +36,10 @@ def produce(
         data = formats.to_csv(consultation_rows(db, period, min_cell))
         step("written")
         return data
+    drawing = charts.import_in_background() if fmt in ("html", "pdf") else None
     report = figures.compute(db, period, by=by, now=now, grace_hours=grace_hours, progress=step)
+    if drawing is not None:
+        drawing.join()
     doc = published.document(report, min_cell)
     step(f"render:{fmt}")
     if fmt == "json":
