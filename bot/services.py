@@ -46,7 +46,6 @@ class Services:
     menus: Menus = field(default_factory=lambda: Menus({}))
     dispatcher: Dispatcher | None = None
     screening: ScreeningPolicy = NO_QUESTIONS
-    inline_sqlite: bool = True  # see here_first
 
     @property
     def policy(self) -> RoutingPolicy:
@@ -86,7 +85,7 @@ class Services:
         the work goes to a thread and is retried as usual. PostgreSQL always uses threads
         (its round trips release the loop for others). For short transactions only: a use
         case, the dispatcher's record of a send."""
-        if self.inline_sqlite and self.db.is_sqlite:
+        if self.db.is_sqlite:
             try:
                 with self.db.no_wait():
                     return fn(*args, **kwargs)
