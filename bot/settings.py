@@ -4,6 +4,7 @@ object. The only module that reads the environment. Bad values stop start-up wit
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -345,33 +346,33 @@ class Settings(BaseSettings):
 
 def _webhook_secret_from_file(path: Path) -> str:
     """The secret in RELAIS_WEBHOOK_SECRET_FILE (one line); its content is never shown."""
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(
-            f"RELAIS_WEBHOOK_SECRET_FILE: {path} cannot be read ({type(exc).__name__})"
-        ) from None
-    if not WEBHOOK_SECRET.fullmatch(value):
-        raise ConfigError(
-            f"RELAIS_WEBHOOK_SECRET_FILE: {path} must hold one line of 16 to 256 letters, "
-            "digits, _ or - (e.g. `openssl rand -hex 32`)"
-        )
-    return value
+    return _secret_from_file(
+        path,
+        "RELAIS_WEBHOOK_SECRET_FILE",
+        WEBHOOK_SECRET.fullmatch,
+        "must hold one line of 16 to 256 letters, digits, _ or - (e.g. `openssl rand -hex 32`)",
+    )
 
 
 def _token_from_file(path: Path) -> str:
     """The token in TELEGRAM_BOT_TOKEN_FILE (one line); its content is never shown."""
+    return _secret_from_file(
+        path,
+        "TELEGRAM_BOT_TOKEN_FILE",
+        TOKEN_PATTERN.match,
+        "does not hold a bot token (one line such as 123456:ABC..., as BotFather gave it)",
+    )
+
+
+def _secret_from_file(path: Path, variable: str, valid: Callable[[str], object], wrong: str) -> str:
+    """One line of a secret file, checked; an error names the variable and the file, never
+    what the file holds."""
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigError(
-            f"TELEGRAM_BOT_TOKEN_FILE: {path} cannot be read ({type(exc).__name__})"
-        ) from None
-    if not TOKEN_PATTERN.match(value):
-        raise ConfigError(
-            f"TELEGRAM_BOT_TOKEN_FILE: {path} does not hold a bot token "
-            "(one line such as 123456:ABC..., as BotFather gave it)"
-        )
+        raise ConfigError(f"{variable}: {path} cannot be read ({type(exc).__name__})") from None
+    if not valid(value):
+        raise ConfigError(f"{variable}: {path} {wrong}")
     return value
 
 
