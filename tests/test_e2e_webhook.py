@@ -29,7 +29,7 @@ from flows.store import Database
 from flows.vocabulary import EventKind, OutboxState, Role
 from sandbox import SandboxServer
 from tests.support.databases import POSTGRES_URL, database, fresh_postgres_url, postgres_reachable
-from tests.support.e2e import TOKEN, World
+from tests.support.e2e import TOKEN, World, started
 from tests.support.waiting import wait_until
 from tests.support.webhooks import PATH, SECRET, HttpStub, RoundRobin, free_port, webhook_bot
 
@@ -56,14 +56,8 @@ def webhook_world(
             env=env,
         )
         world.webhook_url = f"http://127.0.0.1:{port}{PATH}"  # type: ignore[attr-defined]
-        world.bot.start()
-        try:
+        with started(world):
             yield world
-        except BaseException:
-            print("---- bot log ----\n" + world.bot.log_tail(80))
-            raise
-        finally:
-            world.close()
 
 
 @pytest.fixture

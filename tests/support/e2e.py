@@ -162,13 +162,18 @@ def running_world(
     db: Database, tmp_path: Path, env: dict[str, str] | None = None
 ) -> Iterator[World]:
     """env: settings for the bot process, e.g. short escalation windows."""
-    with SandboxServer(token=TOKEN) as sandbox:
-        world = World(sandbox, db, tmp_path, env)
-        world.bot.start()
-        try:
-            yield world
-        except BaseException:
-            print("---- bot log ----\n" + world.bot.log_tail(80))
-            raise
-        finally:
-            world.close()
+    with SandboxServer(token=TOKEN) as sandbox, started(World(sandbox, db, tmp_path, env)) as world:
+        yield world
+
+
+@contextmanager
+def started(world: World) -> Iterator[World]:
+    """The world's bot started; its log's tail printed if the test fails; closed after."""
+    world.bot.start()
+    try:
+        yield world
+    except BaseException:
+        print("---- bot log ----\n" + world.bot.log_tail(80))
+        raise
+    finally:
+        world.close()
