@@ -12,7 +12,9 @@ import logging
 import signal
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -84,6 +86,7 @@ from flows.store import Clock, Database
 from flows.vocabulary import language_from_code
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SHUTDOWN_DRAIN_S = 5.0  # what is being sent at a stop finishes; the rest waits in the outbox
 STARTUP_FIRST_PAUSE_S = 1.0
 STARTUP_MAX_PAUSE_S = 30.0
@@ -261,6 +264,10 @@ async def _set_aside(services: Services, update_id: int, error: BaseException | 
     log.error("set aside update=%s (%s)", update_id, reason)
 
 
+class StopRequested(Exception):
+    """A signal came while start-up was still waiting (for Telegram, for the database)."""
+
+
 class Stopping:
     """How the bot stops: a signal (exit code 0) or a long-lived task that died (1)."""
 
@@ -270,6 +277,22 @@ class Stopping:
 
     def request(self) -> None:
         self.event.set()
+
+    async def unless_stopped(self, work: Awaitable[T]) -> T:
+        """The work's result; if a stop is requested first, the work is cancelled and
+        StopRequested raised (a service manager's stop never waits out start-up's patience)."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.event.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            raise StopRequested
+        return task.result()
 
     def supervise(self, task: asyncio.Task[None]) -> None:
         """A task meant to run until the bot stops that ends anyway takes the process down
@@ -300,80 +323,120 @@ async def serve(
     settings: Settings, db: Database, clock: Clock, lock: InstanceLock | None = None
 ) -> int:
     """Start, replay what a crash left unhandled, take updates (polling through the inbox,
-    or the webhook), stop cleanly. Returns 0 after a signal, 1 when a long-lived task died."""
+    or the webhook), stop cleanly. Returns 0 after a signal, 1 when a long-lived task died.
+    A signal during start-up (Telegram or the database still away) stops it there."""
     application = build_application(settings, db, clock)
     services: Services = application.bot_data[services_module.KEY]
     stopping = Stopping()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.request)
-    await _connect(application, settings)
-    ops: OpsServer | None = None
     try:
-        await application.start()
-        poller = InboxPoller(application, services)
-        receiver = (
-            WebhookReceiver(application, services, await services.run(secret_for, services))
-            if settings.webhook_mode
-            else None
-        )
-        await escalation_job.start(services)
-        directory_job.start(services)
-        await followups_job.start(services)
-        retention_job.start(services)  # the daily purge of old free text (issue 11)
-        await reports_job.start(services)
-        assert services.dispatcher is not None
-        unsent = await services.dispatcher.resume()  # committed before a crash: sent first
-        if receiver is not None:
-            ops = await _start_ops(application, services, poller, receiver)
-        replayed = await poller.replay_unhandled()
-        purged = await services.run(inbox.purge_handled, db, clock)
-        set_aside = await services.run(inbox.set_aside_count, db)
-        # What start-up made (modules, catalogs, the directory's index: about 200,000
-        # objects) is moved out of the collector's sight: a full collection walked all of it
-        # each time, holding the event loop 180-220 ms (the relay's p99 and the loop lag's,
-        # bench/load.py). Objects made from here on are collected as usual.
-        gc.collect()
-        gc.freeze()
-        tasks = [asyncio.create_task(loop_lag.watch(), name="the loop lag watch")]
-        if receiver is not None:
-            receiver.ready = True
-            await _set_webhook(application, settings, receiver)
-            _keep_shared(services, receiver)
-            mode = "webhook"
+        await stopping.unless_stopped(_connect(application, settings))
+    except StopRequested:
+        log.info("stopped during start-up")
+        await application.shutdown()
+        return 0
+    running = Running()
+    try:
+        try:
+            await stopping.unless_stopped(_start_up(application, services, lock, running))
+        except StopRequested:
+            log.info("stopped during start-up")
         else:
-            ops = await _start_ops(application, services, poller)
-            tasks.append(asyncio.create_task(poller.run(), name="the update poller"))
-            mode = "polling"
-        log.info(
-            "%s (unsent=%d replayed=%d purged=%d set_aside=%d)",
-            mode, unsent, replayed, purged, set_aside,
-        )  # fmt: skip
-        if lock is not None:
-            tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
-        for task in tasks:
-            stopping.supervise(task)
-        await stopping.event.wait()
-        log.info("stopping")
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        if receiver is not None:
-            receiver.ready = False  # what comes now is answered 503: Telegram sends it again
-        if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
-            log.warning("stopping with notices unsent; they go out at the next start")
-        if ops is not None:
-            await ops.stop()
-        await application.stop()
+            for task in running.tasks:
+                stopping.supervise(task)
+            await stopping.event.wait()
+            log.info("stopping")
+        await _stop(application, services, running)
     finally:
         if application.running:
             with contextlib.suppress(Exception):
-                if ops is not None:
-                    await ops.stop()
+                if running.ops is not None:
+                    await running.ops.stop()
                 await application.stop()
         await application.shutdown()
     return stopping.exit_code
+
+
+@dataclass
+class Running:
+    """What start-up set going, so far: what the stop undoes."""
+
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    ops: OpsServer | None = None
+    receiver: WebhookReceiver | None = None
+
+
+async def _start_up(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+    lock: InstanceLock | None,
+    running: Running,
+) -> None:
+    settings, db, clock = services.settings, services.db, services.clock
+    await application.start()
+    poller = InboxPoller(application, services)
+    if settings.webhook_mode:
+        secret = await services.run(secret_for, services)
+        running.receiver = WebhookReceiver(application, services, secret)
+    receiver = running.receiver
+    await escalation_job.start(services)
+    directory_job.start(services)
+    await followups_job.start(services)
+    retention_job.start(services)  # the daily purge of old free text (issue 11)
+    await reports_job.start(services)
+    assert services.dispatcher is not None
+    unsent = await services.dispatcher.resume()  # committed before a crash: sent first
+    if receiver is not None:
+        running.ops = await _start_ops(application, services, poller, receiver)
+    replayed = await poller.replay_unhandled()
+    purged = await services.run(inbox.purge_handled, db, clock)
+    set_aside = await services.run(inbox.set_aside_count, db)
+    # What start-up made (modules, catalogs, the directory's index: about 200,000
+    # objects) is moved out of the collector's sight: a full collection walked all of it
+    # each time, holding the event loop 180-220 ms (the relay's p99 and the loop lag's,
+    # bench/load.py). Objects made from here on are collected as usual.
+    gc.collect()
+    gc.freeze()
+    running.tasks.append(asyncio.create_task(loop_lag.watch(), name="the loop lag watch"))
+    if receiver is not None:
+        receiver.ready = True
+        await _set_webhook(application, settings, receiver)
+        _keep_shared(services, receiver)
+        mode = "webhook"
+    else:
+        running.ops = await _start_ops(application, services, poller)
+        running.tasks.append(asyncio.create_task(poller.run(), name="the update poller"))
+        mode = "polling"
+    log.info(
+        "%s (unsent=%d replayed=%d purged=%d set_aside=%d)",
+        mode, unsent, replayed, purged, set_aside,
+    )  # fmt: skip
+    if lock is not None:
+        running.tasks.append(asyncio.create_task(keep_held(lock), name="the instance lock"))
+
+
+async def _stop(
+    application: Application,  # type: ignore[type-arg]
+    services: Services,
+    running: Running,
+) -> None:
+    """Long-lived tasks cancelled, what is being sent finished (a few seconds at most), then
+    the servers and the library stopped."""
+    for task in running.tasks:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*running.tasks, return_exceptions=True)
+    if running.receiver is not None:
+        running.receiver.ready = False  # what comes now is answered 503: sent again
+    assert services.dispatcher is not None
+    if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
+        log.warning("stopping with notices unsent; they go out at the next start")
+    if running.ops is not None:
+        await running.ops.stop()
+    if application.running:
+        await application.stop()
 
 
 def _keep_shared(services: Services, receiver: WebhookReceiver) -> None:

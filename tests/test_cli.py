@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from sandbox import SandboxServer
 from tests.support.units import act
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -236,6 +238,36 @@ def test_an_unreachable_bot_api_is_retried_for_the_start_up_time_then_exits_2(tm
         .startswith(f"relais: the Bot API at {base_url} could not be reached (ConnectError)")
     )
     assert "WRONG-token" not in done.stderr + done.stdout
+
+
+def test_a_stop_during_start_up_retries_ends_the_process_at_once_with_exit_0(tmp_path):
+    """A service manager's stop (SIGTERM) while Telegram is still unreachable: before, the
+    process waited out the whole start-up patience (here 600 s) and was killed."""
+    base_url = f"http://127.0.0.1:{free_port()}/bot"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        RELAIS_STARTUP_RETRY_SECONDS="600",
+        RELAIS_DIRECTORY_PATH=str(REPO / "resources_directory.yaml"),
+        RELAIS_SCREENING_PATH=str(REPO / "screening.yaml"),
+    )
+    log_path = tmp_path / "run.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--token", WRONG_TOKEN, "--base-url", base_url],
+            env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: "retrying in" in log_path.read_text(), 30, "a start-up retry")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    out = log_path.read_text()
+    assert "stopped during start-up" in out
+    assert "Traceback" not in out and "WRONG-token" not in out
 
 
 def test_run_against_an_unreachable_bot_api_exits_2_with_one_sentence(tmp_path):
