@@ -86,8 +86,9 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if _NO_WAIT.get():
-            connection.exec_driver_sql("PRAGMA busy_timeout=0")
-            connection.info["no_wait"] = True
+            if not connection.info.get("no_wait"):  # a PRAGMA is a statement: once per change
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
+                connection.info["no_wait"] = True
         elif connection.info.pop("no_wait", False):
             connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -23,6 +23,9 @@ class Unit:
     clock: Clock
     now: datetime
     outbox: Outbox
+    # The update being handled was never stored: no earlier handling can have left effects
+    # (a handled update's row commits with them), so a replay's checks can be skipped.
+    first_sight: bool = False
 
 
 @contextmanager
@@ -34,7 +37,8 @@ def unit_of_work(
     its row is written here."""
     with db.unit_of_work() as session:
         now = clock()
-        unit = Unit(session, clock, now, Outbox(session, now))
+        first_sight = unstored and update_id is not None
+        unit = Unit(session, clock, now, Outbox(session, now), first_sight=first_sight)
         yield unit
         if update_id is not None:
             mark_handled_in(session, update_id, now, unstored=unstored, once=True)
