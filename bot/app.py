@@ -88,6 +88,7 @@ from flows.vocabulary import language_from_code
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SHUTDOWN_DRAIN_S = 5.0  # what is being sent at a stop finishes; the rest waits in the outbox
+SHUTDOWN_HANDLING_S = 5.0  # updates being handled at a stop finish, or come back at the next
 STARTUP_FIRST_PAUSE_S = 1.0
 STARTUP_MAX_PAUSE_S = 30.0
 
@@ -436,7 +437,31 @@ async def _stop(
     if running.ops is not None:
         await running.ops.stop()
     if application.running:
-        await application.stop()
+        await _stop_application(application)
+
+
+async def _stop_application(application: Application) -> None:  # type: ignore[type-arg]
+    """The library's stop waits for every update being handled; one waiting out a database
+    outage would hold the stop until the service manager kills the process. After a grace
+    period those updates are abandoned (they come back at the next start)."""
+    stop = asyncio.ensure_future(application.stop())
+    done, _ = await asyncio.wait({stop}, timeout=SHUTDOWN_HANDLING_S)
+    if done:
+        stop.result()
+        return
+    processor = application.update_processor
+    abandoned = processor.abandon() if isinstance(processor, OrderedOnceProcessor) else 0
+    log.warning(
+        "stopping: %d updates still being handled after %.0fs (database away?); they are "
+        "handled at the next start",
+        abandoned,
+        SHUTDOWN_HANDLING_S,
+    )
+    done, _ = await asyncio.wait({stop}, timeout=SHUTDOWN_HANDLING_S)
+    if done:
+        stop.result()
+        return
+    log.error("stopping without waiting for a timer still running (database away?)")
 
 
 def _keep_shared(services: Services, receiver: WebhookReceiver) -> None:

@@ -56,6 +56,8 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         self._waiting: dict[int, int] = {}
         self.fresh: set[int] = set()  # just stored by the poller: nothing to check
         self._expected: dict[int, tuple[Received, asyncio.Future[bool]]] = {}
+        self._handling: set[asyncio.Task[Any]] = set()
+        self._abandoned = False
 
     def expect(self, received: Received) -> asyncio.Future[bool]:
         """An update queued without being stored: the future says True once its row is
@@ -69,10 +71,34 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         expected = self._expected.get(update_id)
         return expected[0] if expected is not None else None
 
+    def abandon(self) -> int:
+        """At a stop that cannot wait any longer (a handler waiting out a database outage):
+        the updates being handled are cancelled and those still queued dropped; how many were
+        being handled. None of them is marked handled, and none was confirmed to Telegram
+        unless stored first, so each comes back at the next start (from Telegram or the
+        inbox); a use case is one transaction, so none is left half done."""
+        self._abandoned = True
+        for task in self._handling:
+            task.cancel()
+        return len(self._handling)
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self._abandoned:
+            _discard(coroutine)
+            return
         if not isinstance(update, Update):
             await coroutine
             return
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+        try:
+            await self._in_chat_order(update, coroutine)
+        finally:
+            if task is not None:
+                self._handling.discard(task)
+
+    async def _in_chat_order(self, update: Update, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1

@@ -206,6 +206,31 @@ def test_a_database_outage_is_waited_out_and_nothing_is_lost(world_on_postgres):
     )
 
 
+@pytest.mark.postgres
+def test_a_stop_during_a_database_outage_ends_soon_and_loses_nothing(world_on_postgres):
+    """SIGTERM while handlers wait out an outage: the library's stop waited for them, until
+    the service manager killed the process. Now they are abandoned after a grace period and
+    come back at the next start."""
+    world = world_on_postgres
+    team(world)
+    name = str(make_url(world.db.url).database)
+    reference = world.open_consultation(OFFICER, "Homme sur le pont")
+    world.accept(ROY, reference)
+    world.user.wait_for_text(OFFICER, "acceptée par Marie Roy", world.step)
+    connections(name, allowed=False)
+    try:
+        world.user.send_text(OFFICER, "ligne pendant la panne")
+        world.user.send_text(ROY, "réponse pendant la panne")
+        wait_until(lambda: "; retry 2 in" in bot_log(world), world.step, "the outage waited out")
+        assert world.bot.stop(timeout=30) == 0  # not killed
+    finally:
+        connections(name, allowed=True)
+    assert "updates still being handled" in bot_log(world)
+    world.restart()
+    world.user.wait_for_text(ROY, "ligne pendant la panne", world.step)
+    world.user.wait_for_text(OFFICER, "réponse pendant la panne", world.step)
+
+
 # -- logs at DEBUG ---------------------------------------------------------------------
 
 
