@@ -92,8 +92,8 @@ def _open_of(unit: Unit, officer_id: int) -> Consultation | None:
 
 def _open_case(unit: Unit, officer_id: int) -> tuple[Consultation | None, Person | None]:
     """The officer's open case and its holder (if any). The session keeps loaded rows only
-    while something refers to them: the caller holds the holder while the relay's view of
-    the case is built, which then finds it without a statement."""
+    while something refers to them: the caller keeps the holder in a local variable, so the
+    relay's view of the case, built before it returns, finds it without a statement."""
     found = unit.session.execute(_OPEN_OF, {"officer_id": officer_id}).first()
     return (found[0], found[1]) if found is not None else (None, None)
 
@@ -109,7 +109,7 @@ def from_officer(
         return RelayStatus.NONE
     if already_taken(unit, message):
         return RelayStatus.NONE
-    c, holder = _open_case(unit, officer_id)
+    c, _holder = _open_case(unit, officer_id)  # kept referred to: see _open_case
     if c is None:
         c = open_draft(unit, officer_id, message.text if message.kind == "text" else "")
         if message.kind != "text":
@@ -131,7 +131,6 @@ def from_officer(
             unit.outbox.say(officer, "consult.queued", ref=c.reference)
         return RelayStatus.QUEUE
     relay(unit, c, view_of(officer), message)
-    del holder  # held until here (see _open_case)
     return RelayStatus.RELAY
 
 

@@ -189,14 +189,20 @@ REPO = Path(__file__).resolve().parents[1]
 WRONG_TOKEN = "123456:WRONG-token-that-must-never-be-printed"
 
 
-def run_relais(
-    tmp_path: Path, *args: str, retry_seconds: int = 0
-) -> subprocess.CompletedProcess[str]:
+def relais_env(tmp_path: Path, retry_seconds: int) -> dict[str, str]:
+    """The environment of a `relais run` in tmp_path, none of this shell's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'run.db'}"
     env["RELAIS_STARTUP_RETRY_SECONDS"] = str(retry_seconds)
     env["RELAIS_DIRECTORY_PATH"] = str(REPO / "resources_directory.yaml")
     env["RELAIS_SCREENING_PATH"] = str(REPO / "screening.yaml")
+    return env
+
+
+def run_relais(
+    tmp_path: Path, *args: str, retry_seconds: int = 0
+) -> subprocess.CompletedProcess[str]:
+    env = relais_env(tmp_path, retry_seconds)
     env["RELAIS_LOG_LEVEL"] = "WARNING"  # the start-up's INFO lines aside: only the sentence
     return subprocess.run(
         [sys.executable, "-m", "bot", "run", *args],
@@ -244,13 +250,7 @@ def test_a_stop_during_start_up_retries_ends_the_process_at_once_with_exit_0(tmp
     """A service manager's stop (SIGTERM) while Telegram is still unreachable: before, the
     process waited out the whole start-up patience (here 600 s) and was killed."""
     base_url = f"http://127.0.0.1:{free_port()}/bot"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
-        RELAIS_STARTUP_RETRY_SECONDS="600",
-        RELAIS_DIRECTORY_PATH=str(REPO / "resources_directory.yaml"),
-        RELAIS_SCREENING_PATH=str(REPO / "screening.yaml"),
-    )
+    env = relais_env(tmp_path, retry_seconds=600)
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
