@@ -40,6 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     kind = "postgres" if args.postgres else "sqlite"
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as db:
+        db.checkpoint_in_background()  # as the running bot does (flows/wal.py)
         officer = enrol(db, utc_now, Role.OFFICER, "Julie Tremblay", telegram_user_id=OFFICER)
         worker = enrol(db, utc_now, Role.WORKER, "Marie Roy", available=True)
         c = act(db, utc_now, relaying.open_draft, officer.id, "bench")

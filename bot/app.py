@@ -316,8 +316,13 @@ class Stopping:
 
 
 def run(settings: Settings, db: Database, clock: Clock, lock: InstanceLock | None = None) -> int:
-    """Run the bot until SIGINT/SIGTERM; the process's exit code."""
-    return asyncio.run(serve(settings, db, clock, lock))
+    """Run the bot until SIGINT/SIGTERM; the process's exit code. On SQLite, the write-ahead
+    log is checkpointed by a thread meanwhile, not in the commits (flows/wal.py)."""
+    db.checkpoint_in_background()
+    try:
+        return asyncio.run(serve(settings, db, clock, lock))
+    finally:
+        db.stop_checkpoints()
 
 
 async def serve(

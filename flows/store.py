@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from flows.wal import EVERY_S, SAFETY_NET_PAGES, Checkpointer
+
 Clock = Callable[[], datetime]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -109,6 +111,8 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.claimant: str | None = None  # this process's name when several share the database
+        self._checkpointer: Checkpointer | None = None
+        self._safety_net_set = False
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -133,6 +137,27 @@ class Database:
         finally:
             _NO_WAIT.reset(token)
 
+    def checkpoint_in_background(self, every_s: float = EVERY_S) -> Checkpointer | None:
+        """For the long-running bot on a SQLite file: the write-ahead log is checkpointed by a
+        thread, not inside the commits of use cases run on the event loop (flows/wal.py).
+        Connections opened from here on keep only the safety net; those already pooled are
+        closed so that none keeps the old threshold. None for PostgreSQL or :memory:."""
+        path = self.engine.url.database
+        if not self.is_sqlite or path in (None, "", ":memory:"):
+            return None
+        if self._checkpointer is None:
+            if not self._safety_net_set:
+                self._safety_net_set = True
+
+                @event.listens_for(self.engine, "connect")
+                def _safety_net_only(dbapi_connection: Any, _record: Any) -> None:
+                    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+
+                self.engine.dispose()
+            self._checkpointer = Checkpointer(path, every_s)
+            self._checkpointer.start()
+        return self._checkpointer
+
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied (idempotent)."""
         with self.engine.begin() as connection:
@@ -140,7 +165,14 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def stop_checkpoints(self) -> None:
+        """The checkpoint thread ends (its last round done); connections keep the safety net."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+
     def dispose(self) -> None:
+        self.stop_checkpoints()
         self.engine.dispose()
 
 
