@@ -26,7 +26,7 @@ from flows.models import (
 )
 from flows.offers import OfferTarget, announce_offers, card_extras, offer_one, open_cards
 from flows.outbox import VIEWS
-from flows.people import view_of
+from flows.people import PersonView, view_of
 from flows.relaying import Incoming
 from flows.routing import RoutingPolicy
 from flows.subject_keys import hash_of, normalise
@@ -114,7 +114,7 @@ def _keyed_consultation(
     return held[0]
 
 
-def typed_key(unit: Unit, officer: Person, message: Incoming, policy: RoutingPolicy) -> bool:
+def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: RoutingPolicy) -> bool:
     """An officer's plain text taken as the subject key, when the bot invited one (a draft
     waiting for its urgency, or the question after an immediate request went out) and the
     text reads as a key. Anything else is the officer's words, relayed as usual; and once a
@@ -140,7 +140,7 @@ def typed_key(unit: Unit, officer: Person, message: Incoming, policy: RoutingPol
         return False
     key_hash = hash_of(text, policy.subjects.secret)
     assert key_hash is not None
-    _link(unit, officer, c, key_hash, policy)
+    _link(unit, session.get_one(Person, officer.id), c, key_hash, policy)
     return True
 
 

@@ -30,7 +30,7 @@ def record_event(
 ) -> None:
     """Appended at once with a plain INSERT (events are never read back as objects in the
     transaction that writes them, and this keeps the ORM's flush off the hot path)."""
-    session.execute(
+    session.connection().execute(
         _APPEND,
         {"consultation_id": consultation_id, "kind": kind, "actor_id": actor_id, "at": at,
          "data": data},

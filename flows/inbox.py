@@ -82,7 +82,8 @@ def _upsert(session: Session, received: Received, now: datetime, **changes: obje
     (stored by the poller meanwhile) where they are not set yet; the rows changed (0 when
     they were set already)."""
     values = {"update_id": received.update_id, "payload": received.payload, "received_at": now}
-    result = session.execute(_upsert_statement(session, tuple(changes)), {**values, **changes})
+    statement = _upsert_statement(session, tuple(changes))
+    result = session.connection().execute(statement, {**values, **changes})
     return len(result.all())  # RETURNING: the row inserted or changed, none if set already
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from flows import assessments, cases, conversation, followups, relaying
 from flows.followups import Answer, AnswerStatus, FollowUpPolicy
 from flows.models import Person
-from flows.people import PersonView, view_of
+from flows.people import PERSON_COLUMNS, PersonView, view_of_row
 from flows.relaying import Incoming, RelayStatus, linked_consultation
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
@@ -44,27 +44,26 @@ def receive(
 ) -> Receipt:
     """One message from a private chat: identify, then answer what the bot asked (a subject
     key, a care plan's part, a follow-up's date...), or relay (or say who must answer)."""
-    person = _enrolled(unit, telegram_user_id)
-    if person is None:
+    view = _enrolled(unit, telegram_user_id)
+    if view is None:
         return Receipt(Heard.STRANGER)
-    view = view_of(person)
-    if person.role == Role.OFFICER:
-        if policy is not None and cases.typed_key(unit, person, message, policy):
+    if view.role == Role.OFFICER:
+        if policy is not None and cases.typed_key(unit, view, message, policy):
             return Receipt(Heard.AWAITED, view)
-        relaying.from_officer(unit, person.id, message, policy)
+        relaying.from_officer(unit, view, message, policy)
         return Receipt(Heard.DONE, view)
-    if _awaited(unit, person, message):
-        asked = conversation.pending(unit.session, person.id, unit.now)
+    if _awaited(unit, view.id, message):
+        asked = conversation.pending(unit.session, view.id, unit.now)
         if asked is not None and asked[0] == InputKind.OBSERVATIONS:  # a P-38.001 assessment's
             assessments.observe(unit, view, asked[1], message.text or "", followup_policy.zone)
             return Receipt(Heard.AWAITED, view)
-        if cases.awaits_care_plan(unit, person.id):
-            cases.answer_care_plan(unit, person.id, message.text or "", policy or RoutingPolicy())
+        if cases.awaits_care_plan(unit, view.id):
+            cases.answer_care_plan(unit, view.id, message.text or "", policy or RoutingPolicy())
             return Receipt(Heard.AWAITED, view)
         answer = followups.answer(unit, view, message.text or "", followup_policy)
         if answer.status != AnswerStatus.NOTHING:
             return Receipt(Heard.AWAITED, view, answer)
-    route = relaying.from_holder(unit, person.id, message)
+    route = relaying.from_holder(unit, view, message)
     return Receipt(Heard.HELP if route.status == RelayStatus.NONE else Heard.DONE, view)
 
 
@@ -77,22 +76,24 @@ def edited(unit: Unit, telegram_user_id: int) -> bool:
     return True
 
 
-# Built once: every message runs it, and building a statement costs more than running it.
-_ENROLLED = select(Person).where(
+# Built once: every message runs it, and building a statement costs more than running it. Read
+# as columns, not as an ORM object: loading one costs several times the query itself.
+_ENROLLED = select(*PERSON_COLUMNS).where(
     Person.telegram_user_id == bindparam("telegram_user_id"), Person.revoked_at.is_(None)
 )
 
 
-def _enrolled(unit: Unit, telegram_user_id: int) -> Person | None:
-    return unit.session.scalar(_ENROLLED, {"telegram_user_id": telegram_user_id})
+def _enrolled(unit: Unit, telegram_user_id: int) -> PersonView | None:
+    row = unit.session.connection().execute(_ENROLLED, {"telegram_user_id": telegram_user_id}).first()
+    return view_of_row(row) if row is not None else None
 
 
-def _awaited(unit: Unit, person: Person, message: Incoming) -> bool:
+def _awaited(unit: Unit, person_id: int, message: Incoming) -> bool:
     """The bot asked this person a question not yet answered, and this text is not a
     reply to a consultation's message (that one is meant for the consultation)."""
     if message.kind != "text" or not message.text or message.text.startswith("/"):
         return False
-    if conversation.pending(unit.session, person.id, unit.now) is None:
+    if conversation.pending(unit.session, person_id, unit.now) is None:
         return False
     if message.reply_to is not None:
         return linked_consultation(unit.session, message.chat_id, message.reply_to) is None

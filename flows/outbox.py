@@ -120,7 +120,7 @@ class Outbox:
         """A notice to a chat that may not be an enrolled person (a stranger, a group). Written
         with a plain INSERT … RETURNING id: the dispatcher needs the notice, not an object."""
         encoded = encode(params)
-        notice_id = self._session.scalar(
+        notice_id = self._session.connection().scalar(
             _WRITE,
             {
                 "chat_id": chat_id,

@@ -3,8 +3,10 @@ language. Views never leave a session attached, so the edge can keep them across
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +36,40 @@ class PersonView:
     def chat_id(self) -> int:
         """Private chats with a user have the user's id as chat id."""
         return self.telegram_user_id
+
+
+# A person's view read as plain columns (no ORM object built, nothing kept in the session):
+# for the statements every relayed line runs (flows/messages.py, flows/relaying.py).
+PERSON_COLUMNS = (
+    Person.id,
+    Person.telegram_user_id,
+    Person.display_name,
+    Person.role,
+    Person.language,
+    Person.presence,
+    Person.presence_until,
+    Person.capacity,
+    Person.created_at,
+    Person.revoked_at,
+)
+
+
+def view_of_row(row: Sequence[Any]) -> PersonView:
+    """The view from PERSON_COLUMNS' values, in that order."""
+    pid, tg_id, name, role, language, presence, until, capacity, created, revoked = row
+    return PersonView(
+        id=pid,
+        telegram_user_id=tg_id,
+        display_name=name,
+        role=role,
+        language=language,
+        presence=presence,
+        presence_until=until,
+        capacity=capacity,
+        active=revoked is None,
+        created_at=created,
+        revoked_at=revoked,
+    )
 
 
 def view_of(person: Person) -> PersonView:

@@ -11,16 +11,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from flows.events import record_event
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage
 from flows.offers import redraw_open_cards
-from flows.people import PersonView, view_of
+from flows.people import PERSON_COLUMNS, PersonView, view_of, view_of_row
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
-from flows.views import OPEN_STATES, ConsultationView, priority_of, request_rest, view_in
+from flows.views import (
+    CONSULTATION_COLUMNS,
+    OPEN_STATES,
+    ConsultationView,
+    priority_of,
+    request_rest,
+    view_in,
+)
+from flows.views import view_of_row as consultation_of_row
 from flows.vocabulary import (
     ConsultationState,
     EventKind,
@@ -53,15 +61,27 @@ _TAKEN = (
     .limit(1)
 )
 _HOLDER = aliased(Person)
-# The holder comes with the case (into the session, where the relay's view finds it without
-# a statement of its own): one statement less per relayed line.
-_OPEN_OF = (
-    select(Consultation, _HOLDER)
+# The officer's open case with its holder, as plain columns (no ORM objects: every relayed
+# line runs it, and loading objects costs several times the query). Locked: a close or a
+# handover waits for the line to be recorded, or the line sees the case closed.
+_OPEN_ROW = (
+    select(*CONSULTATION_COLUMNS, *(getattr(_HOLDER, c.key) for c in PERSON_COLUMNS))
     .outerjoin(_HOLDER, _HOLDER.id == Consultation.worker_id)
-    .where(Consultation.officer_id == bindparam("officer_id"), Consultation.state.in_(OPEN_STATES))
+    .where(
+        Consultation.officer_id == bindparam("officer_id"),
+        or_(*(Consultation.state == state for state in OPEN_STATES)),  # no IN: cached whole
+    )
     .order_by(Consultation.id.desc())
     .limit(1)
     .with_for_update(of=Consultation)
+)
+_SPLIT = len(CONSULTATION_COLUMNS)
+_OPEN_OF = (
+    select(Consultation)
+    .where(Consultation.officer_id == bindparam("officer_id"), Consultation.state.in_(OPEN_STATES))
+    .order_by(Consultation.id.desc())
+    .limit(1)
+    .with_for_update()
 )
 _KEEP = insert(RelayedMessage.__table__)
 
@@ -87,60 +107,63 @@ def consult(unit: Unit, officer_id: int, words: str) -> None:
 
 
 def _open_of(unit: Unit, officer_id: int) -> Consultation | None:
-    return _open_case(unit, officer_id)[0]
+    return unit.session.scalar(_OPEN_OF, {"officer_id": officer_id})
 
 
-def _open_case(unit: Unit, officer_id: int) -> tuple[Consultation | None, Person | None]:
-    """The officer's open case and its holder (if any). The session keeps loaded rows only
-    while something refers to them: the caller keeps the holder in a local variable, so the
-    relay's view of the case, built before it returns, finds it without a statement."""
-    found = unit.session.execute(_OPEN_OF, {"officer_id": officer_id}).first()
-    return (found[0], found[1]) if found is not None else (None, None)
+def _open_view(unit: Unit, officer: PersonView) -> ConsultationView | None:
+    """The officer's open case as a view, read in one statement with its holder."""
+    row = unit.session.connection().execute(_OPEN_ROW, {"officer_id": officer.id}).first()
+    if row is None:
+        return None
+    holder = row[_SPLIT:]
+    worker = view_of_row(holder) if holder[0] is not None else None
+    return consultation_of_row(row[:_SPLIT], officer, worker)
 
 
 def from_officer(
-    unit: Unit, officer_id: int, message: Incoming, policy: RoutingPolicy | None = None
+    unit: Unit, officer: PersonView, message: Incoming, policy: RoutingPolicy | None = None
 ) -> RelayStatus:
     """Open a draft, add to it, queue for whoever accepts, or relay to the holder. (The
-    policy: a waiting case's cards redrawn with the scene keep the person's history.)"""
-    officer = unit.session.get_one(Person, officer_id)
+    policy: a waiting case's cards redrawn with the scene keep the person's history.) The
+    relay to a holder, every line of a conversation, reads the case as a view and writes
+    plain rows; the rarer steps load the case as an object and change it."""
     if message.kind is None:
         unit.outbox.say(officer, "relay.unsupported")
         return RelayStatus.NONE
     if already_taken(unit, message):
         return RelayStatus.NONE
-    c, _holder = _open_case(unit, officer_id)  # kept referred to: see _open_case
-    if c is None:
-        c = open_draft(unit, officer_id, message.text if message.kind == "text" else "")
+    found = _open_view(unit, officer)
+    if found is not None and found.state == ConsultationState.ACTIVE:
+        relay(unit, found, officer, message)
+        return RelayStatus.RELAY
+    if found is None:
+        c = open_draft(unit, officer.id, message.text if message.kind == "text" else "")
         if message.kind != "text":
-            keep(unit, c, officer_id, message, EventKind.MESSAGE_QUEUED)
+            keep(unit, c.id, officer.id, message, EventKind.MESSAGE_QUEUED)
         prompt(unit, officer, c)
         return RelayStatus.NONE
+    c = unit.session.get_one(Consultation, found.id)
     if c.state == ConsultationState.DRAFT:
         if not (message.kind == "text" and _add_to_draft(c, message.text or "")):
-            keep(unit, c, officer_id, message, EventKind.MESSAGE_QUEUED)
+            keep(unit, c.id, officer.id, message, EventKind.MESSAGE_QUEUED)
         unit.outbox.say(officer, "consult.draft_kept", ref=c.reference)
         prompt(unit, officer, c)
         return RelayStatus.DRAFT
-    if c.state == ConsultationState.WAITING:
-        keep(unit, c, officer_id, message, EventKind.MESSAGE_QUEUED)
-        if message.point is not None:  # the scene: its area on the open cards
-            redraw_open_cards(unit, view_in(unit.session, c), policy)
-            unit.outbox.say(officer, "location.kept_waiting", ref=c.reference)
-        else:
-            unit.outbox.say(officer, "consult.queued", ref=c.reference)
-        return RelayStatus.QUEUE
-    relay(unit, c, view_of(officer), message)
-    return RelayStatus.RELAY
+    keep(unit, c.id, officer.id, message, EventKind.MESSAGE_QUEUED)  # WAITING
+    if message.point is not None:  # the scene: its area on the open cards
+        redraw_open_cards(unit, view_in(unit.session, c, officer), policy)
+        unit.outbox.say(officer, "location.kept_waiting", ref=c.reference)
+    else:
+        unit.outbox.say(officer, "consult.queued", ref=c.reference)
+    return RelayStatus.QUEUE
 
 
-def from_holder(unit: Unit, holder_id: int, message: Incoming) -> RelayRoute:
+def from_holder(unit: Unit, holder: PersonView, message: Incoming) -> RelayRoute:
     """A worker's (or a supervisor's) message to the consultation they replied to, else
     their latest; NONE for a supervisor who holds nothing (the edge gives the help)."""
-    holder = unit.session.get_one(Person, holder_id)
     active = unit.session.scalars(
         select(Consultation)
-        .where(Consultation.worker_id == holder_id, Consultation.state == ConsultationState.ACTIVE)
+        .where(Consultation.worker_id == holder.id, Consultation.state == ConsultationState.ACTIVE)
         .order_by(Consultation.accepted_at.desc(), Consultation.id.desc())
     ).all()
     if not active and holder.role == Role.SUPERVISOR:
@@ -158,10 +181,10 @@ def from_holder(unit: Unit, holder_id: int, message: Incoming) -> RelayRoute:
     guessed = chosen is None and len(active) > 1
     if chosen is None:
         chosen = _most_recent(unit.session, list(active))
-    view = view_in(unit.session, chosen)
+    view = view_in(unit.session, chosen, holder)
     if already_taken(unit, message):
         return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
-    relay(unit, chosen, view_of(holder), message)
+    relay(unit, view, holder, message)
     if guessed:
         unit.outbox.notify(
             holder,
@@ -173,13 +196,12 @@ def from_holder(unit: Unit, holder_id: int, message: Incoming) -> RelayRoute:
     return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
 
 
-def relay(unit: Unit, c: Consultation, sender: PersonView, message: Incoming) -> None:
+def relay(unit: Unit, c: ConsultationView, sender: PersonView, message: Incoming) -> None:
     """Record the message as relayed and ask for its copy to the other side."""
-    view = view_in(unit.session, c)
-    recipient = view.worker if sender.id == view.officer.id else view.officer
+    recipient = c.worker if sender.id == c.officer.id else c.officer
     assert recipient is not None and message.kind is not None
-    keep(unit, c, sender.id, message, EventKind.MESSAGE_RELAYED)
-    copy_to(unit, view, recipient, sender, message.chat_id, message.message_id, message.kind,
+    keep(unit, c.id, sender.id, message, EventKind.MESSAGE_RELAYED)
+    copy_to(unit, c, recipient, sender, message.chat_id, message.message_id, message.kind,
             message.text)  # fmt: skip
 
 
@@ -210,12 +232,14 @@ def copy_to(
     )
 
 
-def keep(unit: Unit, c: Consultation, sender_id: int, message: Incoming, kind: EventKind) -> None:
+def keep(
+    unit: Unit, consultation_id: int, sender_id: int, message: Incoming, kind: EventKind
+) -> None:
     """The message's event (queued or relayed) and the link of its source to the case."""
-    unit.session.execute(
+    unit.session.connection().execute(
         _KEEP,
         {
-            "consultation_id": c.id,
+            "consultation_id": consultation_id,
             "chat_id": message.chat_id,
             "message_id": message.message_id,
             "source_chat_id": message.chat_id,
@@ -232,7 +256,7 @@ def keep(unit: Unit, c: Consultation, sender_id: int, message: Incoming, kind: E
         data["text"] = message.text
     if message.point is not None:
         data["latitude"], data["longitude"] = message.point
-    record_event(unit.session, c.id, kind, sender_id, unit.now, **data)
+    record_event(unit.session, consultation_id, kind, sender_id, unit.now, **data)
 
 
 def open_draft(unit: Unit, officer_id: int, text: str | None) -> Consultation:
@@ -257,15 +281,21 @@ def _add_to_draft(c: Consultation, text: str) -> bool:
     return True
 
 
-def prompt(unit: Unit, officer: Person, c: Consultation, *, edit: int | None = None) -> None:
+def prompt(
+    unit: Unit, officer: Person | PersonView, c: Consultation, *, edit: int | None = None
+) -> None:
     """Ask for whatever the draft still lacks: category first, then urgency."""
     unit.outbox.notify(
         officer,
         NoticeKind.PROMPT,
         priority=Priority.URGENT,
         edit=edit,
-        consultation=view_in(unit.session, c),
+        consultation=view_in(unit.session, c, *_views(officer)),
     )
+
+
+def _views(person: Person | PersonView) -> tuple[PersonView, ...]:
+    return (person,) if isinstance(person, PersonView) else ()
 
 
 MAX_REQUEST_TEXT = 16_000  # a draft grows no longer; further messages are queued whole

@@ -4,13 +4,15 @@ active consultations of a person, the scene (the location the officer shared in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.models import Consultation, Event, Person
+from flows.models import Consultation, Event, Person, reference_of
 from flows.people import PersonView, view_of
 from flows.store import Database
 from flows.vocabulary import (
@@ -41,10 +43,56 @@ class ConsultationView:
     tier: int
 
 
-def view_in(session: Session, c: Consultation) -> ConsultationView:
-    """A detached view of a consultation, with its people."""
-    officer = session.get_one(Person, c.officer_id)
-    worker = session.get(Person, c.worker_id) if c.worker_id else None
+# A consultation's view read as plain columns, for the statement every relayed line runs.
+CONSULTATION_COLUMNS = (
+    Consultation.id,
+    Consultation.state,
+    Consultation.category,
+    Consultation.urgency,
+    Consultation.request_text,
+    Consultation.outcome,
+    Consultation.created_at,
+    Consultation.submitted_at,
+    Consultation.accepted_at,
+    Consultation.closed_at,
+    Consultation.tier,
+)
+
+
+def view_of_row(
+    row: Sequence[Any], officer: PersonView, worker: PersonView | None
+) -> ConsultationView:
+    """The view from CONSULTATION_COLUMNS' values, in that order, with its people."""
+    cid, state, category, urgency, text, outcome, created, submitted, accepted, closed, tier = row
+    return ConsultationView(
+        id=cid,
+        reference=reference_of(cid),
+        state=state,
+        category=category,
+        urgency=urgency,
+        request_text=text,
+        officer=officer,
+        worker=worker,
+        outcome=outcome,
+        created_at=created,
+        submitted_at=submitted,
+        accepted_at=accepted,
+        closed_at=closed,
+        tier=tier,
+    )
+
+
+def view_in(session: Session, c: Consultation, *known: PersonView) -> ConsultationView:
+    """A detached view of a consultation, with its people (those `known` already are not
+    looked up again)."""
+    views = {p.id: p for p in known}
+    officer = views.get(c.officer_id) or view_of(session.get_one(Person, c.officer_id))
+    worker = None
+    if c.worker_id is not None:
+        worker = views.get(c.worker_id)
+        if worker is None:
+            found = session.get(Person, c.worker_id)
+            worker = view_of(found) if found is not None else None
     return ConsultationView(
         id=c.id,
         reference=c.reference,
@@ -52,8 +100,8 @@ def view_in(session: Session, c: Consultation) -> ConsultationView:
         category=c.category,
         urgency=c.urgency,
         request_text=c.request_text,
-        officer=view_of(officer),
-        worker=view_of(worker) if worker else None,
+        officer=officer,
+        worker=worker,
         outcome=c.outcome,
         created_at=c.created_at,
         submitted_at=c.submitted_at,

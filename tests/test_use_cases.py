@@ -17,6 +17,7 @@ from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.models import Consultation, InboxUpdate, Offer, OutboxNotice, RelayedMessage
 from flows.outbox import Notice
+from flows.people import PersonView
 from flows.relaying import Incoming, RelayStatus
 from flows.store import Database
 from flows.unit import Unit, unit_of_work
@@ -694,8 +695,8 @@ def accept_then_crash(unit: Unit, worker_id: int, cid: int) -> None:
     raise Crash
 
 
-def relay_then_crash(unit: Unit, officer_id: int, message: Incoming) -> None:
-    relaying.from_officer(unit, officer_id, message)
+def relay_then_crash(unit: Unit, officer: PersonView, message: Incoming) -> None:
+    relaying.from_officer(unit, officer, message)
     raise Crash
 
 
@@ -732,7 +733,7 @@ def test_a_relay_that_raises_is_relayed_when_its_update_is_replayed(
     events = kinds(any_db, cid)
     before = last_notice_id(any_db)
     with pytest.raises(Crash), unit_of_work(any_db, clock, update_id=7) as unit:
-        relay_then_crash(unit, officer.id, message)
+        relay_then_crash(unit, officer, message)
     assert notices(any_db, before) == []
     assert kinds(any_db, cid) == events
     with any_db.unit_of_work() as session:
@@ -743,7 +744,7 @@ def test_a_relay_that_raises_is_relayed_when_its_update_is_replayed(
         assert linked == []  # not 'already taken': the replay relays it
     clock.advance(seconds=1)
     with unit_of_work(any_db, clock, update_id=7) as unit:
-        assert relaying.from_officer(unit, officer.id, message) == RelayStatus.RELAY
+        assert relaying.from_officer(unit, officer, message) == RelayStatus.RELAY
     assert who(recorded(any_db, before)) == [(worker.chat_id, NoticeKind.RELAY)]
     with any_db.unit_of_work() as session:
         assert session.get_one(InboxUpdate, 7).handled_at == clock()

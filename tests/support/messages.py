@@ -31,8 +31,8 @@ def send(
 ) -> RelayStatus | RelayRoute:
     """One incoming message of an officer (from_officer) or a holder (from_holder)."""
     if person.role == Role.OFFICER:
-        return act(db, clock, relaying.from_officer, person.id, message)
-    return act(db, clock, relaying.from_holder, person.id, message)
+        return act(db, clock, relaying.from_officer, person, message)
+    return act(db, clock, relaying.from_holder, person, message)
 
 
 def card_shown(db: Database, offer_id: int, chat_id: int, message_id: int) -> None:
