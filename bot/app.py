@@ -162,6 +162,10 @@ def build_application(settings: Settings, db: Database, clock: Clock) -> Applica
 def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     groups = ~filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(groups & filters.UpdateType.MESSAGES, _group))
+    # Every relayed line is a private chat's plain message: asked for here, second, rather
+    # than after the thirty command handlers, none of which can take it.
+    plain = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(plain, messages.on_message))
     app.add_handler(CallbackQueryHandler(buttons.on_button))
     app.add_handler(CommandHandler("start", enrolment.start))
     app.add_handler(CommandHandler("help", enrolment.show_help))
@@ -194,7 +198,6 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("stats", reports.stats_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
-    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, messages.on_message))
     app.add_handler(ChatMemberHandler(reachability.on_my_chat_member))
     app.add_error_handler(_on_error)
 

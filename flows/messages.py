@@ -84,7 +84,8 @@ _ENROLLED = select(*PERSON_COLUMNS).where(
 
 
 def _enrolled(unit: Unit, telegram_user_id: int) -> PersonView | None:
-    row = unit.session.connection().execute(_ENROLLED, {"telegram_user_id": telegram_user_id}).first()
+    found = unit.session.connection().execute(_ENROLLED, {"telegram_user_id": telegram_user_id})
+    row = found.first()
     return view_of_row(row) if row is not None else None
 
 

@@ -65,7 +65,11 @@ _HOLDER = aliased(Person)
 # line runs it, and loading objects costs several times the query). Locked: a close or a
 # handover waits for the line to be recorded, or the line sees the case closed.
 _OPEN_ROW = (
-    select(*CONSULTATION_COLUMNS, *(getattr(_HOLDER, c.key) for c in PERSON_COLUMNS))
+    select(
+        *CONSULTATION_COLUMNS,
+        Consultation.worker_id,
+        *(getattr(_HOLDER, c.key) for c in PERSON_COLUMNS),
+    )
     .outerjoin(_HOLDER, _HOLDER.id == Consultation.worker_id)
     .where(
         Consultation.officer_id == bindparam("officer_id"),
@@ -115,8 +119,12 @@ def _open_view(unit: Unit, officer: PersonView) -> ConsultationView | None:
     row = unit.session.connection().execute(_OPEN_ROW, {"officer_id": officer.id}).first()
     if row is None:
         return None
-    holder = row[_SPLIT:]
-    worker = view_of_row(holder) if holder[0] is not None else None
+    worker_id, holder = row[_SPLIT], row[_SPLIT + 1 :]
+    worker = None
+    if worker_id is not None and holder[0] == worker_id:
+        worker = view_of_row(holder)
+    elif worker_id is not None:  # accepted while this waited for the lock: PostgreSQL reads
+        worker = view_of(unit.session.get_one(Person, worker_id))  # the case again, not its join
     return consultation_of_row(row[:_SPLIT], officer, worker)
 
 
