@@ -67,8 +67,7 @@ def _insert_new(session: Session) -> Insert:
     return stmt.returning(table.c.update_id)
 
 
-def _dialect_insert(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
+def _dialect_insert(dialect: str) -> Insert:
     table = InboxUpdate.__table__
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -91,9 +90,15 @@ _UPSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}  # built once: every up
 
 
 def _upsert_statement(session: Session, changes: tuple[str, ...]) -> Insert:
-    key = (session.get_bind().dialect.name, changes)
+    return upsert_statement(session.get_bind().dialect.name, changes)
+
+
+def upsert_statement(dialect: str, changes: tuple[str, ...]) -> Insert:
+    """Insert an update's row with these changes, or make them where not made yet; RETURNING
+    the id when it did (built once per dialect and changes)."""
+    key = (dialect, changes)
     if key not in _UPSERTS:
-        stmt = _dialect_insert(session)
+        stmt = _dialect_insert(dialect)
         if isinstance(stmt, (postgresql.Insert, sqlite.Insert)):
             table = InboxUpdate.__table__
             stmt = stmt.on_conflict_do_update(

@@ -119,37 +119,57 @@ class Outbox:
     ) -> None:
         """A notice to a chat that may not be an enrolled person (a stranger, a group). Written
         with a plain INSERT … RETURNING id: the dispatcher needs the notice, not an object."""
-        encoded = encode(params)
-        notice_id = self._session.connection().scalar(
-            _WRITE,
-            {
-                "chat_id": chat_id,
-                "person_id": person_id,
-                "language": language,
-                "kind": kind,
-                "params": encoded,
-                "priority": int(priority),
-                "edit_message_id": edit,
-                "consultation_id": consultation_id,
-                "state": OutboxState.PENDING,
-                "created_at": self._now,
-                "claimed_by": self._claimant,  # the process that committed it sends it
-                "claimed_at": self._now if self._claimant else None,
-            },
-        )
-        self.recorded.append(
-            Notice(
-                id=int(notice_id),
-                chat_id=chat_id,
-                person_id=person_id,
-                language=language,
-                kind=kind,
-                params=decode(encoded),
-                priority=int(priority),
-                edit_message_id=edit,
-                consultation_id=consultation_id,
-            )
-        )
+        row = pending_row(
+            chat_id, language, kind, encode(params), self._now, self._claimant,
+            person_id=person_id, priority=priority, edit=edit, consultation_id=consultation_id,
+        )  # fmt: skip
+        notice_id = self._session.connection().scalar(_WRITE, row)
+        self.recorded.append(notice_of(int(notice_id), row))
+
+
+def pending_row(
+    chat_id: int,
+    language: str,
+    kind: NoticeKind,
+    encoded: dict[str, Any],
+    now: datetime,
+    claimant: str | None,
+    *,
+    person_id: int | None,
+    priority: Priority,
+    edit: int | None,
+    consultation_id: int | None,
+) -> dict[str, Any]:
+    """An outbox row's values, for the session's path and the relay's fast lane alike."""
+    return {
+        "chat_id": chat_id,
+        "person_id": person_id,
+        "language": language,
+        "kind": kind,
+        "params": encoded,
+        "priority": int(priority),
+        "edit_message_id": edit,
+        "consultation_id": consultation_id,
+        "state": OutboxState.PENDING,
+        "created_at": now,
+        "claimed_by": claimant,  # the process that committed it sends it
+        "claimed_at": now if claimant else None,
+    }
+
+
+def notice_of(notice_id: int, row: dict[str, Any]) -> Notice:
+    """The committed row as the dispatcher takes it (no need to read it back)."""
+    return Notice(
+        id=notice_id,
+        chat_id=row["chat_id"],
+        person_id=row["person_id"],
+        language=row["language"],
+        kind=row["kind"],
+        params=decode(row["params"]),
+        priority=row["priority"],
+        edit_message_id=row["edit_message_id"],
+        consultation_id=row["consultation_id"],
+    )
 
 
 def as_notice(row: OutboxNotice) -> Notice:

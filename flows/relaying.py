@@ -8,6 +8,7 @@ the messages queued before an accept, the conversation so far, and the briefing 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -229,32 +230,54 @@ def copy_to(
         NoticeKind.RELAY,
         priority=priority_of(c),
         consultation_id=c.id,
-        reference=c.reference,
-        sender_id=sender.id,
-        sender_name=sender.display_name,
-        recipient_name=recipient.display_name,
-        kind=kind,
-        chat_id=chat_id,
-        message_id=message_id,
-        text=text,
+        **relay_params(c, recipient, sender, chat_id, message_id, kind, text),
     )
+
+
+def relay_params(
+    c: ConsultationView,
+    recipient: PersonView,
+    sender: PersonView,
+    chat_id: int,
+    message_id: int,
+    kind: str,
+    text: str | None,
+) -> dict[str, Any]:
+    """What a relay notice carries (here and in the fast lane, flows/lane.py)."""
+    return {
+        "reference": c.reference,
+        "sender_id": sender.id,
+        "sender_name": sender.display_name,
+        "recipient_name": recipient.display_name,
+        "kind": kind,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": text,
+    }
 
 
 def keep(
     unit: Unit, consultation_id: int, sender_id: int, message: Incoming, kind: EventKind
 ) -> None:
     """The message's event (queued or relayed) and the link of its source to the case."""
-    unit.session.connection().execute(
-        _KEEP,
-        {
-            "consultation_id": consultation_id,
-            "chat_id": message.chat_id,
-            "message_id": message.message_id,
-            "source_chat_id": message.chat_id,
-            "source_message_id": message.message_id,
-            "created_at": unit.now,
-        },
-    )
+    unit.session.connection().execute(_KEEP, link_row(consultation_id, message, unit.now))
+    record_event(unit.session, consultation_id, kind, sender_id, unit.now, **event_data(message))
+
+
+def link_row(consultation_id: int, message: Incoming, now: datetime) -> dict[str, Any]:
+    """The link of a source message to its case: a replay finds it taken."""
+    return {
+        "consultation_id": consultation_id,
+        "chat_id": message.chat_id,
+        "message_id": message.message_id,
+        "source_chat_id": message.chat_id,
+        "source_message_id": message.message_id,
+        "created_at": now,
+    }
+
+
+def event_data(message: Incoming) -> dict[str, Any]:
+    """What a queued or relayed message's event keeps of it."""
     data: dict[str, Any] = {
         "kind": message.kind,
         "chat_id": message.chat_id,
@@ -264,7 +287,7 @@ def keep(
         data["text"] = message.text
     if message.point is not None:
         data["latitude"], data["longitude"] = message.point
-    record_event(unit.session, consultation_id, kind, sender_id, unit.now, **data)
+    return data
 
 
 def open_draft(unit: Unit, officer_id: int, text: str | None) -> Consultation:
@@ -474,14 +497,3 @@ def _most_recent(session: Session, consultations: list[Consultation]) -> Consult
         .limit(1)
     )
     return next((c for c in consultations if c.id == latest), consultations[0])
-
-
-def _message_data(
-    source: tuple[int, int], kind: str, text: str | None, point: tuple[float, float] | None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": kind, "chat_id": source[0], "message_id": source[1]}
-    if text is not None:
-        data["text"] = text
-    if point is not None:
-        data["latitude"], data["longitude"] = point
-    return data

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from flows.driver import transaction
 from flows.wal import EVERY_S, SAFETY_NET_PAGES, Checkpointer
 
 Clock = Callable[[], datetime]
@@ -87,15 +88,30 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if _NO_WAIT.get():
-            if not connection.info.get("no_wait"):  # a PRAGMA is a statement: once per change
-                connection.exec_driver_sql("PRAGMA busy_timeout=0")
-                connection.info["no_wait"] = True
-        elif connection.info.pop("no_wait", False):
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_sqlite(connection.exec_driver_sql, connection.info)
 
     return engine
+
+
+def begin_sqlite(execute: Callable[[str], Any], info: dict[str, Any]) -> None:
+    """BEGIN IMMEDIATE, after setting how long to wait for the write lock: not at all on the
+    event loop (no_wait), the busy timeout elsewhere. `info` is the pooled connection's own,
+    shared by the ORM's path and the driver's (flows/driver.py)."""
+    if _NO_WAIT.get():
+        if not info.get("no_wait"):  # a PRAGMA is a statement: once per change
+            execute("PRAGMA busy_timeout=0")
+            info["no_wait"] = True
+    elif info.pop("no_wait", False):
+        execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    execute("BEGIN IMMEDIATE")
+
+
+def _begin_sqlite_driver(driver: Any, info: dict[str, Any]) -> None:
+    begin_sqlite(driver.execute, info)
+
+
+def _begin_postgres(_driver: Any, _info: dict[str, Any]) -> None:
+    """psycopg begins a transaction with the first statement."""
 
 
 # A transaction begun under no_wait() fails at once when another holds SQLite's write lock,
@@ -121,6 +137,14 @@ class Database:
             if self.claimant is not None:
                 session.info["claimant"] = self.claimant  # notices recorded are this process's
             yield session
+
+    @contextmanager
+    def driver_transaction(self) -> Iterator[Any]:
+        """A cursor in a transaction straight on the driver, for the relay's fast lane
+        (flows/driver.py): same connections, same locking, same transient errors."""
+        begin = _begin_sqlite_driver if self.is_sqlite else _begin_postgres
+        with transaction(self.engine, begin=begin) as cursor:
+            yield cursor
 
     @property
     def is_sqlite(self) -> bool:

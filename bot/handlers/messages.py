@@ -13,7 +13,7 @@ from bot.handlers.access import identify, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
 from bot.services import Services
-from flows import messages
+from flows import lane, messages
 from flows.messages import Heard
 
 
@@ -33,8 +33,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await calls.on_own_contact(services, person, message.contact)  # type: ignore[arg-type]
         return
     policy = services.settings.followup_policy
-    receipt = await services.act(
-        messages.receive, user.id, incoming(message), policy, services.policy
+    receipt = await services.act_in_lane(
+        lane.relay_line, messages.receive, user.id, incoming(message), policy, services.policy
     )
     person = receipt.person
     if receipt.heard == Heard.STRANGER:

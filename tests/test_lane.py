@@ -1,0 +1,157 @@
+"""The relay's fast lane writes what the general use case writes for an officer's line to
+the holder (the same link, event, notice and inbox mark, read back through the ORM), and
+takes nothing else: every other case is handed back with nothing changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from flows import consultations as cs
+from flows import lane, messages, relaying
+from flows.driver import DriverUnit
+from flows.inbox import AlreadyHandled, mark_handled_in
+from flows.lane import LaneUnit
+from flows.messages import Heard
+from flows.models import Event, InboxUpdate, OutboxNotice, RelayedMessage
+from flows.outbox import Notice, as_notice
+from flows.people import PersonView
+from flows.relaying import Incoming
+from flows.store import Database
+from flows.unit import unit_of_work
+from flows.vocabulary import Category, Role, Urgency
+from tests.support.clock import FakeClock
+from tests.support.people import POLICY, enrol
+from tests.support.units import act, last_notice_id
+
+OFFICER = 7_000_001  # clear of the ids enrol() hands out
+
+
+def in_lane(
+    db: Database, clock: FakeClock, user_id: int, message: Incoming, update_id: int
+) -> tuple[Any, list[Notice]]:
+    with db.driver_transaction() as cursor:
+        unit = LaneUnit(DriverUnit(cursor, clock(), db.claimant), db.engine.dialect, update_id)
+        taken = lane.relay_line(unit, user_id, message, None, None)
+    return taken, unit.recorded
+
+
+def in_use_case(
+    db: Database, clock: FakeClock, user_id: int, message: Incoming, update_id: int
+) -> list[Notice]:
+    with unit_of_work(db, clock, update_id=update_id, unstored=True) as unit:
+        messages.receive(unit, user_id, message, None)  # type: ignore[arg-type]
+    return unit.outbox.recorded
+
+
+def opened(db: Database, clock: FakeClock) -> tuple[PersonView, PersonView, int]:
+    officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay", telegram_user_id=OFFICER)
+    worker = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    c = act(db, clock, relaying.open_draft, officer.id, "Homme en crise sur le pont")
+    act(db, clock, cs.set_category, officer.id, c.id, Category.SUICIDE_RISK)
+    act(db, clock, cs.submit, officer.id, c.id, Urgency.IMMEDIATE, POLICY)
+    return officer, worker, c.id
+
+
+def written(db: Database, message_id: int) -> dict[str, Any]:
+    """What one relayed line left, as the ORM reads it (ids and the message id set aside)."""
+    with db.unit_of_work() as session:
+        link = session.scalars(
+            select(RelayedMessage).where(RelayedMessage.source_message_id == message_id)
+        ).one()
+        event = [
+            e
+            for e in session.scalars(
+                select(Event).where(Event.consultation_id == link.consultation_id)
+            )
+            if e.data.get("message_id") == message_id
+        ]
+        notice = [
+            n
+            for n in session.scalars(select(OutboxNotice))
+            if n.params.get("message_id") == message_id
+        ]
+        assert len(event) == 1 and len(notice) == 1
+        e, n = event[0], notice[0]
+        return {
+            "link": (link.consultation_id, link.chat_id, link.source_chat_id, link.created_at),
+            "event": (e.kind, e.actor_id, e.at, {**e.data, "message_id": 0}),
+            "notice": (
+                n.chat_id, n.person_id, n.language, n.kind, {**n.params, "message_id": 0},
+                n.priority, n.consultation_id, n.state, n.created_at, n.claimed_by,
+            ),
+            "notice_row": as_notice(n),
+        }  # fmt: skip
+
+
+def test_the_lane_writes_what_the_use_case_writes(any_db: Database, clock: FakeClock) -> None:
+    officer, worker, cid = opened(any_db, clock)
+    act(any_db, clock, cs.accept, worker.id, cid, POLICY)
+    line = Incoming(officer.chat_id, 500, "text", "il se calme")
+    general = in_use_case(any_db, clock, OFFICER, line, 9001)
+    taken, recorded = in_lane(
+        any_db, clock, OFFICER, Incoming(officer.chat_id, 501, "text", "il se calme"), 9002
+    )
+    assert taken is not None and taken.heard == Heard.DONE and taken.person == officer
+    by_use_case, by_lane = written(any_db, 500), written(any_db, 501)
+    for part in ("link", "event", "notice"):
+        assert by_lane[part] == by_use_case[part]
+    assert recorded == [by_lane["notice_row"]]  # the dispatcher gets the row as committed
+    assert [n.params["text"] for n in general + recorded] == ["il se calme"] * 2
+    with any_db.unit_of_work() as session:
+        for update_id in (9001, 9002):
+            assert session.get_one(InboxUpdate, update_id).handled_at == clock()
+
+
+def test_a_location_keeps_its_point_in_the_lane_as_in_the_use_case(
+    any_db: Database, clock: FakeClock
+) -> None:
+    officer, worker, cid = opened(any_db, clock)
+    act(any_db, clock, cs.accept, worker.id, cid, POLICY)
+    point = (45.5017, -73.5673)
+    in_use_case(
+        any_db, clock, OFFICER, Incoming(officer.chat_id, 600, "location", None, point=point), 1
+    )
+    in_lane(
+        any_db, clock, OFFICER, Incoming(officer.chat_id, 601, "location", None, point=point), 2
+    )
+    assert written(any_db, 601)["event"] == written(any_db, 600)["event"]
+
+
+@pytest.mark.parametrize("case", ["stranger", "worker", "waiting", "draft", "unsupported"])
+def test_the_lane_hands_back_every_other_case_with_nothing_changed(
+    any_db: Database, clock: FakeClock, case: str
+) -> None:
+    officer, worker, cid = opened(any_db, clock)  # waiting for a worker
+    if case == "draft":
+        act(any_db, clock, cs.close, officer, cid, POLICY)
+        act(any_db, clock, relaying.open_draft, officer.id, "un autre")
+    user, chat = {
+        "stranger": (4242, 4242),
+        "worker": (worker.telegram_user_id, worker.chat_id),
+    }.get(case, (OFFICER, officer.chat_id))
+    kind = None if case == "unsupported" else "text"
+    before = last_notice_id(any_db)
+    taken, recorded = in_lane(any_db, clock, user, Incoming(chat, 700, kind, "allô"), 77)
+    assert taken is None and recorded == []
+    assert last_notice_id(any_db) == before
+    with any_db.unit_of_work() as session:
+        assert session.get(InboxUpdate, 77) is None
+        assert session.scalars(select(RelayedMessage)).all() == []
+
+
+def test_an_update_handled_meanwhile_rolls_the_lane_back(
+    any_db: Database, clock: FakeClock
+) -> None:
+    officer, worker, cid = opened(any_db, clock)
+    act(any_db, clock, cs.accept, worker.id, cid, POLICY)
+    with any_db.unit_of_work() as session:  # another process handled it first
+        mark_handled_in(session, 88, clock(), unstored=True)
+    before = last_notice_id(any_db)
+    with pytest.raises(AlreadyHandled):
+        in_lane(any_db, clock, OFFICER, Incoming(officer.chat_id, 800, "text", "encore"), 88)
+    assert last_notice_id(any_db) == before
+    with any_db.unit_of_work() as session:
+        assert session.scalars(select(RelayedMessage)).all() == []
