@@ -5,7 +5,7 @@ on (bench/echo_bot.py), then Relais with a consultation accepted. Prints p50 / p
 Relais over the baseline, the bot process's CPU per line and, on PostgreSQL, the write
 transactions per relayed line and per Accept press.
 
-    .venv/bin/python bench/relay.py [--lines 200] [--rate 20] [--postgres]
+    .venv/bin/python bench/relay.py [--lines 200] [--rate 20] [--postgres] [--from worker]
 """
 
 from __future__ import annotations
@@ -52,18 +52,27 @@ def write_transactions(url: str) -> int | None:
     return int(value)
 
 
-def send_lines(user: SandboxClient, lines: int, rate: float, tag: str) -> None:
-    """Officer lines at a steady rate (the schedule, not the answers, sets the pace)."""
+def send_lines(
+    user: SandboxClient, lines: int, rate: float, tag: str, source: int = OFFICER
+) -> None:
+    """Lines at a steady rate (the schedule, not the answers, sets the pace)."""
     start = time.monotonic()
     for i in range(lines):
         wait = start + i / rate - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        user.send_text(OFFICER, f"{tag} {i:05d}")
+        user.send_text(source, f"{tag} {i:05d}")
 
 
-def latencies(user: SandboxClient, lines: int, tag: str, timeout: float = 120.0) -> list[float]:
-    """Seconds from each officer line to its arrival in the worker's chat."""
+def latencies(
+    user: SandboxClient,
+    lines: int,
+    tag: str,
+    timeout: float = 120.0,
+    route: tuple[int, int] = (OFFICER, WORKER),
+) -> list[float]:
+    """Seconds from each line to its arrival in the other side's chat."""
+    source, target = route
     deadline = time.monotonic() + timeout
     while True:
         entries = user.transcript()
@@ -74,9 +83,9 @@ def latencies(user: SandboxClient, lines: int, tag: str, timeout: float = 120.0)
             if tag not in words:
                 continue
             key = words[words.index(tag) + len(tag) :].split()[0][:5]
-            if e.get("chat_id") == OFFICER and e.get("event", "").startswith("user"):
+            if e.get("chat_id") == source and e.get("event", "").startswith("user"):
                 sent[key] = e["time"]
-            elif e.get("chat_id") == WORKER and key not in got:
+            elif e.get("chat_id") == target and key not in got:
                 got[key] = e["time"]
         if len(got) >= lines or time.monotonic() > deadline:
             return sorted(got[k] - sent[k] for k in got if k in sent)
@@ -90,14 +99,15 @@ def measure(
     lines: int,
     rate: float,
     url: str | None = None,
+    route: tuple[int, int] = (OFFICER, WORKER),
 ) -> tuple[list[float], float, float | None]:
     pid = start_bot()
     tag = f"line-{label}"
-    send_lines(user, 5, 5, f"warm-{label}")  # warm up
-    latencies(user, 5, f"warm-{label}")
+    send_lines(user, 5, 5, f"warm-{label}", route[0])  # warm up
+    latencies(user, 5, f"warm-{label}", route=route)
     cpu0, tx0 = cpu_seconds(pid), write_transactions(url) if url else None
-    send_lines(user, lines, rate, tag)
-    lat = latencies(user, lines, tag)
+    send_lines(user, lines, rate, tag, route[0])
+    lat = latencies(user, lines, tag, route=route)
     user.wait_until_idle(30, quiet=0.5)
     cpu = (cpu_seconds(pid) - cpu0) / lines
     tx = None
@@ -115,22 +125,30 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--from", dest="source", choices=["officer", "worker"], default="officer",
+        help="who writes the lines (the worker: the holder's answers to the officer)",
+    )  # fmt: skip
     args = parser.parse_args()
     kind = "postgres" if args.postgres else "sqlite"
+    route = (OFFICER, WORKER) if args.source == "officer" else (WORKER, OFFICER)
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as db:
         results = {}
         with SandboxServer(token=TOKEN) as sandbox:
             user = sandbox.client()
             user.add_user(OFFICER, "Tremblay")
             user.add_user(WORKER, "Roy")
-            user.send_text(WORKER, "/start")  # a bot can write only to who started it
+            for chat in route:
+                user.send_text(chat, "/start")  # a bot can write only to who started it
             echo = subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "echo_bot.py"), TOKEN, sandbox.base_url,
-                 str(WORKER)],
+                 str(route[1])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                results["echo"] = measure("e", lambda: echo.pid, user, args.lines, args.rate)
+                results["echo"] = measure(
+                    "e", lambda: echo.pid, user, args.lines, args.rate, route=route
+                )
             finally:
                 echo.terminate()
                 echo.wait(10)
@@ -142,12 +160,15 @@ def main() -> None:
             world.bot.start()
             try:
                 results["relais"] = measure(
-                    "r", lambda: _relais_ready(world), world.user, args.lines, args.rate, db.url
-                )
+                    "r", lambda: _relais_ready(world), world.user, args.lines, args.rate, db.url,
+                    route,
+                )  # fmt: skip
                 per_accept = accept_transactions(world, db.url, 10)
             finally:
                 world.close()
-    print(f"relayed lines: {args.lines} at {args.rate:g}/s, database: {kind}")
+    print(
+        f"relayed lines: {args.lines} at {args.rate:g}/s from the {args.source}, database: {kind}"
+    )
     if per_accept is not None:
         print(f"accept: {per_accept:.1f} write transactions per press (whole handling)")
     base = results["echo"][0]

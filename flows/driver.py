@@ -53,8 +53,9 @@ class Prepared:
         return [converted[name] for name in self._order]
 
     def row(self, raw: Sequence[Any] | None) -> tuple[Any, ...] | None:
-        if raw is None:
-            return None
+        return None if raw is None else self.converted(raw)
+
+    def converted(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(
             out(value) if out is not None and value is not None else value
             for out, value in zip(self._out, raw, strict=True)
@@ -74,21 +75,27 @@ class DriverUnit:
         self._cursor.execute(prepared.sql, prepared.parameters(values))
         return prepared.row(self._cursor.fetchone())
 
+    def all(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run it; every row, converted."""
+        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        return [prepared.converted(raw) for raw in self._cursor.fetchall()]
+
     def run(self, prepared: Prepared, values: dict[str, Any]) -> None:
         self._cursor.execute(prepared.sql, prepared.parameters(values))
 
 
 @contextmanager
-def transaction(
-    engine: Engine, *, begin: Callable[[Any, dict[str, Any]], None]
-) -> Iterator[Any]:
+def transaction(engine: Engine, *, begin: Callable[[Any, dict[str, Any]], None]) -> Iterator[Any]:
     """A cursor in a transaction on a pooled connection: committed when the block ends,
     rolled back if it raises. The driver's errors come out as SQLAlchemy's (an unreachable
     or locked database is the same transient OperationalError as on the ORM's path); a
     connection that failed is not given back to the pool."""
-    pooled = engine.raw_connection()
-    driver = pooled.driver_connection
     dbapi = engine.dialect.dbapi
+    try:
+        pooled = engine.raw_connection()  # the driver's own error when it cannot connect
+    except dbapi.Error as exc:  # type: ignore[union-attr]
+        raise _translated(exc, dbapi) from exc
+    driver = pooled.driver_connection
     try:
         try:
             begin(driver, pooled.info)
@@ -102,9 +109,14 @@ def transaction(
             _rollback(pooled, driver)
             raise
     except dbapi.Error as exc:  # type: ignore[union-attr]
-        raise sa_exc.DBAPIError.instance(None, None, exc, dbapi.Error) from exc  # type: ignore[union-attr]
+        raise _translated(exc, dbapi) from exc
     finally:
         pooled.close()
+
+
+def _translated(exc: Exception, dbapi: Any) -> sa_exc.DBAPIError:
+    """SQLAlchemy's class for the driver's error (OperationalError stays transient)."""
+    return sa_exc.DBAPIError.instance(None, None, exc, dbapi.Error, hide_parameters=True)
 
 
 def _rollback(pooled: Any, driver: Any) -> None:

@@ -61,7 +61,7 @@ def store_new(db: Database, batch: list[Received], clock: Clock) -> set[int]:
 def _insert_new(session: Session) -> Insert:
     """INSERT … ON CONFLICT (update_id) DO NOTHING RETURNING update_id, for either backend."""
     table = InboxUpdate.__table__
-    stmt = _dialect_insert(session)
+    stmt = _dialect_insert(session.get_bind().dialect.name)
     if isinstance(stmt, (postgresql.Insert, sqlite.Insert)):
         stmt = stmt.on_conflict_do_nothing(index_elements=["update_id"])
     return stmt.returning(table.c.update_id)

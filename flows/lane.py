@@ -1,12 +1,14 @@
-"""The fast lane of every conversation: an officer's line to whoever holds the case, decided
+"""The fast lane of every conversation: a line between an officer and whoever holds the case
+(either way), decided
 in one transaction of plain statements on the driver (flows/driver.py) rather than through
 the ORM's session, which cost several times the database's own work for it (the relay's
 latency against a bare bot, bench/relay.py). It writes what the general use case
-(flows/messages.receive, then relaying.from_officer and relay) writes in that case: the same
-link, event and notice, the update marked handled, in one transaction. It takes nothing
-else: a stranger, a worker or a supervisor, an officer whose case is a draft or still
-waiting, a message that cannot be relayed, an update seen before... are handed back
-(None) with nothing changed, and the general use case decides them."""
+(flows/messages.receive, then relaying.from_officer or from_holder, and relay) writes in
+that case: the same link, event and notice, the update marked handled, in one transaction.
+It takes nothing else: a stranger, an officer whose case is a draft or still waiting, a
+holder of several cases or of none, one the bot awaits an answer from, a message that
+cannot be relayed, an update seen before... are handed back (None) with nothing changed,
+and the general use case decides them."""
 
 from __future__ import annotations
 
@@ -21,11 +23,18 @@ from sqlalchemy.orm import aliased
 from flows.driver import DriverUnit, Prepared
 from flows.inbox import AlreadyHandled, upsert_statement
 from flows.messages import Heard, Receipt
-from flows.models import Consultation, Event, OutboxNotice, Person, RelayedMessage
+from flows.models import (
+    Consultation,
+    Event,
+    OutboxNotice,
+    PendingInput,
+    Person,
+    RelayedMessage,
+)
 from flows.outbox import Notice, encode, notice_of, pending_row
-from flows.people import PERSON_COLUMNS, view_of_row
+from flows.people import PERSON_COLUMNS, PersonView, view_of_row
 from flows.relaying import Incoming, event_data, link_row, relay_params
-from flows.views import CONSULTATION_COLUMNS, OPEN_STATES, priority_of
+from flows.views import CONSULTATION_COLUMNS, OPEN_STATES, ConsultationView, priority_of
 from flows.views import view_of_row as consultation_of_row
 from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Role
 
@@ -45,35 +54,78 @@ class LaneUnit:
 def relay_line(
     unit: LaneUnit, telegram_user_id: int, message: Incoming, *_policies: Any
 ) -> Receipt | None:
-    """An officer's message relayed to the holder of their case, or None (nothing done)."""
+    """A message relayed to the other side of the sender's one case (an officer's to its
+    holder, a holder's to its officer), or None: nothing done, for the general use case."""
     if message.kind is None:
         return None
-    run, now = unit.driver, unit.driver.now
     statements = _statements(unit.dialect)
-    person = run.one(statements.enrolled, {"telegram_user_id": telegram_user_id})
+    person = unit.driver.one(statements.enrolled, {"telegram_user_id": telegram_user_id})
     if person is None:
         return None
-    officer = view_of_row(person)
-    if officer.role != Role.OFFICER:
+    sender = view_of_row(person)
+    if sender.role == Role.OFFICER:
+        c = _officers_case(unit, statements, sender)
+    else:
+        c = _holders_case(unit, statements, sender, message)
+    if c is None:
         return None
-    row = run.one(statements.open_case, {"officer_id": officer.id})
+    recipient = c.worker if sender.role == Role.OFFICER else c.officer
+    assert recipient is not None
+    _relay(unit, statements, c, sender, recipient, message)
+    return Receipt(Heard.DONE, sender)
+
+
+def _officers_case(
+    unit: LaneUnit, statements: _Statements, officer: PersonView
+) -> ConsultationView | None:
+    """The officer's open case, if a worker holds it (a draft or a waiting case: None)."""
+    row = unit.driver.one(statements.open_case, {"officer_id": officer.id})
     if row is None or row[1] != ConsultationState.ACTIVE:
         return None
     worker_id, holder = row[_SPLIT], row[_SPLIT + 1 :]
     if worker_id is None or holder[0] != worker_id:  # accepted while waiting for the lock
         return None
-    c = consultation_of_row(row[:_SPLIT], officer, view_of_row(holder))
-    worker = c.worker
-    assert worker is not None
+    return consultation_of_row(row[:_SPLIT], officer, view_of_row(holder))
+
+
+def _holders_case(
+    unit: LaneUnit, statements: _Statements, holder: PersonView, message: Incoming
+) -> ConsultationView | None:
+    """The one case this worker (or supervisor) holds, unless the bot awaits an answer of
+    theirs (a follow-up's date, a care plan...): with several, which one a line is meant for
+    is the general use case's question."""
+    text = message.text or ""
+    answer = message.kind == "text" and text and not text.startswith("/")
+    if answer and unit.driver.one(statements.awaited, {"person_id": holder.id}) is not None:
+        return None
+    rows = unit.driver.all(statements.held, {"worker_id": holder.id})
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    return consultation_of_row(row[:_SPLIT], view_of_row(row[_SPLIT:]), holder)
+
+
+def _relay(
+    unit: LaneUnit,
+    statements: _Statements,
+    c: ConsultationView,
+    sender: PersonView,
+    recipient: PersonView,
+    message: Incoming,
+) -> None:
+    """The rows relaying.relay writes: the source's link, the event, the relay notice, and
+    the update marked handled (a claim: handled meanwhile elsewhere, all of it rolls back)."""
+    assert message.kind is not None
+    run, now = unit.driver, unit.driver.now
     run.run(statements.link, link_row(c.id, message, now))
-    event = {"consultation_id": c.id, "kind": EventKind.MESSAGE_RELAYED, "actor_id": officer.id}
+    event = {"consultation_id": c.id, "kind": EventKind.MESSAGE_RELAYED, "actor_id": sender.id}
     run.run(statements.event, {**event, "at": now, "data": event_data(message)})
     params = relay_params(
-        c, worker, officer, message.chat_id, message.message_id, message.kind, message.text
+        c, recipient, sender, message.chat_id, message.message_id, message.kind, message.text
     )
     notice = pending_row(
-        worker.chat_id, worker.language, NoticeKind.RELAY, encode(params), now,
-        run.claimant, person_id=worker.id, priority=priority_of(c), edit=None,
+        recipient.chat_id, recipient.language, NoticeKind.RELAY, encode(params), now,
+        run.claimant, person_id=recipient.id, priority=priority_of(c), edit=None,
         consultation_id=c.id,
     )  # fmt: skip
     written = run.one(statements.notice, notice)
@@ -82,10 +134,9 @@ def relay_line(
         statements.mark,
         {"update_id": unit.update_id, "payload": "", "received_at": now, "handled_at": now},
     )
-    if marked is None:  # handled meanwhile by another process: all of this rolls back
+    if marked is None:
         raise AlreadyHandled(unit.update_id)
     unit.recorded.append(notice_of(int(written[0]), notice))
-    return Receipt(Heard.DONE, officer)
 
 
 _HOLDER = aliased(Person)
@@ -96,6 +147,8 @@ _SPLIT = len(CONSULTATION_COLUMNS)
 class _Statements:
     enrolled: Prepared
     open_case: Prepared
+    awaited: Prepared
+    held: Prepared
     link: Prepared
     event: Prepared
     notice: Prepared
@@ -135,6 +188,18 @@ def _prepare(dialect: Dialect) -> _Statements:
         .with_for_update(of=Consultation)  # as the general path: a close waits for the line
     )
     case_types = [c.type for c in CONSULTATION_COLUMNS]
+    awaited = select(PendingInput.person_id).where(PendingInput.person_id == bindparam("person_id"))
+    officer = aliased(Person)
+    held = (
+        select(*CONSULTATION_COLUMNS, *(getattr(officer, c.key) for c in PERSON_COLUMNS))
+        .join(officer, officer.id == Consultation.officer_id)
+        .where(
+            Consultation.worker_id == bindparam("worker_id"),
+            Consultation.state == ConsultationState.ACTIVE,
+        )
+        .order_by(Consultation.accepted_at.desc(), Consultation.id.desc())
+        .limit(2)  # one: the lane's; more: the general use case's
+    )
     link_names = tuple(link_row(0, Incoming(0, 0, "text", None), _EPOCH))
     notice_table = OutboxNotice.__table__
     notice = _values(notice_table, _NOTICE_COLUMNS).returning(notice_table.c.id)
@@ -143,6 +208,8 @@ def _prepare(dialect: Dialect) -> _Statements:
     )
     return _Statements(
         enrolled=Prepared(enrolled, dialect, person_types),
+        awaited=Prepared(awaited, dialect, [PendingInput.person_id.type]),
+        held=Prepared(held, dialect, [*case_types, *person_types]),
         open_case=Prepared(
             open_case, dialect, [*case_types, Consultation.worker_id.type, *person_types]
         ),

@@ -4,13 +4,14 @@ takes nothing else: every other case is handed back with nothing changed."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from flows import consultations as cs
-from flows import lane, messages, relaying
+from flows import conversation, lane, messages, relaying
 from flows.driver import DriverUnit
 from flows.inbox import AlreadyHandled, mark_handled_in
 from flows.lane import LaneUnit
@@ -19,9 +20,9 @@ from flows.models import Event, InboxUpdate, OutboxNotice, RelayedMessage
 from flows.outbox import Notice, as_notice
 from flows.people import PersonView
 from flows.relaying import Incoming
-from flows.store import Database
-from flows.unit import unit_of_work
-from flows.vocabulary import Category, Role, Urgency
+from flows.store import TRANSIENT_ERRORS, Database
+from flows.unit import Unit, unit_of_work
+from flows.vocabulary import Category, InputKind, Role, Urgency
 from tests.support.clock import FakeClock
 from tests.support.people import POLICY, enrol
 from tests.support.units import act, last_notice_id
@@ -155,3 +156,72 @@ def test_an_update_handled_meanwhile_rolls_the_lane_back(
     assert last_notice_id(any_db) == before
     with any_db.unit_of_work() as session:
         assert session.scalars(select(RelayedMessage)).all() == []
+
+
+def awaiting_a_date(unit: Unit, person_id: int, consultation_id: int) -> None:
+    conversation.expect(unit.session, person_id, InputKind.PLAN_DATE, consultation_id, unit.now)
+
+
+def test_a_holders_line_to_the_officer_is_the_same_in_the_lane(
+    any_db: Database, clock: FakeClock
+) -> None:
+    officer, worker, cid = opened(any_db, clock)
+    act(any_db, clock, cs.accept, worker.id, cid, POLICY)
+    user = worker.telegram_user_id
+    in_use_case(any_db, clock, user, Incoming(worker.chat_id, 900, "text", "j'arrive"), 31)
+    taken, recorded = in_lane(
+        any_db, clock, user, Incoming(worker.chat_id, 901, "text", "j'arrive"), 32
+    )
+    assert taken is not None and taken.person == worker
+    by_use_case, by_lane = written(any_db, 900), written(any_db, 901)
+    for part in ("link", "event", "notice"):
+        assert by_lane[part] == by_use_case[part]
+    assert by_lane["notice"][0] == officer.chat_id
+    assert recorded == [by_lane["notice_row"]]
+
+
+@pytest.mark.parametrize("case", ["awaited", "several", "none", "supervisor"])
+def test_the_lane_leaves_a_holders_other_cases_to_the_use_case(
+    any_db: Database, clock: FakeClock, case: str
+) -> None:
+    officer, worker, cid = opened(any_db, clock)
+    act(any_db, clock, cs.accept, worker.id, cid, POLICY)
+    sender = worker
+    if case == "awaited":  # the bot asked the worker for a follow-up's date
+        act(any_db, clock, awaiting_a_date, worker.id, cid)
+    elif case == "several":
+        other = enrol(any_db, clock, Role.OFFICER, "Marc Côté")
+        second = act(any_db, clock, relaying.open_draft, other.id, "Femme au métro")
+        act(any_db, clock, cs.set_category, other.id, second.id, Category.SUICIDE_RISK)
+        act(any_db, clock, cs.submit, other.id, second.id, Urgency.IMMEDIATE, POLICY)
+        act(any_db, clock, cs.accept, worker.id, second.id, POLICY)
+    elif case == "none":
+        act(any_db, clock, cs.close, officer, cid, POLICY)
+    else:
+        sender = enrol(any_db, clock, Role.SUPERVISOR, "Luc Gagnon")
+    before = last_notice_id(any_db)
+    line = Incoming(sender.chat_id, 950, "text", "le 12 décembre")
+    taken, recorded = in_lane(any_db, clock, sender.telegram_user_id, line, 95)
+    assert taken is None and recorded == []
+    assert last_notice_id(any_db) == before
+    with any_db.unit_of_work() as session:
+        assert session.get(InboxUpdate, 95) is None
+
+
+def test_a_locked_sqlite_database_fails_the_lane_as_a_transient_error(
+    db: Database, clock: FakeClock
+) -> None:
+    """On the event loop the lane must not wait for SQLite's lock: it fails at once with the
+    error the services retry in a thread (not the driver's own, which would be a crash)."""
+    officer, worker, cid = opened(db, clock)
+    act(db, clock, cs.accept, worker.id, cid, POLICY)
+    holder = sqlite3.connect(str(db.engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with db.no_wait(), pytest.raises(TRANSIENT_ERRORS):
+            in_lane(db, clock, OFFICER, Incoming(officer.chat_id, 990, "text", "allô"), 99)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    taken, _ = in_lane(db, clock, OFFICER, Incoming(officer.chat_id, 990, "text", "allô"), 99)
+    assert taken is not None  # the retry, once the lock is free
