@@ -152,6 +152,9 @@ def from_officer(
         prompt(unit, officer, c)
         return RelayStatus.NONE
     c = unit.session.get_one(Consultation, found.id)
+    if c.state == ConsultationState.ACTIVE:  # not seen so in the row (the lock's re-read)
+        relay(unit, view_in(unit.session, c, officer), officer, message)
+        return RelayStatus.RELAY
     if c.state == ConsultationState.DRAFT:
         if not (message.kind == "text" and _add_to_draft(c, message.text or "")):
             keep(unit, c.id, officer.id, message, EventKind.MESSAGE_QUEUED)
