@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.dispatcher import Dispatcher
 from bot.menus import Menus
-from bot.ordering import CURRENT
+from bot.ordering import CURRENT, UpdateScope
 from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
@@ -72,10 +72,7 @@ class Services:
             return result, unit.outbox.recorded
 
         result, recorded = await self.here_first(use_case.__name__, work)
-        if scope is not None:
-            scope.mark()
-        if self.dispatcher is not None:
-            self.dispatcher.post(recorded)
+        self._committed(scope, recorded)
         return result
 
     async def act_in_lane(
@@ -101,11 +98,16 @@ class Services:
 
             taken, recorded = await self.here_first(lane.__name__, work)
             if taken is not None:
-                scope.mark()
-                if self.dispatcher is not None:
-                    self.dispatcher.post(recorded)
+                self._committed(scope, recorded)
                 return taken
         return await self.act(use_case, *args, **kwargs)
+
+    def _committed(self, scope: UpdateScope | None, recorded: list[Any]) -> None:
+        """After a use case's commit: its update may be confirmed, its notices go out."""
+        if scope is not None:
+            scope.mark()
+        if self.dispatcher is not None:
+            self.dispatcher.post(recorded)
 
     async def here_first(
         self, what: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs

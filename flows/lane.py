@@ -120,9 +120,7 @@ def _relay(
     run.run(statements.link, link_row(c.id, message, now))
     event = {"consultation_id": c.id, "kind": EventKind.MESSAGE_RELAYED, "actor_id": sender.id}
     run.run(statements.event, {**event, "at": now, "data": event_data(message)})
-    params = relay_params(
-        c, recipient, sender, message.chat_id, message.message_id, message.kind, message.text
-    )
+    params = relay_params(c, recipient, sender, message)
     notice = pending_row(
         recipient.chat_id, recipient.language, NoticeKind.RELAY, encode(params), now,
         run.claimant, person_id=recipient.id, priority=priority_of(c), edit=None,

@@ -209,53 +209,34 @@ def from_holder(unit: Unit, holder: PersonView, message: Incoming) -> RelayRoute
 
 
 def relay(unit: Unit, c: ConsultationView, sender: PersonView, message: Incoming) -> None:
-    """Record the message as relayed and ask for its copy to the other side."""
+    """Record the message as relayed and ask for its copy to the other side (one relay
+    notice: the dispatcher copies the message, marked, and links the copies)."""
     recipient = c.worker if sender.id == c.officer.id else c.officer
-    assert recipient is not None and message.kind is not None
+    assert recipient is not None
     keep(unit, c.id, sender.id, message, EventKind.MESSAGE_RELAYED)
-    copy_to(unit, c, recipient, sender, message.chat_id, message.message_id, message.kind,
-            message.text)  # fmt: skip
-
-
-def copy_to(
-    unit: Unit,
-    c: ConsultationView,
-    recipient: PersonView,
-    sender: PersonView,
-    chat_id: int,
-    message_id: int,
-    kind: str,
-    text: str | None,
-) -> None:
-    """One relay notice: the dispatcher copies the message, marked, and links the copies."""
     unit.outbox.notify(
         recipient,
         NoticeKind.RELAY,
         priority=priority_of(c),
         consultation_id=c.id,
-        **relay_params(c, recipient, sender, chat_id, message_id, kind, text),
+        **relay_params(c, recipient, sender, message),
     )
 
 
 def relay_params(
-    c: ConsultationView,
-    recipient: PersonView,
-    sender: PersonView,
-    chat_id: int,
-    message_id: int,
-    kind: str,
-    text: str | None,
+    c: ConsultationView, recipient: PersonView, sender: PersonView, message: Incoming
 ) -> dict[str, Any]:
     """What a relay notice carries (here and in the fast lane, flows/lane.py)."""
+    assert message.kind is not None
     return {
         "reference": c.reference,
         "sender_id": sender.id,
         "sender_name": sender.display_name,
         "recipient_name": recipient.display_name,
-        "kind": kind,
-        "chat_id": chat_id,
-        "message_id": message_id,
-        "text": text,
+        "kind": message.kind,
+        "chat_id": message.chat_id,
+        "message_id": message.message_id,
+        "text": message.text,
     }
 
 
