@@ -23,7 +23,6 @@ from sqlalchemy import event  # noqa: E402
 
 from flows import consultations as cs  # noqa: E402
 from flows import lane, messages, relaying  # noqa: E402
-from flows.driver import DriverUnit  # noqa: E402
 from flows.lane import LaneUnit  # noqa: E402
 from flows.relaying import Incoming  # noqa: E402
 from flows.store import utc_now  # noqa: E402
@@ -77,8 +76,8 @@ def main() -> None:
         for i in range(51 + args.lines, 51 + 2 * args.lines):
             message = Incoming(officer.chat_id, 10_000 + i, "text", f"line {i:05d}")
             start = time.perf_counter()
-            with db.driver_transaction() as cursor:
-                unit = LaneUnit(DriverUnit(cursor, utc_now(), None), db.engine.dialect, 500_000 + i)
+            with db.driver_transaction(utc_now()) as driver:
+                unit = LaneUnit(driver, db.engine.dialect, 500_000 + i)
                 assert lane.relay_line(unit, OFFICER, message) is not None
             fast.append(time.perf_counter() - start)
     for name, times in (("relay use case", took), ("its fast lane (the bot's path)", fast)):

@@ -20,7 +20,6 @@ from bot.scheduler import Timers
 from bot.sender import Sender
 from bot.settings import Settings
 from flows.directory import DirectoryHolder
-from flows.driver import DriverUnit
 from flows.lane import LaneUnit
 from flows.routing import RoutingPolicy
 from flows.screening import NO_QUESTIONS, ScreeningPolicy
@@ -90,8 +89,7 @@ class Services:
             update_id = scope.update_id
 
             def work() -> tuple[R | None, list[Any]]:
-                with self.db.driver_transaction() as cursor:
-                    driver = DriverUnit(cursor, self.clock(), self.db.claimant)
+                with self.db.driver_transaction(self.clock()) as driver:
                     unit = LaneUnit(driver, self.db.engine.dialect, update_id)
                     taken = lane(unit, *args, **kwargs)
                 return taken, unit.recorded

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
-from flows.driver import DriverUnit, Prepared
+from flows.driver import DriverUnit, Pending, Prepared
 from flows.inbox import AlreadyHandled, upsert_statement
 from flows.messages import Heard, Receipt
 from flows.models import (
@@ -41,32 +41,60 @@ from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Role
 
 @dataclass
 class LaneUnit:
-    """The lane's transaction: the driver's cursor, the moment, the update it handles (only
-    a fresh one, never stored: a replay needs the general path's checks) and the notices
-    committed, for the dispatcher."""
+    """The lane's transaction: the driver's unit, the moment, the update it handles (only a
+    fresh one, never stored: a replay needs the general path's checks) and the notices it
+    wrote, for the dispatcher once committed."""
 
     driver: DriverUnit
     dialect: Dialect
     update_id: int
-    recorded: list[Notice] = field(default_factory=list)
+    _written: list[tuple[Pending, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> list[Notice]:
+        """The notices committed, with their ids (on PostgreSQL known once committed)."""
+        return [notice_of(int(_row(pending)[0]), row) for pending, row in self._written]
 
 
 def relay_line(
     unit: LaneUnit, telegram_user_id: int, message: Incoming, *_policies: Any
 ) -> Receipt | None:
     """A message relayed to the other side of the sender's one case (an officer's to its
-    holder, a holder's to its officer), or None: nothing done, for the general use case."""
+    holder, a holder's to its officer), or None: nothing kept, for the general use case."""
     if message.kind is None:
         return None
-    statements = _statements(unit.dialect)
-    person = unit.driver.one(statements.enrolled, {"telegram_user_id": telegram_user_id})
-    if person is None:
+    taken = _relayed(unit, telegram_user_id, message)
+    if taken is None:
+        unit.driver.abandon()  # the claim on the update was made first: rolled back
+    return taken
+
+
+def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receipt | None:
+    """What the sender's side needs is asked all at once, keyed by their Telegram id: the
+    claim on the update, the sender, an officer's open case (locked), whether the bot
+    awaits their answer, the cases they hold. On PostgreSQL that is one round trip for all,
+    on SQLite each read runs only if looked at."""
+    statements, run = _statements(unit.dialect), unit.driver
+    sender_key = {"telegram_user_id": telegram_user_id}
+    now = run.now
+    marked = run.write(
+        statements.mark, {"update_id": unit.update_id, "payload": "", "received_at": now,
+                          "handled_at": now},
+    )  # fmt: skip
+    person = run.read(statements.enrolled, sender_key)
+    open_case = run.read(statements.open_case, sender_key)
+    awaited = run.read(statements.awaited, sender_key) if _an_answer(message) else None
+    held = run.read(statements.held, sender_key)
+    if marked.row() is None:
+        raise AlreadyHandled(unit.update_id)  # handled meanwhile elsewhere
+    found = person.row()
+    if found is None:
         return None
-    sender = view_of_row(person)
+    sender = view_of_row(found)
     if sender.role == Role.OFFICER:
-        c = _officers_case(unit, statements, sender)
+        c = _officers_case(open_case.row(), sender)
     else:
-        c = _holders_case(unit, statements, sender, message)
+        c = _holders_case(awaited, held, sender)
     if c is None:
         return None
     recipient = c.worker if sender.role == Role.OFFICER else c.officer
@@ -75,11 +103,14 @@ def relay_line(
     return Receipt(Heard.DONE, sender)
 
 
-def _officers_case(
-    unit: LaneUnit, statements: _Statements, officer: PersonView
-) -> ConsultationView | None:
+def _an_answer(message: Incoming) -> bool:
+    """A line that may answer a question the bot asked (a date, a care plan...)."""
+    text = message.text or ""
+    return message.kind == "text" and bool(text) and not text.startswith("/")
+
+
+def _officers_case(row: tuple[Any, ...] | None, officer: PersonView) -> ConsultationView | None:
     """The officer's open case, if a worker holds it (a draft or a waiting case: None)."""
-    row = unit.driver.one(statements.open_case, {"officer_id": officer.id})
     if row is None or row[1] != ConsultationState.ACTIVE:
         return None
     worker_id, holder = row[_SPLIT], row[_SPLIT + 1 :]
@@ -89,16 +120,14 @@ def _officers_case(
 
 
 def _holders_case(
-    unit: LaneUnit, statements: _Statements, holder: PersonView, message: Incoming
+    awaited: Pending | None, held: Pending, holder: PersonView
 ) -> ConsultationView | None:
     """The one case this worker (or supervisor) holds, unless the bot awaits an answer of
     theirs (a follow-up's date, a care plan...): with several, which one a line is meant for
     is the general use case's question."""
-    text = message.text or ""
-    answer = message.kind == "text" and text and not text.startswith("/")
-    if answer and unit.driver.one(statements.awaited, {"person_id": holder.id}) is not None:
+    if awaited is not None and awaited.row() is not None:
         return None
-    rows = unit.driver.all(statements.held, {"worker_id": holder.id})
+    rows = held.rows()
     if len(rows) != 1:
         return None
     row = rows[0]
@@ -113,8 +142,8 @@ def _relay(
     recipient: PersonView,
     message: Incoming,
 ) -> None:
-    """The rows relaying.relay writes: the source's link, the event, the relay notice, and
-    the update marked handled (a claim: handled meanwhile elsewhere, all of it rolls back)."""
+    """The rows relaying.relay writes: the source's link, the event, the relay notice (the
+    update was claimed first: handled meanwhile elsewhere, all of it rolls back)."""
     assert message.kind is not None
     run, now = unit.driver, unit.driver.now
     run.run(statements.link, link_row(c.id, message, now))
@@ -126,15 +155,13 @@ def _relay(
         run.claimant, person_id=recipient.id, priority=priority_of(c), edit=None,
         consultation_id=c.id,
     )  # fmt: skip
-    written = run.one(statements.notice, notice)
-    assert written is not None
-    marked = run.one(
-        statements.mark,
-        {"update_id": unit.update_id, "payload": "", "received_at": now, "handled_at": now},
-    )
-    if marked is None:
-        raise AlreadyHandled(unit.update_id)
-    unit.recorded.append(notice_of(int(written[0]), notice))
+    unit._written.append((run.write(statements.notice, notice), notice))
+
+
+def _row(pending: Pending) -> tuple[Any, ...]:
+    row = pending.row()
+    assert row is not None
+    return row
 
 
 _HOLDER = aliased(Person)
@@ -170,15 +197,18 @@ def _values(table: Any, names: tuple[str, ...]) -> Any:
 
 def _prepare(dialect: Dialect) -> _Statements:
     person_types = [c.type for c in PERSON_COLUMNS]
-    enrolled = select(*PERSON_COLUMNS).where(
-        Person.telegram_user_id == bindparam("telegram_user_id"), Person.revoked_at.is_(None)
+    is_sender = (
+        Person.telegram_user_id == bindparam("telegram_user_id"),
+        Person.revoked_at.is_(None),
     )
+    enrolled = select(*PERSON_COLUMNS).where(*is_sender)
+    sender_id = select(Person.id).where(*is_sender).scalar_subquery()
     holder_columns = [getattr(_HOLDER, c.key) for c in PERSON_COLUMNS]
     open_case = (
         select(*CONSULTATION_COLUMNS, Consultation.worker_id, *holder_columns)
         .outerjoin(_HOLDER, _HOLDER.id == Consultation.worker_id)
         .where(
-            Consultation.officer_id == bindparam("officer_id"),
+            Consultation.officer_id == sender_id,
             or_(*(Consultation.state == state for state in OPEN_STATES)),
         )
         .order_by(Consultation.id.desc())
@@ -186,13 +216,13 @@ def _prepare(dialect: Dialect) -> _Statements:
         .with_for_update(of=Consultation)  # as the general path: a close waits for the line
     )
     case_types = [c.type for c in CONSULTATION_COLUMNS]
-    awaited = select(PendingInput.person_id).where(PendingInput.person_id == bindparam("person_id"))
+    awaited = select(PendingInput.person_id).where(PendingInput.person_id == sender_id)
     officer = aliased(Person)
     held = (
         select(*CONSULTATION_COLUMNS, *(getattr(officer, c.key) for c in PERSON_COLUMNS))
         .join(officer, officer.id == Consultation.officer_id)
         .where(
-            Consultation.worker_id == bindparam("worker_id"),
+            Consultation.worker_id == sender_id,
             Consultation.state == ConsultationState.ACTIVE,
         )
         .order_by(Consultation.accepted_at.desc(), Consultation.id.desc())

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from flows.driver import transaction
+from flows.driver import DriverUnit, transaction
 from flows.wal import EVERY_S, SAFETY_NET_PAGES, Checkpointer
 
 Clock = Callable[[], datetime]
@@ -139,12 +139,12 @@ class Database:
             yield session
 
     @contextmanager
-    def driver_transaction(self) -> Iterator[Any]:
-        """A cursor in a transaction straight on the driver, for the relay's fast lane
-        (flows/driver.py): same connections, same locking, same transient errors."""
+    def driver_transaction(self, now: datetime) -> Iterator[DriverUnit]:
+        """A transaction straight on the driver, for the relay's fast lane (flows/driver.py):
+        same connections, same locking, same transient errors."""
         begin = _begin_sqlite_driver if self.is_sqlite else _begin_postgres
-        with transaction(self.engine, begin=begin) as cursor:
-            yield cursor
+        with transaction(self.engine, now, self.claimant, begin=begin) as unit:
+            yield unit
 
     @property
     def is_sqlite(self) -> bool:

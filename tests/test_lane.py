@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from flows import consultations as cs
 from flows import conversation, lane, messages, relaying
-from flows.driver import DriverUnit
 from flows.inbox import AlreadyHandled, mark_handled_in
 from flows.lane import LaneUnit
 from flows.messages import Heard
@@ -33,8 +32,8 @@ OFFICER = 7_000_001  # clear of the ids enrol() hands out
 def in_lane(
     db: Database, clock: FakeClock, user_id: int, message: Incoming, update_id: int
 ) -> tuple[Any, list[Notice]]:
-    with db.driver_transaction() as cursor:
-        unit = LaneUnit(DriverUnit(cursor, clock(), db.claimant), db.engine.dialect, update_id)
+    with db.driver_transaction(clock()) as driver:
+        unit = LaneUnit(driver, db.engine.dialect, update_id)
         taken = lane.relay_line(unit, user_id, message, None, None)
     return taken, unit.recorded
 
