@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from flows.driver import DriverUnit, transaction
+from flows.liveness import replace_ended_connections
 from flows.wal import EVERY_S, SAFETY_NET_PAGES, Checkpointer
 
 Clock = Callable[[], datetime]
@@ -56,16 +57,17 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
     PostgreSQL's pool sizes come from the settings (RELAIS_DB_POOL_SIZE, _MAX_OVERFLOW)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        # pre-ping: a connection the server ended (restart, pg_terminate_backend) is replaced
-        # on checkout instead of failing the next transaction.
-        return create_engine(
+        engine = create_engine(
             url,
-            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=max_overflow,
             hide_parameters=True,  # errors and logs never carry the values (message text)
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
         )
+        # A connection the server ended (restart, pg_terminate_backend) is replaced on
+        # checkout instead of failing the next transaction, told without a round trip.
+        replace_ended_connections(engine)
+        return engine
     in_memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": 30},
