@@ -308,9 +308,9 @@ def main() -> None:
             continue
         p50, p99 = statistics.median(lat), pct(lat, 99)
         print(
-            f"{rate:>5g}/s: relay p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+            f"{rate:>5g}/s: relay p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
             f"({p50 / statistics.median(echo):.2f}× / {p99 / pct(echo, 99):.2f}× the bare bot: "
-            f"{statistics.median(echo) * 1000:.0f} / {pct(echo, 99) * 1000:.0f} ms); "
+            f"{statistics.median(echo) * 1000:.1f} / {pct(echo, 99) * 1000:.1f} ms); "
             f"received {len(lat)}/{n}; {handled:.1f} lines/s"
         )
     burst = ours["burst"]

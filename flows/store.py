@@ -61,6 +61,9 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
+            # the connection used last is taken first: its server process is the one still
+            # warm (after a burst opened many, a FIFO pool cycled a line through all of them)
+            pool_use_lifo=True,
             hide_parameters=True,  # errors and logs never carry the values (message text)
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
         )
