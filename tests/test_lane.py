@@ -5,10 +5,12 @@ takes nothing else: every other case is handed back with nothing changed."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from flows import consultations as cs
 from flows import conversation, lane, messages, relaying
@@ -23,6 +25,7 @@ from flows.store import TRANSIENT_ERRORS, Database
 from flows.unit import Unit, unit_of_work
 from flows.vocabulary import Category, InputKind, Role, Urgency
 from tests.support.clock import FakeClock
+from tests.support.databases import database
 from tests.support.people import POLICY, enrol
 from tests.support.units import act, last_notice_id
 
@@ -224,3 +227,39 @@ def test_a_locked_sqlite_database_fails_the_lane_as_a_transient_error(
         holder.close()
     taken, _ = in_lane(db, clock, OFFICER, Incoming(officer.chat_id, 990, "text", "allô"), 99)
     assert taken is not None  # the retry, once the lock is free
+
+
+@pytest.mark.postgres
+def test_a_write_failing_in_the_pipeline_rolls_everything_back(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """On PostgreSQL the lane's writes are pipelined and their errors arrive with the commit:
+    the whole line is rolled back (claim included), the error is SQLAlchemy's, and the
+    pooled connection serves the next line as if nothing happened."""
+    with database("postgres", tmp_path) as db:
+        officer, worker, cid = opened(db, clock)
+        act(db, clock, cs.accept, worker.id, cid, POLICY)
+        with db.engine.begin() as connection:  # the event's insert fails, server side
+            connection.execute(text(FAILING_EVENTS))
+        before = last_notice_id(db)
+        with pytest.raises(DBAPIError, match="refused by the test"):
+            in_lane(db, clock, OFFICER, Incoming(officer.chat_id, 950, "text", "un"), 95)
+        assert last_notice_id(db) == before
+        with db.unit_of_work() as session:
+            assert session.get(InboxUpdate, 95) is None
+            assert session.scalars(select(RelayedMessage)).all() == []
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse_events ON events"))
+        taken, recorded = in_lane(
+            db, clock, OFFICER, Incoming(officer.chat_id, 951, "text", "deux"), 96
+        )
+        assert taken is not None and [n.params["text"] for n in recorded] == ["deux"]
+        with db.unit_of_work() as session:
+            assert session.get(InboxUpdate, 96) is not None
+
+
+FAILING_EVENTS = """
+CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_event();
+"""
