@@ -65,26 +65,28 @@ def relay_line(
         return None
     taken = _relayed(unit, telegram_user_id, message)
     if taken is None:
-        unit.driver.abandon()  # the claim on the update was made first: rolled back
+        unit.driver.abandon()  # the claim on the update was made with the reads: rolled back
     return taken
 
 
 def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receipt | None:
     """What the sender's side needs is asked all at once, keyed by their Telegram id: the
-    claim on the update, the sender, an officer's open case (locked), whether the bot
-    awaits their answer, the cases they hold. On PostgreSQL that is one round trip for all,
+    sender, an officer's open case (locked), whether the bot awaits their answer, the cases
+    they hold, and the claim on the update. On PostgreSQL that is one round trip for all,
     on SQLite each read runs only if looked at."""
     statements, run = _statements(unit.dialect), unit.driver
     sender_key = {"telegram_user_id": telegram_user_id}
     now = run.now
-    marked = run.write(
-        statements.mark, {"update_id": unit.update_id, "payload": "", "received_at": now,
-                          "handled_at": now},
-    )  # fmt: skip
     person = run.read(statements.enrolled, sender_key)
     open_case = run.read(statements.open_case, sender_key)
     awaited = run.read(statements.awaited, sender_key) if _an_answer(message) else None
     held = run.read(statements.held, sender_key)
+    # after the case's lock, as the general path takes them (the same update handled by
+    # both at once must not lock in opposite orders)
+    marked = run.write(
+        statements.mark, {"update_id": unit.update_id, "payload": "", "received_at": now,
+                          "handled_at": now},
+    )  # fmt: skip
     if marked.row() is None:
         raise AlreadyHandled(unit.update_id)  # handled meanwhile elsewhere
     found = person.row()
