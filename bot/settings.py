@@ -280,6 +280,7 @@ class Settings(BaseSettings):
             recurring_count=self.recurring_count,
             recurring_days=self.recurring_days,
             owner_first_share=self.owner_first_percent / 100,
+            phone_region=self.phone_region,
             zone=self.timezone,
         )
 

@@ -27,6 +27,7 @@ from flows.models import (
 from flows.offers import OfferTarget, announce_offers, card_extras, offer_one, open_cards
 from flows.outbox import VIEWS
 from flows.people import PersonView, view_of
+from flows.phones import written_as_phone_number
 from flows.relaying import Incoming
 from flows.routing import RoutingPolicy
 from flows.subject_keys import hash_of, normalise
@@ -117,12 +118,14 @@ def _keyed_consultation(
 def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: RoutingPolicy) -> bool:
     """An officer's plain text taken as the subject key, when the bot invited one (a draft
     waiting for its urgency, or the question after an immediate request went out) and the
-    text reads as a key. Anything else is the officer's words, relayed as usual; and once a
-    worker holds the case, every line is theirs (a phone number or a file number typed then
-    is meant for the worker): the key is then given with /key."""
+    text reads as a key and not as a phone number. Anything else is the officer's words,
+    relayed as usual; and once a worker holds the case, every line is theirs (a phone number
+    or a file number typed then is meant for the worker): the key is then given with /key."""
     text = message.text or ""
     if message.kind != "text" or text.startswith("/") or normalise(text) is None:
         return False
+    if written_as_phone_number(text, policy.subjects.phone_region):
+        return False  # a number to call, for the worker: never hashed away as a file number
     session = unit.session
     c = session.scalar(
         select(Consultation)

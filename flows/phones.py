@@ -26,6 +26,15 @@ class PhoneStatus(StrEnum):
     NONE = "none"  # nothing to remove
 
 
+def written_as_phone_number(text: str, region: str) -> bool:
+    """True when the text holds a phone number written as one (grouped as the region writes
+    its numbers, or in one run of digits): "514-555-0123" is, "2024-012345" is not."""
+    matches = phonenumbers.PhoneNumberMatcher(
+        text[:MAX_LENGTH], region, leniency=phonenumbers.Leniency.EXACT_GROUPING
+    )
+    return any(True for _ in matches)
+
+
 def normalise(raw: str, region: str) -> str | None:
     """The number in E.164, or None when it is not a valid phone number. A contact shared
     from Telegram comes without the "+" (15145550123): read as international first."""

@@ -16,3 +16,4 @@ class SubjectPolicy:
     recurring_days: int = 90  # ... within this many days flag a person as recurring
     owner_first_share: float = 0.5  # the part of the first window the case owner has alone
     zone: str = "America/Montreal"  # dates shown in the history
+    phone_region: str = "CA"  # a phone number typed when a key is invited is not a key

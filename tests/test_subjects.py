@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from flows import cases, escalation, messages, people, relaying
@@ -159,6 +160,36 @@ def test_after_the_key_question_a_message_that_is_no_key_is_queued_for_the_worke
     said = [p["key"] for _, kind, p in notices(any_db, before) if kind == NoticeKind.SAY]
     assert said == ["consult.queued"]
     assert subject_id_of(any_db, cid) is None
+
+
+@pytest.mark.parametrize("number", ["514-555-0123", "(438) 555-0199", "+1 514 555 0123"])
+def test_a_phone_number_typed_after_the_key_question_is_queued_for_the_worker(
+    any_db, clock, number
+):
+    """A number to call is the officer's words for the worker, never hashed away as a file
+    number (a file number written as one is still taken: the next test)."""
+    officer, _, _ = team(any_db, clock)
+    cid = about(any_db, clock, officer, key=None, urgency=Urgency.IMMEDIATE).consultation.id
+    before = last_notice_id(any_db)
+    message = text(officer, 9, number)
+    receipt = act(
+        any_db, clock, messages.receive, officer.telegram_user_id, message, FU_POLICY, POLICY
+    )
+    assert receipt.heard == messages.Heard.DONE
+    said = [p["key"] for _, kind, p in notices(any_db, before) if kind == NoticeKind.SAY]
+    assert said == ["consult.queued"]
+    assert subject_id_of(any_db, cid) is None
+
+
+def test_a_file_number_typed_after_the_key_question_is_the_key(any_db, clock):
+    officer, _, _ = team(any_db, clock)
+    cid = about(any_db, clock, officer, key=None, urgency=Urgency.IMMEDIATE).consultation.id
+    message = text(officer, 9, "2024-012345")
+    receipt = act(
+        any_db, clock, messages.receive, officer.telegram_user_id, message, FU_POLICY, POLICY
+    )
+    assert receipt.heard == messages.Heard.AWAITED
+    assert subject_id_of(any_db, cid) is not None
 
 
 def test_once_a_worker_holds_the_case_a_line_that_reads_as_a_key_is_relayed(any_db, clock):
