@@ -92,7 +92,10 @@ def one_round(world: World, r: int) -> tuple[str, int, int]:
     return ref, officer, worker
 
 
-def test_twenty_kills_at_random_moments_lose_nothing_and_end_every_consultation(world, monkeypatch):
+def test_twenty_kills_at_random_moments_lose_nothing_and_end_every_consultation(
+    world_any_db, monkeypatch
+):
+    world = world_any_db
     monkeypatch.setattr(e2e, "STEP", STEP)  # the helpers' steps may span a restart too
     world.enrol(OFFICERS[0], Role.OFFICER, "Julie Tremblay")
     world.enrol(OFFICERS[1], Role.OFFICER, "Marc Côté")
