@@ -57,8 +57,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
     PostgreSQL's pool sizes come from the settings (RELAIS_DB_POOL_SIZE, _MAX_OVERFLOW)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        told_by_socket = parsed.get_driver_name() == "psycopg"  # flows/liveness.py's driver
         engine = create_engine(
             url,
+            pool_pre_ping=not told_by_socket,
             pool_size=pool_size,
             max_overflow=max_overflow,
             # the connection used last is taken first: its server process is the one still
@@ -68,8 +70,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
         )
         # A connection the server ended (restart, pg_terminate_backend) is replaced on
-        # checkout instead of failing the next transaction, told without a round trip.
-        replace_ended_connections(engine)
+        # checkout instead of failing the next transaction: with psycopg told without a
+        # round trip, with another driver by SQLAlchemy's pre-ping.
+        if told_by_socket:
+            replace_ended_connections(engine)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
