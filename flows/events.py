@@ -68,9 +68,11 @@ def timeline(db: Database, consultation_id: int) -> list[TimelineEntry]:
 
 
 def entries_in(session: Session, consultation_id: int) -> list[TimelineEntry]:
-    """A consultation's events in order, with the actors' names."""
+    """A consultation's events in the order they happened, with the actors' names (by time,
+    then as written: a reminder's send is recorded after its batch went out, so a press on
+    it can be written first)."""
     events = session.scalars(
-        select(Event).where(Event.consultation_id == consultation_id).order_by(Event.id)
+        select(Event).where(Event.consultation_id == consultation_id).order_by(Event.at, Event.id)
     ).all()
     ids = {e.actor_id for e in events if e.actor_id is not None}
     names = (

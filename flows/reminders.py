@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from flows import followups, roster
 from flows.followups import FollowUpView
@@ -188,6 +188,21 @@ class Delivered:
     due_at: datetime
 
 
+# Only a reminder still claimed for this send is marked sent: one snoozed, handed over or
+# done while its batch was going out (a press seconds before the record) keeps what that
+# press decided (a snoozed one must ring again), and the send is in the event log all the same.
+_RECORD_SENT = (
+    update(FollowUp)
+    .where(FollowUp.id == bindparam("followup_id"), FollowUp.delivery == Delivery.SENDING)
+    .values(
+        delivery=Delivery.SENT,
+        reminded_at=bindparam("sent_at"),
+        late=bindparam("was_late"),
+        updated_at=bindparam("sent_at"),
+    )
+)
+
+
 def record_delivered(db: Database, delivered: Iterable[Delivered], late_after: timedelta) -> int:
     """Record the sends of a batch ('sent', reminded_at, late) with their events; a reminder
     nobody received goes back to 'scheduled' for the sweep. Returns how many were late."""
@@ -200,15 +215,7 @@ def record_delivered(db: Database, delivered: Iterable[Delivered], late_after: t
                 continue
             late = d.at > d.due_at + late_after
             late_count += late
-            sent_rows.append(
-                {
-                    "id": d.followup_id,
-                    "delivery": Delivery.SENT,
-                    "reminded_at": d.at,
-                    "late": late,
-                    "updated_at": d.at,
-                }
-            )
+            sent_rows.append({"followup_id": d.followup_id, "sent_at": d.at, "was_late": late})
             events.append(
                 {
                     "consultation_id": d.consultation_id,
@@ -224,7 +231,7 @@ def record_delivered(db: Database, delivered: Iterable[Delivered], late_after: t
                 }
             )
         if sent_rows:  # in bulk: thousands of reminders can come due in the same second
-            session.execute(update(FollowUp), sent_rows)
+            session.connection().execute(_RECORD_SENT, sent_rows)
             session.execute(insert(Event), events)
         if retry_ids:
             session.execute(

@@ -335,6 +335,33 @@ def test_snooze_moves_the_reminder_and_it_is_delivered_again(db, clock, choice, 
     assert EventKind.FOLLOWUP_SNOOZED in kinds(db, f.consultation.id)
 
 
+def test_a_snooze_pressed_before_its_batch_is_recorded_still_rings_again(any_db):
+    """A reminder's batch is recorded once every send of it went out: a recipient may press
+    Snooze (or hand it over) seconds before that. The record must not undo the press (the
+    reminder would never ring again); the send is in the timeline all the same, before the
+    press."""
+    clock = FakeClock()
+    f, worker, _ = _scheduled(any_db, clock)
+    clock.advance(hours=24)
+    claimed = rem.claim_due(any_db, clock, POLICY)
+    sent_at = clock()
+    clock.advance(seconds=2)
+    moved = act(any_db, clock, fu.snooze, worker.id, f.id, Snooze.HOUR, FU_POLICY)
+    assert moved.followup is not None
+    clock.advance(seconds=3)  # the rest of the batch went out: now recorded
+    done = [Delivered(f.id, f.consultation.id, [worker.id], sent_at, claimed[0].followup.due_at)]
+    rem.record_delivered(any_db, done, timedelta(seconds=60))
+    stored = fu.get(any_db, f.id)
+    assert stored is not None and stored.delivery == Delivery.SCHEDULED
+    assert stored.due_at == moved.followup.due_at and stored.snoozed == 1
+    assert kinds(any_db, f.consultation.id)[-2:] == [
+        EventKind.FOLLOWUP_REMINDED,
+        EventKind.FOLLOWUP_SNOOZED,
+    ]
+    clock.now = stored.due_at
+    assert len(rem.claim_due(any_db, clock, POLICY)) == 1  # it rings again
+
+
 def test_a_custom_snooze_waits_for_a_typed_date(db, clock):
     f, worker, _ = _scheduled(db, clock)
     asked = act(db, clock, fu.snooze, worker.id, f.id, Snooze.CUSTOM, FU_POLICY)

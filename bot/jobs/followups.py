@@ -109,6 +109,7 @@ async def _send_chunk(services: Services, chunk: list[Reminder]) -> list[Deliver
     async def one(r: Reminder) -> Delivered:
         async with gate:
             reached: list[int] = []
+            first_at: datetime | None = None  # when the first one had it: presses come after
             late = (
                 services.clock() > r.followup.due_at + services.settings.followup_policy.late_after
             )
@@ -119,13 +120,14 @@ async def _send_chunk(services: Services, chunk: list[Reminder]) -> list[Deliver
                         person.chat_id, shown.text, keyboard=shown.keyboard
                     ):
                         reached.append(person.id)
+                        first_at = first_at or services.clock()
                 except Exception:
                     log.exception("reminder followup=%s to=%s failed", r.followup.id, person.id)
             return Delivered(
                 r.followup.id,
                 r.followup.consultation.id,
                 reached,
-                services.clock(),
+                first_at or services.clock(),
                 r.followup.due_at,
             )
 
