@@ -87,9 +87,16 @@ class Pending:
 
     def settle(self) -> None:
         """At the end of the transaction: what was sent is fetched, to be read once the
-        connection went back to the pool; a read never run is not run."""
+        connection went back to the pool; a read never run is not run, ever (its connection
+        is no longer this transaction's)."""
         if self._sent:
             self.rows()
+        elif self._rows is None:
+            self._load = _ended
+
+
+def _ended() -> list[Any]:
+    raise RuntimeError("a read asked for after its transaction ended")
 
 
 class DriverUnit:

@@ -263,3 +263,13 @@ CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS
 $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
 CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_event();
 """
+
+
+def test_a_read_never_run_cannot_run_after_its_transaction(db: Database, clock: FakeClock) -> None:
+    """On SQLite a read runs when first read; once the transaction ended, its connection is
+    back in the pool, so asking then is refused instead of running outside the transaction."""
+    statements = lane._statements(db.engine.dialect)
+    with db.driver_transaction(clock()) as driver:
+        late = driver.read(statements.enrolled, {"telegram_user_id": OFFICER})
+    with pytest.raises(RuntimeError, match="after its transaction ended"):
+        late.row()
