@@ -52,9 +52,6 @@ class Prepared:
             return converted
         return [converted[name] for name in self._order]
 
-    def row(self, raw: Sequence[Any] | None) -> tuple[Any, ...] | None:
-        return None if raw is None else self.converted(raw)
-
     def converted(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(
             out(value) if out is not None and value is not None else value
@@ -120,14 +117,6 @@ class DriverUnit:
     def write(self, prepared: Prepared, values: dict[str, Any]) -> Pending:
         """A write whose returned rows are wanted, made now (its answer may come later)."""
         return self._pend(prepared, values, lazy=False)
-
-    def one(self, prepared: Prepared, values: dict[str, Any]) -> tuple[Any, ...] | None:
-        """Run it; its first row, converted (None when there is none)."""
-        return self.read(prepared, values).row()
-
-    def all(self, prepared: Prepared, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run it; every row, converted."""
-        return self.read(prepared, values).rows()
 
     def run(self, prepared: Prepared, values: dict[str, Any]) -> None:
         """A write whose answer is not read (on psycopg, not even waited for here: an error
