@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from flows.driver import DriverUnit, Pending, Prepared
 from flows.inbox import AlreadyHandled, upsert_statement
-from flows.messages import Heard, Receipt
+from flows.messages import Heard, Receipt, may_answer
 from flows.models import (
     Consultation,
     Event,
@@ -79,7 +79,7 @@ def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receip
     now = run.now
     person = run.read(statements.enrolled, sender_key)
     open_case = run.read(statements.open_case, sender_key)
-    awaited = run.read(statements.awaited, sender_key) if _an_answer(message) else None
+    awaited = run.read(statements.awaited, sender_key) if may_answer(message) else None
     held = run.read(statements.held, sender_key)
     # after the case's lock, as the general path takes them (the same update handled by
     # both at once must not lock in opposite orders)
@@ -103,12 +103,6 @@ def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receip
     assert recipient is not None
     _relay(unit, statements, c, sender, recipient, message)
     return Receipt(Heard.DONE, sender)
-
-
-def _an_answer(message: Incoming) -> bool:
-    """A line that may answer a question the bot asked (a date, a care plan...)."""
-    text = message.text or ""
-    return message.kind == "text" and bool(text) and not text.startswith("/")
 
 
 def _officers_case(row: tuple[Any, ...] | None, officer: PersonView) -> ConsultationView | None:

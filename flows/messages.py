@@ -89,10 +89,16 @@ def _enrolled(unit: Unit, telegram_user_id: int) -> PersonView | None:
     return view_of_row(row) if row is not None else None
 
 
+def may_answer(message: Incoming) -> bool:
+    """Plain text that may answer a question the bot asked (a date, a care plan...); a
+    command or a photo never does."""
+    return message.kind == "text" and bool(message.text) and not message.text.startswith("/")
+
+
 def _awaited(unit: Unit, person_id: int, message: Incoming) -> bool:
     """The bot asked this person a question not yet answered, and this text is not a
     reply to a consultation's message (that one is meant for the consultation)."""
-    if message.kind != "text" or not message.text or message.text.startswith("/"):
+    if not may_answer(message):
         return False
     if conversation.pending(unit.session, person_id, unit.now) is None:
         return False
