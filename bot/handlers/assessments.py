@@ -14,6 +14,7 @@ from bot import callbacks
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
+from bot.render import answers
 from bot.services import Services
 from flows import assessments, timelines, views
 from flows.assessments import Status
@@ -21,12 +22,6 @@ from flows.people import PersonView
 from flows.vocabulary import Danger, Decision, Role
 
 log = logging.getLogger(__name__)
-
-REFUSALS = {
-    Status.NOT_YOURS: "callback.invalid",
-    Status.ALREADY: "assessment.already",
-    Status.INCONSISTENT: "assessment.inconsistent",
-}
 
 
 async def _target(services: Services, update: Update, args: list[str] | None) -> int | None:
@@ -79,11 +74,11 @@ async def timeline_command(
 async def _answer(
     services: Services, query: CallbackQuery, person: PersonView, status: Status
 ) -> None:
-    key = REFUSALS.get(status)
-    if key is None:
+    refused = answers.assessment_refusal(person.language, status)
+    if refused is None:
         await services.sender.answer(query.id)
         return
-    await services.sender.answer(query.id, t(person.language, key), alert=True)
+    await services.sender.answer(query.id, refused.text, alert=refused.alert)
 
 
 @callbacks.ASSESS_DANGER.handles

@@ -12,8 +12,8 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.handlers.access import requires
 from bot.handlers.relay import message_kind, shared_point
-from bot.i18n import t
 from bot.jobs import escalation as escalation_job
+from bot.render import answers
 from bot.services import Services
 from flows import consultations, intake, relaying
 from flows.consultations import DraftStatus
@@ -80,6 +80,6 @@ async def on_urgency(
 async def _stale(
     services: Services, query: CallbackQuery, officer: PersonView, status: DraftStatus
 ) -> None:
-    key = "callback.stale" if status == DraftStatus.NO_LONGER_DRAFT else "callback.invalid"
     log.info("refused draft button status=%s officer=%s", status.value, officer.id)
-    await services.sender.answer(query.id, t(officer.language, key), alert=True)
+    answer = answers.draft_refusal(officer.language, status)
+    await services.sender.answer(query.id, answer.text, alert=answer.alert)

@@ -11,8 +11,8 @@ from telegram.ext import ContextTypes
 from bot import callbacks, render
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
-from bot.i18n import t
 from bot.jobs import escalation as escalation_job
+from bot.render import answers
 from bot.services import Services
 from flows import escalation as escalation_flow
 from flows import handover, views
@@ -71,7 +71,7 @@ async def takeover_command(
         return
     result = await services.act(handover.take_over, sup.id, cid)
     if result.status != HandoverStatus.DONE:
-        await services.act(handover.tell, sup.id, _refusal_key(result))
+        await services.act(handover.tell, sup.id, answers.handover_refusal_key(result.status))
         return
     _handed_over(services, result)
 
@@ -126,22 +126,9 @@ async def _refused(
 ) -> bool:
     if result.status == HandoverStatus.DONE:
         return False
-    await services.sender.answer(query.id, _refusal_text(person, result), alert=True)
+    answer = answers.handover_refusal(person.language, result.status)
+    await services.sender.answer(query.id, answer.text, alert=answer.alert)
     return True
-
-
-def _refusal_text(person: PersonView, result: HandoverResult) -> str:
-    return t(person.language, _refusal_key(result))
-
-
-def _refusal_key(result: HandoverResult) -> str:
-    keys = {
-        HandoverStatus.NOT_YOURS: "callback.invalid",
-        HandoverStatus.NOT_OPEN: "handover.not_open",
-        HandoverStatus.TARGET_UNAVAILABLE: "handover.target_unavailable",
-        HandoverStatus.CHANGED: "handover.changed",
-    }
-    return keys[result.status]
 
 
 @requires(Role.WORKER, Role.SUPERVISOR)

@@ -8,8 +8,7 @@ import logging
 from telegram import CallbackQuery
 
 from bot import callbacks, render
-from bot.i18n import t
-from bot.render import person_name
+from bot.render import answers, person_name
 from bot.services import Services
 from flows import consultations, offers
 from flows.consultations import AcceptStatus
@@ -36,39 +35,32 @@ async def on_accept(
     result = await services.act(
         consultations.accept, worker.id, consultation_id, services.policy, card
     )
-    lang = worker.language
     c = result.consultation
+    answer = answers.accept(worker.language, result.status, c)
+    await services.sender.answer(query.id, answer.text, alert=answer.alert)
     if result.status == AcceptStatus.NOT_OFFERED or c is None:
         log.info("refused accept worker=%s consultation=%s", worker.id, consultation_id)
-        await services.sender.answer(query.id, t(lang, "callback.invalid"), alert=True)
         return
-    if result.status != AcceptStatus.ACCEPTED:
-        await _answer_refused_accept(services, query, worker, result.status, c)
+    if result.status == AcceptStatus.ACCEPTED:
+        log.info("accepted consultation=%s worker=%s", c.id, worker.id)
         return
-    log.info("accepted consultation=%s worker=%s", c.id, worker.id)
-    await services.sender.answer(query.id, t(lang, "accept.ok", ref=c.reference))
+    await _fix_refused_card(services, query, worker, result.status, c)
 
 
-async def _answer_refused_accept(
+async def _fix_refused_card(
     services: Services,
     query: CallbackQuery,
     worker: PersonView,
     status: AcceptStatus,
     c: ConsultationView,
 ) -> None:
+    """The press came to nothing: a card still offering the case says why."""
     lang = worker.language
-    if status == AcceptStatus.AT_CAPACITY:
-        await services.sender.answer(query.id, t(lang, "accept.at_capacity"), alert=True)
-        return
-    if status == AcceptStatus.ALREADY_YOURS:
-        await services.sender.answer(query.id, t(lang, "accept.already_yours", ref=c.reference))
+    if status in (AcceptStatus.AT_CAPACITY, AcceptStatus.ALREADY_YOURS):
         return
     if status == AcceptStatus.TAKEN:
-        taker = person_name(c.worker)
-        await services.sender.answer(query.id, t(lang, "accept.taken", worker=taker), alert=True)
-        card = render.offer_taken_card(lang, c, taker)
+        card = render.offer_taken_card(lang, c, person_name(c.worker))
     else:
-        await services.sender.answer(query.id, t(lang, "accept.closed"), alert=True)
         card = render.offer_withdrawn_card(lang, c)
     if query.message is not None:  # a card sent before the claim was recorded: fix it now
         await services.sender.edit(worker.chat_id, query.message.message_id, card.text)
