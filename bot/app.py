@@ -166,6 +166,10 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # than after the thirty command handlers, none of which can take it.
     plain = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(plain, messages.on_message))
+    # An edit is never acted on, a command's neither: edited into /close, it would close
+    # (the library's CommandHandler takes edited messages too), so edits are taken first.
+    edits = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(edits, messages.on_edited))
     app.add_handler(CallbackQueryHandler(buttons.on_button))
     app.add_handler(CommandHandler("start", enrolment.start))
     app.add_handler(CommandHandler("help", enrolment.show_help))
@@ -197,7 +201,6 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("incident", incidents.incident_command))  # reports (issue 12)
     app.add_handler(CommandHandler("stats", reports.stats_command))
     app.add_handler(MessageHandler(filters.COMMAND, enrolment.show_help))
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edited))
     app.add_handler(ChatMemberHandler(reachability.on_my_chat_member))
     app.add_error_handler(_on_error)
 

@@ -157,6 +157,12 @@ class SandboxClient:
         """Send a text; "/start CODE" gets a bot_command entity like on Telegram."""
         return self._send(user_id, {"text": text}, None, reply_to, chat_id, chat_type)
 
+    def edit_text(self, user_id: int, message_id: int, text: str) -> JSON:
+        """The user edits a text they sent: the bot gets an edited_message update."""
+        return self._call(
+            "POST", "edit", body={"user_id": user_id, "message_id": message_id, "text": text}
+        )
+
     def send_location(
         self, user_id: int, latitude: float, longitude: float, *, reply_to: int | None = None
     ) -> JSON:

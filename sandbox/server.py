@@ -339,6 +339,7 @@ class SandboxServer:
         routes: dict[str, tuple[str, Callable[[JSON], Awaitable[Any]]]] = {
             "users": ("POST", self._c_add_user),
             "send": ("POST", self._c_send),
+            "edit": ("POST", self._c_edit),
             "press": ("POST", self._c_press),
             "messages": ("GET", self._c_messages),
             "reply_keyboard": ("GET", self._c_reply_keyboard),
@@ -557,6 +558,9 @@ class SandboxServer:
         )
         with self.world.lock:
             return {"idle": idle, "pending": len(self.world.updates)}
+
+    async def _c_edit(self, a: JSON) -> JSON:
+        return self.world.user_edit(int(a["user_id"]), int(a["message_id"]), str(a["text"]))
 
     async def _c_block(self, a: JSON) -> bool:
         self.world.set_blocked(int(a["user_id"]), bool(a.get("blocked", True)))

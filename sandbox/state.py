@@ -631,6 +631,28 @@ class World:
             self.touch()
             return copy.deepcopy(stored.data)
 
+    def user_edit(self, user_id: int, message_id: int, text: str) -> JSON:
+        """A user edits the text of a message they sent in their private chat with the bot;
+        queues an edited_message update, as Telegram does."""
+        with self.lock:
+            user = self._user(user_id)
+            chat = self._private_chat(user)
+            stored = self.find_message(chat, message_id)
+            if stored is None or stored.outgoing or "text" not in stored.data:
+                raise ValueError(f"no text of user {user_id} with id {message_id} to edit")
+            if not text.strip():
+                raise ValueError("a user cannot edit a text into an empty one")
+            stored.data["text"] = text
+            stored.data.pop("entities", None)
+            found = auto_entities(text)
+            if found:
+                stored.data["entities"] = found
+            stored.data["edit_date"] = max(int(self.clock()), stored.data["date"])
+            self.log_message("user_edit", chat, stored)
+            self.enqueue("edited_message", stored.data)
+            self.touch()
+            return copy.deepcopy(stored.data)
+
     def _chat_for_user(self, user: SandboxUser, chat_id: int | None, chat_type: str) -> SandboxChat:
         if chat_id is None or chat_id == user.id:
             if chat_type != "private":
@@ -827,6 +849,8 @@ def render_entries(
         reply = f", reply to msg {e['reply_to']}" if e.get("reply_to") else ""
         if event == "user_message":
             lines.append(f"[{who(e)} -> bot{reply}] {text}")
+        elif event == "user_edit":
+            lines.append(f"[{who(e)} edited msg {e['message_id']}] {text}")
         elif event == "bot_message":
             lines.append(with_buttons(f"[bot -> {who(e)}{reply}] {text}", e))
         elif event == "bot_edit":
