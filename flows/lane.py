@@ -1,14 +1,13 @@
 """The fast lane of every conversation: a line between an officer and whoever holds the case
-(either way), decided
-in one transaction of plain statements on the driver (flows/driver.py) rather than through
-the ORM's session, which cost several times the database's own work for it (the relay's
-latency against a bare bot, bench/relay.py). It writes what the general use case
-(flows/messages.receive, then relaying.from_officer or from_holder, and relay) writes in
+(either way), decided in one transaction of plain statements on the driver (flows/driver.py)
+rather than through the ORM's session, which cost several times the database's own work for
+it (the relay's latency against a bare bot, bench/relay.py). It writes what the general use
+case (flows/messages.receive, then relaying.from_officer or from_holder, and relay) writes in
 that case: the same link, event and notice, the update marked handled, in one transaction.
 It takes nothing else: a stranger, an officer whose case is a draft or still waiting, a
-holder of several cases or of none, one the bot awaits an answer from, a message that
-cannot be relayed, an update seen before... are handed back (None) with nothing changed,
-and the general use case decides them."""
+holder of several cases or of none, a holder's reply (it names its case), one the bot awaits
+an answer from, a message that cannot be relayed, an update seen before... are handed back
+(None) with nothing changed, and the general use case decides them."""
 
 from __future__ import annotations
 
@@ -95,8 +94,10 @@ def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receip
     sender = view_of_row(found)
     if sender.role == Role.OFFICER:
         c = _officers_case(open_case.row(), sender)
-    else:
+    elif message.reply_to is None:
         c = _holders_case(awaited, held, sender)
+    else:  # a reply says which case it is for (maybe one no longer theirs): the general path
+        c = None
     if c is None:
         return None
     recipient = c.worker if sender.role == Role.OFFICER else c.officer

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from flows.events import record_event
-from flows.models import Consultation, Event, Offer, Person, RelayedMessage
+from flows.models import Consultation, Event, Offer, Person, RelayedMessage, reference_of
 from flows.offers import redraw_open_cards
 from flows.people import PERSON_COLUMNS, PersonView, view_of, view_of_row
 from flows.routing import RoutingPolicy
@@ -190,6 +190,9 @@ def from_holder(unit: Unit, holder: PersonView, message: Incoming) -> RelayRoute
     if message.reply_to is not None:
         linked = linked_consultation(unit.session, message.chat_id, message.reply_to)
         chosen = next((c for c in active if c.id == linked), None)
+        if linked is not None and chosen is None:  # closed, or no longer theirs
+            _refuse_ended_reply(unit, holder, linked, message)
+            return RelayRoute(RelayStatus.ANSWERED)
     guessed = chosen is None and len(active) > 1
     if chosen is None:
         chosen = _most_recent(unit.session, list(active))
@@ -206,6 +209,19 @@ def from_holder(unit: Unit, holder: PersonView, message: Incoming) -> RelayRoute
             reply_to=message.message_id,
         )
     return RelayRoute(RelayStatus.RELAY, view, view.officer, guessed)
+
+
+def _refuse_ended_reply(unit: Unit, holder: PersonView, linked: int, message: Incoming) -> None:
+    """A reply to a message of a consultation this person no longer holds is meant for that
+    one: passed on to the case they hold now, it would reach another officer with words
+    about someone else. Not passed on; they are told why."""
+    unit.outbox.notify(
+        holder,
+        NoticeKind.SAY,
+        key="relay.reply_to_ended",
+        values={"ref": reference_of(linked)},
+        reply_to=message.message_id,
+    )
 
 
 def relay(unit: Unit, c: ConsultationView, sender: PersonView, message: Incoming) -> None:

@@ -159,6 +159,32 @@ def test_a_worker_with_two_consultations_routes_by_reply_and_is_told_when_guessi
     assert views.get_view(world.db, views.parse_reference(first)).state == ConsultationState.ACTIVE
 
 
+def test_a_reply_to_a_closed_consultation_never_reaches_the_officer_of_another(world):
+    team(world, workers_on=(ROY,))
+    world.enrol(OFFICER_2, Role.OFFICER, "Luc Côté")
+    first = world.open_consultation(OFFICER, "Situation un")
+    world.accept(ROY, first)
+    world.user.send_text(OFFICER, "détail du premier")
+    line = world.user.wait_for_text(ROY, "détail du premier", world.step)
+    world.user.send_text(ROY, "/close")
+    outcome = world.user.wait_for_text(ROY, "Quel est le résultat", world.step)
+    world.user.press(ROY, outcome["message_id"], text="Réglé sur place")
+    world.user.wait_for_text(OFFICER, f"{first} a été fermée par Marie Roy", world.step)
+    second = world.open_consultation(OFFICER_2, "Situation deux")
+    world.accept(ROY, second)
+    world.user.wait_for_text(OFFICER_2, "acceptée par Marie Roy", world.step)
+
+    old_line = line["message_id"]
+    reply = world.user.send_text(ROY, "Julie, rappelez-moi pour le suivi", reply_to=old_line)
+    told = world.user.wait_for_text(ROY, f"Ce message répond à {first}", world.step)
+    assert told["message_id"] > reply["message_id"]
+    assert told["text"].startswith(f"Ce message répond à {first}, que vous ne suivez pas")
+    world.user.send_text(ROY, "Pour Luc : restez à distance.")  # written without a reply
+    world.user.wait_for_text(OFFICER_2, "Pour Luc : restez à distance.", world.step)
+    assert "rappelez-moi" not in " ".join(world.texts(OFFICER_2))
+    assert "rappelez-moi" not in " ".join(world.texts(OFFICER))
+
+
 def test_text_longer_than_telegram_allows_arrives_whole_in_several_messages(world):
     team(world, workers_on=(ROY,))
     ref = world.open_consultation(OFFICER, "Long rapport à suivre")

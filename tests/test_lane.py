@@ -182,7 +182,7 @@ def test_a_holders_line_to_the_officer_is_the_same_in_the_lane(
     assert recorded == [by_lane["notice_row"]]
 
 
-@pytest.mark.parametrize("case", ["awaited", "several", "none", "supervisor"])
+@pytest.mark.parametrize("case", ["awaited", "several", "none", "supervisor", "reply"])
 def test_the_lane_leaves_a_holders_other_cases_to_the_use_case(
     any_db: Database, clock: FakeClock, case: str
 ) -> None:
@@ -202,7 +202,8 @@ def test_the_lane_leaves_a_holders_other_cases_to_the_use_case(
     else:
         sender = enrol(any_db, clock, Role.SUPERVISOR, "Luc Gagnon")
     before = last_notice_id(any_db)
-    line = Incoming(sender.chat_id, 950, "text", "le 12 décembre")
+    reply_to = 10 if case == "reply" else None  # a reply names its case: maybe a closed one
+    line = Incoming(sender.chat_id, 950, "text", "le 12 décembre", reply_to=reply_to)
     taken, recorded = in_lane(any_db, clock, sender.telegram_user_id, line, 95)
     assert taken is None and recorded == []
     assert last_notice_id(any_db) == before
@@ -273,3 +274,34 @@ def test_a_read_never_run_cannot_run_after_its_transaction(db: Database, clock: 
         late = driver.read(statements.enrolled, {"telegram_user_id": OFFICER})
     with pytest.raises(RuntimeError, match="after its transaction ended"):
         late.row()
+
+
+def test_a_reply_to_a_case_no_longer_held_is_not_passed_on_to_the_one_held(
+    any_db: Database, clock: FakeClock
+) -> None:
+    officer, worker, first = opened(any_db, clock)
+    act(any_db, clock, cs.accept, worker.id, first, POLICY)
+    in_use_case(any_db, clock, OFFICER, Incoming(officer.chat_id, 900, "text", "il a 40 ans"), 41)
+    with any_db.unit_of_work() as session:  # the worker's copy of the officer's line
+        copy = session.scalars(
+            select(RelayedMessage).where(RelayedMessage.source_message_id == 900)
+        ).one()
+        copy.chat_id, copy.message_id = worker.chat_id, 77
+    act(any_db, clock, cs.close, officer, first, POLICY)
+    other = enrol(any_db, clock, Role.OFFICER, "Marc Côté")
+    second = act(any_db, clock, relaying.open_draft, other.id, "Femme au métro")
+    act(any_db, clock, cs.set_category, other.id, second.id, Category.SUICIDE_RISK)
+    act(any_db, clock, cs.submit, other.id, second.id, Urgency.IMMEDIATE, POLICY)
+    act(any_db, clock, cs.accept, worker.id, second.id, POLICY)
+
+    reply = Incoming(worker.chat_id, 951, "text", "rappelez-moi", reply_to=77)
+    recorded = in_use_case(any_db, clock, worker.telegram_user_id, reply, 42)
+
+    assert [(n.person_id, n.params.get("key")) for n in recorded] == [
+        (worker.id, "relay.reply_to_ended")
+    ]
+    assert recorded[0].params["values"] == {"ref": relaying.reference_of(first)}
+    with any_db.unit_of_work() as session:
+        assert session.scalars(
+            select(RelayedMessage).where(RelayedMessage.source_message_id == 951)
+        ).all() == []
