@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from flows import roster, routing
+from flows.escalation import hurry_offers_to
 from flows.models import Person
 from flows.offers import offer_waiting_to
 from flows.people import PersonView, override, view_of
@@ -27,13 +28,21 @@ def go_on(unit: Unit, person_id: int, policy: RoutingPolicy) -> PersonView:
     return person
 
 
-def go_off(unit: Unit, person_id: int, policy: RoutingPolicy) -> PersonView:
-    """/off: no new offers; each consultation still in hand must be transferred or closed."""
+@dataclass(frozen=True)
+class GoneOff:
+    person: PersonView
+    escalate_now: bool  # a request offered to them alone moves on now
+
+
+def go_off(unit: Unit, person_id: int, policy: RoutingPolicy) -> GoneOff:
+    """/off: no new offers; a request offered to them alone escalates now (they will not
+    answer it); each consultation still in hand must be transferred or closed."""
     person = _set(unit, person_id, Presence.OFF, policy)
+    escalate_now = hurry_offers_to(unit.session, person_id, unit.now)
     held = held_in(unit.session, person_id)
     if held:
         unit.outbox.notify(person, NoticeKind.STILL_ACTIVE, consultations=held)
-    return person
+    return GoneOff(person, escalate_now)
 
 
 def _set(unit: Unit, person_id: int, presence: Presence, policy: RoutingPolicy) -> PersonView:

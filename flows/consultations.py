@@ -327,7 +327,42 @@ def close(
     return result
 
 
-def _close(unit: Unit, person: PersonView, consultation_id: int | None) -> CloseResult:
+def end_for_revoked_officer(unit: Unit, officer: PersonView) -> list[int]:
+    """An officer whose access was revoked: what they had open ends now, since nothing more
+    may reach them. The holder is told why and asked for the outcome; cards still out say
+    the request was withdrawn. The ids of the consultations ended."""
+    ended = []
+    for c in unit.session.scalars(
+        select(Consultation).where(
+            Consultation.officer_id == officer.id,
+            Consultation.state != ConsultationState.CLOSED,
+        )
+    ).all():
+        result = _close(unit, officer, c.id, closed_by=None)
+        view = result.consultation
+        if result.status != CloseStatus.CLOSED or view is None:
+            continue
+        ended.append(view.id)
+        if view.worker is not None:
+            unit.outbox.say(
+                view.worker, "close.officer_revoked", ref=view.reference,
+                name=officer.display_name,
+            )  # fmt: skip
+            unit.outbox.notify(view.worker, NoticeKind.OUTCOME_PROMPT, consultation=view)
+        rewrite_cards(unit, view, result.withdrawn_cards, "withdrawn")
+    return ended
+
+
+_BY_PERSON = -1  # _close's default: the person closing is the one recorded
+
+
+def _close(
+    unit: Unit,
+    person: PersonView,
+    consultation_id: int | None,
+    *,
+    closed_by: int | None = _BY_PERSON,
+) -> CloseResult:
     session, now = unit.session, unit.now
     if consultation_id is None:
         candidates = _closable(session, person)
@@ -346,9 +381,10 @@ def _close(unit: Unit, person: PersonView, consultation_id: int | None) -> Close
     if c.state == ConsultationState.CLOSED:
         return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
     was = c.state
-    c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, person.id
+    actor = person.id if closed_by == _BY_PERSON else closed_by
+    c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, actor
     c.escalation_due_at = None
-    record_event(session, c.id, EventKind.CLOSED, person.id, now, previous_state=was.value)
+    record_event(session, c.id, EventKind.CLOSED, actor, now, previous_state=was.value)
     withdrawn = []
     for o in session.scalars(
         select(Offer).where(

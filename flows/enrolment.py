@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows import invite_guard, phones
+from flows.consultations import end_for_revoked_officer
 from flows.escalation import requeue_held
 from flows.models import Invite, Person
 from flows.people import PersonView, change_language, view_of
 from flows.store import Clock, Database
-from flows.unit import Unit
+from flows.unit import Unit, unit_of_work
 from flows.vocabulary import NoticeKind, Role, language_from_code
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by phone
@@ -193,14 +194,17 @@ def choose_language(unit: Unit, person_id: int, language: str) -> PersonView:
 
 
 def revoke(db: Database, person_id: int, clock: Clock) -> PersonView | None:
-    """Revoke someone's access; they become an unknown user to the bot, and what they held
-    goes back to the queue. None if no such id."""
-    with db.unit_of_work() as session:
-        person = session.get(Person, person_id)
+    """Revoke someone's access; they become an unknown user to the bot. What a worker held
+    goes back to the queue; what an officer had open ends (their holders told): nothing
+    more reaches a revoked person. None if no such id."""
+    with unit_of_work(db, clock) as unit:
+        person = unit.session.get(Person, person_id)
         if person is None:
             return None
         if person.revoked_at is None:
-            person.revoked_at = clock()
+            person.revoked_at = unit.now
             person.presence, person.presence_until = None, None
-            requeue_held(session, person.id, person.revoked_at, "revoked")
+            requeue_held(unit.session, person.id, person.revoked_at, "revoked")
+            if person.role == Role.OFFICER:
+                end_for_revoked_officer(unit, view_of(person))
         return view_of(person)

@@ -122,6 +122,7 @@ def escalate_one(
             priority=Priority.URGENT,
             consultation=view,
             near=scene_in(session, c.id),
+            requeued=old_tier == Tier.DRAFT,  # its holder could no longer hold it
         )
     announce_offers(unit, view, offers, policy)
     return Escalation(view, c.tier, offers, fallback_now, c.escalation_due_at)
@@ -265,9 +266,49 @@ def requeue_held(session: Session, person_id: int, now: datetime, reason: str) -
         record_event(
             session, c.id, EventKind.REQUEUED, None, now, previous=person_id, reason=reason
         )
+    offered = _offered_to(session, person_id)
     session.execute(
         update(Offer)
         .where(Offer.worker_id == person_id, Offer.state == OfferState.OPEN)
         .values(state=OfferState.WITHDRAWN)
     )
+    _due_now_if_nobody_left(session, offered, now)
     return [c.id for c in held]
+
+
+def hurry_offers_to(session: Session, person_id: int, now: datetime) -> bool:
+    """Someone offered requests will not answer them (gone off duty): each request whose
+    only open offers are theirs escalates now instead of at the end of its window. Their
+    offers stay open: a card they still press is a deliberate accept. True if any will."""
+    return _due_now_if_nobody_left(session, _offered_to(session, person_id), now, besides=person_id)
+
+
+def _offered_to(session: Session, person_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Offer.consultation_id).where(
+                Offer.worker_id == person_id, Offer.state == OfferState.OPEN
+            )
+        )
+    )
+
+
+def _due_now_if_nobody_left(
+    session: Session, consultation_ids: list[int], now: datetime, besides: int | None = None
+) -> bool:
+    """Of these waiting requests, those with no open offer left (but `besides`'s) are due
+    for escalation now, as when everyone offered declined."""
+    hurried = False
+    for cid in consultation_ids:
+        c = session.get(Consultation, cid)
+        if c is None or c.state != ConsultationState.WAITING or c.tier >= Tier.FALLBACK:
+            continue
+        others = select(Offer.id).where(
+            Offer.consultation_id == cid, Offer.state == OfferState.OPEN
+        )
+        if besides is not None:
+            others = others.where(Offer.worker_id != besides)
+        if session.scalar(others.limit(1)) is None:
+            c.escalation_due_at = now
+            hurried = True
+    return hurried

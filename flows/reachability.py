@@ -1,7 +1,8 @@
 """Whether the bot can reach a person: someone who blocked it (Telegram answered 403, or sent
 a my_chat_member update saying so) is recorded as unreachable. An offer that cannot reach
 them counts as declined at once, so the request moves on instead of waiting for its window;
-they are offered nothing new (routing leaves them out); supervisors are told once. When they
+a consultation they hold goes back to the queue at once (the officer's lines cannot reach
+them); they are offered nothing new (routing leaves them out); supervisors are told once. When they
 unblock the bot they are reachable again, and supervisors hear that too."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from flows.escalation import decline
-from flows.models import Offer, Person
+from flows.escalation import decline, requeue_held
+from flows.models import Offer, Person, reference_of
 from flows.people import PersonView, view_of
 from flows.unit import Unit
 from flows.vocabulary import OfferState, Priority, Role
@@ -20,18 +21,21 @@ from flows.vocabulary import OfferState, Priority, Role
 @dataclass(frozen=True)
 class Reachability:
     """What the change did: who (None for a stranger), whether they can be reached now,
-    whether anything changed, the consultations whose offer to them was declined, and
-    whether one must escalate now."""
+    whether anything changed, the consultations whose offer to them was declined, whether
+    one must escalate now, and the consultations they held, back in the queue."""
 
     person: PersonView | None
     reachable: bool
     changed: bool
     declined: list[int] = field(default_factory=list)
     escalate_now: bool = False
+    requeued: list[int] = field(default_factory=list)  # the active ones they held
 
 
 def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
-    """They blocked the bot: recorded once; their open offers are declined; supervisors told."""
+    """They blocked the bot: recorded once; their open offers are declined; what they hold
+    goes back to the queue, escalating now (nothing reaches them: the officer must not wait
+    on someone who cannot read); supervisors told, with those consultations."""
     session = unit.session
     person = _enrolled(unit, telegram_user_id)
     if person is None:
@@ -39,7 +43,6 @@ def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
     changed = person.unreachable_since is None
     if changed:
         person.unreachable_since = unit.now
-        _tell_supervisors(unit, person, "reach.blocked")
     open_offers = session.scalars(
         select(Offer.consultation_id).where(
             Offer.worker_id == person.id, Offer.state == OfferState.OPEN
@@ -51,7 +54,15 @@ def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
         if result.consultation is not None:
             declined.append(consultation_id)
             escalate_now = escalate_now or result.escalate_now
-    return Reachability(view_of(person), False, changed, declined, escalate_now)
+    requeued = requeue_held(session, person.id, unit.now, "unreachable")
+    if changed and requeued:
+        refs = ", ".join(reference_of(cid) for cid in requeued)
+        _tell_supervisors(unit, person, "reach.blocked_holding", refs=refs)
+    elif changed:
+        _tell_supervisors(unit, person, "reach.blocked")
+    return Reachability(
+        view_of(person), False, changed, declined, escalate_now or bool(requeued), requeued
+    )
 
 
 def became_reachable(unit: Unit, telegram_user_id: int) -> Reachability:
@@ -76,7 +87,7 @@ def _enrolled(unit: Unit, telegram_user_id: int) -> Person | None:
     )
 
 
-def _tell_supervisors(unit: Unit, person: Person, key: str) -> None:
+def _tell_supervisors(unit: Unit, person: Person, key: str, **values: str) -> None:
     supervisors = unit.session.scalars(
         select(Person)
         .where(
@@ -88,4 +99,6 @@ def _tell_supervisors(unit: Unit, person: Person, key: str) -> None:
         .order_by(Person.id)
     ).all()
     for supervisor in supervisors:
-        unit.outbox.say(supervisor, key, priority=Priority.NORMAL, name=person.display_name)
+        unit.outbox.say(
+            supervisor, key, priority=Priority.NORMAL, name=person.display_name, **values
+        )

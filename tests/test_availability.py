@@ -48,8 +48,8 @@ def test_going_off_with_a_consultation_in_hand_asks_to_transfer_or_close_it(db, 
     c = waiting(db, clock, officer)
     act(db, clock, cs.accept, worker.id, c.id, POLICY)
     after = last_notice_id(db)
-    person = act(db, clock, availability.go_off, worker.id, POLICY)
-    assert person.presence == Presence.OFF
+    gone = act(db, clock, availability.go_off, worker.id, POLICY)
+    assert gone.person.presence == Presence.OFF and not gone.escalate_now
     recorded = notices(db, after)
     assert [kind for _, kind, _ in recorded] == ["presence_set", "still_active"]
     assert recorded[0][2]["presence"] == "off"

@@ -151,6 +151,23 @@ def test_a_worker_who_blocked_the_bot_is_skipped_and_supervisors_are_told_once(w
     assert len(said) == 1
 
 
+def test_a_holder_who_blocks_the_bot_has_the_case_offered_again_at_once(world):
+    team(world, chief=True)
+    ref = world.open_consultation(OFFICER, "Homme sur le pont, très agité.")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
+    world.user.block(ROY)
+    told = world.user.wait_for_text(CHIEF, "Marie Roy a bloqué le bot alors", world.step)
+    assert ref in told["text"]
+    world.card(CHIEF, ref)  # nobody else available: the supervisors, at once
+    line = world.user.wait_for_text(OFFICER, "n'est plus disponible", world.step)
+    assert line["text"].startswith(f"{ref} : la personne qui suivait votre demande")
+    assert "superviseur" in line["text"]
+    world.user.send_text(OFFICER, "Il sort un couteau.")  # kept for whoever takes it
+    world.accept(CHIEF, ref)
+    world.user.wait_for_text(CHIEF, "Il sort un couteau.", world.step)
+
+
 def test_an_offer_refused_with_403_counts_as_declined_and_the_request_moves_on(world):
     team(world, chief=True)
     world.user.inject_error(

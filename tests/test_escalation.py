@@ -6,15 +6,28 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from flows import (
+    availability,
+    enrolment,
+    escalation,
+    events,
+    handover,
+    messages,
+    offers,
+    people,
+    relaying,
+    roster,
+    views,
+)
 from flows import consultations as cs
-from flows import enrolment, escalation, events, handover, offers, people, relaying, roster, views
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.store import Database
 from flows.vocabulary import Category, EventKind, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
+from tests.support.followups import FU_POLICY
 from tests.support.people import POLICY, enrol
-from tests.support.units import act
+from tests.support.units import act, last_notice_id, notices
 
 
 def submit(db, clock, officer, urgency=Urgency.IMMEDIATE, text="Homme en crise sur le pont"):
@@ -266,3 +279,59 @@ def test_re_offers_after_a_revocation_follow_the_queue_order(db, clock):
     steps = escalation.escalate_due(db, clock, policy)
 
     assert [s.consultation.reference for s in steps] == [refs[3], refs[1], refs[0], refs[2]]
+
+
+def test_a_request_offered_only_to_a_worker_revoked_escalates_at_once(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id  # offered to Roy alone
+    enrolment.revoke(db, roy.id, clock)
+    [step] = escalation.escalate_due(db, clock, POLICY)  # the next pass, not the window's end
+    assert step.consultation.id == cid and step.tier == Tier.WIDER
+
+
+def test_a_request_offered_only_to_a_worker_gone_off_escalates_at_once(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    gone = act(db, clock, availability.go_off, roy.id, POLICY)
+    assert gone.escalate_now
+    [step] = escalation.escalate_due(db, clock, POLICY)
+    assert step.consultation.id == cid and offered_to(step) == ["Luc Gagnon"]
+    # Roy's card stays open: pressing it after /off is a deliberate accept
+    assert act(db, clock, cs.accept, roy.id, cid, POLICY).status == cs.AcceptStatus.ACCEPTED
+
+
+def test_going_off_leaves_a_request_also_offered_to_others_to_its_window(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
+    submit(db, clock, officer)  # offered to Roy and Nadeau
+    assert not act(db, clock, availability.go_off, roy.id, POLICY).escalate_now
+    assert escalation.escalate_due(db, clock, POLICY) == []
+
+
+def test_a_revoked_officers_open_consultations_end_and_their_holder_is_told(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    cid = accepted(db, clock, officer, roy)
+    before = last_notice_id(db)
+
+    enrolment.revoke(db, officer.id, clock)
+
+    assert views.get_view(db, cid).state == cs.ConsultationState.CLOSED
+    to_roy = [(kind, p.get("key")) for chat, kind, p in notices(db, before)
+              if chat == roy.telegram_user_id]  # fmt: skip
+    assert ("say", "close.officer_revoked") in to_roy and ("outcome_prompt", None) in to_roy
+    assert not [chat for chat, _, _ in notices(db, before) if chat == officer.telegram_user_id]
+    relayed = act(
+        db, clock, messages.receive, roy.telegram_user_id,
+        relaying.Incoming(roy.chat_id, 5, "text", "Avez-vous son nom ?"), FU_POLICY,
+    )  # fmt: skip
+    assert relayed.heard == messages.Heard.DONE
+    assert not [chat for chat, _, _ in notices(db, before) if chat == officer.telegram_user_id]
+
+
+def test_a_revoked_officers_waiting_request_is_withdrawn(db, clock):
+    officer, roy, _backup, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    enrolment.revoke(db, officer.id, clock)
+    assert views.get_view(db, cid).state == cs.ConsultationState.CLOSED
+    assert escalation.escalate_due(db, clock, POLICY) == []  # offered to nobody more
+    assert act(db, clock, cs.accept, roy.id, cid, POLICY).status != cs.AcceptStatus.ACCEPTED

@@ -4,8 +4,9 @@ nothing, and they are reachable again when they unblock."""
 
 from __future__ import annotations
 
-from flows import escalation, people, reachability
-from flows.vocabulary import EventKind, OfferState, Role
+from flows import consultations as cs
+from flows import escalation, people, reachability, views
+from flows.vocabulary import ConsultationState, EventKind, OfferState, Role
 from tests.support.people import POLICY, enrol
 from tests.support.units import act, last_notice_id, notices
 from tests.test_escalation import kinds, submit
@@ -80,3 +81,26 @@ def test_a_declined_offer_stays_declined_when_they_unblock(db, clock):
 
         states = [o.state for o in session.query(Offer).filter_by(consultation_id=cid)]
     assert states == [OfferState.DECLINED]
+
+
+def test_a_holder_who_blocked_the_bot_has_their_cases_requeued_at_once(db, clock):
+    officer, roy, chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    act(db, clock, cs.accept, roy.id, cid, POLICY)
+    before = last_notice_id(db)
+
+    result = act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+
+    assert result.requeued == [cid] and result.escalate_now  # nothing waits for a window
+    view = views.get_view(db, cid)
+    assert view.state == ConsultationState.WAITING and view.worker is None
+    assert EventKind.REQUEUED in kinds(db, cid)
+    [(told, values)] = [
+        (p.get("key"), p.get("values")) for chat, _, p in notices(db, before)
+        if chat == chief.telegram_user_id
+    ]  # fmt: skip
+    assert told == "reach.blocked_holding" and values["refs"] == view.reference
+    [step] = escalation.escalate_due(db, clock, POLICY)  # offered again, the officer told
+    assert step.consultation.id == cid
+    officer_lines = [p for chat, kind, p in notices(db, before) if chat == officer.telegram_user_id]
+    assert officer_lines[-1]["requeued"] is True

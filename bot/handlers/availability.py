@@ -1,7 +1,8 @@
 """Workers say when they can take consultations: /on, /off, /status (supervisors use /status
 too, for what they hold). /on and /off override the roster until the worker's next shift
 change. Going on picks up whatever is waiting; going off with consultations in hand asks to
-transfer or close each one (flows/availability.py)."""
+transfer or close each one, and a request offered to them alone moves on at once
+(flows/availability.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.handlers.access import requires
+from bot.jobs.escalation import run_due
 from bot.services import Services
 from flows import availability
 from flows.people import PersonView
@@ -28,8 +30,11 @@ async def go_on(
 async def go_off(
     update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, person: PersonView
 ) -> None:
-    """/off: no new offers; consultations in hand must be transferred or closed."""
-    await services.act(availability.go_off, person.id, services.policy)
+    """/off: no new offers; a request offered to them alone moves on now; consultations in
+    hand must be transferred or closed."""
+    gone = await services.act(availability.go_off, person.id, services.policy)
+    if gone.escalate_now:
+        await run_due(services)
 
 
 @requires(Role.WORKER, Role.SUPERVISOR)

@@ -154,15 +154,18 @@ def _escalated(notice: Notice, context: Context) -> list[Step]:
     """One short line for the officer at each step of escalation."""
     c: ConsultationView = notice.params["consultation"]
     lang = notice.language
+    requeued = bool(notice.params.get("requeued"))
     if c.tier == Tier.AVAILABLE:  # back in the queue: its worker can no longer hold it
         return [Text(t(lang, "escalation.requeued", ref=c.reference))]
+    # back in the queue and nobody available: the officer hears both, in one message
+    gone = t(lang, "escalation.holder_gone", ref=c.reference) + "\n" if requeued else ""
     if c.tier == Tier.WIDER:
-        return [Text(t(lang, "escalation.wider", ref=c.reference))]
+        return [Text(gone + t(lang, "escalation.wider", ref=c.reference))]
     if c.tier == Tier.SUPERVISORS:
-        return [Text(t(lang, "escalation.supervisors", ref=c.reference))]
+        return [Text(gone + t(lang, "escalation.supervisors", ref=c.reference))]
     text = t(lang, "escalation.fallback", ref=c.reference, fallback=context.fallback_line)
     more = _fallback_block(notice, context, c)
-    return [Text(f"{text}\n{more}" if more else text)]
+    return [Text(gone + (f"{text}\n{more}" if more else text))]
 
 
 def _fallback_block(notice: Notice, context: Context, c: ConsultationView) -> str:
