@@ -66,6 +66,8 @@ class Action(StrEnum):
     # --- reports (issue 12) ---
     INCIDENT_NUMBER = "za"  # consultation id: how to give the police incident number
     SCENE_CLEARED = "zb"  # consultation id: the officer is back on duty
+    # --- a held line (a holder's text that may answer the bot or be for an officer) ---
+    HELD_LINE = "ka"  # the holder's person id, 0 = pass it on / 1 = it is my answer
 
 
 CATEGORIES = list(Category)
@@ -172,6 +174,7 @@ FOLLOWUP_AIM = _declare(Action.FOLLOWUP_AIM, HOLDERS, choices=list(AIMS))
 # --- reports (issue 12) ---
 INCIDENT_NUMBER = _declare(Action.INCIDENT_NUMBER, OFFICERS)
 SCENE_CLEARED = _declare(Action.SCENE_CLEARED, OFFICERS)
+HELD_LINE = _declare(Action.HELD_LINE, HOLDERS, choices=[True, False])  # pass it on?
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 

@@ -1,6 +1,7 @@
 """What the bot is waiting for from a person: the one pending question (a typed date, a note,
-an outcome line) kept in the database so a restart loses nothing, and forgotten after a while.
-Follow-ups ask and read it; what an answer means is theirs."""
+an outcome line) kept in the database so a restart loses nothing, and forgotten after a while,
+with the line that may answer it held while they say whether it does. Follow-ups ask and read
+it; what an answer means is theirs."""
 
 from __future__ import annotations
 
@@ -46,6 +47,26 @@ def pending(session: Session, person_id: int, now: datetime) -> tuple[InputKind,
         session.delete(row)
         return None
     return InputKind(row.kind), row.target_id
+
+
+def hold(session: Session, person_id: int, text: str, message_id: int) -> None:
+    """Keep a line that may answer the pending question or be meant for an officer, until
+    the person says which (a later question drops it with the one it came with)."""
+    row = session.get_one(PendingInput, person_id)
+    row.held_text, row.held_message_id = text, message_id
+
+
+def take_held(session: Session, person_id: int, now: datetime) -> tuple[str, int] | None:
+    """The line held (its text and message id), given up once; None when there is none or
+    its question expired."""
+    if pending(session, person_id, now) is None:
+        return None
+    row = session.get_one(PendingInput, person_id)
+    if row.held_text is None or row.held_message_id is None:
+        return None
+    held = (row.held_text, row.held_message_id)
+    row.held_text, row.held_message_id = None, None
+    return held
 
 
 def awaiting(db: Database, person_id: int, clock: Clock) -> InputKind | None:

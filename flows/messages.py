@@ -1,24 +1,27 @@
 """Anything someone types that is not a command, decided in one transaction: who is speaking
 (an enrolled person, or a stranger the edge refuses), whether the bot was waiting for this
-text (a follow-up date, note or outcome line: the follow-up conversation answers it), and
-otherwise what relaying makes of it. The hot path, an officer's line relayed to the worker,
-is this one transaction plus the send."""
+text (a follow-up date, note or outcome line: the follow-up conversation answers it; from
+someone who also holds another consultation, held until they say whether it is the answer
+or a line for that officer), and otherwise what relaying makes of it. The hot path, an
+officer's line relayed to the worker, is this one transaction plus the send."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from flows import assessments, cases, conversation, followups, relaying
 from flows.followups import Answer, AnswerStatus, FollowUpPolicy
-from flows.models import Person
+from flows.models import Assessment, FollowUp, Person, reference_of
 from flows.people import PERSON_COLUMNS, PersonView, view_of_row
 from flows.relaying import Incoming, RelayStatus, linked_consultation
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
-from flows.vocabulary import InputKind, Role
+from flows.views import held_in
+from flows.vocabulary import InputKind, Priority, Role
 
 
 class Heard(StrEnum):
@@ -53,18 +56,99 @@ def receive(
         relaying.from_officer(unit, view, message, policy)
         return Receipt(Heard.DONE, view)
     if _awaited(unit, view.id, message):
-        asked = conversation.pending(unit.session, view.id, unit.now)
-        if asked is not None and asked[0] == InputKind.OBSERVATIONS:  # a P-38.001 assessment's
-            assessments.observe(unit, view, asked[1], message.text or "", followup_policy.zone)
+        if message.reply_to is None and _ask_whom(unit, view, message):
             return Receipt(Heard.AWAITED, view)
-        if cases.awaits_care_plan(unit, view.id):
-            cases.answer_care_plan(unit, view.id, message.text or "", policy or RoutingPolicy())
-            return Receipt(Heard.AWAITED, view)
-        answer = followups.answer(unit, view, message.text or "", followup_policy)
-        if answer.status != AnswerStatus.NOTHING:
-            return Receipt(Heard.AWAITED, view, answer)
+        answered = _answered(unit, view, message.text or "", followup_policy, policy)
+        if answered is not None:
+            return answered
     route = relaying.from_holder(unit, view, message)
     return Receipt(Heard.HELP if route.status == RelayStatus.NONE else Heard.DONE, view)
+
+
+def settle_held(
+    unit: Unit,
+    person_id: int,
+    pass_on: bool,
+    followup_policy: FollowUpPolicy,
+    policy: RoutingPolicy | None = None,
+) -> Receipt:
+    """The holder said what the line held for them was: for the officer (relayed now, as
+    if just written) or their answer to the bot's question. Pressed twice, or after the
+    question expired: they are told to send it again if it did not go."""
+    view = view_of_row(_person_row(unit, person_id))
+    held = conversation.take_held(unit.session, person_id, unit.now)
+    if held is not None and pass_on:
+        text, message_id = held
+        relaying.from_holder(unit, view, Incoming(view.chat_id, message_id, "text", text))
+        return Receipt(Heard.DONE, view)
+    if held is not None:
+        answered = _answered(unit, view, held[0], followup_policy, policy)
+        if answered is not None:
+            return answered
+    unit.outbox.say(view, "held.gone")
+    return Receipt(Heard.DONE, view)
+
+
+def _answered(
+    unit: Unit,
+    view: PersonView,
+    text: str,
+    followup_policy: FollowUpPolicy,
+    policy: RoutingPolicy | None,
+) -> Receipt | None:
+    """The text taken as the answer to the question pending (None: it answers nothing)."""
+    asked = conversation.pending(unit.session, view.id, unit.now)
+    if asked is not None and asked[0] == InputKind.OBSERVATIONS:  # a P-38.001 assessment's
+        assessments.observe(unit, view, asked[1], text, followup_policy.zone)
+        return Receipt(Heard.AWAITED, view)
+    if cases.awaits_care_plan(unit, view.id):
+        cases.answer_care_plan(unit, view.id, text, policy or RoutingPolicy())
+        return Receipt(Heard.AWAITED, view)
+    answer = followups.answer(unit, view, text, followup_policy)
+    if answer.status != AnswerStatus.NOTHING:
+        return Receipt(Heard.AWAITED, view, answer)
+    return None
+
+
+def _ask_whom(unit: Unit, holder: PersonView, message: Incoming) -> bool:
+    """A plain line from someone who holds a consultation the bot's question is not about:
+    it may be their answer, or meant for that officer. Taken as the answer, a line for an
+    officer at a scene would never reach them; relayed, a note about another person would
+    reach the wrong officer. So it is held and they choose (one tap); True if so."""
+    asked = conversation.pending(unit.session, holder.id, unit.now)
+    if asked is None:
+        return False
+    about = _consultation_asked_about(unit, *asked)
+    others = [c for c in held_in(unit.session, holder.id) if c.id != about]
+    if not others:
+        return False
+    conversation.hold(unit.session, holder.id, message.text or "", message.message_id)
+    asked_ref = {"asked": reference_of(about)} if about is not None else {}
+    if len(others) == 1:
+        key = "held.which_case" if about is not None else "held.which_case_plan"
+        values = {"ref": others[0].reference, "officer": others[0].officer.display_name}
+    else:
+        key = "held.which_cases" if about is not None else "held.which_cases_plan"
+        values = {}
+    unit.outbox.say(
+        holder, key, buttons=("held_line", holder.id), priority=Priority.URGENT,
+        **values, **asked_ref,
+    )  # fmt: skip
+    return True
+
+
+def _consultation_asked_about(unit: Unit, kind: InputKind, target: int) -> int | None:
+    """The consultation a pending question is about (None: a care plan, about a person)."""
+    session = unit.session
+    if kind in (InputKind.PLAN_DATE, InputKind.SUBJECT_KEY):
+        return target
+    if kind in (InputKind.NOTE, InputKind.OUTCOME, InputKind.SNOOZE_DATE):
+        return session.scalar(select(FollowUp.consultation_id).where(FollowUp.id == target))
+    if kind == InputKind.OBSERVATIONS:
+        return session.scalar(
+            select(Assessment.consultation_id).where(Assessment.id == target)
+        )
+    return None
 
 
 def edited(unit: Unit, telegram_user_id: int) -> bool:
@@ -81,6 +165,13 @@ def edited(unit: Unit, telegram_user_id: int) -> bool:
 _ENROLLED = select(*PERSON_COLUMNS).where(
     Person.telegram_user_id == bindparam("telegram_user_id"), Person.revoked_at.is_(None)
 )
+
+
+_PERSON = select(*PERSON_COLUMNS).where(Person.id == bindparam("person_id"))
+
+
+def _person_row(unit: Unit, person_id: int) -> Any:
+    return unit.session.connection().execute(_PERSON, {"person_id": person_id}).one()
 
 
 def _enrolled(unit: Unit, telegram_user_id: int) -> PersonView | None:

@@ -336,6 +336,9 @@ class PendingInput(Base):
     kind: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # a line that may answer it or be meant for an officer, kept until they say which
+    held_text: Mapped[str | None] = mapped_column(Text, default=None)
+    held_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class OutboxNotice(Base):

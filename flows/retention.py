@@ -23,6 +23,7 @@ from flows.models import (
     FollowUp,
     InboxUpdate,
     OutboxNotice,
+    PendingInput,
 )
 from flows.store import Clock, Database
 from flows.vocabulary import ConsultationState, EventKind, FollowUpState, OutboxState
@@ -236,6 +237,21 @@ def _notices_clear(session: Session, ids: list[int], now: datetime) -> None:
     session.execute(delete(OutboxNotice).where(OutboxNotice.id.in_(ids)))
 
 
+def _held_pending(session: Session, cutoff: datetime) -> list[int]:
+    """Questions left unanswered with a line held for the person's choice (long expired)."""
+    return list(
+        session.scalars(
+            select(PendingInput.person_id).where(
+                PendingInput.held_text.is_not(None), PendingInput.created_at < cutoff
+            )
+        )
+    )
+
+
+def _held_clear(session: Session, ids: list[int], now: datetime) -> None:
+    session.execute(delete(PendingInput).where(PendingInput.person_id.in_(ids)))
+
+
 def _free_text(policy: RetentionPolicy) -> timedelta:
     return policy.free_text
 
@@ -277,4 +293,5 @@ PURGERS: list[Purger] = [
     ),
     Purger("payloads", "inbox update payloads", _transport, _payloads_pending, _payloads_clear),
     Purger("notices", "sent notices (outbox)", _transport, _notices_pending, _notices_clear),
+    Purger("held", "lines held for a choice never made", _transport, _held_pending, _held_clear),
 ]

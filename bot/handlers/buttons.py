@@ -20,6 +20,7 @@ from bot.handlers import (  # noqa: F401  (importing them registers their button
     followups,
     handover,
     incidents,
+    messages,
     offers,
     resources,
     screening,

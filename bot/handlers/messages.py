@@ -1,20 +1,24 @@
 """Anything that is not a command: officers open or continue a consultation, whoever holds one
 (a worker, or a supervisor who took it) answers it, a supervisor holding none gets the help.
-Edits cannot be relayed, so the sender is told."""
+Edits cannot be relayed, so the sender is told. A line held while the bot asks whom it is
+for is settled by the holder's tap."""
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot import services as services_module
 from bot.handlers import calls, followups, resources
 from bot.handlers.access import identify, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
+from bot.i18n import t
 from bot.services import Services
 from flows import lane, messages
 from flows.messages import Heard
+from flows.people import PersonView
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,3 +68,20 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if not await services.act(messages.edited, user.id):
         await refuse_stranger(update, services)
+
+
+@callbacks.HELD_LINE.handles
+async def on_held_line(
+    services: Services, query: CallbackQuery, person: PersonView, person_id: int, pass_on: bool
+) -> None:
+    """The holder says what the line held was: for the officer, or their answer."""
+    if person_id != person.id:
+        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        return
+    receipt = await services.act(
+        messages.settle_held, person.id, pass_on, services.settings.followup_policy,
+        services.policy,
+    )  # fmt: skip
+    await services.sender.answer(query.id)
+    if receipt.answer is not None:
+        followups.answered(services, person, receipt.answer)

@@ -1,6 +1,6 @@
-"""The officer's buttons for the police side of a consultation (incident number, scene
-cleared, the calls), put under a catalog sentence when a use case names them
-(`Outbox.say(buttons=)`)."""
+"""The buttons put under a catalog sentence when a use case names them (`Outbox.say(buttons=)`):
+the officer's for the police side of a consultation (incident number, scene cleared, the
+calls), and a holder's choice for a line held (pass it on, or it answers the bot)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,29 @@ def _scene_cleared(lang: str, consultation_id: int) -> InlineKeyboardMarkup:
     )
 
 
-KEYBOARDS: dict[str, Keyboard] = {"scene": _scene, "scene_cleared": _scene_cleared}
+def _held_line(lang: str, person_id: int) -> InlineKeyboardMarkup:
+    """Under the question a held line raises: pass it on to the officer, or it answers."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "held.pass_on_button"),
+                    callback_data=callbacks.HELD_LINE.data(person_id, True),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "held.answer_button"),
+                    callback_data=callbacks.HELD_LINE.data(person_id, False),
+                ),
+            ]
+        ]
+    )
+
+
+KEYBOARDS: dict[str, Keyboard] = {
+    "scene": _scene,
+    "scene_cleared": _scene_cleared,
+    "held_line": _held_line,
+}
 
 
 def say_keyboard(lang: str, named: Any) -> InlineKeyboardMarkup | None:

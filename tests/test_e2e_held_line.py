@@ -1,0 +1,57 @@
+"""End to end: a worker planning a follow-up for a closed case (the bot asks for its note)
+while another officer waits on them. Their next plain line is held and they choose with one
+tap: passed on, it reaches that officer; taken as the note, it reaches nobody."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.vocabulary import Role
+
+pytestmark = pytest.mark.e2e
+
+OFFICER, OFFICER_2, ROY = 7_000_001, 7_000_002, 7_000_101
+WHICH = "Ce message est-il pour Luc Côté"
+
+
+def asked_for_a_note_while_luc_waits(world) -> tuple[str, str]:
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(OFFICER_2, Role.OFFICER, "Luc Côté")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.go_on(ROY)
+    first = world.open_consultation(OFFICER, "Situation un")
+    world.accept(ROY, first)
+    second = world.open_consultation(OFFICER_2, "Situation deux")
+    world.accept(ROY, second)
+    world.user.wait_for_text(ROY, f"{second} est à vous", world.step)
+    world.user.send_text(OFFICER, "/close")
+    prompt = world.user.wait_for_text(ROY, "Quel est le résultat", world.step)
+    world.user.press(ROY, prompt["message_id"], text="Réglé sur place")
+    plan = world.user.wait_for_text(ROY, "un suivi à prévoir", world.step)
+    world.user.press(ROY, plan["message_id"], text="Dans 24 h")
+    world.user.wait_for_text(ROY, "note", world.step)
+    return first, second
+
+
+def test_a_line_held_and_passed_on_reaches_the_waiting_officer(world):
+    first, second = asked_for_a_note_while_luc_waits(world)
+    world.user.send_text(ROY, "Proposez-lui de s'asseoir devant, parlez doucement")
+    question = world.user.wait_for_text(ROY, WHICH, world.step)
+    assert f"({second})" in question["text"] and first in question["text"]
+    assert not any("parlez doucement" in t for t in world.texts(OFFICER_2))  # not yet
+
+    world.user.press(ROY, question["message_id"], text="↪ Transmettre")
+    world.user.wait_for_text(
+        OFFICER_2, f"{second} · Marie Roy :\nProposez-lui de s'asseoir devant", world.step
+    )
+
+
+def test_a_line_held_and_taken_as_the_note_reaches_nobody(world):
+    _first, _second = asked_for_a_note_while_luc_waits(world)
+    world.user.send_text(ROY, "Rappeler sa sœur demain avant midi")
+    question = world.user.wait_for_text(ROY, WHICH, world.step)
+
+    world.user.press(ROY, question["message_id"], text="✎ C'est ma réponse")
+    world.user.wait_for_text(ROY, "Note enregistrée", world.step)
+    world.user.wait_until_idle(world.step, quiet=0.5)
+    assert not any("sa sœur" in t for t in world.texts(OFFICER_2) + world.texts(OFFICER))
