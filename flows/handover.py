@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from flows import cases, routing
 from flows.events import record_event
-from flows.models import Consultation, Event, Person
+from flows.models import Consultation, Event, Person, reference_of
 from flows.offers import CardToEdit, cards_taken, settle_offers
 from flows.people import PersonView, view_of
 from flows.relaying import HistoryItem, QueuedMessage, brief, history_in, queued_messages
@@ -25,8 +25,10 @@ from flows.vocabulary import ConsultationState, EventKind, NoticeKind, Priority,
 
 class HandoverStatus(StrEnum):
     DONE = "done"
-    NOT_YOURS = "not_yours"  # not the holder, not a supervisor, or no such consultation
+    NOT_FOUND = "not_found"  # no such consultation
+    NOT_YOURS = "not_yours"  # not the holder, or not a supervisor
     NOT_OPEN = "not_open"  # closed (or still a draft)
+    ALREADY_HOLDER = "already_holder"  # it is already with the person it would go to
     TARGET_UNAVAILABLE = "target_unavailable"  # revoked, not a worker, off, or at capacity
     CHANGED = "changed"  # someone else moved it first
 
@@ -49,11 +51,19 @@ class TransferChoice:
 
 
 def ask_transfer(
-    unit: Unit, holder_id: int, consultation_id: int | None, note: str, policy: RoutingPolicy
+    unit: Unit,
+    holder_id: int,
+    consultation_id: int | None,
+    note: str,
+    policy: RoutingPolicy,
+    *,
+    typed: bool = True,
 ) -> TransferChoice | None:
     """/transfer: which consultation (the one given, else the holder's only active one), then
     who could take it (available, with capacity, not the holder), asked with one button each;
-    the note the holder gave is recorded, so it survives until they pick someone."""
+    the note the holder gave is recorded, so it survives until they pick someone. A typed
+    reference that is wrong is named back; a Transfer button that is not theirs is refused as
+    a button (typed=False)."""
     session, now = unit.session, unit.now
     holder = session.get_one(Person, holder_id)
     if consultation_id is None:
@@ -69,7 +79,10 @@ def ask_transfer(
         consultation_id = active[0]
     c = session.get(Consultation, consultation_id)
     if c is None or c.worker_id != holder_id or c.state != ConsultationState.ACTIVE:
-        unit.outbox.say(holder, "callback.invalid")
+        if not typed:
+            unit.outbox.say(holder, "callback.invalid")
+            return None
+        say_refusal(unit, holder, _why_not_transferable(c, holder_id), consultation_id)
         return None
     if note.strip():
         record_event(
@@ -80,16 +93,28 @@ def ask_transfer(
     return choice
 
 
+def _why_not_transferable(c: Consultation | None, holder_id: int) -> HandoverStatus:
+    if c is None or c.state == ConsultationState.DRAFT:  # a draft is the officer's alone
+        return HandoverStatus.NOT_FOUND
+    if c.worker_id != holder_id:
+        return HandoverStatus.NOT_YOURS
+    return HandoverStatus.NOT_OPEN
+
+
 def ask_reassign(
     unit: Unit, supervisor_id: int, consultation_id: int, policy: RoutingPolicy
 ) -> TransferChoice | None:
     """/reassign C-0042: the workers a supervisor may give this open consultation to, by the
-    same rule as a transfer (available, with free capacity), never its current holder."""
+    same rule as a transfer (available, with free capacity), never its current holder. No
+    picker for a consultation that does not exist or is closed: nothing could be given."""
     session = unit.session
     supervisor = session.get_one(Person, supervisor_id)
     c = session.get(Consultation, consultation_id)
-    if c is None:
-        unit.outbox.say(supervisor, "handover.usage_reassign")
+    if c is None or c.state == ConsultationState.DRAFT:
+        say_refusal(unit, supervisor, HandoverStatus.NOT_FOUND, consultation_id)
+        return None
+    if c.state == ConsultationState.CLOSED:
+        say_refusal(unit, supervisor, HandoverStatus.NOT_OPEN, consultation_id)
         return None
     choice = TransferChoice(view_in(session, c), _takers(session, unit.now, policy, c.worker_id))
     _ask_who(unit, supervisor, choice, "reassign")
@@ -114,6 +139,34 @@ def tell(unit: Unit, person_id: int, key: str) -> None:
     unit.outbox.say(unit.session.get_one(Person, person_id), key)
 
 
+_TYPED_REFUSALS = {
+    HandoverStatus.NOT_FOUND: "handover.no_such",
+    HandoverStatus.NOT_YOURS: "handover.not_yours",
+    HandoverStatus.NOT_OPEN: "handover.closed",
+    HandoverStatus.TARGET_UNAVAILABLE: "handover.target_unavailable",
+    HandoverStatus.CHANGED: "handover.changed",
+}
+
+
+def say_refusal(
+    unit: Unit,
+    person: Person,
+    status: HandoverStatus,
+    consultation_id: int,
+    holder: PersonView | None = None,
+) -> None:
+    """Why a typed command handed nothing over, naming the reference typed (a button's
+    refusal is a toast, chosen in bot/render/answers.py): an officer's case number mistyped
+    must read as such, not as a button."""
+    ref = reference_of(consultation_id)
+    if status == HandoverStatus.ALREADY_HOLDER and holder is not None and holder.id != person.id:
+        unit.outbox.say(person, "handover.already_with", ref=ref, worker=holder.display_name)
+    elif status == HandoverStatus.ALREADY_HOLDER:
+        unit.outbox.say(person, "handover.already_yours", ref=ref)
+    else:
+        unit.outbox.say(person, _TYPED_REFUSALS[status], ref=ref)
+
+
 def _takers(
     session: Session, now: datetime, policy: RoutingPolicy, holder_id: int | None
 ) -> list[PersonView]:
@@ -134,12 +187,16 @@ def transfer(
     """The holder hands an active consultation to an available worker with capacity."""
     session, now = unit.session, unit.now
     c = session.get(Consultation, consultation_id)
-    if c is None or c.worker_id != holder_id:
+    if c is None:
+        return HandoverResult(HandoverStatus.NOT_FOUND)
+    if c.worker_id != holder_id:
         return HandoverResult(HandoverStatus.NOT_YOURS)
     if c.state != ConsultationState.ACTIVE:
         return HandoverResult(HandoverStatus.NOT_OPEN, view_in(session, c))
+    if target_id == holder_id:
+        return HandoverResult(HandoverStatus.ALREADY_HOLDER, view_in(session, c))
     target = lock_person(session, target_id)
-    if not _can_take(session, target, now, policy) or target.id == holder_id:
+    if not _can_take(session, target, now, policy):
         return HandoverResult(HandoverStatus.TARGET_UNAVAILABLE, view_in(session, c))
     moved = session.execute(
         update(Consultation)
@@ -168,9 +225,19 @@ def transfer(
     return result
 
 
-def take_over(unit: Unit, supervisor_id: int, consultation_id: int) -> HandoverResult:
-    """A supervisor takes a waiting or active consultation themselves."""
-    return _assign(unit, supervisor_id, consultation_id, supervisor_id, None, EventKind.TAKEN_OVER)
+def take_over(
+    unit: Unit, supervisor_id: int, consultation_id: int, *, typed: bool = False
+) -> HandoverResult:
+    """A supervisor takes a waiting or active consultation themselves. Typed (/takeover), a
+    refusal is said in the same transaction; pressed, the button's answer says it."""
+    result = _assign(
+        unit, supervisor_id, consultation_id, supervisor_id, None, EventKind.TAKEN_OVER
+    )
+    if typed and result.status != HandoverStatus.DONE:
+        holder = result.consultation.worker if result.consultation is not None else None
+        supervisor = unit.session.get_one(Person, supervisor_id)
+        say_refusal(unit, supervisor, result.status, consultation_id, holder)
+    return result
 
 
 def reassign(
@@ -200,10 +267,15 @@ def _assign(
     session, now = unit.session, unit.now
     supervisor = session.get(Person, supervisor_id)
     c = session.get(Consultation, consultation_id)
-    if supervisor is None or supervisor.role != Role.SUPERVISOR or c is None:
+    if supervisor is None or supervisor.role != Role.SUPERVISOR:
         return HandoverResult(HandoverStatus.NOT_YOURS)
-    if c.state not in (ConsultationState.WAITING, ConsultationState.ACTIVE):
+    if c is None or c.state == ConsultationState.DRAFT:  # a draft is the officer's alone
+        return HandoverResult(HandoverStatus.NOT_FOUND)
+    if c.state != ConsultationState.WAITING and c.state != ConsultationState.ACTIVE:
         return HandoverResult(HandoverStatus.NOT_OPEN, view_in(session, c))
+    if c.state == ConsultationState.ACTIVE and c.worker_id == target_id:
+        # nothing to hand over: no event, nobody told again (a /takeover sent twice)
+        return HandoverResult(HandoverStatus.ALREADY_HOLDER, view_in(session, c))
     target = lock_person(session, target_id)
     if policy is not None and not _can_take(session, target, now, policy):
         return HandoverResult(HandoverStatus.TARGET_UNAVAILABLE, view_in(session, c))

@@ -46,7 +46,7 @@ async def on_transfer_start(
     services: Services, query: CallbackQuery, worker: PersonView, cid: int
 ) -> None:
     await services.sender.answer(query.id)
-    await services.act(handover.ask_transfer, worker.id, cid, "", services.policy)
+    await services.act(handover.ask_transfer, worker.id, cid, "", services.policy, typed=False)
 
 
 @callbacks.TRANSFER_TO.handles
@@ -69,11 +69,9 @@ async def takeover_command(
     if cid is None:
         await services.act(handover.tell, sup.id, "handover.usage_takeover")
         return
-    result = await services.act(handover.take_over, sup.id, cid)
-    if result.status != HandoverStatus.DONE:
-        await services.act(handover.tell, sup.id, answers.handover_refusal_key(result.status))
-        return
-    _handed_over(services, result)
+    result = await services.act(handover.take_over, sup.id, cid, typed=True)
+    if result.status == HandoverStatus.DONE:  # else the use case said why
+        _handed_over(services, result)
 
 
 @requires(Role.SUPERVISOR)
@@ -126,7 +124,7 @@ async def _refused(
 ) -> bool:
     if result.status == HandoverStatus.DONE:
         return False
-    answer = answers.handover_refusal(person.language, result.status)
+    answer = answers.handover_refusal(person.language, result, person)
     await services.sender.answer(query.id, answer.text, alert=answer.alert)
     return True
 

@@ -10,7 +10,8 @@ from bot.i18n import t
 from bot.render import person_name
 from flows.assessments import Status as AssessmentStatus
 from flows.consultations import AcceptStatus, DraftStatus
-from flows.handover import HandoverStatus
+from flows.handover import HandoverResult, HandoverStatus
+from flows.people import PersonView
 from flows.views import ConsultationView
 
 
@@ -36,6 +37,7 @@ def accept(language: str, status: AcceptStatus, c: ConsultationView | None) -> A
 
 
 _HANDOVER_REFUSALS = {
+    HandoverStatus.NOT_FOUND: "callback.invalid",  # a button no one was given: forged
     HandoverStatus.NOT_YOURS: "callback.invalid",
     HandoverStatus.NOT_OPEN: "handover.not_open",
     HandoverStatus.TARGET_UNAVAILABLE: "handover.target_unavailable",
@@ -43,13 +45,18 @@ _HANDOVER_REFUSALS = {
 }
 
 
-def handover_refusal_key(status: HandoverStatus) -> str:
-    """Why a hand-over did not happen, as a catalog key (also what the command path tells)."""
-    return _HANDOVER_REFUSALS[status]
-
-
-def handover_refusal(language: str, status: HandoverStatus) -> Answer:
-    return Answer(t(language, handover_refusal_key(status)), alert=True)
+def handover_refusal(language: str, result: HandoverResult, person: PersonView) -> Answer:
+    """Why a hand-over button did nothing (a typed command's refusal is said by
+    flows/handover.py, naming the reference typed)."""
+    c = result.consultation
+    if result.status == HandoverStatus.ALREADY_HOLDER and c is not None and c.worker is not None:
+        if c.worker.id == person.id:
+            return Answer(t(language, "handover.already_yours", ref=c.reference), alert=True)
+        worker = person_name(c.worker)
+        return Answer(
+            t(language, "handover.already_with", ref=c.reference, worker=worker), alert=True
+        )
+    return Answer(t(language, _HANDOVER_REFUSALS[result.status]), alert=True)
 
 
 def draft_refusal(language: str, status: DraftStatus) -> Answer:
