@@ -17,7 +17,7 @@ import click
 from bot.i18n import t
 from bot.reports.formats import FORMATS
 from bot.reports.run import produce
-from bot.settings import ConfigError, Settings, load_settings, mask_password
+from bot.settings import MONTH_HOURS, ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
 from flows import enrolment, people, phones, roster, routing, settings_store, views
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
@@ -123,7 +123,12 @@ def demo(keep_database: str | None) -> None:
 @main.command()
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", required=True, help="The person's display name.")
-@click.option("--ttl-hours", type=click.IntRange(min=1), help="Validity (default 72 h).")
+@click.option(
+    "--ttl-hours",
+    type=click.IntRange(min=1, max=MONTH_HOURS),
+    help=f"Validity in hours, 1 to {MONTH_HOURS} (30 days, the bound of "
+    "RELAIS_INVITE_TTL_HOURS); default RELAIS_INVITE_TTL_HOURS, else 72.",
+)
 @click.option(
     "--phone",
     help="The person's own number for 'Call me', given with their agreement "
