@@ -221,9 +221,19 @@ def _routing_state(person: PersonView, where: routing.Availability) -> tuple[str
 @click.argument("person_id", type=int)
 @friendly
 def users_revoke(person_id: int) -> None:
-    """Revoke someone's access (they become an unknown user to the bot)."""
+    """Revoke someone's access (they become an unknown user to the bot). Someone already
+    revoked exits 1: the id was most likely mistyped, and whoever was meant still has access."""
     settings = load_settings()
     db = open_database(settings)
+    known = people.get(db, person_id)
+    if known is not None and known.revoked_at is not None:
+        when = known.revoked_at.astimezone(settings.zone)
+        click.echo(
+            f"relais: {known.display_name} ({known.role.value}, id {person_id}) was already "
+            f"revoked on {when:%Y-%m-%d %H:%M %Z}; nothing changed (see `relais users list`).",
+            err=True,
+        )
+        sys.exit(1)
     revoked = enrolment.revoke(db, person_id, utc_now)
     if revoked is None:
         click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)

@@ -44,3 +44,13 @@ def test_an_invite_valid_beyond_a_month_is_refused_in_one_sentence(relais, hours
     assert "--ttl-hours" in refused.output and "1<=x<=720" in refused.output
     assert relais("invite", "--role", "officer", "--name", "X", "--ttl-hours", "720").exit_code == 0
     assert "720" in relais("invite", "--help").output
+
+
+def test_revoking_someone_already_revoked_says_so_and_exits_1(relais):
+    person_id, _db = worker(relais)
+    first = relais("users", "revoke", str(person_id))
+    assert first.exit_code == 0 and first.output.startswith("Revoked Marie Roy")
+    again = relais("users", "revoke", str(person_id))
+    assert again.exit_code == 1
+    assert "Revoked" not in again.output
+    assert "already revoked" in again.output and "nothing changed" in again.output
