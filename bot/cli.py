@@ -345,16 +345,27 @@ def shifts_list() -> None:
 @friendly
 def shifts_add(person_id: int, days: str, hours: str, on_call: bool) -> None:
     """Add weekly shifts: DAYS like mon-fri, lun,mer or all; HOURS like 08:00-16:00 (an end
-    before the start runs past midnight)."""
+    before the start runs past midnight). A shift the person already has is not added again;
+    one overlapping another of theirs is added with a warning."""
     settings = load_settings()
     try:
-        added = roster.add_shifts(open_database(settings), person_id, days, hours, on_call, utc_now)
+        change = roster.add_checked(
+            open_database(settings), person_id, days, hours, on_call, utc_now
+        )
     except roster.RosterError as exc:
         click.echo(f"relais: {exc}.", err=True)
         sys.exit(1)
-    for s in added:
-        kind = "on-call" if s.on_call else "shift"
-        click.echo(f"Added {kind} {s.id}: {s.day} {s.starts}-{s.ends} for {s.person_name}.")
+    for s in change.already:
+        click.echo(f"Already there, not added again: {_shift_line(s)}.")
+    for s in change.added:
+        click.echo(f"Added {_shift_line(s)}.")
+    for new, old in change.overlaps:
+        click.echo(f"relais: warning: {_shift_line(new)} overlaps {_shift_line(old)}.", err=True)
+
+
+def _shift_line(s: roster.ShiftView) -> str:
+    kind = "on-call" if s.on_call else "shift"
+    return f"{kind} {s.id}: {s.day} {s.starts}-{s.ends} for {s.person_name}"
 
 
 @shifts.command("remove")

@@ -202,25 +202,99 @@ def add_in(
     """Weekly slots for a worker; RosterError (before anything is added) when the days, the
     hours or the person are wrong."""
     weekdays, (starts, ends) = parse_days(days), parse_span(span)
+    person = _worker(session, person_id)
+    added = [_slot(person_id, day, starts, ends, on_call, now) for day in weekdays]
+    session.add_all(added)
+    session.flush()
+    return [_view(s, person) for s in added]
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """What `relais shifts add` did: a slot the person already has is not added twice, and
+    one that overlaps another of theirs is added but named, so a typo is seen."""
+
+    added: list[ShiftView]
+    already: list[ShiftView]  # the person's existing slots that were asked for again
+    overlaps: list[tuple[ShiftView, ShiftView]]  # (slot added, existing slot it overlaps)
+
+
+def add_checked(
+    db: Database, person_id: int, days: str, span: str, on_call: bool, clock: Clock
+) -> RosterChange:
+    now = clock()
+    with db.unit_of_work() as session:
+        return add_checked_in(session, person_id, days, span, on_call, now)
+
+
+def add_checked_in(
+    session: Session, person_id: int, days: str, span: str, on_call: bool, now: datetime
+) -> RosterChange:
+    """As add_in, comparing each slot with the person's roster first: exact repeats are
+    skipped (a second row would change nothing but the listing), overlaps reported."""
+    weekdays, (starts, ends) = parse_days(days), parse_span(span)
+    person = _worker(session, person_id)
+    existing = list(session.scalars(select(Shift).where(Shift.person_id == person_id)))
+    added: list[Shift] = []
+    already: list[ShiftView] = []
+    clashes: list[tuple[Shift, Shift]] = []
+    for day in weekdays:
+        slot = _slot(person_id, day, starts, ends, on_call, now)
+        same = next((s for s in existing if _same(s, slot)), None)
+        if same is not None:
+            already.append(_view(same, person))
+            continue
+        clashes += [(slot, s) for s in existing if overlap(s, slot)]
+        added.append(slot)
+    session.add_all(added)
+    session.flush()
+    return RosterChange(
+        [_view(s, person) for s in added],
+        already,
+        [(_view(new, person), _view(old, person)) for new, old in clashes],
+    )
+
+
+WEEK_MINUTES = 7 * 24 * 60
+
+
+def _week_span(shift: Shift) -> tuple[int, int]:
+    """Minutes from Monday 00:00 to the slot's start and end (an end past midnight, even past
+    Sunday's, lies after the start)."""
+    start, end = parse_clock(shift.starts), parse_clock(shift.ends)
+    begin = shift.weekday * 24 * 60 + start.hour * 60 + start.minute
+    length = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    return begin, begin + (length if length > 0 else length + 24 * 60)
+
+
+def overlap(a: Shift, b: Shift) -> bool:
+    """Whether two weekly slots share a moment (a Sunday night slot meets Monday morning's);
+    one ending when the other starts does not."""
+    a_begin, a_end = _week_span(a)
+    b_begin, b_end = _week_span(b)
+    return any(
+        a_begin < b_end + shift and b_begin + shift < a_end
+        for shift in (-WEEK_MINUTES, 0, WEEK_MINUTES)
+    )
+
+
+def _same(a: Shift, b: Shift) -> bool:
+    return (a.weekday, a.starts, a.ends, a.on_call) == (b.weekday, b.starts, b.ends, b.on_call)
+
+
+def _worker(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None or person.revoked_at is not None:
         raise RosterError(f"no enrolled person with id {person_id}")
     if person.role != Role.WORKER:
         raise RosterError(f"{person.display_name} is not a social worker")
-    added = [
-        Shift(
-            person_id=person_id,
-            weekday=day,
-            starts=starts,
-            ends=ends,
-            on_call=on_call,
-            created_at=now,
-        )
-        for day in weekdays
-    ]
-    session.add_all(added)
-    session.flush()
-    return [_view(s, person) for s in added]
+    return person
+
+
+def _slot(person_id: int, day: int, starts: str, ends: str, on_call: bool, now: datetime) -> Shift:
+    return Shift(
+        person_id=person_id, weekday=day, starts=starts, ends=ends, on_call=on_call, created_at=now
+    )
 
 
 def parse_on_call(word: str | None) -> bool:

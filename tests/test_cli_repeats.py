@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from flows import enrolment
+from flows import enrolment, roster
 from flows.store import Database, utc_now
 
 
@@ -54,3 +54,29 @@ def test_revoking_someone_already_revoked_says_so_and_exits_1(relais):
     assert again.exit_code == 1
     assert "Revoked" not in again.output
     assert "already revoked" in again.output and "nothing changed" in again.output
+
+
+def test_a_shift_added_twice_is_kept_once_and_an_overlap_is_reported(relais):
+    person_id, db = worker(relais)
+    assert relais("shifts", "add", str(person_id), "mon-fri", "08:00-16:00").exit_code == 0
+    again = relais("shifts", "add", str(person_id), "mon-fri", "08:00-16:00")
+    assert again.exit_code == 0
+    assert again.output.count("Already there, not added again") == 5
+    assert "Added" not in again.output
+    assert len(roster.list_shifts(db)) == 5
+    over = relais("shifts", "add", str(person_id), "mon", "10:00-12:00")
+    assert over.exit_code == 0
+    assert "Added shift" in over.output
+    assert "warning: shift 6: mon 10:00-12:00 for Marie Roy overlaps shift 1: mon" in over.output
+    assert len(roster.list_shifts(db)) == 6
+
+
+def test_overlaps_are_seen_across_midnight_and_the_end_of_the_week(relais):
+    person_id, db = worker(relais)
+    relais("shifts", "add", str(person_id), "mon", "00:00-08:00")
+    relais("shifts", "add", str(person_id), "sat", "08:00-16:00")
+    night = relais("shifts", "add", str(person_id), "sun", "22:00-02:00", "--on-call")
+    assert night.output.count("overlaps") == 1 and "overlaps shift 1: mon" in night.output
+    touching = relais("shifts", "add", str(person_id), "sat", "16:00-20:00")
+    assert "overlaps" not in touching.output  # one ends when the other begins
+    assert len(roster.list_shifts(db)) == 4
