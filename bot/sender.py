@@ -177,6 +177,19 @@ class Sender:
         )
         return result is not None
 
+    async def edit_keyboard(
+        self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup | None
+    ) -> bool:
+        """Change only the buttons under a message (None: no buttons), its text untouched."""
+        result = await self._call(
+            "editMessageReplyMarkup",
+            chat_id,
+            lambda: self._bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+            ),
+        )
+        return result is not None
+
     async def answer(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
         """Answer a button press (the spinner stops; the text shows as a toast or an alert)."""
         await self._call(

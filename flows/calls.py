@@ -24,6 +24,7 @@ class CallStatus(StrEnum):
     CALLING = "calling"  # the other side was told a call is coming
     NO_NUMBER = "no_number"  # the number needed is not in Relais: how to add one was said
     NOT_ACTIVE = "not_active"  # no consultation with someone on the other side
+    CLOSED = "closed"  # the consultation named (a button, a reply, a reference) is over
     WHICH = "which"  # a holder with several: reply to one of its messages
 
 
@@ -89,6 +90,9 @@ def _consultation(
     c = _chosen(unit, me, consultation_id)
     if isinstance(c, CallResult):
         return c
+    if c is not None and c.state == ConsultationState.CLOSED and _took_part(me, c):
+        unit.outbox.say(me, "call.closed", ref=c.reference)  # not "once a worker has it"
+        return CallResult(CallStatus.CLOSED, c)
     if c is None or c.state != ConsultationState.ACTIVE or c.worker is None:
         unit.outbox.say(me, "call.not_active")
         return CallResult(CallStatus.NOT_ACTIVE)
@@ -98,6 +102,11 @@ def _consultation(
         return c, c.officer
     unit.outbox.say(me, "call.not_active")
     return CallResult(CallStatus.NOT_ACTIVE)
+
+
+def _took_part(me: Person, c: ConsultationView) -> bool:
+    """Its officer or its last holder: only they are told the case's reference and state."""
+    return me.id == c.officer.id or (c.worker is not None and me.id == c.worker.id)
 
 
 def _chosen(

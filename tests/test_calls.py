@@ -107,6 +107,29 @@ def test_no_call_before_a_worker_has_it_nor_for_someone_outside_it(any_db, clock
     assert act(any_db, clock, calls.call_me, officer.id, None).status == CallStatus.REQUESTED
 
 
+def test_a_call_on_a_closed_consultation_says_it_is_closed_with_its_reference(
+    any_db, clock: FakeClock
+):
+    officer = enrol(any_db, clock, Role.OFFICER, "Julie Tremblay")
+    worker = enrol(any_db, clock, Role.WORKER, "Marie Roy", available=True)
+    other = enrol(any_db, clock, Role.WORKER, "Sam Wilson", available=True)
+    act(any_db, clock, phones.share, officer.id, "514 555 0123", "CA")
+    act(any_db, clock, phones.share, worker.id, "438 555 0199", "CA")
+    cid = _active(any_db, clock, officer, worker)
+    ref = act(any_db, clock, cs.close, worker, cid, POLICY).consultation.reference
+
+    for person, use_case in [(officer, calls.call_me), (worker, calls.calling_now)]:
+        after = last_notice_id(any_db)
+        result = act(any_db, clock, use_case, person.id, cid)
+        assert (result.status, result.consultation.reference) == (CallStatus.CLOSED, ref)
+        said = [(chat, p["key"], p["values"]) for chat, _, p in notices(any_db, after)]
+        assert said == [(person.chat_id, "call.closed", {"ref": ref})]  # nothing to the other
+    # Someone who had no part in it learns nothing about it.
+    assert act(any_db, clock, calls.call_me, other.id, cid).status == CallStatus.NOT_ACTIVE
+    # Without a reference the officer has no active consultation: the general sentence.
+    assert act(any_db, clock, calls.call_me, officer.id, None).status == CallStatus.NOT_ACTIVE
+
+
 def test_a_number_on_the_invite_is_the_persons_once_enrolled_and_can_be_removed(
     any_db, clock: FakeClock
 ):

@@ -87,3 +87,41 @@ def test_call_me_in_english_before_anyone_has_the_case_is_refused_clearly(world)
     world.enrol(OFFICER, Role.OFFICER, "Sam Officer", language_code="en")
     world.user.send_text(OFFICER, "/callme")
     world.user.wait_for_text(OFFICER, "once a social worker has your consultation", world.step)
+
+
+def test_call_buttons_of_a_closed_consultation_say_it_is_closed_and_go(world):
+    officer, worker = 7_000_001, 7_000_101
+    world.enrol(officer, Role.OFFICER, "Julie Tremblay")
+    world.enrol(worker, Role.WORKER, "Sam Wilson", language_code="en")
+    world.go_on(worker)
+    ref = world.open_consultation(officer, "Homme en crise")
+    world.accept(worker, ref)
+    accepted = world.user.wait_for_text(officer, f"{ref} acceptée par Sam Wilson", world.step)
+    intro = world.user.wait_for(
+        worker, lambda m: "Call me" in str(m.get("reply_markup", "")), world.step
+    )
+    world.user.send_text(officer, "/close")
+    world.user.wait_for_text(worker, f"{ref} was closed by", world.step)
+
+    world.user.press(officer, accepted["message_id"], data=_button(accepted, "Appelez-moi"))
+    said = world.user.wait_for_text(officer, f"{ref} est fermée", world.step)
+    assert "dès qu'un·e intervenant·e" not in said["text"]
+    world.user.press(worker, intro["message_id"], data=_button(intro, "I'm calling you"))
+    world.user.wait_for_text(worker, f"{ref} is closed", world.step)
+
+    # The dead pair leaves both messages; the officer keeps the scene-cleared row.
+    world.user.wait_for(
+        worker,
+        lambda m: m["message_id"] == intro["message_id"] and "reply_markup" not in m,
+        world.step,
+        description="the introduction without its call buttons",
+    )
+    kept = world.user.wait_for(
+        officer,
+        lambda m: m["message_id"] == accepted["message_id"] and "Appelez" not in str(m),
+        world.step,
+        description="the accept message without its call buttons",
+    )
+    labels = [b["text"] for row in kept["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["🧾 N° d'événement", "✅ Lieux libérés"], labels
+    assert accepted["text"] == kept["text"]

@@ -4,15 +4,16 @@ and the contact they share with it is kept for "Call me"."""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Contact, Update
+from telegram import CallbackQuery, Contact, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.handlers.access import requires
 from bot.handlers.relay import replied_consultation
-from bot.render.calls import phone_request
+from bot.render.calls import phone_request, without_calls
 from bot.services import Services
 from flows import calls, phones, views
+from flows.calls import CallResult, CallStatus
 from flows.people import PersonView
 
 
@@ -63,16 +64,32 @@ def is_own_contact(contact: Contact | None, user_id: int) -> bool:
 async def on_call_me(
     services: Services, query: CallbackQuery, person: PersonView, cid: int
 ) -> None:
-    await services.act(calls.call_me, person.id, cid)
+    result = await services.act(calls.call_me, person.id, cid)
     await services.sender.answer(query.id)
+    await _drop_dead_buttons(services, query, person, result, cid)
 
 
 @callbacks.CALLING_NOW.handles
 async def on_calling(
     services: Services, query: CallbackQuery, person: PersonView, cid: int
 ) -> None:
-    await services.act(calls.calling_now, person.id, cid)
+    result = await services.act(calls.calling_now, person.id, cid)
     await services.sender.answer(query.id)
+    await _drop_dead_buttons(services, query, person, result, cid)
+
+
+async def _drop_dead_buttons(
+    services: Services, query: CallbackQuery, person: PersonView, result: CallResult, cid: int
+) -> None:
+    """A call button of a closed consultation: the pressed message loses its call buttons
+    (the use case said so in the chat), as a refused offer card is fixed on the spot."""
+    message = query.message
+    if result.status != CallStatus.CLOSED or not isinstance(message, Message):
+        return
+    if message.reply_markup is None:
+        return
+    kept = without_calls(message.reply_markup, cid)
+    await services.sender.edit_keyboard(person.chat_id, message.message_id, kept)
 
 
 async def _chosen(

@@ -33,6 +33,17 @@ def call_keyboard(lang: str, consultation_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([call_buttons(lang, consultation_id)])
 
 
+def without_calls(
+    markup: InlineKeyboardMarkup, consultation_id: int
+) -> InlineKeyboardMarkup | None:
+    """A message's buttons once its consultation is closed: the call pair can never work
+    again, the others (scene cleared...) still can. None: no buttons left."""
+    dead = {callbacks.CALL_ME.data(consultation_id), callbacks.CALLING_NOW.data(consultation_id)}
+    rows = [[b for b in row if b.callback_data not in dead] for row in markup.inline_keyboard]
+    kept = [row for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None
+
+
 def call_request(
     lang: str, c: ConsultationView, requester: str, number: str
 ) -> tuple[str, InlineKeyboardMarkup]:

@@ -65,6 +65,12 @@ class FakeSender:
         self.sent.append(Sent("edit", chat_id, text, keyboard, message_id))
         return True
 
+    async def edit_keyboard(self, chat_id: int, message_id: int, keyboard: Any) -> bool:
+        if not self._check(chat_id, False):
+            return False
+        self.sent.append(Sent("edit_keyboard", chat_id, None, keyboard, message_id))
+        return True
+
     async def answer(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
         self.sent.append(Sent("answer", None, text, None, None, {"query": query_id}))
 
