@@ -54,13 +54,17 @@ async def _fix_refused_card(
     status: AcceptStatus,
     c: ConsultationView,
 ) -> None:
-    """The press came to nothing: a card still offering the case says why."""
+    """The press came to nothing: a card still offering the case says why. A case taken
+    then closed keeps naming who took it (its last holder, in the use case's answer): only
+    one closed before anyone accepted reads as withdrawn."""
     lang = worker.language
     if status in (AcceptStatus.AT_CAPACITY, AcceptStatus.ALREADY_YOURS):
         return
-    if status == AcceptStatus.TAKEN:
-        card = render.offer_taken_card(lang, c, person_name(c.worker))
-    else:
+    if c.worker is None:
         card = render.offer_withdrawn_card(lang, c)
+    elif c.worker.id == worker.id:  # theirs, closed since
+        card = render.offer_mine_card(lang, c)
+    else:
+        card = render.offer_taken_card(lang, c, person_name(c.worker))
     if query.message is not None:  # a card sent before the claim was recorded: fix it now
         await services.sender.edit(worker.chat_id, query.message.message_id, card.text)
