@@ -158,8 +158,9 @@ def from_officer(
     if c.state == ConsultationState.DRAFT:
         if not (message.kind == "text" and _add_to_draft(c, message.text or "")):
             keep(unit, c.id, officer.id, message, EventKind.MESSAGE_QUEUED)
+        # Not asked again: the question is on screen just above (asked after every message,
+        # three messages showed it four times).
         unit.outbox.say(officer, "consult.draft_kept", ref=c.reference)
-        prompt(unit, officer, c)
         return RelayStatus.DRAFT
     keep(unit, c.id, officer.id, message, EventKind.MESSAGE_QUEUED)  # WAITING
     if message.point is not None:  # the scene: its area on the open cards

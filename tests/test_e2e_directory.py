@@ -299,12 +299,13 @@ def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: W
     world.user.send_text(SECOND_OFFICER, "Femme sans abri, je partage la position.")
     first = world.user.wait_for_text(SECOND_OFFICER, "Quelle catégorie", world.step)
     world.user.send_location(SECOND_OFFICER, 45.48, -73.57)  # in the draft: the scene
-    prompt = world.user.wait_for(
+    world.user.wait_for(
         SECOND_OFFICER,
-        lambda m: m["message_id"] > first["message_id"] and "Quelle catégorie" in m["text"],
+        lambda m: m["message_id"] > first["message_id"] and "Ajouté à votre demande" in m["text"],
         world.step,
-        description="the category question again",
+        description="the location added to the draft",
     )
+    prompt = first  # the category question, still on screen, is not asked again
     world.user.press(SECOND_OFFICER, prompt["message_id"], text="Itinérance")
     world.user.wait_for_text(SECOND_OFFICER, "Quelle urgence", world.step)
     world.user.press(SECOND_OFFICER, prompt["message_id"], text="Urgente (dans l'heure)")

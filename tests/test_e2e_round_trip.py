@@ -257,6 +257,26 @@ def test_a_request_grown_past_its_bound_while_drafting_loses_nothing(world):
     assert_received_in_order(world, ROY, rest_pieces(ref, request) + queued)
 
 
+def test_messages_added_to_a_draft_do_not_ask_the_category_again(world):
+    officer = 7_000_001
+    world.enrol(officer, Role.OFFICER, "Julie Tremblay")
+    world.user.send_text(officer, "Homme en crise")
+    prompt = world.user.wait_for_text(officer, "Quelle catégorie", world.step)
+    world.user.share_contact(officer, "+15145550101", first_name="Soeur", own=False)
+    world.user.send_video_note(officer)
+    world.user.send_text(officer, "Il est armé")
+    world.user.wait_for(
+        officer,
+        lambda m: sum("Ajouté à votre demande" in t for t in world.texts(officer)) == 3,
+        world.step,
+        description="three messages added to the request",
+    )
+    world.user.wait_until_idle(world.step, quiet=0.5)
+    assert sum("Quelle catégorie" in t for t in world.texts(officer)) == 1  # still on screen
+    world.user.press(officer, prompt["message_id"], text="Santé mentale")
+    world.user.wait_for_text(officer, "Quelle urgence", world.step)
+
+
 def test_unsupported_media_and_edits_get_a_clear_answer(world):
     team(world, workers_on=(ROY,))
     ref = world.open_consultation(OFFICER, "Test")
