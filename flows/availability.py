@@ -88,16 +88,25 @@ def add_shifts(
     span: str,
     on_call_word: str | None = None,
 ) -> list[ShiftView]:
-    """/shifts add: the slots added and listed back, or what to fix (nothing added)."""
+    """/shifts add: the slots added and listed back (one the person already has is not added
+    twice; one overlapping another of theirs is added, and the other named), or what to fix
+    (nothing added)."""
     supervisor = _person(unit, supervisor_id)
     try:
         on_call = roster.parse_on_call(on_call_word)
-        added = roster.add_in(unit.session, person_id, days, span, on_call, unit.now)
+        change = roster.add_checked_in(unit.session, person_id, days, span, on_call, unit.now)
     except RosterError as exc:
         unit.outbox.say(supervisor, "roster.invalid", problem=str(exc))
         return []
-    unit.outbox.notify(supervisor, NoticeKind.ROSTER, shifts=[asdict(s) for s in added])
-    return added
+    overlapped = {old.id: old for _new, old in change.overlaps}
+    unit.outbox.notify(
+        supervisor,
+        NoticeKind.ROSTER,
+        shifts=[asdict(s) for s in change.added],
+        already=[asdict(s) for s in change.already],
+        overlaps=[asdict(s) for s in overlapped.values()],
+    )
+    return change.added
 
 
 def remove_shift(unit: Unit, supervisor_id: int, shift_id: int) -> bool:

@@ -73,3 +73,26 @@ def test_removing_a_shift_says_whether_there_was_one(db, clock):
         ("roster.removed", {"id": shift.id}),
         ("roster.no_such_shift", {"id": shift.id}),
     ]
+
+
+def test_a_shift_asked_for_again_is_not_added_twice_and_an_overlap_is_named(db, clock):
+    chief = enrol(db, clock, Role.SUPERVISOR, "Chef Lavoie", language_code="en")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    [first] = act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "08:00-16:00")
+    before = last_notice_id(db)
+
+    assert act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "08:00-16:00") == []
+    [later] = act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "10:00-12:00")
+
+    assert [s.id for s in roster.list_shifts(db)] == [first.id, later.id]
+    texts = [
+        step.text
+        for n in outbox.unsent(db)
+        if n.id > before
+        for step in steps_of(n, Context(DirectoryHolder(Path("")), clock(), "811"))
+        if isinstance(step, Text)
+    ]
+    assert texts[0].startswith(t("en", "roster.already")) and f"#{first.id} " in texts[0]
+    added, overlapped = texts[1].split("\n\n")
+    assert added.startswith(t("en", "roster.added")) and f"#{later.id} " in added
+    assert overlapped.startswith(t("en", "roster.overlaps")) and f"#{first.id} " in overlapped

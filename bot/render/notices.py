@@ -376,9 +376,16 @@ def _welcome(notice: Notice, context: Context) -> list[Step]:
 
 @renders(NoticeKind.ROSTER)
 def _roster(notice: Notice, context: Context) -> list[Step]:
-    """The slots a supervisor just added, listed back."""
-    shifts = [ShiftView(**s) for s in notice.params["shifts"]]
-    return [Text(render.roster_text(notice.language, shifts, "roster.added"))]
+    """The slots a supervisor just added, listed back, then those asked for again (not
+    added) and the existing ones the new slots overlap."""
+    p, lang = notice.params, notice.language
+    parts = []
+    for key, title in (("shifts", "roster.added"), ("already", "roster.already"),
+                       ("overlaps", "roster.overlaps")):  # fmt: skip
+        shifts = [ShiftView(**s) for s in p.get(key, [])]
+        if shifts:
+            parts.append(render.roster_text(lang, shifts, title))
+    return [Text("\n\n".join(parts))]
 
 
 @renders(NoticeKind.REFERRAL)
