@@ -7,17 +7,19 @@ relay that could not be delivered, causes its own notice."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from flows import outbox
+from flows.events import record_event
 from flows.models import Consultation, Offer, Person, RelayedMessage
 from flows.outbox import Notice, Outbox
 from flows.relaying import linked_consultation
 from flows.store import Clock, Database
 from flows.views import view_in
-from flows.vocabulary import NoticeKind, OfferState, OutboxState, Priority
+from flows.vocabulary import EventKind, NoticeKind, OfferState, OutboxState, Priority
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def record(
     if notice.kind == NoticeKind.OFFER_CARD:
         _card_sent(session, box, notice, produced)
     elif notice.kind == NoticeKind.RELAY and not delivered:
-        _relay_failed(session, box, notice)
+        _relay_failed(session, box, notice, now)
     return box.recorded
 
 
@@ -96,12 +98,19 @@ def _card_sent(session: Session, box: Outbox, notice: Notice, produced: list[int
     )
 
 
-def _relay_failed(session: Session, box: Outbox, notice: Notice) -> None:
-    """The sender hears that their message did not reach the other side, and what to call."""
+def _relay_failed(session: Session, box: Outbox, notice: Notice, now: datetime) -> None:
+    """The sender hears that their message did not reach the other side, and what to call;
+    the timeline says so beside its `message_relayed` (which a later holder still reads in
+    the conversation so far)."""
     sender = session.get(Person, int(notice.params["sender_id"]))
     if sender is None:
         return
     log.warning("relay failed consultation=%s to chat=%s", notice.consultation_id, notice.chat_id)
+    if notice.consultation_id is not None:
+        record_event(
+            session, notice.consultation_id, EventKind.RELAY_FAILED, sender.id, now,
+            message_id=int(notice.params["message_id"]),
+        )  # fmt: skip
     box.say(
         sender,
         "relay.failed",

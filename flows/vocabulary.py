@@ -84,6 +84,7 @@ class EventKind(StrEnum):
     ACCEPTED = "accepted"
     ACCEPT_REFUSED = "accept_refused"
     MESSAGE_RELAYED = "message_relayed"
+    RELAY_FAILED = "relay_failed"  # its copy could not be delivered (the sender was told)
     MESSAGE_QUEUED = "message_queued"
     CLOSED = "closed"
     OUTCOME_RECORDED = "outcome_recorded"

@@ -1,0 +1,34 @@
+"""What the record of a send does beyond marking it: a relay that could not be delivered
+tells its sender and says so in the timeline, beside the line's `message_relayed`."""
+
+from __future__ import annotations
+
+from bot import message_links
+from flows import consultations as cs
+from flows import events, messages
+from flows.relaying import Incoming
+from flows.unit import unit_of_work
+from flows.vocabulary import EventKind, NoticeKind, Role
+from tests.support.followups import FU_POLICY
+from tests.support.people import POLICY, enrol
+from tests.support.units import act
+from tests.test_escalation import submit
+
+
+def test_a_relay_not_delivered_is_in_the_timeline_and_its_sender_is_told(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submit(db, clock, officer).consultation.id
+    act(db, clock, cs.accept, roy.id, cid, POLICY)
+    line = Incoming(officer.chat_id, 700, "text", "Il sort un couteau")
+    with unit_of_work(db, clock) as unit:
+        messages.receive(unit, officer.telegram_user_id, line, FU_POLICY, POLICY)
+    [relay] = [n for n in unit.outbox.recorded if n.kind == NoticeKind.RELAY]
+
+    with db.unit_of_work() as session:
+        caused = message_links.record(session, relay, [], False, clock)
+
+    kinds = [e.kind for e in events.timeline(db, cid)]
+    assert kinds[-2:] == [EventKind.MESSAGE_RELAYED, EventKind.RELAY_FAILED]
+    assert events.timeline(db, cid)[-1].data["message_id"] == 700
+    assert [(n.chat_id, n.params["key"]) for n in caused] == [(officer.chat_id, "relay.failed")]
