@@ -287,6 +287,7 @@ class Dispatcher:
             )
             return sent or None
         if isinstance(step, Copy):
+            reply_to = step.reply_to or reply_to
             copied = await out.copy(
                 chat,
                 step.from_chat_id,

@@ -5,9 +5,9 @@ it (the relay's latency against a bare bot, bench/relay.py). It writes what the 
 case (flows/messages.receive, then relaying.from_officer or from_holder, and relay) writes in
 that case: the same link, event and notice, the update marked handled, in one transaction.
 It takes nothing else: a stranger, an officer whose case is a draft or still waiting, a
-holder of several cases or of none, a holder's reply (it names its case), one the bot awaits
-an answer from, a message that cannot be relayed, an update seen before... are handed back
-(None) with nothing changed, and the general use case decides them."""
+holder of several cases or of none, a reply (it names its case and the message it answers),
+one the bot awaits an answer from, a message that cannot be relayed, an update seen
+before... are handed back (None) with nothing changed, and the general use case decides."""
 
 from __future__ import annotations
 
@@ -92,12 +92,12 @@ def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receip
     if found is None:
         return None
     sender = view_of_row(found)
-    if sender.role == Role.OFFICER:
-        c = _officers_case(open_case.row(), sender)
-    elif message.reply_to is None:
-        c = _holders_case(awaited, held, sender)
-    else:  # a reply says which case it is for (maybe one no longer theirs): the general path
+    if message.reply_to is not None:  # which case, which message it answers: the general path
         c = None
+    elif sender.role == Role.OFFICER:
+        c = _officers_case(open_case.row(), sender)
+    else:
+        c = _holders_case(awaited, held, sender)
     if c is None:
         return None
     recipient = c.worker if sender.role == Role.OFFICER else c.officer

@@ -231,13 +231,42 @@ def relay(unit: Unit, c: ConsultationView, sender: PersonView, message: Incoming
     recipient = c.worker if sender.id == c.officer.id else c.officer
     assert recipient is not None
     keep(unit, c.id, sender.id, message, EventKind.MESSAGE_RELAYED)
+    params = relay_params(c, recipient, sender, message)
+    if message.reply_to is not None:
+        answered = counterpart(unit.session, message.chat_id, message.reply_to, recipient.chat_id)
+        if answered is not None:
+            params["reply_to"] = answered
     unit.outbox.notify(
-        recipient,
-        NoticeKind.RELAY,
-        priority=priority_of(c),
-        consultation_id=c.id,
-        **relay_params(c, recipient, sender, message),
+        recipient, NoticeKind.RELAY, priority=priority_of(c), consultation_id=c.id, **params
     )
+
+
+def counterpart(
+    session: Session, sender_chat: int, message_id: int, recipient_chat: int
+) -> int | None:
+    """The message in the recipient's chat that a reply in the sender's chat answers, so
+    the copy answers it too: the recipient's own message, of which the sender replied to
+    the copy, or the copy the recipient has of the sender's own message."""
+    original = session.scalar(
+        select(RelayedMessage.source_message_id).where(
+            RelayedMessage.chat_id == sender_chat,
+            RelayedMessage.message_id == message_id,
+            RelayedMessage.source_chat_id == recipient_chat,
+        )
+    )
+    if original is not None:
+        return int(original)
+    copy = session.scalar(
+        select(RelayedMessage.message_id)
+        .where(
+            RelayedMessage.source_chat_id == sender_chat,
+            RelayedMessage.source_message_id == message_id,
+            RelayedMessage.chat_id == recipient_chat,
+        )
+        .order_by(RelayedMessage.id)
+        .limit(1)
+    )
+    return int(copy) if copy is not None else None
 
 
 def relay_params(

@@ -185,6 +185,25 @@ def test_a_reply_to_a_closed_consultation_never_reaches_the_officer_of_another(w
     assert "rappelez-moi" not in " ".join(world.texts(OFFICER))
 
 
+def test_a_reply_is_copied_as_a_reply_to_the_message_it_answers(world):
+    team(world, workers_on=(ROY,))
+    ref = world.open_consultation(OFFICER, "Situation R")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, "acceptée par", world.step)
+    weapon = world.user.send_text(ROY, "A-t-il une arme ?")
+    world.user.send_text(ROY, "Est-il connu des services ?")
+    world.user.wait_for_text(OFFICER, "connu des services", world.step)
+    copy = next(m for m in world.user.messages(OFFICER) if "une arme" in m.get("text", ""))
+
+    world.user.send_text(OFFICER, "Non", reply_to=copy["message_id"])  # answers the first
+    answer = world.user.wait_for_text(ROY, f"{ref} · Julie Tremblay :\nNon", world.step)
+    assert answer["reply_to_message"]["message_id"] == weapon["message_id"]
+
+    world.user.send_text(ROY, "Gardez vos distances", reply_to=weapon["message_id"])
+    own = world.user.wait_for_text(OFFICER, "Gardez vos distances", world.step)
+    assert own["reply_to_message"]["message_id"] == copy["message_id"]  # her copy of it
+
+
 def test_text_longer_than_telegram_allows_arrives_whole_in_several_messages(world):
     team(world, workers_on=(ROY,))
     ref = world.open_consultation(OFFICER, "Long rapport à suivre")

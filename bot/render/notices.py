@@ -47,6 +47,7 @@ class Copy:
     message_id: int
     caption: str | None = None
     reply_to_previous: bool = False
+    reply_to: int | None = None  # answer this message of the chat
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,7 @@ def _relay(notice: Notice, context: Context) -> list[Step]:
         p["message_id"],
         p.get("text"),
         "relay.mark",
+        reply_to=p.get("reply_to"),
     )
 
 
@@ -317,20 +319,22 @@ def marked_copy(
     message_id: int,
     text: str | None,
     mark_key: str,
+    reply_to: int | None = None,
 ) -> list[Step]:
     """One message marked with the reference and who sent it: text is sent again, media is
     copied (never forwarded, so no account details leak) with the mark as caption when it
-    fits, a location or contact after a header it replies to."""
+    fits, a location or contact after a header it replies to. A reply is copied as a reply
+    to the recipient's message it answers (`reply_to`), as the sender saw it."""
     mark = t(lang, mark_key, ref=reference, name=sender_name)
     if kind == "text":
-        return [Text(f"{mark}\n{text or ''}")]
+        return [Text(f"{mark}\n{text or ''}", reply_to=reply_to)]
     if kind in CAPTIONED:
         full = f"{mark}\n{text}" if text else mark
         if len(full) <= CAPTION_LIMIT:
-            return [Copy(chat_id, message_id, caption=full)]
-        return [Text(mark), Copy(chat_id, message_id)]
+            return [Copy(chat_id, message_id, caption=full, reply_to=reply_to)]
+        return [Text(mark, reply_to=reply_to), Copy(chat_id, message_id)]
     return [
-        Text(t(lang, "relay.shared", mark=mark)),
+        Text(t(lang, "relay.shared", mark=mark), reply_to=reply_to),
         Copy(chat_id, message_id, reply_to_previous=True),
     ]
 
