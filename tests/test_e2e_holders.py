@@ -97,7 +97,9 @@ def test_a_supervisor_holding_consultations_relays_routes_closes_and_plans(fast:
     question = world.user.wait_for_text(CHIEF, f"{first} : un suivi à prévoir", world.step)
     world.user.press(CHIEF, question["message_id"], text="Dans 24 h")
     world.user.wait_for_text(CHIEF, f"{first} : suivi prévu le", world.step)
-    world.user.send_text(CHIEF, "A-t-il vu son médecin ?")  # the note, not a relay
+    world.user.send_text(CHIEF, "A-t-il vu son médecin ?")  # the note, or for Paul Côté?
+    which = world.user.wait_for_text(CHIEF, "Ce message est-il pour Paul Côté", world.step)
+    world.user.press(CHIEF, which["message_id"], text="✎ C'est ma réponse")  # the note
     world.user.wait_for_text(CHIEF, "Note enregistrée", world.step)
 
     chief = person_id(world, CHIEF)
