@@ -1,7 +1,7 @@
 """The service's counters, in Prometheus' format (prometheus-client), one registry per
 process: updates handled, notices sent by kind, sends failed by cause, flood waits (429s),
-escalations by tier, fallbacks given, the event loop's lag. The database's figures (queue
-length, outbox age) are read at each scrape (bot/ops_server.py)."""
+escalations by tier, fallbacks given, webhook requests refused, the event loop's lag. The
+database's figures (queue length, outbox age) are read at each scrape (bot/ops_server.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ SEND_FAILURES = Counter(
 FLOOD_WAITS = Counter("relais_flood_waits", "429 answers from Telegram", registry=REGISTRY)
 ESCALATIONS = Counter(
     "relais_escalations", "Escalation steps, by tier reached", ["tier"], registry=REGISTRY
+)
+WEBHOOK_REFUSED = Counter(
+    "relais_webhook_refused",
+    "Webhook requests refused for their secret token (missing or wrong)",
+    ["reason"],
+    registry=REGISTRY,
 )
 FALLBACKS = Counter("relais_fallbacks", "Fallback lines given to officers", registry=REGISTRY)
 QUEUE = Gauge("relais_waiting_requests", "Requests waiting for a worker", registry=REGISTRY)

@@ -111,7 +111,14 @@ class OpsServer:
         if self._webhook is not None:
             receiver = self._webhook[1]
             taking = receiver.set and receiver.ready
-            found.append(Check("webhook", taking, "set" if taking else "not set yet"))
+            if taking and receiver.refusing:  # Telegram's deliveries refused, none taken
+                detail = (
+                    f"refusing every request ({receiver.refused_in_a_row} in a row): "
+                    "is another process set up with another secret token?"
+                )
+                found.append(Check("webhook", False, detail))
+            else:
+                found.append(Check("webhook", taking, "set" if taking else "not set yet"))
         else:
             found.append(self._poller_check())
         running = self._scheduler_running()

@@ -22,6 +22,7 @@ from datetime import timedelta
 from aiohttp import web
 from telegram.ext import Application
 
+from bot import metrics
 from bot.ordering import OrderedOnceProcessor
 from bot.polling import (
     ALLOWED_UPDATES,
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_KEY = "webhook_secret"  # where a generated secret is kept, shared by every process
 PATH = "/telegram"  # the default path of the webhook URL on the local server
+# Telegram retries a refused delivery: this many refusals with none accepted between them
+# turn the health red (a stray request now and then does not)
+REFUSALS_UNHEALTHY = 5
 MAX_BODY = 1024 * 1024  # an update is a few kilobytes; Telegram's largest are far below this
 
 
@@ -67,12 +71,23 @@ class WebhookReceiver:
         self._secret = secret.encode()
         self.ready = False  # stored updates replayed: new ones may be taken
         self.set = False  # setWebhook answered
+        self.refused_in_a_row = 0  # wrong or missing secrets since the last accepted request
+
+    @property
+    def refusing(self) -> bool:
+        """Only refusals for a while: most likely Telegram's own deliveries, sent with the
+        secret another process set (two processes configured with different secrets)."""
+        return self.refused_in_a_row >= REFUSALS_UNHEALTHY
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER)
         if given is None or not hmac.compare_digest(given.encode(), self._secret):
+            self.refused_in_a_row += 1
+            reason = "missing" if given is None else "wrong"
+            metrics.WEBHOOK_REFUSED.labels(reason).inc()
             log.warning("webhook: refused a request %s", _without(given))
             return web.Response(status=401 if given is None else 403)
+        self.refused_in_a_row = 0
         if not self.ready:  # still replaying what a crash left: Telegram sends it again
             return web.Response(status=503)
         raw = await _read(request)

@@ -171,6 +171,31 @@ def test_a_request_without_the_right_secret_is_refused_and_nothing_of_it_is_proc
     assert "forgée" not in log
 
 
+def health(world: World) -> tuple[int, dict]:
+    url = world.webhook_url.replace(PATH, "/healthz")  # type: ignore[attr-defined]
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return int(answer.status), json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.loads(error.read())
+
+
+def test_requests_refused_for_their_secret_turn_the_health_red_until_one_is_taken(hooked):
+    """Two processes set up with different secrets refuse each other's deliveries: the
+    health says so instead of 'set'."""
+    world = hooked
+    talking(world)
+    for i in range(5):
+        assert post(world.webhook_url, forged_line(990_100 + i, "x"), "y" * 40) == 403
+    status, body = health(world)
+    assert status == 503
+    assert "another secret token" in body["checks"]["webhook"]["detail"]
+    world.user.send_text(OFFICER, "ligne vraie")  # Telegram's delivery, with the secret
+    world.user.wait_for_text(ROY, "ligne vraie", world.step)
+    status, body = health(world)
+    assert status == 200 and body["checks"]["webhook"]["detail"] == "set"
+
+
 def test_a_sigkill_right_after_the_200s_loses_nothing(hooked):
     world = hooked
     talking(world)
