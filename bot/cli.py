@@ -24,7 +24,7 @@ from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.reports.figures import Grouping
 from flows.reports.period import Period
-from flows.store import Database, utc_now
+from flows.store import Database, SchemaState, sqlite_file, unreachable_for_now, utc_now
 from flows.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,23 +44,74 @@ def friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_database(settings: Settings) -> Database:
-    """The configured database, migrated to the latest schema."""
-    db = Database(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-    )
+class DatabaseAway(Exception):
+    """The database could not be reached, for a reason that may pass (the server restarting,
+    the network not up yet): `relais run` waits for it at start-up."""
+
+
+def open_database(settings: Settings, *, migrate: bool = False) -> Database:
+    """The configured database. Only `relais run` and `relais db upgrade` migrate it; every
+    other command uses the schema as it is, after checking it is this code's (an operator
+    upgrades after a backup, not as a side effect of listing people)."""
     try:
-        db.upgrade()
-    except Exception as exc:  # unreachable server, bad path, permissions
-        db.dispose()
-        first_line = mask_password(str(exc).splitlines()[0] if str(exc) else "")
+        return connect_database(settings, migrate=migrate)
+    except DatabaseAway as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def connect_database(settings: Settings, *, migrate: bool) -> Database:
+    """As open_database, but a database away for now raises DatabaseAway (worth waiting for)
+    and one that can never work ConfigError."""
+    url = settings.database_url
+    path = sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
         raise ConfigError(
-            f"DATABASE_URL could not be opened ({type(exc).__name__}: {first_line}); "
-            "check the URL, that the server is running and that the file's folder exists"
+            f"DATABASE_URL: the folder {path.parent} of the SQLite file does not exist"
+        )
+    if path is not None and not migrate and not path.exists():
+        raise ConfigError(
+            f"the database file {path} does not exist (no Relais schema yet): run "
+            "`relais db upgrade` or `relais run`, or check DATABASE_URL"
+        )
+    db: Database | None = None
+    try:
+        db = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        state = db.schema_state()
+        if migrate and state.known:
+            db.upgrade()
+    except Exception as exc:  # unreachable server, bad path, permissions, missing driver
+        if db is not None:
+            db.dispose()
+        first_line = mask_password(str(exc).splitlines()[0] if str(exc) else "")
+        problem = f"DATABASE_URL could not be opened ({type(exc).__name__}: {first_line})"
+        if unreachable_for_now(exc):
+            raise DatabaseAway(f"{problem}; check that the server is running") from None
+        raise ConfigError(
+            f"{problem}; check the URL, that the server is running and that the file's "
+            "folder exists"
         ) from None
+    problem = schema_problem(state, migrate)
+    if problem is not None:
+        db.dispose()
+        raise ConfigError(problem)
     return db
+
+
+def schema_problem(state: SchemaState, migrated: bool) -> str | None:
+    """What to do when the schema is not the one this code was written for, or None."""
+    if not state.known:
+        return (
+            f"the database is at a newer revision ({state.current}) than this version of "
+            "Relais knows; run the newer Relais, or restore the backup taken before it upgraded"
+        )
+    if migrated or state.up_to_date:
+        return None
+    if state.current is None:
+        return "the database has no Relais schema yet: run `relais db upgrade` or `relais run`"
+    return (
+        f"the database is at revision {state.current}, this Relais needs {state.head}: run "
+        "`relais db upgrade` (after a backup)"
+    )
 
 
 @click.group()
@@ -102,7 +153,7 @@ def run(
     settings.require_webhook_port()
     settings.configured_webhook_secret()  # a secret file that cannot be read stops here
     _configure_logging(settings.log_level, settings.log_format)
-    db = open_database(settings)
+    db = open_database(settings, migrate=True)
     from bot.app import run as run_bot
     from bot.instance_lock import InstanceLock
 
@@ -409,7 +460,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply the Alembic migrations not yet applied."""
     settings = load_settings()
-    open_database(settings)
+    open_database(settings, migrate=True).dispose()
     click.echo("Database schema is up to date.")
 
 
@@ -553,6 +604,7 @@ def sandbox(port: int, token: str) -> None:
     server.start()
     click.echo(f"Sandbox Bot API at {server.base_url} (user side at {server.control_url}).")
     click.echo(f"Act as officers and workers in a browser: {server.ui_url}")
+    click.echo("Create the database once (DATABASE_URL, relais.db by default): relais db upgrade")
     click.echo("Run the bot in another terminal:")
     click.echo(f"  relais run --token {token} --base-url {server.base_url}")
     click.echo('Enrol someone: relais invite --role officer --name "..." prints a code; send')

@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -36,6 +40,30 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
 )
+
+
+# What a PostgreSQL server says when waiting cannot help: the URL names a database or a role
+# it does not have, or the credentials are refused. Anything else at connect (refused, timed
+# out, starting up, shutting down) may pass.
+_LASTING_CONNECT_FAILURES = (
+    "does not exist",
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "no password supplied",
+    "password is required",
+    "permission denied",
+)
+
+
+def unreachable_for_now(exc: BaseException) -> bool:
+    """Whether a failure to open the database may pass by waiting (the server restarting, the
+    network not up yet), as opposed to a URL that can never work."""
+    if not isinstance(exc, TRANSIENT_ERRORS):
+        return False
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if isinstance(exc, sa_exc.OperationalError) and "sqlite" in type(exc.orig).__module__:
+        return "locked" in text  # a missing folder or a read-only file does not pass
+    return not any(marker in text for marker in _LASTING_CONNECT_FAILURES)
 
 
 def utc_now() -> datetime:
@@ -128,6 +156,19 @@ def _begin_postgres(_driver: Any, _info: dict[str, Any]) -> None:
 _NO_WAIT: ContextVar[bool] = ContextVar("relais_sqlite_no_wait", default=False)
 
 
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against the migrations this code carries."""
+
+    current: str | None  # the revision recorded in alembic_version; None: no Relais schema
+    head: str  # the newest revision this code knows
+    known: bool  # False: a newer Relais migrated it (this one was rolled back)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
 class Database:
     """One database: where sessions come from and how the schema is brought up to date."""
 
@@ -198,6 +239,20 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def schema_state(self) -> SchemaState:
+        """The schema's revision against the code's head, read without changing anything:
+        every command but `relais run` and `relais db upgrade` uses the schema as it is."""
+        script = ScriptDirectory.from_config(alembic_config(self.url))
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        known = True
+        if current is not None:
+            try:
+                known = script.get_revision(current) is not None
+            except CommandError:  # "Can't locate revision": migrated by a newer Relais
+                known = False
+        return SchemaState(current, script.get_current_head() or "", known)
+
     def stop_checkpoints(self) -> None:
         """The checkpoint thread ends (its last round done); connections keep the safety net."""
         if self._checkpointer is not None:
@@ -207,6 +262,15 @@ class Database:
     def dispose(self) -> None:
         self.stop_checkpoints()
         self.engine.dispose()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database): checked
+    before connecting, since SQLite creates a missing file on connect."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def alembic_config(url: str) -> Config:

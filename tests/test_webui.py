@@ -140,6 +140,9 @@ def test_relais_sandbox_prints_the_page_and_with_relais_run_a_person_enrols(tmp_
             database_url=env["DATABASE_URL"],
             log_path=tmp_path / "bot.log",
         )
+        # as the README says: the schema first (`relais run` makes it too, but the invite
+        # would race it), then the bot and the invite
+        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
         bot.start()
         invite = ["invite", "--role", "worker", "--name", "Marie Roy", "--quiet"]
         code = subprocess.run(
