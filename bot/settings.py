@@ -220,6 +220,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
             value = value.replace("postgresql://", "postgresql+psycopg://", 1)
+        elif url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+            # the only PostgreSQL driver installed (psycopg2, asyncpg... are not)
+            raise ValueError(
+                "must name the psycopg driver, with which Relais reaches PostgreSQL: "
+                "postgresql+psycopg://…"
+            )
+        elif url.get_backend_name() == "sqlite" and url.get_driver_name() != "pysqlite":
+            raise ValueError("must be a sqlite:/// URL (Python's own driver)")
         return value
 
     @field_validator("phone_region")

@@ -126,3 +126,39 @@ def test_an_unreachable_database_exits_2_with_one_sentence(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("relais: DATABASE_URL could not be opened")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg2://relais:hunter2@db.internal/relais",
+        "postgresql+asyncpg://relais@db.internal/relais",
+        "sqlite+aiosqlite:///relais.db",
+    ],
+)
+def test_a_database_driver_relais_does_not_carry_is_one_sentence_naming_the_right_one(
+    monkeypatch, url
+):
+    """Before, the URL passed and `relais run` died on ModuleNotFoundError (exit 1)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    said = str(caught.value)
+    assert said.startswith("DATABASE_URL must ")
+    assert "postgresql+psycopg://" in said or "sqlite:///" in said
+    assert "hunter2" not in said
+
+
+def test_a_command_with_the_psycopg2_driver_exits_2_with_one_sentence(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "users", "list"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "relais: DATABASE_URL must name the psycopg driver, with which Relais reaches "
+        "PostgreSQL: postgresql+psycopg://… (got 'postgresql+psycopg2://postgres@127.0.0.1:5432"
+        "/test')."
+    ]
