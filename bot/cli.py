@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from flows.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+log = logging.getLogger("bot.cli")
+
 
 def friendly(fn: F) -> F:
     """Turn configuration errors into one sentence on stderr and exit code 2, no traceback."""
@@ -47,6 +50,10 @@ def friendly(fn: F) -> F:
 class DatabaseAway(Exception):
     """The database could not be reached, for a reason that may pass (the server restarting,
     the network not up yet): `relais run` waits for it at start-up."""
+
+    def __init__(self, sentence: str, cause: str) -> None:
+        super().__init__(sentence)
+        self.cause = cause  # the error's class and first line, password masked
 
 
 def open_database(settings: Settings, *, migrate: bool = False) -> Database:
@@ -83,9 +90,10 @@ def connect_database(settings: Settings, *, migrate: bool) -> Database:
         if db is not None:
             db.dispose()
         first_line = mask_password(str(exc).splitlines()[0] if str(exc) else "")
-        problem = f"DATABASE_URL could not be opened ({type(exc).__name__}: {first_line})"
+        cause = f"{type(exc).__name__}: {first_line}"
+        problem = f"DATABASE_URL could not be opened ({cause})"
         if unreachable_for_now(exc):
-            raise DatabaseAway(f"{problem}; check that the server is running") from None
+            raise DatabaseAway(f"{problem}; check that the server is running", cause) from None
         raise ConfigError(
             f"{problem}; check the URL, that the server is running and that the file's "
             "folder exists"
@@ -95,6 +103,53 @@ def connect_database(settings: Settings, *, migrate: bool) -> Database:
         db.dispose()
         raise ConfigError(problem)
     return db
+
+
+class _StopRequested(BaseException):
+    """SIGTERM while start-up waits for the database (not an Exception: it passes through
+    the handlers of a failed connection)."""
+
+
+def _stop_requested(_signum: int, _frame: object) -> None:
+    raise _StopRequested
+
+
+def database_at_start_up(settings: Settings) -> Database:
+    """`relais run`'s database, migrated. One away for now (a server restarting, the network
+    not up yet at boot) is waited for as the Bot API is, for RELAIS_STARTUP_RETRY_SECONDS,
+    then exit 1: a fault a service manager restarts, where exit 2 would stop it for good. A
+    URL that can never work is exit 2 at once. A stop meanwhile ends it with exit 0."""
+    from bot.app import STARTUP_FIRST_PAUSE_S, STARTUP_MAX_PAUSE_S
+
+    deadline = time.monotonic() + settings.startup_retry_seconds
+    pause = STARTUP_FIRST_PAUSE_S
+    previous = signal.signal(signal.SIGTERM, _stop_requested)
+    try:
+        while True:
+            try:
+                return connect_database(settings, migrate=True)
+            except DatabaseAway as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    click.echo(
+                        f"relais: {exc} (still unreachable after the start-up's "
+                        f"{settings.startup_retry_seconds}s, RELAIS_STARTUP_RETRY_SECONDS)",
+                        err=True,
+                    )
+                    sys.exit(1)
+                wait = min(pause, left)
+                log.warning(
+                    "start-up: the database could not be reached (%s); retrying in %.0fs",
+                    exc.cause,
+                    wait,
+                )
+                time.sleep(wait)
+                pause = min(pause * 2, STARTUP_MAX_PAUSE_S)
+    except (_StopRequested, KeyboardInterrupt):
+        log.info("stopped during start-up")
+        sys.exit(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def schema_problem(state: SchemaState, migrated: bool) -> str | None:
@@ -153,7 +208,7 @@ def run(
     settings.require_webhook_port()
     settings.configured_webhook_secret()  # a secret file that cannot be read stops here
     _configure_logging(settings.log_level, settings.log_format)
-    db = open_database(settings, migrate=True)
+    db = database_at_start_up(settings)
     from bot.app import run as run_bot
     from bot.instance_lock import InstanceLock
 

@@ -301,3 +301,53 @@ def test_an_invite_with_a_number_that_is_not_one_is_refused_before_anything_is_m
     refused = relais("invite", "--role", "worker", "--name", "Marie Roy", "--phone", "12")
     assert refused.exit_code == 2
     assert "not a valid phone number for region CA" in refused.output
+
+
+# -- the database at `relais run`'s start-up: waited for when it may come back ------------
+
+
+def run_on_database(tmp_path: Path, url: str, retry_seconds: int):
+    env = relais_env(tmp_path, retry_seconds)
+    env["DATABASE_URL"] = url
+    env["RELAIS_LOG_LEVEL"] = "INFO"
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--token", WRONG_TOKEN, "--base-url",
+         f"http://127.0.0.1:{free_port()}/bot"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_database_away_at_start_up_is_retried_for_the_start_up_time_then_exits_1(tmp_path):
+    """Exit 2 at once (before) told systemd never to restart it, for a server merely late."""
+    url = f"postgresql+psycopg://postgres:hunter2@127.0.0.1:{free_port()}/relais"
+    started = time.monotonic()
+    done = run_on_database(tmp_path, url, retry_seconds=3)
+    assert done.returncode == 1, done.stderr
+    assert time.monotonic() - started >= 3
+    assert done.stderr.count("start-up: the database could not be reached (OperationalError") >= 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("relais: DATABASE_URL could not be opened (OperationalError")
+    assert last.endswith(
+        "(still unreachable after the start-up's 3s, RELAIS_STARTUP_RETRY_SECONDS)"
+    )
+    assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_database_url_that_can_never_work_exits_2_at_once_without_retrying(tmp_path):
+    from tests.support.databases import POSTGRES_URL, require_postgres
+
+    require_postgres()
+    from sqlalchemy.engine import make_url
+
+    unknown = make_url(POSTGRES_URL).set(database="relais_no_such_database")
+    for url in (
+        unknown.render_as_string(hide_password=False),
+        f"sqlite:///{tmp_path / 'no-folder' / 'relais.db'}",
+    ):
+        started = time.monotonic()
+        done = run_on_database(tmp_path, url, retry_seconds=30)
+        assert done.returncode == 2, done.stderr
+        assert time.monotonic() - started < 20
+        assert "retrying" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
