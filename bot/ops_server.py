@@ -12,7 +12,9 @@ waited a minute to be handled."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
 from bot.services import Services
+from bot.settings import ConfigError
 from bot.webhook import WebhookReceiver
 from flows import health
 from flows.health import Figures
@@ -70,6 +73,24 @@ async def read_figures(services: Services) -> tuple[Figures | None, str | None]:
     return found, None
 
 
+def listen_problem(exc: OSError, host: str, port: int) -> str:
+    """What to fix when the health port cannot be opened."""
+    if isinstance(exc, socket.gaierror):
+        return (
+            f"RELAIS_HTTP_HOST (or --listen) {host!r} is not an address of this machine "
+            f"({exc.strerror}); give an IP address such as 127.0.0.1 or a name that resolves"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"RELAIS_HTTP_PORT (or --port) {port} is already in use on {host}; stop what "
+            "listens there or choose another port"
+        )
+    return (
+        f"cannot listen on {host}:{port} ({exc.strerror or type(exc).__name__}); check "
+        "RELAIS_HTTP_HOST and RELAIS_HTTP_PORT (or --listen and --port)"
+    )
+
+
 class OpsServer:
     """`/healthz` and `/metrics` for one running bot."""
 
@@ -96,7 +117,12 @@ class OpsServer:
             app.router.add_post(path, receiver.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
+        try:
+            await web.TCPSite(self._runner, host, port).start()
+        except OSError as exc:  # the port taken, a host name that does not resolve
+            await self._runner.cleanup()
+            self._runner = None
+            raise ConfigError(listen_problem(exc, host, port)) from None
         log.info("health and metrics on http://%s:%d/healthz and /metrics", host, port)
         if self._webhook is not None:
             log.info("webhook updates taken on http://%s:%d%s", host, port, self._webhook[0])

@@ -351,3 +351,35 @@ def test_a_database_url_that_can_never_work_exits_2_at_once_without_retrying(tmp
         assert time.monotonic() - started < 20
         assert "retrying" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# -- the health port at start-up: one sentence, exit 2 ------------------------------------
+
+SANDBOX_TOKEN = "654321:the-token-this-sandbox-accepts"
+
+
+@pytest.mark.parametrize("taken", [True, False], ids=["port in use", "host unresolvable"])
+def test_a_health_port_that_cannot_be_opened_is_one_sentence_and_exit_2(tmp_path, taken):
+    """Before, an OSError (or a gaierror) traceback and exit 1: systemd restarted it forever."""
+    with socket.socket() as holder, SandboxServer(token=SANDBOX_TOKEN) as sandbox:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1] if taken else free_port()
+        host = "127.0.0.1" if taken else "no-such-host.invalid"
+        done = run_relais(
+            tmp_path, "--token", SANDBOX_TOKEN, "--base-url", sandbox.base_url,
+            "--listen", host, "--port", str(port),
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    if taken:
+        assert last == (
+            f"relais: RELAIS_HTTP_PORT (or --port) {port} is already in use on 127.0.0.1; "
+            "stop what listens there or choose another port"
+        )
+    else:
+        assert last.startswith(
+            "relais: RELAIS_HTTP_HOST (or --listen) 'no-such-host.invalid' is not an address "
+            "of this machine"
+        )
+    assert "Traceback" not in done.stderr
