@@ -230,6 +230,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// URL (Python's own driver)")
         return value
 
+    @field_validator("telegram_bot_token_file", "webhook_secret_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`TELEGRAM_BOT_TOKEN_FILE=` (a template's blank line) is no file, not the folder."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("phone_region")
     @classmethod
     def _phone_region(cls, value: str) -> str:
@@ -377,9 +383,11 @@ def _secret_from_file(path: Path, variable: str, valid: Callable[[str], object],
     """One line of a secret file, checked; an error names the variable and the file, never
     what the file holds."""
     try:
-        value = path.read_text(encoding="utf-8").strip()
+        value = path.read_text(encoding="utf-8-sig").strip()  # a BOM, as some editors write
     except OSError as exc:
         raise ConfigError(f"{variable}: {path} cannot be read ({type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text; save it as UTF-8") from None
     if not valid(value):
         raise ConfigError(f"{variable}: {path} {wrong}")
     return value
@@ -392,6 +400,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**given)
     except ValidationError as exc:
         raise ConfigError(_sentence(exc)) from None
+    except UnicodeDecodeError:  # the only file read here
+        env_file = Path(".env").resolve()
+        raise ConfigError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
 
 
 def _sentence(exc: ValidationError) -> str:

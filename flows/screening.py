@@ -87,6 +87,8 @@ def load(path: Path) -> ScreeningPolicy:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ScreeningError(f"{path}: cannot be read as YAML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScreeningError(f"{path}: is not UTF-8 text; save it as UTF-8") from exc
     if not isinstance(raw, dict):
         raise ScreeningError(f"{path}: expected a mapping with questions and categories")
     try:
