@@ -11,7 +11,14 @@ import httpx
 from bot.ops_server import database_checks
 from bot.settings import Settings, mask_password
 from flows import health
-from flows.store import TRANSIENT_ERRORS, Database, describe_error, utc_now
+from flows.store import (
+    TRANSIENT_ERRORS,
+    Database,
+    SchemaState,
+    describe_error,
+    sqlite_file,
+    utc_now,
+)
 
 
 def run_checks(settings: Settings) -> tuple[bool, list[str]]:
@@ -22,12 +29,11 @@ def run_checks(settings: Settings) -> tuple[bool, list[str]]:
 
 
 def _from_bot(settings: Settings) -> tuple[bool, list[str]]:
-    host = "127.0.0.1" if settings.http_host in ("", "0.0.0.0") else settings.http_host
-    url = f"http://{host}:{settings.http_port}/healthz"
+    url = f"http://{_reachable_host(settings.http_host)}:{settings.http_port}/healthz"
     try:
         answer = httpx.get(url, timeout=15, trust_env=False)
         body = answer.json()
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         return False, [f"bot: not answering at {url} ({type(exc).__name__})"]
     lines = [
         f"{name}: {'ok' if check['ok'] else 'FAILING'} ({check['detail']})"
@@ -36,15 +42,48 @@ def _from_bot(settings: Settings) -> tuple[bool, list[str]]:
     return bool(body.get("healthy")), lines
 
 
+def _reachable_host(host: str) -> str:
+    """Where to ask the bot listening on RELAIS_HTTP_HOST: a wildcard address is asked on the
+    loopback of its family, an IPv6 address goes in brackets in the URL."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
+
+
 async def _from_database(settings: Settings) -> tuple[bool, list[str]]:
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():  # connecting would create an empty file
+        return False, [f"database: FAILING (no such file: {path})"]
     db = Database(settings.database_url)
+    schema: str | None = None
     try:
-        figures, error = await asyncio.to_thread(health.figures, db, utc_now()), None
+        state = await asyncio.to_thread(db.schema_state)
+        schema = _schema_problem(state)
+        figures, error = None, None
+        if schema is None:
+            figures = await asyncio.to_thread(health.figures, db, utc_now())
     except TRANSIENT_ERRORS as exc:
         figures, error = None, mask_password(describe_error(exc))
     finally:
         db.dispose()
+    if schema is not None:
+        return False, [f"database: FAILING ({schema})"]
     checks = database_checks(figures, error)
     lines = [f"{c.name}: {'ok' if c.ok else 'FAILING'} ({c.detail})" for c in checks]
     lines.append("poller, scheduler: not checked (set RELAIS_HTTP_PORT to ask the bot)")
     return all(c.ok for c in checks), lines
+
+
+def _schema_problem(state: SchemaState) -> str | None:
+    """The schema in a few words when it is not this code's, else None."""
+    if not state.known:
+        return f"at revision {state.current}, newer than this Relais knows"
+    if state.current is None:
+        return "no Relais schema: run relais db upgrade"
+    if not state.up_to_date:
+        return f"at revision {state.current}, needs {state.head}: run relais db upgrade"
+    return None

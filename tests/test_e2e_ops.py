@@ -99,3 +99,59 @@ def test_a_notice_pending_over_a_minute_makes_the_dispatcher_unhealthy(db, clock
 def test_checks_name_the_unreachable_database():
     [check] = database_checks(None, "OperationalError: connection refused")
     assert not check.ok and "connection refused" in check.detail
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no migration has touched (an empty SQLite file, a new PostgreSQL one)."""
+    if request.param == "sqlite":
+        (tmp_path / "empty.db").touch()
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    from tests.support.databases import fresh_postgres_url
+
+    with fresh_postgres_url() as url:
+        yield url
+
+
+def test_relais_health_on_a_database_without_the_schema_says_so(unmigrated_url, tmp_path):
+    """Before: a psycopg UndefinedTable traceback, or on SQLite "unreachable (no such table)"."""
+    done = relais("health", env={"DATABASE_URL": unmigrated_url})
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [
+        "database: FAILING (no Relais schema: run relais db upgrade)"
+    ]
+    assert done.stderr == ""
+
+
+def test_relais_health_on_an_older_schema_names_both_revisions(tmp_path):
+    from alembic import command
+
+    from flows.store import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0005_subjects")
+    done = relais("health", env={"DATABASE_URL": url})
+    assert done.returncode == 1
+    assert done.stdout.startswith("database: FAILING (at revision 0005_subjects, needs 0011")
+
+
+def test_relais_health_on_a_missing_sqlite_file_creates_nothing(tmp_path):
+    missing = tmp_path / "relais.db"
+    done = relais("health", env={"DATABASE_URL": f"sqlite:///{missing}"})
+    assert done.returncode == 1
+    assert done.stdout.strip() == f"database: FAILING (no such file: {missing})"
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("listen", "asked"),
+    [("::", "[::1]"), ("::1", "[::1]"), ("0.0.0.0", "127.0.0.1"), ("127.0.0.1", "127.0.0.1")],
+)
+def test_relais_health_asks_a_bot_listening_on_ipv6_in_brackets(listen, asked):
+    """Before: httpx.InvalidURL traceback for RELAIS_HTTP_HOST=:: or ::1."""
+    port = free_port()
+    done = relais("health", env={"RELAIS_HTTP_HOST": listen, "RELAIS_HTTP_PORT": str(port)})
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"bot: not answering at http://{asked}:{port}/healthz (")
+    assert "Traceback" not in done.stderr
