@@ -6,6 +6,7 @@ say which, as docs/operations.md does."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def backup(database_url: str, target: Path) -> int:
         raise ConfigError(f"there is no database at {source_path} to back up")
     if target.exists():
         raise ConfigError(f"{target} exists already; give a new file name")
+    _require_writable_folder(target, "the backup")
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(target)
@@ -47,9 +49,21 @@ def backup(database_url: str, target: Path) -> int:
             source.backup(copy)
         finally:
             copy.close()
+    except sqlite3.Error as exc:  # the disk full, a folder writable only in appearance
+        target.unlink(missing_ok=True)
+        raise ConfigError(f"the backup could not be written to {target} ({exc})") from None
     finally:
         source.close()
     return target.stat().st_size
+
+
+def _require_writable_folder(path: Path, what: str) -> None:
+    """One sentence before SQLite's "unable to open database file" traceback."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"the folder {folder} for {what} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"the folder {folder} for {what} is not writable by this user")
 
 
 def restore(database_url: str, source_path: Path, *, force: bool = False) -> None:
@@ -61,6 +75,7 @@ def restore(database_url: str, source_path: Path, *, force: bool = False) -> Non
     _check_backup(source_path)
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; stop the bot, then restore with --force to replace it")
+    _require_writable_folder(target, "the database (DATABASE_URL)")
     db = Database(database_url)
     try:
         with InstanceLock.acquire(db):  # AlreadyRunning while a `relais run` holds it

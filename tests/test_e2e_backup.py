@@ -89,3 +89,39 @@ def test_backup_refuses_postgresql_with_the_command_to_use(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "pg_dump" in done.stderr
+
+
+def _relais(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_backup_to_a_missing_or_unwritable_place_is_one_sentence(db, tmp_path):
+    """Before: a sqlite3.OperationalError traceback."""
+    missing = _relais(db.url, "db", "backup", str(tmp_path / "no-folder" / "b.db"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        f"relais: the folder {tmp_path / 'no-folder'} for the backup does not exist; create it "
+        "first"
+    )
+    unwritable = _relais(db.url, "db", "backup", "/proc/b.db")  # refused even to root
+    assert unwritable.returncode == 2
+    assert unwritable.stderr.strip() == (
+        "relais: the backup could not be written to /proc/b.db (unable to open database file)"
+    )
+
+
+def test_a_restore_into_a_folder_that_does_not_exist_is_one_sentence(db, tmp_path):
+    """Before: a FileNotFoundError traceback from the instance lock."""
+    backup = tmp_path / "b.db"
+    assert _relais(db.url, "db", "backup", str(backup)).returncode == 0
+    url = f"sqlite:///{tmp_path / 'gone' / 'relais.db'}"
+    done = _relais(url, "db", "restore", str(backup))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"relais: the folder {tmp_path / 'gone'} for the database (DATABASE_URL) does not exist; "
+        "create it first"
+    )
