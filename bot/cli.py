@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import signal
 import sys
 import time
@@ -728,8 +729,17 @@ def report(
     if output == "-" and fmt == "pdf" and sys.stdout.isatty():
         click.echo("relais: a PDF goes to a file: add -o report.pdf.", err=True)
         sys.exit(2)
+    try:
+        period = Period(start.date(), end.date(), settings.zone)
+    except ValueError as exc:
+        raise ConfigError(f"--from/--to: {exc}") from None
+    if output != "-":  # before minutes of computing, not after
+        folder = Path(output).resolve().parent
+        if not folder.is_dir():
+            raise ConfigError(f"-o/--output: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(f"-o/--output: the folder {folder} is not writable by this user")
     db = open_database(settings)
-    period = Period(start.date(), end.date(), settings.zone)
     began = time.perf_counter()
 
     def progress(step: str) -> None:
@@ -745,7 +755,12 @@ def report(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        Path(output).write_bytes(data)
+        try:
+            Path(output).write_bytes(data)
+        except OSError as exc:  # the disk full, a read-only file system
+            raise ConfigError(
+                f"-o/--output: {output} could not be written ({exc.strerror})"
+            ) from None
     progress(f"done, {len(data):,} bytes" + ("" if output == "-" else f" in {output}"))
 
 

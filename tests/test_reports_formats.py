@@ -172,6 +172,31 @@ def test_the_cli_refuses_a_period_that_ends_before_it_starts(
     assert bad.exit_code == 2
 
 
+def test_the_cli_refuses_dates_out_of_range_in_one_sentence(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+):
+    """Before: an OverflowError traceback for 0001-01-01..9999-12-31."""
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    result = CliRunner().invoke(main, ["report", "--from", "0001-01-01", "--to", "9999-12-31"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "relais: --from/--to: a report covers dates from 1970-01-01 to 2199-12-31"
+    )
+
+
+def test_the_cli_checks_the_output_folder_before_computing(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Before: a FileNotFoundError traceback once the whole report was computed."""
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    out = tmp_path / "no-folder" / "x.md"
+    args = ["report", "--from", "2026-11-01", "--to", "2026-11-30", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"relais: -o/--output: the folder {out.parent} does not exist"
+    assert "report: facts" not in result.stderr  # nothing computed
+
+
 def test_the_csv_writer_keeps_the_documented_columns():
     data = formats.to_csv([]).decode().strip()
     assert data.split(",")[0] == "consultation" and "subject" in data

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# The dates a report may cover: past them the UTC instants overflow (year 1 or 9999 in a zone
+# west or east of UTC) and a whole-history report takes minutes; Relais records nothing
+# before 1970, and two centuries ahead is beyond any evaluation.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2199, 12, 31)
+
 
 @dataclass(frozen=True)
 class Period:
@@ -18,6 +24,8 @@ class Period:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError("the period ends before it starts")
+        if self.start < EARLIEST or self.end > LATEST:
+            raise ValueError(f"a report covers dates from {EARLIEST} to {LATEST}")
 
     @property
     def start_utc(self) -> datetime:
