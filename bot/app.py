@@ -515,8 +515,9 @@ async def _set_webhook(
 
 
 def webhook_problem(exc: TelegramError, settings: Settings) -> str:
-    """What to fix when Telegram refused the webhook; the token never shown."""
-    if isinstance(exc, NetworkError | InvalidToken | Forbidden):
+    """What to fix when Telegram refused the webhook; the token never shown. BadRequest
+    ("bad webhook: …") is a NetworkError in python-telegram-bot: told first, with its reason."""
+    if not isinstance(exc, BadRequest) and isinstance(exc, NetworkError | InvalidToken | Forbidden):
         return startup_problem(exc, settings)
     said = exc.message
     if settings.telegram_bot_token:
@@ -616,7 +617,7 @@ def startup_problem(exc: TelegramError, settings: Settings) -> str:
             f"the Bot API at {where} rejected the bot token ({cause}); check TELEGRAM_BOT_TOKEN "
             "(or --token) is the one BotFather gave you"
         )
-    if isinstance(exc, NetworkError):
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # BadRequest is one
         return (
             f"the Bot API at {where} could not be reached ({cause}); check "
             "TELEGRAM_API_BASE_URL (or --base-url) and the network"

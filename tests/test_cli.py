@@ -383,3 +383,19 @@ def test_a_health_port_that_cannot_be_opened_is_one_sentence_and_exit_2(tmp_path
             "of this machine"
         )
     assert "Traceback" not in done.stderr
+
+
+def test_a_webhook_telegram_refuses_is_reported_with_its_reason_not_as_unreachable(tmp_path):
+    """Before: "the Bot API could not be reached (BadRequest); check TELEGRAM_API_BASE_URL"."""
+    with SandboxServer(token=SANDBOX_TOKEN) as sandbox:
+        done = run_relais(
+            tmp_path, "--token", SANDBOX_TOKEN, "--base-url", sandbox.base_url,
+            "--webhook-url", "https://relais.example.org/telegram", "--port", str(free_port()),
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("relais: the Bot API refused the webhook (BadRequest: ")
+    assert last.endswith(
+        "check RELAIS_WEBHOOK_URL (or --webhook-url): an https URL that reaches this process"
+    )
+    assert "could not be reached" not in done.stderr
