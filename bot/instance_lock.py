@@ -93,7 +93,10 @@ class InstanceLock:
             if not self._take_advisory():
                 raise _refusal(self._advisory_holder(), self._shared)
         elif url.database not in (None, "", ":memory:"):
-            self._take_file(Path(f"{url.database}.run-lock"))
+            # named from the real file: a symlink (or a relative path) to the same database
+            # must meet the same lock
+            real = Path(url.database).resolve()
+            self._take_file(real.with_name(f"{real.name}.run-lock"))
 
     # -- PostgreSQL -----------------------------------------------------------------------
 
