@@ -546,6 +546,7 @@ async def _start_ops(
     ops = OpsServer(
         services,
         last_poll=lambda: poller.last_poll,
+        poll_sent=lambda: poller.poll_sent,
         scheduler_running=lambda: queue is not None and bool(queue.scheduler.running),
         webhook=webhook,
     )

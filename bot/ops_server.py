@@ -91,6 +91,18 @@ def listen_problem(exc: OSError, host: str, port: int) -> str:
     )
 
 
+def poller_check(answered: float | None, sent: float | None, now: float) -> Check:
+    """Healthy while getUpdates answered lately, or while a long poll sent lately is still
+    out: an idle bot waits up to 30 s on Telegram for each answer, from its very first poll."""
+    if sent is not None and (answered is None or sent > answered):
+        waiting = now - sent
+        return Check("poller", waiting <= POLL_SILENT_S, f"long poll out for {waiting:.0f}s")
+    if answered is None:
+        return Check("poller", False, "not polling yet")
+    silent = now - answered
+    return Check("poller", silent <= POLL_SILENT_S, f"last answer {silent:.0f}s ago")
+
+
 class OpsServer:
     """`/healthz` and `/metrics` for one running bot."""
 
@@ -99,12 +111,14 @@ class OpsServer:
         services: Services,
         *,
         last_poll: Callable[[], float | None],
+        poll_sent: Callable[[], float | None] = lambda: None,
         scheduler_running: Callable[[], bool],
         webhook: tuple[str, WebhookReceiver] | None = None,
     ) -> None:
         self._services = services
         self._webhook = webhook  # its path on this server, and its receiver
         self._last_poll = last_poll
+        self._poll_sent = poll_sent
         self._scheduler_running = scheduler_running
         self._runner: web.AppRunner | None = None
 
@@ -152,13 +166,7 @@ class OpsServer:
         return found, figures
 
     def _poller_check(self) -> Check:
-        last = self._last_poll()
-        silent = None if last is None else asyncio.get_running_loop().time() - last
-        return Check(
-            "poller",
-            silent is not None and silent <= POLL_SILENT_S,
-            "not polling yet" if silent is None else f"last answer {silent:.0f}s ago",
-        )
+        return poller_check(self._last_poll(), self._poll_sent(), asyncio.get_running_loop().time())
 
     async def _healthz(self, request: web.Request) -> web.Response:
         found, _ = await self.checks()

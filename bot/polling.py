@@ -63,6 +63,7 @@ class InboxPoller:
         self._poll_timeout = poll_timeout
         self._backoff = 1.0
         self.last_poll: float | None = None  # loop time of the last getUpdates answer (health)
+        self.poll_sent: float | None = None  # loop time the last getUpdates was sent (health)
 
     async def replay_unhandled(self) -> int:
         """Queue again what was stored but not handled when the bot last stopped."""
@@ -90,7 +91,7 @@ class InboxPoller:
         )
         loop = asyncio.get_running_loop()
         while True:
-            asked = loop.time()
+            asked = self.poll_sent = loop.time()
             batch = [item for raw in await self._fetch(offset) if (item := self._read(raw))]
             self.last_poll = loop.time()
             if not batch:

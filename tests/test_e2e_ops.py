@@ -20,6 +20,7 @@ from flows.outbox import Outbox
 from flows.store import Database
 from flows.vocabulary import NoticeKind, Role
 from tests.support.e2e import World, running_world
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -155,3 +156,36 @@ def test_relais_health_asks_a_bot_listening_on_ipv6_in_brackets(listen, asked):
     assert done.returncode == 1
     assert done.stdout.startswith(f"bot: not answering at http://{asked}:{port}/healthz (")
     assert "Traceback" not in done.stderr
+
+
+def test_a_freshly_started_idle_bot_is_healthy_while_its_first_long_poll_waits(ops_world):
+    """Before: 503 "poller: not polling yet" for up to 30 s, until that poll returned."""
+    _world, port = ops_world
+
+    answers: list[httpx.Response] = []
+
+    def answered() -> bool:
+        try:
+            answers.append(
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10, trust_env=False)
+            )
+        except httpx.ConnectError:  # the port opens with the poller, just after start-up
+            return False
+        return True
+
+    wait_until(answered, 20, "the health port")
+    answer = answers[0]
+    poller = answer.json()["checks"]["poller"]
+    assert answer.status_code == 200, answer.json()
+    assert poller["ok"] and poller["detail"].startswith("long poll out for ")
+
+
+def test_the_poller_check_counts_from_the_poll_sent_and_from_the_answer():
+    from bot.ops_server import poller_check
+
+    assert not poller_check(None, None, 100.0).ok  # not started yet
+    assert poller_check(None, 95.0, 100.0).ok  # the first long poll, waiting on Telegram
+    assert poller_check(50.0, 60.0, 100.0).ok  # a later one out for 40 s
+    assert not poller_check(None, 0.0, 100.0).ok  # a poll out for 100 s: stuck
+    assert poller_check(95.0, 90.0, 100.0).ok  # answered 5 s ago, handling the batch
+    assert not poller_check(5.0, 1.0, 100.0).ok  # answered 95 s ago and no poll since
