@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.launcher import BotProcess
+from bot.settings import ConfigError
 from bot.timeline import timeline_lines
 from flows import enrolment, views
 from flows.store import Database, utc_now
@@ -28,8 +29,19 @@ SAMPLE_DIRECTORY = Path(__file__).resolve().parents[1] / "resources_directory.ya
 SCREENING = Path(__file__).resolve().parents[1] / "screening.yaml"
 
 
+def _check_new_file(path: Path) -> None:
+    """--keep-database names a new file: an existing one may be a real service's database
+    (the demo would enrol its sample people there), or last run's (it fails a second time)."""
+    if path.exists():
+        raise ConfigError(f"--keep-database: {path} exists already; give a new file name")
+    if not path.resolve().parent.is_dir():
+        raise ConfigError(f"--keep-database: the folder {path.resolve().parent} does not exist")
+
+
 def play(keep_database: str | None = None) -> int:
     """Run the demo; 0 when the whole consultation played, 1 otherwise (with the reason)."""
+    if keep_database:
+        _check_new_file(Path(keep_database))
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp:
         folder = Path(tmp)
         db_path = Path(keep_database) if keep_database else folder / "demo.db"

@@ -41,3 +41,26 @@ def test_the_demo_plays_a_whole_consultation_and_prints_it(tmp_path: Path):
     timeline = out.split("=== What the log says")[1]
     for raw in ("worker_id=", "voluntary_hospital", "suicide_risk", "chat_id", "message_id"):
         assert raw not in timeline, raw
+
+
+def test_the_demo_keeps_its_database_only_in_a_new_file(tmp_path: Path):
+    """Before: an existing file got the demo's people (a real database too) and the second
+    run failed; a missing folder was a traceback."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    existing = tmp_path / "relais.db"
+    existing.write_bytes(b"a service's data")
+    done = CliRunner().invoke(main, ["demo", "--keep-database", str(existing)])
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        f"relais: --keep-database: {existing} exists already; give a new file name"
+    )
+    assert existing.read_bytes() == b"a service's data"
+    nowhere = tmp_path / "no-folder" / "demo.db"
+    done = CliRunner().invoke(main, ["demo", "--keep-database", str(nowhere)])
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        f"relais: --keep-database: the folder {nowhere.parent} does not exist"
+    )
