@@ -106,3 +106,17 @@ def test_json_logs_are_one_object_per_line_with_ids_only():
 def test_a_log_format_other_than_text_or_json_is_refused():
     with pytest.raises(ConfigError, match="RELAIS_LOG_FORMAT"):
         load_settings(log_format="xml")
+
+
+def test_every_exported_metric_is_in_the_operators_guide_and_none_is_said_unbuilt():
+    """docs/operations.md said the loop lag was not exported while /metrics exported it."""
+    from pathlib import Path
+
+    from bot import metrics
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    names = {m.name for m in metrics.REGISTRY.collect()}
+    assert "relais_event_loop_lag_seconds" in names
+    for name in names:
+        assert f"`{name}" in guide, name
+    assert "lag is not measured or exported" not in guide

@@ -127,6 +127,15 @@ def test_markdown_reads_as_a_report_in_both_languages(db: Database):
     assert "# Relais — rapport d'évaluation" in fr and "Santé mentale" in fr
 
 
+def test_the_report_does_not_say_article_8_requests_go_unrecorded(db: Database):
+    """They are recorded (article8_requested events); the report only does not count them."""
+    _log(db)
+    for lang in ("en", "fr"):
+        text = produce(db, PERIOD, "md", lang=lang, now=NOW).decode()
+        assert "not recorded by Relais" not in text and "pas encore consignées" not in text
+        assert "article 8" in text
+
+
 def test_the_html_is_self_contained_with_its_charts(db: Database):
     _log(db)
     page = produce(db, PERIOD, "html", now=NOW).decode()
