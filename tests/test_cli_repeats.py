@@ -25,6 +25,7 @@ def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def invoke(*args: str) -> Result:
         return runner.invoke(main, list(args), env=env, catch_exceptions=False)
 
+    assert invoke("db", "upgrade").exit_code == 0  # only run and db upgrade migrate
     return invoke
 
 
