@@ -49,6 +49,7 @@ class Status(StrEnum):
     TOO_LONG = "too_long"  # longer than MAX_OBSERVATIONS; still waiting, nothing kept
     INCONSISTENT = "inconsistent"  # an article 8 request with no grave and immediate danger
     NOT_YOURS = "not_yours"  # not the author (or not the officer), unknown, or forged
+    NOT_HELD = "not_held"  # its consultation closed or handed over since: nothing recorded
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,19 @@ def _own(session: Session, author_id: int, assessment_id: int) -> Assessment | N
     return a if a is not None and a.author_id == author_id else None
 
 
+def _still_held(session: Session, a: Assessment) -> bool:
+    """Only whoever holds the consultation now may go on with its assessment: a button or a
+    line from before it was closed, transferred or taken over records nothing (an article 8
+    request from someone no longer in charge must never reach the officer)."""
+    c = session.get_one(Consultation, a.consultation_id)
+    return c.state == ConsultationState.ACTIVE and c.worker_id == a.author_id
+
+
+def _not_held(unit: Unit, author: Person | PersonView, a: Assessment) -> Result:
+    conversation.forget_if(unit.session, author.id, InputKind.OBSERVATIONS, a.id)
+    return Result(Status.NOT_HELD, _view(unit.session, a))
+
+
 # --- the danger, the observations, the decision --------------------------------------------
 
 
@@ -215,6 +229,8 @@ def set_danger(
         return Result(Status.NOT_YOURS)
     if a.state != AssessmentState.DANGER:
         return Result(Status.ALREADY, _view(session, a))
+    if not _still_held(session, a):
+        return _not_held(unit, session.get_one(Person, author_id), a)
     a.danger, a.state = danger, AssessmentState.OBSERVATIONS
     conversation.expect(session, author_id, InputKind.OBSERVATIONS, a.id, now)
     shown = _view(session, a)
@@ -232,6 +248,9 @@ def observe(
     if a is None or a.state != AssessmentState.OBSERVATIONS:
         conversation.forget_if(session, author.id, InputKind.OBSERVATIONS, assessment_id)
         return Result(Status.NOT_YOURS)
+    if not _still_held(session, a):
+        unit.outbox.say(author, "assessment.not_held")
+        return _not_held(unit, author, a)
     words = text.strip()
     if not words:
         unit.outbox.say(author, "assessment.observations_empty")
@@ -267,6 +286,8 @@ def decide(
         return Result(Status.ALREADY, _view(session, a))
     if a.state != AssessmentState.DECISION:
         return Result(Status.NOT_YOURS, _view(session, a))
+    if not _still_held(session, a):
+        return _not_held(unit, session.get_one(Person, author_id), a)
     if decision == Decision.ARTICLE_8 and a.danger == Danger.NONE:
         return Result(Status.INCONSISTENT, _view(session, a))
     claimed = session.execute(

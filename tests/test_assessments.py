@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from flows import access, assessments, messages, relaying
+from flows import access, assessments, handover, messages, relaying
 from flows import consultations as cs
 from flows import events as event_log
 from flows.assessments import Status
@@ -219,3 +219,56 @@ def test_a_refused_reading_records_no_view(db, clock):
     with db.unit_of_work() as session:
         assert session.scalars(select(Assessment)).all()  # still there, untouched
     assert access.Refused  # the exception the read use cases raise
+
+
+def halfway(db, clock, worker, cid):
+    """The danger judged and the observations typed: the decision is on screen."""
+    aid = act(db, clock, assessments.start, worker.id, cid, ZONE).assessment.id
+    act(db, clock, assessments.set_danger, worker.id, aid, Danger.OTHERS, ZONE)
+    typed(db, clock, worker, "Agité, armé.")
+    return aid
+
+
+def test_no_article8_request_once_the_consultation_is_closed(any_db, clock):
+    _officer, worker, cid = active_case(any_db, clock)
+    aid = halfway(any_db, clock, worker, cid)
+    act(any_db, clock, cs.close, worker, cid, POLICY)
+    before = last_notice_id(any_db)
+
+    result = act(any_db, clock, assessments.decide, worker.id, aid, Decision.ARTICLE_8, ZONE)
+
+    assert result.status == Status.NOT_HELD
+    assert EventKind.ARTICLE8_REQUESTED not in kinds(any_db, cid)
+    assert recorded(any_db, before) == []  # the officer gets nothing
+    with any_db.unit_of_work() as session:
+        assert session.get_one(Assessment, aid).state == AssessmentState.DECISION
+
+
+def test_no_article8_request_from_a_former_holder_after_a_take_over(any_db, clock):
+    officer, worker, cid = active_case(any_db, clock)
+    chief = enrol(any_db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    aid = halfway(any_db, clock, worker, cid)
+    act(any_db, clock, handover.take_over, chief.id, cid)
+    before = last_notice_id(any_db)
+
+    result = act(any_db, clock, assessments.decide, worker.id, aid, Decision.ARTICLE_8, ZONE)
+
+    assert result.status == Status.NOT_HELD
+    assert officer.chat_id not in [n.chat_id for n in recorded(any_db, before)]
+    assert EventKind.ARTICLE8_REQUESTED not in kinds(any_db, cid)
+
+
+def test_observations_typed_after_the_close_are_not_kept(any_db, clock):
+    _officer, worker, cid = active_case(any_db, clock)
+    aid = act(any_db, clock, assessments.start, worker.id, cid, ZONE).assessment.id
+    act(any_db, clock, assessments.set_danger, worker.id, aid, Danger.SELF, ZONE)
+    act(any_db, clock, cs.close, worker, cid, POLICY)
+    before = last_notice_id(any_db)
+
+    typed(any_db, clock, worker, "Observations tardives après fermeture")
+
+    said = [n.params.get("key") for n in recorded(any_db, before) if n.chat_id == worker.chat_id]
+    assert "assessment.not_held" in said
+    with any_db.unit_of_work() as session:
+        a = session.get_one(Assessment, aid)
+        assert a.observations == "" and a.state == AssessmentState.OBSERVATIONS

@@ -69,6 +69,7 @@ _ASSESSMENT_REFUSALS = {
     AssessmentStatus.NOT_YOURS: "callback.invalid",
     AssessmentStatus.ALREADY: "assessment.already",
     AssessmentStatus.INCONSISTENT: "assessment.inconsistent",
+    AssessmentStatus.NOT_HELD: "assessment.not_held",
 }
 
 
