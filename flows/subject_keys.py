@@ -13,7 +13,7 @@ import unicodedata
 MIN_YEAR, MAX_YEAR = 1900, 2099
 # "JT 1987", "J.T. 1987", "1987 JT", "T J 1987": up to four initials and a four-digit year
 _INITIALS_YEAR = re.compile(r"^(?P<a>[A-Z](?:[ .\-]*[A-Z]){0,3})[ .\-,/]*(?P<y>\d{4})$")
-_YEAR_INITIALS = re.compile(r"^(?P<y>\d{4})[ .\-,/]*(?P<a>[A-Z](?:[ .\-]*[A-Z]){0,3})$")
+_YEAR_INITIALS = re.compile(r"^(?P<y>\d{4})[ .\-,/]*(?P<a>[A-Z](?:[ .\-]*[A-Z]){0,3})\.?$")
 # "dossier 2024-012345", "file #2024 012345", "N° 12345", "2024-012345"
 _FILE_PREFIX = re.compile(r"^(?:DOSSIER|FILE|NO|N|NUMERO|NUMBER|#)[ .:°#]*")
 _FILE = re.compile(r"^[A-Z0-9][A-Z0-9 .\-/]{2,30}$")

@@ -15,7 +15,10 @@ SECRET = b"test-secret-0123456789abcdef"
 
 @pytest.mark.parametrize(
     "spelling",
-    ["JT 1987", "jt 1987", "J.T. 1987", "j. t. 1987", "TJ 1987", "1987 JT", "JT1987", " Jt  1987 "],
+    [
+        "JT 1987", "jt 1987", "J.T. 1987", "j. t. 1987", "TJ 1987", "1987 JT", "JT1987",
+        " Jt  1987 ", "1987 J.T.", "1987 j.t.", "1987 J. T.",
+    ],
 )
 def test_one_person_written_differently_gets_one_key(spelling):
     assert normalise(spelling) == "I:JT:1987"
