@@ -315,6 +315,20 @@ def test_a_broken_reload_keeps_the_last_good_directory(tmp_path: Path) -> None:
     assert [r.id for r in holder.current.resources] == ["c"]
 
 
+def test_a_file_emptied_while_in_use_keeps_the_last_good_directory(tmp_path: Path) -> None:
+    """Caught half-edited (`services: []`), it would leave officers without resources and
+    the fallback without its 24/7 lines."""
+    path = tmp_path / "dir.yaml"
+    path.write_text(document(entry("a"), entry("b")))
+    holder = DirectoryHolder(path)
+    holder.load(TODAY)
+    path.write_text("schema_version: 1\nservices: []\n")
+    result = holder.reload(TODAY)
+    assert not result.applied and result.count == 2
+    assert "lists no services" in result.report.text()
+    assert [r.id for r in holder.current.resources] == ["a", "b"]
+
+
 def test_an_unchanged_file_touched_again_is_not_a_change(tmp_path: Path) -> None:
     import os
 
