@@ -349,9 +349,12 @@ class CaseResult:
 
 
 def _subject_for(unit: Unit, person: Person, subject_id: int) -> Subject | CaseStatus:
+    """The case, if this person may see it. To anyone but a supervisor (who sees every
+    case) an unknown reference gets the same answer as one they may not see: which people
+    are on record is not theirs to learn by trying references."""
     subject = unit.session.get(Subject, subject_id)
     if subject is None:
-        return CaseStatus.UNKNOWN
+        return CaseStatus.UNKNOWN if person.role == Role.SUPERVISOR else CaseStatus.REFUSED
     if not subjects.may_see_subject(unit.session, person, subject_id):
         return CaseStatus.REFUSED
     return subject

@@ -525,6 +525,18 @@ def test_an_officer_never_sees_a_history_even_when_giving_the_key(any_db, clock)
                NoticeKind.SUBJECT_HISTORY) for kind, p in to_officer)  # fmt: skip
 
 
+def test_an_unknown_case_answers_as_a_forbidden_one_but_to_supervisors(any_db, clock):
+    """Trying references must not tell a worker which people are on record."""
+    officer, roy, gagnon = team(any_db, clock)
+    people.set_presence(any_db, gagnon.id, Presence.OFF, clock, POLICY)
+    sid = owned_by(any_db, clock, officer, roy)  # gagnon was never offered it
+    supervisor = enrol(any_db, clock, Role.SUPERVISOR, "Chef Lavoie")
+    show = cases.show_case
+    assert act(any_db, clock, show, gagnon.id, sid, POLICY).status == CaseStatus.REFUSED
+    assert act(any_db, clock, show, gagnon.id, sid + 1, POLICY).status == CaseStatus.REFUSED
+    assert act(any_db, clock, show, supervisor.id, sid + 1, POLICY).status == CaseStatus.UNKNOWN
+
+
 def test_a_worker_offered_a_consultation_may_then_see_that_persons_case(any_db, clock):
     officer, roy, gagnon = team(any_db, clock)
     people.set_presence(any_db, gagnon.id, Presence.OFF, clock, POLICY)
