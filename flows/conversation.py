@@ -51,8 +51,12 @@ def pending(session: Session, person_id: int, now: datetime) -> tuple[InputKind,
 
 def hold(session: Session, person_id: int, text: str, message_id: int) -> None:
     """Keep a line that may answer the pending question or be meant for an officer, until
-    the person says which (a later question drops it with the one it came with)."""
+    the person says which (a later question drops it with the one it came with). A second
+    line before they chose joins the first: one choice for both, nothing lost."""
     row = session.get_one(PendingInput, person_id)
+    if row.held_text is not None and row.held_message_id is not None:
+        row.held_text = f"{row.held_text}\n{text}"
+        return
     row.held_text, row.held_message_id = text, message_id
 
 

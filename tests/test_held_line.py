@@ -114,3 +114,16 @@ def test_with_no_other_consultation_in_hand_the_line_answers_as_before(db, clock
     act(db, clock, fu.plan, roy.id, first.id, Plan.HOURS_24, MTL)
     receipt = receive(db, clock, roy, line(roy, 500, "Rappeler sa sœur"))
     assert receipt.answer is not None and receipt.answer.status == fu.AnswerStatus.NOTE_SAVED
+
+
+def test_a_second_line_before_the_choice_joins_the_first(db, clock):
+    _first, _second, roy, luc = asked_for_a_note(db, clock)
+    receive(db, clock, roy, line(roy, 500, "Proposez-lui de s'asseoir"))
+    receive(db, clock, roy, line(roy, 501, "et parlez doucement"))
+    before = last_notice_id(db)
+
+    act(db, clock, messages.settle_held, roy.id, True, FU_POLICY, POLICY)
+
+    [(chat, _kind, params)] = notices(db, before)
+    assert chat == luc.telegram_user_id
+    assert params["text"] == "Proposez-lui de s'asseoir\net parlez doucement"
