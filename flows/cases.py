@@ -147,6 +147,16 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     return True
 
 
+def withdraw_key_question(unit: Unit, officer_id: int, consultation_id: int) -> bool:
+    """At the accept: the invitation to type the key ends (the officer's lines now go to
+    the worker); True if it was still open, so the officer is told the key goes by /key."""
+    asked = conversation.pending(unit.session, officer_id, unit.now)
+    if asked != (InputKind.SUBJECT_KEY, consultation_id):
+        return False
+    conversation.forget(unit.session, officer_id)
+    return True
+
+
 def ask_key(unit: Unit, officer_id: int, consultation_id: int) -> None:
     """After the request went out without a key, the officer may still type one."""
     conversation.expect(unit.session, officer_id, InputKind.SUBJECT_KEY, consultation_id, unit.now)

@@ -269,6 +269,8 @@ def accept(
         ref=view.reference,
         worker=view_of(person).display_name,
     )
+    if cases.withdraw_key_question(unit, c.officer_id, c.id):
+        unit.outbox.say(view.officer, "subject.key_after_accept", ref=view.reference)
     cards_taken(unit, view, cards)
     return result
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from flows import cases, escalation, messages, people, relaying
+from flows import cases, conversation, escalation, messages, people, relaying
 from flows import consultations as cs
 from flows import followups as fu
 from flows.cases import CaseStatus, KeyStatus
@@ -207,6 +207,19 @@ def test_once_a_worker_holds_the_case_a_line_that_reads_as_a_key_is_relayed(any_
     assert subject_id_of(any_db, cid) is None
     relayed = [chat for chat, kind, _ in notices(any_db, before) if kind == NoticeKind.RELAY]
     assert relayed == [roy.telegram_user_id]
+
+
+def test_at_the_accept_the_key_question_ends_and_the_officer_is_told_to_use_key(any_db, clock):
+    """The invitation to type the key must not outlive the accept: from then on the
+    officer's lines are the worker's, and the key goes by /key."""
+    officer, roy, _ = team(any_db, clock)
+    cid = about(any_db, clock, officer, key=None, urgency=Urgency.IMMEDIATE).consultation.id
+    before = last_notice_id(any_db)
+    act(any_db, clock, cs.accept, roy.id, cid, POLICY)
+    said = [p.get("key") for chat, _, p in notices(any_db, before) if chat == officer.chat_id]
+    assert "subject.key_after_accept" in said
+    with any_db.unit_of_work() as session:
+        assert conversation.pending(session, officer.id, clock()) is None
 
 
 def test_one_tap_skips_the_key_and_later_text_is_never_taken_for_one(any_db, clock):
