@@ -261,16 +261,20 @@ def accept(
     )  # fmt: skip
     brief(unit, view, view_of(person), result.history, result.queued_messages)
     cases.brief_holder(unit, c.id, worker_id, policy)  # the care plan of a person seen before
+    if cases.owner_has_it(unit, c.id, worker_id):
+        told = "cases.owner_accepted"
+    elif cases.withdraw_key_question(unit, c.officer_id, c.id):
+        told = "consult.accepted_key"  # the key question ends: /key from now on
+    else:
+        told = "consult.accepted"
     unit.outbox.say(
         view.officer,
-        "cases.owner_accepted" if cases.owner_has_it(unit, c.id, worker_id) else "consult.accepted",
+        told,
         priority=Priority.URGENT,
         buttons=("scene", c.id),  # incident number, scene cleared (flows/incidents.py)
         ref=view.reference,
         worker=view_of(person).display_name,
     )
-    if cases.withdraw_key_question(unit, c.officer_id, c.id):
-        unit.outbox.say(view.officer, "subject.key_after_accept", ref=view.reference)
     cards_taken(unit, view, cards)
     return result
 

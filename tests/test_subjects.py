@@ -217,7 +217,7 @@ def test_at_the_accept_the_key_question_ends_and_the_officer_is_told_to_use_key(
     before = last_notice_id(any_db)
     act(any_db, clock, cs.accept, roy.id, cid, POLICY)
     said = [p.get("key") for chat, _, p in notices(any_db, before) if chat == officer.chat_id]
-    assert "subject.key_after_accept" in said
+    assert "consult.accepted_key" in said
     with any_db.unit_of_work() as session:
         assert conversation.pending(session, officer.id, clock()) is None
 

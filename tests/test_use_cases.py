@@ -239,11 +239,9 @@ def test_accept_tells_the_taker_the_officer_and_the_other_card_and_relays_the_qu
         (gagnon.chat_id, NoticeKind.RELAY),
         (gagnon.chat_id, NoticeKind.RELAY),
         (officer.chat_id, NoticeKind.SAY),
-        (officer.chat_id, NoticeKind.SAY),  # the key question withdrawn: /key from now on
         (roy.chat_id, NoticeKind.CARD),
     ]
-    mine, intro, first, second, officer_told, key_hint, theirs = sent  # no history: no briefing
-    assert key_hint.params["key"] == "subject.key_after_accept"
+    mine, intro, first, second, officer_told, theirs = sent  # no history: no briefing
     assert (mine.edit_message_id, mine.params["state"]) == (card_of[gagnon.id], "mine")
     assert (intro.priority, intro.consultation_id) == (Priority.URGENT, cid)
     assert [
@@ -256,7 +254,7 @@ def test_accept_tells_the_taker_the_officer_and_the_other_card_and_relays_the_qu
     assert {n.params["chat_id"] for n in (first, second)} == {officer.chat_id}
     assert said(officer_told) == (
         officer.chat_id,
-        "consult.accepted",
+        "consult.accepted_key",  # the key question was still open: /key from now on
         {"ref": taken.consultation.reference, "worker": "Luc Gagnon"},
     )
     assert (theirs.edit_message_id, theirs.params["state"]) == (card_of[roy.id], "taken")
