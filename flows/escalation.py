@@ -266,7 +266,7 @@ def requeue_held(session: Session, person_id: int, now: datetime, reason: str) -
         record_event(
             session, c.id, EventKind.REQUEUED, None, now, previous=person_id, reason=reason
         )
-    offered = _offered_to(session, person_id)
+    offered = offered_to(session, person_id)
     session.execute(
         update(Offer)
         .where(Offer.worker_id == person_id, Offer.state == OfferState.OPEN)
@@ -280,10 +280,11 @@ def hurry_offers_to(session: Session, person_id: int, now: datetime) -> bool:
     """Someone offered requests will not answer them (gone off duty): each request whose
     only open offers are theirs escalates now instead of at the end of its window. Their
     offers stay open: a card they still press is a deliberate accept. True if any will."""
-    return _due_now_if_nobody_left(session, _offered_to(session, person_id), now, besides=person_id)
+    return _due_now_if_nobody_left(session, offered_to(session, person_id), now, besides=person_id)
 
 
-def _offered_to(session: Session, person_id: int) -> list[int]:
+def offered_to(session: Session, person_id: int) -> list[int]:
+    """The consultations with an offer to this person still open."""
     return list(
         session.scalars(
             select(Offer.consultation_id).where(

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from flows.escalation import decline, requeue_held
-from flows.models import Offer, Person, reference_of
+from flows.escalation import decline, offered_to, requeue_held
+from flows.models import Person, reference_of
 from flows.people import PersonView, view_of
 from flows.unit import Unit
-from flows.vocabulary import OfferState, Priority, Role
+from flows.vocabulary import Priority, Role
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,8 @@ def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
     changed = person.unreachable_since is None
     if changed:
         person.unreachable_since = unit.now
-    open_offers = session.scalars(
-        select(Offer.consultation_id).where(
-            Offer.worker_id == person.id, Offer.state == OfferState.OPEN
-        )
-    ).all()
     declined, escalate_now = [], False
-    for consultation_id in open_offers:
+    for consultation_id in offered_to(session, person.id):
         result = decline(unit, person.id, consultation_id)
         if result.consultation is not None:
             declined.append(consultation_id)
