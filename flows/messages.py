@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from flows import assessments, cases, conversation, followups, relaying
 from flows.followups import Answer, AnswerStatus, FollowUpPolicy
 from flows.models import Assessment, FollowUp, Person, reference_of
-from flows.people import PERSON_COLUMNS, PersonView, view_of_row
+from flows.people import PERSON_COLUMNS, PersonView, view_of, view_of_row
 from flows.relaying import Incoming, RelayStatus, linked_consultation
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
@@ -75,7 +74,7 @@ def settle_held(
     """The holder said what the line held for them was: for the officer (relayed now, as
     if just written) or their answer to the bot's question. Pressed twice, or after the
     question expired: they are told to send it again if it did not go."""
-    view = view_of_row(_person_row(unit, person_id))
+    view = view_of(unit.session.get_one(Person, person_id))
     held = conversation.take_held(unit.session, person_id, unit.now)
     if held is not None and pass_on:
         text, message_id = held
@@ -165,13 +164,6 @@ def edited(unit: Unit, telegram_user_id: int) -> bool:
 _ENROLLED = select(*PERSON_COLUMNS).where(
     Person.telegram_user_id == bindparam("telegram_user_id"), Person.revoked_at.is_(None)
 )
-
-
-_PERSON = select(*PERSON_COLUMNS).where(Person.id == bindparam("person_id"))
-
-
-def _person_row(unit: Unit, person_id: int) -> Any:
-    return unit.session.connection().execute(_PERSON, {"person_id": person_id}).one()
 
 
 def _enrolled(unit: Unit, telegram_user_id: int) -> PersonView | None:
