@@ -307,7 +307,7 @@ def close(
     worker's only active one; a worker with several gets a choice. Both sides are told, the
     holder is asked for the outcome and offered what waits (capacity freed), and the cards
     still out say the case is withdrawn."""
-    result = _close(unit, person, consultation_id)
+    result = _close(unit, person, consultation_id, closed_by=person.id)
     box, c = unit.outbox, result.consultation
     if result.status == CloseStatus.CHOOSE:
         box.notify(person, NoticeKind.CLOSE_CHOICE, choices=result.choices)
@@ -359,16 +359,15 @@ def end_for_revoked_officer(unit: Unit, officer: PersonView) -> list[int]:
     return ended
 
 
-_BY_PERSON = -1  # _close's default: the person closing is the one recorded
-
-
 def _close(
     unit: Unit,
     person: PersonView,
     consultation_id: int | None,
     *,
-    closed_by: int | None = _BY_PERSON,
+    closed_by: int | None,
 ) -> CloseResult:
+    """Close it (the one given, or the person's only open one); `closed_by` is who is
+    recorded as closing it (None: nobody acted, as when the officer's access is revoked)."""
     session, now = unit.session, unit.now
     if consultation_id is None:
         candidates = _closable(session, person)
@@ -387,10 +386,9 @@ def _close(
     if c.state == ConsultationState.CLOSED:
         return CloseResult(CloseStatus.NOTHING_OPEN, view_in(session, c))
     was = c.state
-    actor = person.id if closed_by == _BY_PERSON else closed_by
-    c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, actor
+    c.state, c.closed_at, c.closed_by_id = ConsultationState.CLOSED, now, closed_by
     c.escalation_due_at = None
-    record_event(session, c.id, EventKind.CLOSED, actor, now, previous_state=was.value)
+    record_event(session, c.id, EventKind.CLOSED, closed_by, now, previous_state=was.value)
     withdrawn = []
     for o in session.scalars(
         select(Offer).where(
