@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from flows.store import Database
 from tests.support.clock import FakeClock
 from tests.support.databases import database
@@ -44,3 +46,20 @@ def world_any_db(any_db: Database, tmp_path: Path) -> Iterator[World]:
     """The same, on SQLite and on PostgreSQL."""
     with running_world(any_db, tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The `relais` command on a fresh, upgraded SQLite database in tmp_path (the working
+    folder), without the machine's own settings."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    assert invoke("db", "upgrade").exit_code == 0  # only run and db upgrade migrate
+    return invoke

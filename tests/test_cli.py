@@ -13,27 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
 from sandbox import SandboxServer
 from tests.support.units import act
 from tests.support.waiting import wait_until
-
-
-@pytest.fixture
-def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
-
-    assert invoke("db", "upgrade").exit_code == 0  # only run and db upgrade migrate
-    return invoke
 
 
 def enrolled_worker(relais) -> int:

@@ -7,26 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from bot.cli import main
 from flows import enrolment, roster
 from flows.store import Database, utc_now
-
-
-@pytest.fixture
-def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
-
-    assert invoke("db", "upgrade").exit_code == 0  # only run and db upgrade migrate
-    return invoke
 
 
 def worker(relais) -> tuple[int, Database]:
