@@ -94,3 +94,9 @@ async def refuse_group(update: Update, services: Services) -> None:
     else:
         await services.sender.text(chat.id, t(lang, "refusal.group"))
     await services.sender.leave(chat.id)
+
+
+async def refuse_press(services: Services, query_id: str, person: PersonView) -> None:
+    """A button press that may not do anything for this person (forged, not theirs, or no
+    longer valid): one alert, in their language, nothing changed."""
+    await services.sender.answer(query_id, t(person.language, "callback.invalid"), alert=True)

@@ -11,7 +11,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.handlers.access import requires
+from bot.handlers.access import refuse_press, requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.render import answers
@@ -118,4 +118,4 @@ async def on_acknowledge(
             query.id, t(person.language, "assessment.already_acknowledged"), alert=True
         )
         return
-    await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+    await refuse_press(services, query.id, person)

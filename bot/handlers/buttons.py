@@ -26,8 +26,7 @@ from bot.handlers import (  # noqa: F401  (importing them registers their button
     screening,
     subjects,
 )
-from bot.handlers.access import identify
-from bot.i18n import t
+from bot.handlers.access import identify, refuse_press
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     button = callbacks.BUTTONS[decoded.action] if decoded is not None else None
     if decoded is None or button is None or person.role not in button.roles:
         log.info("refused button update=%s person=%s", update.update_id, person.id)
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     await button.press(services, query, person, decoded)

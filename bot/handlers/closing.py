@@ -9,7 +9,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks, render
-from bot.handlers.access import requires
+from bot.handlers.access import refuse_press, requires
 from bot.handlers.relay import replied_consultation
 from bot.i18n import t
 from bot.jobs import escalation as escalation_job
@@ -58,7 +58,7 @@ async def on_outcome(
     lang = worker.language
     c = result.consultation
     if result.status in (OutcomeStatus.NOT_YOURS, OutcomeStatus.NOT_CLOSED) or c is None:
-        await services.sender.answer(query.id, t(lang, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, worker)
         return
     shown = render.label(lang, "outcome", c.outcome)
     if result.status == OutcomeStatus.ALREADY_RECORDED:

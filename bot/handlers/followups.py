@@ -11,7 +11,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.handlers.access import requires
+from bot.handlers.access import refuse_press, requires
 from bot.i18n import t
 from bot.jobs.followups import schedule
 from bot.services import Services
@@ -44,7 +44,7 @@ async def on_plan(
     zone = services.settings.zone
     result = await services.act(followups.plan, person.id, cid, choice, zone, _pressed(query))
     if result.status == PlanStatus.NOT_YOURS:
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     await services.sender.answer(query.id)
     if result.status == PlanStatus.SCHEDULED and result.followup is not None:
@@ -83,7 +83,7 @@ async def _refused(services: Services, query: CallbackQuery, person: PersonView,
     """A press that changed nothing is answered with a toast saying why."""
     lang = person.language
     if act.status == ActStatus.NOT_ALLOWED:
-        await services.sender.answer(query.id, t(lang, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return True
     if act.status == ActStatus.NOT_PENDING:
         ref = act.followup.consultation.reference if act.followup else ""
@@ -126,7 +126,7 @@ async def on_reassign(
     """Reassign: the presser gets the choice of colleagues (and the team's pool)."""
     f, _ = await services.act(followups.reassign_candidates, person.id, fid, services.policy)
     if f is None:
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     await services.sender.answer(query.id)
 

@@ -10,8 +10,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.handlers.access import requires
-from bot.i18n import t
+from bot.handlers.access import refuse_press, requires
 from bot.services import Services
 from flows import incidents
 from flows.incidents import SceneStatus
@@ -38,7 +37,7 @@ async def on_incident(
     """The Incident no. button: the bot says how to give it (one command)."""
     known = await services.act(incidents.explain_incident, person.id, cid)
     if not known:
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     await services.sender.answer(query.id)
 
@@ -50,7 +49,7 @@ async def on_scene_cleared(
     """Scene cleared: officer time ends now (the first press counts)."""
     status = await services.act(incidents.clear_scene, person.id, cid)
     if status in (SceneStatus.NOT_YOURS, SceneStatus.NOT_SENT):
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     await services.sender.answer(query.id)
     log.info("scene cleared consultation=%s status=%s", cid, status.value)

@@ -11,10 +11,9 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.handlers import calls, followups, resources
-from bot.handlers.access import identify, refuse_stranger
+from bot.handlers.access import identify, refuse_press, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
-from bot.i18n import t
 from bot.services import Services
 from flows import lane, messages
 from flows.messages import Heard
@@ -76,7 +75,7 @@ async def on_held_line(
 ) -> None:
     """The holder says what the line held was: for the officer, or their answer."""
     if person_id != person.id:
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     receipt = await services.act(
         messages.settle_held, person.id, pass_on, services.settings.followup_policy,

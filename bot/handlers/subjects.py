@@ -12,7 +12,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
-from bot.handlers.access import requires
+from bot.handlers.access import refuse_press, requires
 from bot.i18n import t
 from bot.services import Services
 from flows import cases
@@ -139,6 +139,6 @@ async def on_followup_aim(
     """The follow-up is a call to the person or their family; the case will show it."""
     done = await services.act(cases.aim_followup, person.id, followup_id, aim)
     if not done:
-        await services.sender.answer(query.id, t(person.language, "callback.invalid"), alert=True)
+        await refuse_press(services, query.id, person)
         return
     await services.sender.answer(query.id)
