@@ -1,10 +1,16 @@
-"""Dates and times as people type them ('demain 9h', 'friday 14:00', 'dans 3 heures'), read
+"""Dates and times as people type them ('demain 9h', 'friday 14:00', 'dans 3h30'), read
 in the service's time zone, and the one conversion of a local wall-clock time to UTC. Its own
-module so that follow-ups, digests and the roster share one reading of local time."""
+module so that follow-ups, digests and the roster share one reading of local time.
+
+dateparser reads the dates; what it reads wrongly is put in its words first: counted
+durations ('dans 3h30' would be 03:30, 'in 2h15' 02:15) are read here, French clock times
+('9h', '9 heures', which it takes for nine hours from now) become '9:00', and an hour given
+after a day ('demain à 10', 'tomorrow at 10', where it keeps only the day) too."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,17 +27,119 @@ class WhenError(ValueError):
         self.key = key
 
 
-_HOUR = re.compile(r"\b(\d{1,2})\s*h\s*(\d{2})?\b")
-_DURATION = re.compile(r"^\s*(dans|in)\s+\d", re.IGNORECASE)
+# --- counted durations: 'dans 3 heures', 'in 2h30', 'dans une semaine' ---------------------
+
+_UNITS = {
+    "seconds": ("s", "sec", "secs", "seconde", "secondes", "second", "seconds"),
+    "minutes": ("m", "mn", "min", "mins", "minute", "minutes"),
+    "hours": ("h", "hr", "hrs", "heure", "heures", "hour", "hours"),
+    "days": ("j", "jr", "jrs", "jour", "jours", "d", "day", "days"),
+    "weeks": ("sem", "semaine", "semaines", "w", "wk", "wks", "week", "weeks"),
+    "months": ("mois", "month", "months"),
+}
+_UNIT_OF = {word: unit for unit, words in _UNITS.items() for word in words}
+_ONE = ("une", "un", "an", "a", "one")
+_AMOUNT = r"\d+|(?:" + "|".join(_ONE) + r")\b"
+_PART = re.compile(rf"\s*(?:(?:,|et|and)\s+)?({_AMOUNT})\s*([a-z]+)\b\.?")
+_HALF = re.compile(r"\s*(?:et|and)\s+(?:demie?|a\s+half)")
+_DURATION = re.compile(r"^(?:dans|in)\s+(.+)$")
+_COUNTED_LOOK = re.compile(r"^(?:dans|in)\s+\d")  # a number after 'in': a duration or nothing
+_HOURS_MINUTES = re.compile(r"\b(\d{1,2})\s*h\s*(\d{1,2})\b(?!\s*h)")
 
 
-def _normalise(text: str) -> str:
-    """French clock notation ('9h', '14h30') as dateparser reads it best ('9:00', '14:30');
-    'dans 1h' stays a duration."""
+@dataclass(frozen=True)
+class _Counted:
+    """A duration as typed: hours and smaller are real time; days, weeks and months are
+    calendar steps, landing on that day (at the morning hour, as a day without a time)."""
+
+    real: timedelta
+    days: int
+    months: int
+
+
+def _counted(cleaned: str) -> _Counted | None:
+    """'dans 3 heures', 'in 2h30', 'dans 1 h 30', 'in an hour and a half', 'dans 2 jours',
+    'in 1 week'; None for anything else (dateparser's to read)."""
+    found = _DURATION.match(cleaned)
+    if found is None:
+        return None
+    rest = _HOURS_MINUTES.sub(lambda m: f"{m.group(1)} h {m.group(2)} min", found.group(1))
+    real, days, months, position, last = timedelta(), 0, 0, 0, None
+    while position < len(rest):
+        half = _HALF.match(rest, position)
+        if half is not None and last in ("hours", "minutes"):
+            real += timedelta(**{last: 0.5})
+            position, last = half.end(), None
+            continue
+        part = _PART.match(rest, position)
+        if part is None or part.group(2) not in _UNIT_OF:
+            return None
+        amount = 1 if part.group(1) in _ONE else int(part.group(1))
+        last = _UNIT_OF[part.group(2)]
+        if last == "months":
+            months += amount
+        elif last in ("days", "weeks"):
+            days += amount * (7 if last == "weeks" else 1)
+        else:
+            real += timedelta(**{last: amount})
+        position = part.end()
+        if rest[position:].strip() == "":
+            break
+    if last is None and not real:
+        return None
+    return _Counted(real, days, months)
+
+
+def _after(counted: _Counted, now: datetime, zone: ZoneInfo, morning_hour: int) -> datetime:
+    if not counted.days and not counted.months:
+        return now + counted.real  # real time, exact across a daylight-saving change
+    if counted.real:  # 'dans 1 jour et 3 heures': all of it real time
+        return now + counted.real + timedelta(days=counted.days + 31 * counted.months)
+    day = _add_months(now.astimezone(zone).date(), counted.months) + timedelta(counted.days)
+    return local_at(day, time(morning_hour), zone)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+# --- clock times and day words, in dateparser's words ---------------------------------------
+
+_CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|heures?)(?:\s*(\d{2}))?\b")
+_AT_CLOCK = re.compile(r"(?:\s|^)(?:à|a|at|vers|around)\s+(?=\d{1,2}:\d{2})")
+_AT_HOUR = re.compile(
+    r"(?:\s|^)(?:à|a|at|vers|around)\s+(\d{1,2})\b(?!\s*(?::|\d|am\b|pm\b|a\.m|p\.m))"
+)
+_WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+_WORDS = (
+    (re.compile(rf"\b({_WEEKDAYS}) prochain\b"), r"\1"),  # 'lundi prochain': the coming one
+    (re.compile(r"\bce soir\b"), "aujourd'hui"),
+    (re.compile(r"\btonight\b"), "today"),
+)
+_MORNING = re.compile(r"\b(?:au\s+)?(?:matin|(?:in\s+the\s+)?morning)\b")
+
+
+def _normalise(text: str, morning_hour: int = 9) -> str:
+    """French clock notation ('9h', '14h30', '9 heures') as dateparser reads it best ('9:00',
+    '14:30'), an hour after a day ('demain à 10') as a clock time, 'matin' as the morning
+    hour, 'lundi prochain' as 'lundi'."""
     cleaned = " ".join(text.strip().lower().split())
     if _DURATION.match(cleaned):
         return cleaned
-    return _HOUR.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", cleaned)
+    cleaned = _CLOCK.sub(lambda m: f"{int(m.group(1))}:{m.group(2) or '00'}", cleaned)
+    cleaned = _AT_HOUR.sub(lambda m: f" {int(m.group(1))}:00", cleaned)
+    cleaned = _AT_CLOCK.sub(" ", cleaned)  # 'à 10:00' alone is read as today, even if past
+    for pattern, replacement in _WORDS:
+        cleaned = pattern.sub(replacement, cleaned)
+    cleaned = _MORNING.sub(f"{morning_hour}:00", cleaned)
+    return " ".join(cleaned.split())
 
 
 def _parser(lang: str, base: datetime) -> DateDataParser:
@@ -57,10 +165,15 @@ def parse_when(
     text: str, now: datetime, zone: ZoneInfo, lang: str = "fr", morning_hour: int = 9
 ) -> datetime:
     """A date and time typed by a person ('demain 9h', 'friday 14:00', '2026-12-03 10:00',
-    'dans 3 heures') in the service's zone, as an aware UTC datetime in the future.
-    A day without a time means that day's morning hour. Raises WhenError."""
-    cleaned = _normalise(text)
+    'dans 3 heures') in the service's zone, as an aware UTC datetime after `now` (when it
+    was typed). A day without a time means that day's morning hour. Raises WhenError."""
+    cleaned = _normalise(text, morning_hour)
     if not cleaned:
+        raise WhenError("followup.when_invalid")
+    counted = _counted(cleaned)
+    if counted is not None:
+        return _checked(_after(counted, now, zone, morning_hour), now)
+    if _COUNTED_LOOK.match(cleaned):  # 'dans 10', 'in 3': dateparser would guess a month
         raise WhenError("followup.when_invalid")
     local_now = now.astimezone(zone).replace(tzinfo=None)
     utc_now = now.astimezone(UTC).replace(tzinfo=None)
@@ -68,10 +181,10 @@ def parse_when(
     if found.date_obj is None:
         raise WhenError("followup.when_invalid")
     naive = found.date_obj.replace(tzinfo=None)
-    # A pure duration ('in 3 hours') is the same offset from either base; it is absolute
-    # time, counted in UTC, so it stays exact across a daylight-saving change.
-    if found.period == "day":  # 'demain', 'friday', '2026-12-03', 'in 2 days'
+    if found.period in ("day", "week", "month", "year"):  # 'demain', 'friday', '2026-12-03'
         return _checked(local_at(naive.date(), time(morning_hour), zone), now)
+    # A duration dateparser read ('in ten minutes') is the same offset from either base; it
+    # is absolute time, counted in UTC, so it stays exact across a daylight-saving change.
     again = _parser(lang, utc_now).get_date_data(cleaned).date_obj
     if again is not None and again.replace(tzinfo=None) - utc_now == naive - local_now:
         due = now + (naive - local_now)

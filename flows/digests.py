@@ -244,7 +244,7 @@ def _summary_in(
     )
     done_yesterday = count(
         FollowUp.state == FollowUpState.DONE,
-        FollowUp.done_at >= start - timedelta(days=1),
+        FollowUp.done_at >= local_at(today - timedelta(days=1), time(0), policy.zone),
         FollowUp.done_at < start,
     )
     late_rows = session.scalars(

@@ -39,6 +39,7 @@ from flows.vocabulary import (
 )
 
 MAX_NOTE = 500
+NIGHT_ENDS_HOUR = 5  # "tomorrow morning" pressed before this is the morning coming
 MAX_OUTCOME_LINE = 500
 LIST_LIMIT = 60  # lines of /followups; the count says how many there are in all
 
@@ -73,7 +74,11 @@ def snooze_due(choice: Snooze, now: datetime, policy: FollowUpPolicy) -> datetim
     if choice == Snooze.HOUR:
         return now + timedelta(hours=1)
     if choice == Snooze.MORNING:
-        tomorrow = now.astimezone(policy.zone).date() + timedelta(days=1)
+        local = now.astimezone(policy.zone)
+        this_morning = local_at(local.date(), time(policy.morning_hour), policy.zone)
+        if local.hour < NIGHT_ENDS_HOUR and this_morning > now:  # pressed at 00:30: 09:00
+            return this_morning
+        tomorrow = local.date() + timedelta(days=1)
         return local_at(tomorrow, time(policy.morning_hour), policy.zone)
     return None
 
@@ -326,10 +331,18 @@ class Answer:
     reference: str = ""
 
 
-def answer(unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy) -> Answer:
+def answer(
+    unit: Unit,
+    person: PersonView,
+    text: str,
+    policy: FollowUpPolicy,
+    typed_at: datetime | None = None,
+) -> Answer:
     """A typed message from someone the bot asked something: a date, a note or an outcome.
-    They are told what came of it (or why it cannot be used); nothing when nothing was asked."""
-    result = _answer(unit, person, text, policy)
+    They are told what came of it (or why it cannot be used); nothing when nothing was asked.
+    A date is read from when it was typed (typed_at, Telegram's date), not from when the bot
+    handles it: 'demain 9h' typed at 23:59 and read after a restart at 00:02 is that day."""
+    result = _answer(unit, person, text, policy, typed_at)
     box, f, zone = unit.outbox, result.followup, policy.zone
     status = result.status
     if status == AnswerStatus.INVALID_DATE:
@@ -353,7 +366,9 @@ def answer(unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy) ->
     return result
 
 
-def _answer(unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy) -> Answer:
+def _answer(
+    unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy, typed_at: datetime | None
+) -> Answer:
     session, now = unit.session, unit.now
     words = " ".join(text.split())
     asked = conversation.pending(session, person.id, now)
@@ -364,7 +379,8 @@ def _answer(unit: Unit, person: PersonView, text: str, policy: FollowUpPolicy) -
         return Answer(AnswerStatus.EMPTY)
     if kind in (InputKind.PLAN_DATE, InputKind.SNOOZE_DATE):
         try:
-            due = parse_when(words, now, policy.zone, person.language, policy.morning_hour)
+            typed = now if typed_at is None else min(typed_at, now)  # a clock ahead: now
+            due = parse_when(words, typed, policy.zone, person.language, policy.morning_hour)
         except WhenError as error:
             return Answer(AnswerStatus.INVALID_DATE, error_key=error.key)
         if kind == InputKind.PLAN_DATE:

@@ -8,6 +8,7 @@ officer's line relayed to the worker, is this one transaction plus the send."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import bindparam, select
@@ -57,7 +58,9 @@ def receive(
     if _awaited(unit, view.id, message):
         if message.reply_to is None and _ask_whom(unit, view, message):
             return Receipt(Heard.AWAITED, view)
-        answered = _answered(unit, view, message.text or "", followup_policy, policy)
+        answered = _answered(
+            unit, view, message.text or "", followup_policy, policy, message.sent_at
+        )
         if answered is not None:
             return answered
     route = relaying.from_holder(unit, view, message)
@@ -94,6 +97,7 @@ def _answered(
     text: str,
     followup_policy: FollowUpPolicy,
     policy: RoutingPolicy | None,
+    typed_at: datetime | None = None,
 ) -> Receipt | None:
     """The text taken as the answer to the question pending (None: it answers nothing)."""
     asked = conversation.pending(unit.session, view.id, unit.now)
@@ -103,7 +107,7 @@ def _answered(
     if cases.awaits_care_plan(unit, view.id):
         cases.answer_care_plan(unit, view.id, text, policy or RoutingPolicy())
         return Receipt(Heard.AWAITED, view)
-    answer = followups.answer(unit, view, text, followup_policy)
+    answer = followups.answer(unit, view, text, followup_policy, typed_at)
     if answer.status != AnswerStatus.NOTHING:
         return Receipt(Heard.AWAITED, view, answer)
     return None

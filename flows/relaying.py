@@ -49,6 +49,7 @@ class Incoming:
     text: str | None  # the text, or a media's caption
     reply_to: int | None = None
     point: tuple[float, float] | None = None  # a shared location's
+    sent_at: datetime | None = None  # when it was typed (Telegram's date), if known
 
 
 # The relay's statements are built once (every message runs them; building one costs more

@@ -83,6 +83,79 @@ def test_a_duration_is_counted_exactly_from_now():
 
 
 @pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # durations with minutes: dateparser alone read '3h30' as the clock time 03:30
+        ("dans 3h30", "fr", local(2026, 6, 10, 19, 42)),
+        ("in 2h30", "en", local(2026, 6, 10, 18, 42)),
+        ("dans 2h15", "fr", local(2026, 6, 10, 18, 27)),
+        ("dans 1 h 30", "fr", local(2026, 6, 10, 17, 42)),
+        ("dans une heure et demie", "fr", local(2026, 6, 10, 17, 42)),
+        ("in an hour and a half", "en", local(2026, 6, 10, 17, 42)),
+        ("in 3 hours 15 minutes", "en", local(2026, 6, 10, 19, 27)),
+        # 'heures' as a clock time: dateparser alone read '9 heures' as nine hours from now
+        ("demain 9 heures", "fr", local(2026, 6, 11, 9, 0)),
+        ("demain à 9 heures", "fr", local(2026, 6, 11, 9, 0)),
+        ("jeudi 10 heures", "fr", local(2026, 6, 11, 10, 0)),
+        # an hour after a day: dateparser alone kept the day and gave the morning hour
+        ("tomorrow at 10", "en", local(2026, 6, 11, 10, 0)),
+        ("demain à 10", "fr", local(2026, 6, 11, 10, 0)),
+        ("3rd of december at 10", "en", local(2026, 12, 3, 10, 0)),
+        ("à 10h", "fr", local(2026, 6, 11, 10, 0)),  # already past today: tomorrow
+        # words dateparser does not know
+        ("demain matin", "fr", local(2026, 6, 11, 9, 0)),
+        ("tomorrow morning", "en", local(2026, 6, 11, 9, 0)),
+        ("ce soir 20h", "fr", local(2026, 6, 10, 20, 0)),
+        ("lundi prochain", "fr", local(2026, 6, 15, 9, 0)),
+        ("lundi prochain 14h", "fr", local(2026, 6, 15, 14, 0)),
+        # counted days, weeks, months: that day, at the morning hour (a day without a time)
+        ("dans une semaine", "fr", local(2026, 6, 17, 9, 0)),
+        ("in 1 month", "en", local(2026, 7, 10, 9, 0)),
+    ],
+)
+def test_what_dateparser_alone_misread_is_read_as_meant(text, lang, expected):
+    now = local(2026, 6, 10, 16, 12)  # a Wednesday afternoon
+    assert dates.parse_when(text, now, MTL, lang) == expected
+
+
+@pytest.mark.parametrize("now", [local(2026, 10, 31, 15, 23), local(2026, 3, 7, 15, 23)])
+def test_a_week_typed_across_a_clock_change_lands_on_that_day_at_the_morning_hour(now):
+    for text, lang in (("dans une semaine", "fr"), ("in 1 week", "en")):
+        due = dates.parse_when(text, now, MTL, lang).astimezone(MTL)
+        assert (due.date() - now.astimezone(MTL).date(), due.hour, due.minute) == (
+            timedelta(days=7), 9, 0,
+        )  # fmt: skip
+    assert dates.parse_when("dans 48h", now, MTL, "fr") == now + timedelta(hours=48)  # real
+
+
+@pytest.mark.parametrize("text", ["dans 10", "in 3", "dans 3 heures et"])
+def test_a_number_after_in_without_a_unit_is_not_guessed(text):
+    with pytest.raises(WhenError) as refused:
+        dates.parse_when(text, local(2026, 6, 10, 16, 12), MTL, "fr")
+    assert refused.value.key == "followup.when_invalid"
+
+
+def test_a_date_is_read_from_when_it_was_typed_not_when_the_bot_read_it(db, clock):
+    c, worker, _ = closed_case(db, clock)
+    clock.now = local(2026, 11, 23, 23, 59)
+    act(db, clock, fu.plan, worker.id, c.id, Plan.CUSTOM, MTL)
+    typed = clock.now
+    clock.now = local(2026, 11, 24, 0, 2)  # the bot was restarting: read three minutes later
+    ok = act(db, clock, fu.answer, worker, "demain 9h", FU_POLICY, typed)
+    assert ok.status == AnswerStatus.SCHEDULED and ok.followup is not None
+    assert ok.followup.due_at == local(2026, 11, 24, 9, 0)  # not the 25th
+
+
+def test_the_morning_snooze_pressed_in_the_night_is_this_morning():
+    assert fu.snooze_due(Snooze.MORNING, local(2026, 6, 11, 0, 30), FU_POLICY) == local(
+        2026, 6, 11, 9, 0
+    )
+    assert fu.snooze_due(Snooze.MORNING, local(2026, 6, 11, 6, 0), FU_POLICY) == local(
+        2026, 6, 12, 9, 0
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "key"),
     [
         ("quand tu veux", "followup.when_invalid"),

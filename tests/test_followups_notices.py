@@ -16,6 +16,7 @@ from bot.render.notices import Context, Edit, Text
 from flows import digests, events, roster
 from flows import followups as fu
 from flows.directory import DirectoryHolder
+from flows.followups import AnswerStatus
 from flows.outbox import Notice, unsent
 from flows.store import utc_now
 from flows.vocabulary import EventKind, NoticeKind, Plan, Role, Snooze
@@ -343,6 +344,18 @@ def test_the_handover_digest_is_recorded_once_per_shift_with_its_claim(db, clock
     mark = last_notice_id(db)
     assert digests.due_shift_digests(db, clock, FU_POLICY) == []
     assert told(db, mark) == []
+
+
+def test_done_yesterday_counts_the_whole_local_day_after_a_clock_change(db, clock):
+    clock.now = local(2026, 10, 30, 0, 30)
+    f, worker, _ = _planned(db, clock)  # due the 31st 00:30
+    enrol(db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    clock.now = local(2026, 11, 1, 0, 30)  # EDT, before the clocks go back at 02:00
+    act(db, clock, fu.start_done, worker.id, f.id)
+    assert act(db, clock, fu.answer, worker, "vu", FU_POLICY).status == AnswerStatus.DONE
+    clock.now = local(2026, 11, 2, 8, 0)  # yesterday was 25 hours long
+    summary = digests.due_supervisor_summary(db, clock, FU_POLICY)
+    assert summary is not None and summary.done_yesterday == 1
 
 
 def test_the_daily_summary_is_one_notice_per_supervisor_with_the_overdue_list(db, clock):

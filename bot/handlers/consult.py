@@ -42,6 +42,7 @@ def incoming(message: Message) -> Incoming:
         message.text if kind == "text" else message.caption,
         message.reply_to_message.message_id if message.reply_to_message else None,
         shared_point(message),
+        message.date,
     )
 
 
