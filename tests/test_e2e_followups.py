@@ -4,7 +4,7 @@ Done button with its outcome line."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -195,3 +195,15 @@ def test_a_crash_between_sending_and_recording_gives_one_flagged_repeat_and_no_m
     assert _reminders(world, ref) == 2  # the original and one flagged repeat, never a third
     stored = followups.get(world.db, f.id)
     assert stored is not None and stored.unconfirmed
+
+
+def test_a_date_typed_while_the_bot_was_down_counts_from_when_it_was_typed(world):
+    _, question = _closed_and_asked(world)
+    world.user.press(ROY, question["message_id"], text="Autre date…")
+    world.user.wait_for_text(ROY, "écrivez la date et l'heure", world.step)
+    world.bot.kill()
+    sent = world.user.send_text(ROY, "dans 2 heures")
+    world.restart()  # read seconds after it was typed
+    world.user.wait_for_text(ROY, "suivi prévu le", world.step)
+    [f] = followups.pending_for(world.db, people.find_by_telegram_id(world.db, ROY))
+    assert f.due_at == datetime.fromtimestamp(sent["date"], UTC) + timedelta(hours=2)
