@@ -93,10 +93,12 @@ def listen_problem(exc: OSError, host: str, port: int) -> str:
 
 def poller_check(answered: float | None, sent: float | None, now: float) -> Check:
     """Healthy while getUpdates answered lately, or while a long poll sent lately is still
-    out: an idle bot waits up to 30 s on Telegram for each answer, from its very first poll."""
+    out: an idle bot waits up to 30 s on Telegram for each answer, from its very first poll.
+    `sent` is the first poll sent since the last answer: polls that failed (a network error,
+    502, 409 Conflict) are retried without resetting it, so failing for long is unhealthy."""
     if sent is not None and (answered is None or sent > answered):
         waiting = now - sent
-        return Check("poller", waiting <= POLL_SILENT_S, f"long poll out for {waiting:.0f}s")
+        return Check("poller", waiting <= POLL_SILENT_S, f"no getUpdates answer for {waiting:.0f}s")
     if answered is None:
         return Check("poller", False, "not polling yet")
     silent = now - answered

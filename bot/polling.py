@@ -62,8 +62,10 @@ class InboxPoller:
         self._services = services
         self._poll_timeout = poll_timeout
         self._backoff = 1.0
-        self.last_poll: float | None = None  # loop time of the last getUpdates answer (health)
-        self.poll_sent: float | None = None  # loop time the last getUpdates was sent (health)
+        # Health: the loop time of the last getUpdates answered, and of the first one sent
+        # since (failed ones do not count: a getUpdates failing for minutes is unhealthy)
+        self.last_poll: float | None = None
+        self.poll_sent: float | None = None
 
     async def replay_unhandled(self) -> int:
         """Queue again what was stored but not handled when the bot last stopped."""
@@ -91,9 +93,10 @@ class InboxPoller:
         )
         loop = asyncio.get_running_loop()
         while True:
-            asked = self.poll_sent = loop.time()
+            asked = loop.time()
+            if self.poll_sent is None or (self.last_poll or -1.0) >= self.poll_sent:
+                self.poll_sent = asked  # answered since the last one sent: a new wait begins
             batch = [item for raw in await self._fetch(offset) if (item := self._read(raw))]
-            self.last_poll = loop.time()
             if not batch:
                 if loop.time() - asked < EMPTY_TOO_SOON_S:  # a server ignoring the timeout
                     await asyncio.sleep(EMPTY_PAUSE_S)
@@ -187,6 +190,7 @@ class InboxPoller:
             await self._pause()
             return []
         self._backoff = 1.0
+        self.last_poll = asyncio.get_running_loop().time()
         return [raw for raw in result if isinstance(raw, dict)] if isinstance(result, list) else []
 
     async def _pause(self) -> None:
