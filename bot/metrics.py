@@ -34,6 +34,11 @@ INBOX_UNHANDLED = Gauge(
     "relais_inbox_unhandled", "Stored updates not yet handled", registry=REGISTRY
 )
 HEALTHY = Gauge("relais_healthy", "1 when every health check passes", registry=REGISTRY)
+DATABASE_UP = Gauge(
+    "relais_database_up",
+    "1 when the database answered this scrape's reads (0: the figures read from it are NaN)",
+    registry=REGISTRY,
+)
 LOOP_LAG = Histogram(
     "relais_event_loop_lag_seconds",
     "How late the event loop woke a task due now",

@@ -91,6 +91,17 @@ def listen_problem(exc: OSError, host: str, port: int) -> str:
     )
 
 
+def publish(figures: Figures | None) -> None:
+    """The gauges read from the database; when it could not be read, NaN (not the last value
+    nor zero, which would read as an empty outbox during an outage) and database_up 0."""
+    unknown = float("nan")
+    metrics.DATABASE_UP.set(0 if figures is None else 1)
+    metrics.QUEUE.set(unknown if figures is None else figures.waiting_requests)
+    metrics.OUTBOX_PENDING.set(unknown if figures is None else figures.outbox_pending)
+    metrics.OUTBOX_AGE.set(unknown if figures is None else figures.outbox_oldest_seconds)
+    metrics.INBOX_UNHANDLED.set(unknown if figures is None else figures.inbox_unhandled)
+
+
 def poller_check(answered: float | None, sent: float | None, now: float) -> Check:
     """Healthy while getUpdates answered lately, or while a long poll sent lately is still
     out: an idle bot waits up to 30 s on Telegram for each answer, from its very first poll.
@@ -181,11 +192,7 @@ class OpsServer:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         found, figures = await self.checks()
-        if figures is not None:
-            metrics.QUEUE.set(figures.waiting_requests)
-            metrics.OUTBOX_PENDING.set(figures.outbox_pending)
-            metrics.OUTBOX_AGE.set(figures.outbox_oldest_seconds)
-            metrics.INBOX_UNHANDLED.set(figures.inbox_unhandled)
+        publish(figures)
         metrics.HEALTHY.set(1 if all(c.ok for c in found) else 0)
         return web.Response(
             body=generate_latest(metrics.REGISTRY),

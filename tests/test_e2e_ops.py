@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
@@ -14,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.ops_server import database_checks
+from bot import metrics
+from bot.ops_server import database_checks, publish
 from flows.health import figures
 from flows.outbox import Outbox
 from flows.store import Database
@@ -95,6 +97,17 @@ def test_a_notice_pending_over_a_minute_makes_the_dispatcher_unhealthy(db, clock
     assert "1 notices pending, oldest 61s" in checks["dispatcher"].detail
     fresh = {c.name: c for c in database_checks(figures(db, clock()), None)}
     assert fresh["dispatcher"].ok
+
+
+def test_figures_read_from_an_unreachable_database_are_unknown_not_zero(db, clock):
+    """Before: an outage left relais_outbox_pending and _oldest_seconds at their last value (0
+    on a fresh process), so the documented alert on the outbox's age could not fire."""
+    publish(figures(db, clock()))
+    assert metrics.DATABASE_UP._value.get() == 1 and metrics.OUTBOX_AGE._value.get() == 0
+    publish(None)
+    assert metrics.DATABASE_UP._value.get() == 0
+    for gauge in (metrics.OUTBOX_AGE, metrics.OUTBOX_PENDING, metrics.INBOX_UNHANDLED):
+        assert math.isnan(gauge._value.get())
 
 
 def test_checks_name_the_unreachable_database():
