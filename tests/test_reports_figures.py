@@ -251,3 +251,35 @@ def test_nearest_rank_is_computed_in_integers():
     assert figures.nearest_rank([4.0], 9, 10) == 4.0
     assert figures.nearest_rank([1.0, 2.0, 3.0], 1, 2) == 2.0
     assert figures.nearest_rank([], 1, 2) is None
+
+
+def _article8(log: EventLog) -> tuple[int, int]:
+    """Seven consultations on 2026-11-10: three with an article 8 request (one of them with
+    two, from two assessments), one of them of another category; four without."""
+    officer = log.person("Agent Tremblay", Role.OFFICER, unit="PDQ 21")
+    roy = log.person("Marie Roy")
+    base = utc(2026, 11, 10, 14, 0)
+    requests = [2, 1, 1, 0, 0, 0, 0]
+    for i, n in enumerate(requests):
+        steps = [
+            (300 + 60 * j, EventKind.ARTICLE8_REQUESTED, roy, {"assessment": 10 * i + j})
+            for j in range(n)
+        ]
+        log.consultation(
+            base + timedelta(hours=i), officer, accept_s=60, worker=roy,
+            category=Category.YOUTH if i == 2 else Category.MENTAL_HEALTH,
+            outcome="involuntary_p38" if n else "referred", closed_s=4000, extra=steps,
+        )  # fmt: skip
+    return officer, roy
+
+
+def test_article_8_requests_are_counted_by_consultation(log: EventLog, any_db: Database):
+    """Before: no figure counted the article8_requested events at all."""
+    _article8(log)
+    period = Period(date(2026, 11, 10), date(2026, 11, 10), ZONE)
+    report = figures.compute(any_db, period, now=NOW)
+    assert (report.total.consultations, report.total.article8_requests) == (7, 3)
+    by_category = figures.compute(any_db, period, by=Grouping.CATEGORY, now=NOW)
+    assert [(g.key, g.article8_requests) for g in by_category.groups] == [
+        ("mental_health", 2), ("youth", 1),
+    ]  # fmt: skip

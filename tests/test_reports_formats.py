@@ -24,7 +24,7 @@ from flows.reports import figures, published, suppression
 from flows.reports.figures import Grouping
 from flows.reports.period import Period
 from flows.store import Database
-from flows.vocabulary import Category, Role, Urgency
+from flows.vocabulary import Category, EventKind, Role, Urgency
 from tests.support.eventlog import EventLog
 
 ZONE = ZoneInfo("America/Montreal")
@@ -128,12 +128,48 @@ def test_markdown_reads_as_a_report_in_both_languages(db: Database):
 
 
 def test_the_report_does_not_say_article_8_requests_go_unrecorded(db: Database):
-    """They are recorded (article8_requested events); the report only does not count them."""
+    """They are recorded (article8_requested events) and counted."""
     _log(db)
     for lang in ("en", "fr"):
         text = produce(db, PERIOD, "md", lang=lang, now=NOW).decode()
         assert "not recorded by Relais" not in text and "pas encore consignées" not in text
+        assert "not counted" not in text and "pas encore comptées" not in text
         assert "article 8" in text
+
+
+def _article8_log(db: Database) -> dict[str, int]:
+    """_log, with an article 8 request in six of the mental-health consultations."""
+    log = EventLog(db)
+    officer = log.person("Agent Tremblay", Role.OFFICER, unit="PDQ 21")
+    roy = log.person("Marie Roy")
+    start = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
+    for i in range(20):
+        request = [(600, EventKind.ARTICLE8_REQUESTED, roy, {"assessment": i})] if i < 6 else []
+        log.consultation(
+            start + timedelta(hours=5 * i), officer, accept_s=30, worker=roy, closed_s=2000,
+            outcome="involuntary_p38" if i < 6 else "referred", extra=request,
+        )  # fmt: skip
+    return log.people
+
+
+def test_every_format_counts_the_article_8_requests(db: Database):
+    """Before: the report said they were not counted yet, in every format."""
+    _article8_log(db)
+    doc = json.loads(produce(db, PERIOD, "json", now=NOW))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["total"]["article8_requests"] == 6
+    grouped = json.loads(produce(db, PERIOD, "json", by=Grouping.CATEGORY, now=NOW))
+    jsonschema.validate(grouped, SCHEMA)
+    assert [g["article8_requests"] for g in grouped["groups"]] == [6]
+    assert "| Article 8 requests (P-38.001) | 6 |" in produce(db, PERIOD, "md", now=NOW).decode()
+    fr = produce(db, PERIOD, "md", lang="fr", now=NOW).decode()
+    assert "| Demandes en vertu de l'article 8 (P-38.001) | 6 |" in fr
+    page = produce(db, PERIOD, "html", now=NOW).decode()
+    assert "<td>Article 8 requests (P-38.001)</td><td>6</td>" in page
+    rows = list(csv.DictReader(io.StringIO(produce(db, PERIOD, "csv", now=NOW).decode())))
+    assert [r["article8_requested"] for r in rows] == ["1"] * 6 + ["0"] * 14
+    # the same sections as the Markdown and HTML (bot/reports/content.py); a PDF still
+    assert produce(db, PERIOD, "pdf", now=NOW).startswith(b"%PDF-")
 
 
 def test_the_html_is_self_contained_with_its_charts(db: Database):

@@ -108,6 +108,7 @@ def _headline_rows(s: dict[str, Any], w: Words) -> list[list[str]]:
         [w("report.fallback"), w.count(s["fallback"])],
         [w("report.missed"), w.share(s["missed"], s["missed_share"])],
         [w("report.incident_numbers"), w.count(s["incident_numbers"])],
+        [w("report.article8_requests"), w.count(s["article8_requests"])],
     ]
 
 

@@ -56,6 +56,7 @@ FACTS = Table(
     Column("outcome", String(32)),
     Column("incident", Integer),  # 1: an incident number was given
     Column("closed", Integer),
+    Column("article8", Integer),  # 1: a request under article 8 of P-38.001 was sent
     # the local calendar of its sending and the officer's unit, copied in once so that every
     # figure is a GROUP BY over this one table
     Column("local_date", String(10)),
@@ -103,6 +104,7 @@ _KINDS = (
     EventKind.SCENE_CLEARED,
     EventKind.INCIDENT_NUMBER_SET,
     EventKind.CLOSED,
+    EventKind.ARTICLE8_REQUESTED,
 )
 
 
@@ -267,6 +269,7 @@ def _facts_select() -> Any:
             flag(EventKind.FALLBACK_GIVEN).label("fallback"),
             flag(EventKind.INCIDENT_NUMBER_SET).label("incident"),
             flag(EventKind.CLOSED).label("closed"),
+            flag(EventKind.ARTICLE8_REQUESTED).label("article8"),
             func.max(case((k == EventKind.OUTCOME_RECORDED, e.data["outcome"].as_string()))).label(
                 "outcome"
             ),
@@ -292,6 +295,7 @@ def _facts_select() -> Any:
         per.c.outcome,
         per.c.incident,
         per.c.closed,
+        per.c.article8,
         cal.local_date,
         cal.local_week,
         cal.local_month,

@@ -73,6 +73,7 @@ class Summary:
     missed: int
     incident_numbers: int
     closed: int
+    article8_requests: int  # consultations with a request under article 8 of P-38.001
     accept: Spread
     officer: Spread
     outcomes: dict[str, int]
@@ -189,7 +190,7 @@ def _figures(
 
 def _empty(key: str | None) -> Summary:
     none = Spread(0, None, None)
-    return Summary(key, 0, 0, 0, 0, 0, 0, 0, none, none, {}, dict.fromkeys(FOLLOWUP_STATES, 0))
+    return Summary(key, 0, 0, 0, 0, 0, 0, 0, 0, none, none, {}, dict.fromkeys(FOLLOWUP_STATES, 0))
 
 
 def _summaries(conn: Connection, by: Grouping | None) -> list[Summary]:
@@ -205,6 +206,7 @@ def _summaries(conn: Connection, by: Grouping | None) -> list[Summary]:
             func.sum(c.missed),
             func.sum(c.incident),
             func.sum(c.closed),
+            func.sum(c.article8),
         )
         .select_from(_base())
         .group_by(key)
@@ -213,7 +215,7 @@ def _summaries(conn: Connection, by: Grouping | None) -> list[Summary]:
     outcomes = _outcomes(conn, by)
     followups = _followups(conn, by)
     found = []
-    for k, n, answered, escalated, fallback, missed, incident, closed in rows:
+    for k, n, answered, escalated, fallback, missed, incident, closed, article8 in rows:
         name = _name(k)
         found.append(
             Summary(
@@ -225,6 +227,7 @@ def _summaries(conn: Connection, by: Grouping | None) -> list[Summary]:
                 missed=int(missed or 0),
                 incident_numbers=int(incident or 0),
                 closed=int(closed or 0),
+                article8_requests=int(article8 or 0),
                 accept=accept.get(name, Spread(0, None, None)),
                 officer=officer.get(name, Spread(0, None, None)),
                 outcomes=outcomes.get(name, {}),

@@ -93,6 +93,7 @@ def _summary(s: Summary, k: int, report: Report) -> dict[str, Any]:
         "missed_share": sup.share(missed, n),
         "incident_numbers": sup.cell(s.incident_numbers, k),
         "closed": sup.cell(s.closed, k),
+        "article8_requests": sup.cell(s.article8_requests, k),
         "time_to_accept": _spread(s.accept, k),
         "officer_time": _spread(s.officer, k),
         "outcomes": sup.counts(s.outcomes, k),

@@ -42,6 +42,7 @@ COLUMNS = (
     "outcome",
     "incident_number_given",
     "closed",
+    "article8_requested",
 )
 _RARE = ("category", "urgency", "worker", "unit", "outcome")
 
@@ -100,7 +101,7 @@ def _rows(conn: Connection, names: Pseudonyms, k: int) -> Iterator[dict[str, Any
     columns = [
         c.consultation_id, c.local_date, c.local_hour, c.weekday, c.category, c.urgency,
         c.worker_id, c.unit, subject_id, c.accept_s, c.officer_s, c.escalated, c.fallback,
-        c.missed, c.outcome, c.incident, c.closed,
+        c.missed, c.outcome, c.incident, c.closed, c.article8,
     ]  # fmt: skip
     rare = {  # outcome too, as the module says (it was left out of the rare values before)
         name: _rare(conn, source, col, k)
@@ -113,7 +114,8 @@ def _rows(conn: Connection, names: Pseudonyms, k: int) -> Iterator[dict[str, Any
     query = select(*columns).select_from(source).order_by(c.bucket, c.consultation_id)
     for row in conn.execute(query):
         (cid, day, hour, weekday, category, urgency, worker_id, unit, subject_key, accept_s,
-         officer_s, escalated, fallback, missed, outcome, incident, closed) = row  # fmt: skip
+         officer_s, escalated, fallback, missed, outcome, incident, closed,
+         article8) = row  # fmt: skip
         yield {
             "consultation": record(cid),
             "local_date": day,
@@ -136,6 +138,7 @@ def _rows(conn: Connection, names: Pseudonyms, k: int) -> Iterator[dict[str, Any
             else ("" if outcome is None else outcome),
             "incident_number_given": incident,
             "closed": closed,
+            "article8_requested": article8,
         }
 
 
