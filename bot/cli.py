@@ -353,10 +353,20 @@ def users_revoke(person_id: int) -> None:
 @click.argument("unit", required=False)
 @friendly
 def users_unit(person_id: int, unit: str | None) -> None:
-    """Set an officer's unit (e.g. "PDQ 21"), a grouping of the reports; no UNIT clears it."""
+    """Set an officer's unit (e.g. "PDQ 21"), a grouping of the reports; no UNIT clears it.
+    Someone who is not an officer exits 1, nothing changed (as `shifts add` for a non-worker)."""
     settings = load_settings()
     db = open_database(settings)
-    person = people.set_unit(db, person_id, unit)
+    try:
+        person = people.set_unit(db, person_id, unit)
+    except people.NotAnOfficer as exc:
+        who = exc.person
+        role = t(CLI_LANGUAGE, f"role.{who.role.value}")
+        sentence = t(
+            CLI_LANGUAGE, "cli.unit_not_officer", name=who.display_name, id=who.id, role=role
+        )
+        click.echo(f"relais: {sentence}", err=True)
+        sys.exit(1)
     if person is None:
         click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
         sys.exit(1)

@@ -171,11 +171,25 @@ def available_workers(db: Database, clock: Clock, policy: RoutingPolicy) -> list
 # --- reports (issue 12) --------------------------------------------------------------------
 
 
+class NotAnOfficer(ValueError):
+    """A unit given to someone who is not an officer: reports group consultations by their
+    officer's unit only, so a worker's or a supervisor's would be counted nowhere."""
+
+    def __init__(self, person: PersonView) -> None:
+        super().__init__(f"person {person.id} is a {person.role.value}, not an officer")
+        self.person = person
+
+
 def set_unit(db: Database, person_id: int, unit: str | None) -> PersonView | None:
-    """A person's unit (police station, team), by which reports may group; None clears it."""
+    """An officer's unit (police station), by which reports may group; None clears it. None
+    if no such id; NotAnOfficer, nothing changed, for a unit given to anyone else (clearing
+    one is allowed: it only removes what was set before this rule)."""
+    cleaned = unit.strip()[:80] if unit and unit.strip() else None
     with db.unit_of_work() as session:
         person = session.get(Person, person_id)
         if person is None:
             return None
-        person.unit = unit.strip()[:80] if unit and unit.strip() else None
+        if cleaned is not None and person.role != Role.OFFICER:
+            raise NotAnOfficer(view_of(person))
+        person.unit = cleaned
         return view_of(person)

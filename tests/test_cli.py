@@ -118,6 +118,34 @@ def test_users_list_says_what_each_state_means_for_routing(relais):
     assert next(row for row in cells if row[-1] == "Sam Toujours")[4] == "0/3"
 
 
+def test_users_unit_refuses_someone_who_is_not_an_officer_and_changes_nothing(relais):
+    """Before: a worker's or a supervisor's unit was set (exit 0), though reports group
+    consultations by their officer's unit only."""
+    from flows.models import Person
+    from flows.store import Database
+
+    worker = enrol(relais, "worker", "Marie Roy", 21)
+    chief = enrol(relais, "supervisor", "Chef Lavoie", 22)
+    officer = enrol(relais, "officer", "Julie Tremblay", 23)
+    refusals = ((worker, "Marie Roy", "social worker"), (chief, "Chef Lavoie", "supervisor"))
+    for person, name, role in refusals:
+        refused = relais("users", "unit", str(person), "PDQ 21")
+        assert refused.exit_code == 1  # as `shifts add` for someone who is not a worker
+        assert refused.output == (
+            f"relais: {name} (id {person}) is a {role}, not a police officer: only officers "
+            "have a unit, by which the reports group their consultations; nothing changed "
+            "(see `relais users list`).\n"
+        )
+    cleared = relais("users", "unit", str(worker))  # clearing changes nothing a report uses
+    assert cleared.exit_code == 0, cleared.output
+    set_unit = relais("users", "unit", str(officer), "PDQ 21")
+    assert set_unit.exit_code == 0 and "unit PDQ 21" in set_unit.output
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    with db.unit_of_work() as session:
+        units = {p.id: p.unit for p in session.query(Person)}
+    assert units == {worker: None, chief: None, officer: "PDQ 21"}
+
+
 def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     from flows import consultations, handover, people, relaying
     from flows.consultations import record_event
