@@ -439,7 +439,8 @@ def shifts() -> None:
 @shifts.command("list")
 @friendly
 def shifts_list() -> None:
-    """Every shift, by day and start time."""
+    """Every shift, by day and start time. Those of someone revoked are marked (routing
+    ignores them; they stay until removed, so they are shown with their ids to remove)."""
     settings = load_settings()
     rows = roster.list_shifts(open_database(settings))
     if not rows:
@@ -448,10 +449,15 @@ def shifts_list() -> None:
     click.echo(f"{'ID':>4}  {'DAY':<4} {'HOURS':<12} {'KIND':<8} PERSON")
     for s in rows:
         kind = "on-call" if s.on_call else "shift"
-        click.echo(
-            f"{s.id:>4}  {s.day:<4} {s.starts}-{s.ends:<6} {kind:<8} "
-            f"{s.person_name} (id {s.person_id})"
+        who = (
+            t(CLI_LANGUAGE, "cli.shifts.revoked_person", name=s.person_name, id=s.person_id)
+            if s.revoked
+            else f"{s.person_name} (id {s.person_id})"
         )
+        click.echo(f"{s.id:>4}  {s.day:<4} {s.starts}-{s.ends:<6} {kind:<8} {who}")
+    revoked = sum(s.revoked for s in rows)
+    if revoked:
+        click.echo(t(CLI_LANGUAGE, "cli.shifts.revoked_note", count=revoked))
 
 
 @shifts.command("add")

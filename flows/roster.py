@@ -43,6 +43,7 @@ class ShiftView:
     starts: str
     ends: str
     on_call: bool
+    revoked: bool = False  # its person's access was revoked: routing no longer counts it
 
     @property
     def day(self) -> str:
@@ -335,4 +336,5 @@ def _view(shift: Shift, person: Person) -> ShiftView:
         shift.starts,
         shift.ends,
         shift.on_call,
+        person.revoked_at is not None,
     )

@@ -146,6 +146,33 @@ def test_users_unit_refuses_someone_who_is_not_an_officer_and_changes_nothing(re
     assert units == {worker: None, chief: None, officer: "PDQ 21"}
 
 
+def test_shifts_list_marks_the_shifts_of_a_revoked_worker(relais):
+    """Before: a revoked worker's shifts were listed like anyone's, though routing no longer
+    offers them anything."""
+    gone = enroll_two_with_shifts(relais)
+    relais("users", "revoke", str(gone))
+    listing = relais("shifts", "list")
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    [gone_line] = [line for line in lines if "Rene Parti" in line]
+    [kept_line] = [line for line in lines if "Marie Roy" in line]
+    assert gone_line.endswith(f"Rene Parti (id {gone}, revoked)")
+    assert "revoked" not in kept_line
+    assert lines[-1] == (
+        "1 shift(s) of revoked people, marked above: routing ignores them; "
+        "`relais shifts remove ID` removes one."
+    )
+
+
+def enroll_two_with_shifts(relais) -> int:
+    kept = enrol(relais, "worker", "Marie Roy", 31)
+    gone = enrol(relais, "worker", "Rene Parti", 32)
+    assert relais("shifts", "add", str(kept), "mon", "08:00-16:00").exit_code == 0
+    assert relais("shifts", "add", str(gone), "tue", "08:00-16:00").exit_code == 0
+    assert "revoked" not in relais("shifts", "list").output
+    return gone
+
+
 def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     from flows import consultations, handover, people, relaying
     from flows.consultations import record_event

@@ -96,3 +96,16 @@ def test_a_shift_asked_for_again_is_not_added_twice_and_an_overlap_is_named(db, 
     added, overlapped = texts[1].split("\n\n")
     assert added.startswith(t("en", "roster.added")) and f"#{later.id} " in added
     assert overlapped.startswith(t("en", "roster.overlaps")) and f"#{first.id} " in overlapped
+
+
+def test_the_roster_listing_says_whose_shifts_belong_to_someone_revoked(db, clock):
+    from flows import enrolment
+
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    gone = enrol(db, clock, Role.WORKER, "Rene Parti")
+    roster.add_checked(db, roy.id, "mon", "08:00-16:00", False, clock)
+    roster.add_checked(db, gone.id, "tue", "08:00-16:00", False, clock)
+    enrolment.revoke(db, gone.id, clock)
+    assert [(s.person_name, s.revoked) for s in roster.list_shifts(db)] == [
+        ("Marie Roy", False), ("Rene Parti", True),
+    ]  # fmt: skip
