@@ -19,6 +19,7 @@ import click
 from bot.i18n import t
 from bot.reports.formats import FORMATS
 from bot.reports.run import produce
+from bot.schema import schema_problem
 from bot.settings import MONTH_HOURS, ConfigError, Settings, load_settings, mask_password
 from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
 from flows import enrolment, people, phones, roster, routing, settings_store, views
@@ -26,7 +27,7 @@ from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.reports.figures import Grouping
 from flows.reports.period import Period
-from flows.store import Database, SchemaState, sqlite_file, unreachable_for_now, utc_now
+from flows.store import Database, sqlite_file, unreachable_for_now, utc_now
 from flows.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -151,23 +152,6 @@ def database_at_start_up(settings: Settings) -> Database:
         sys.exit(0)
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def schema_problem(state: SchemaState, migrated: bool) -> str | None:
-    """What to do when the schema is not the one this code was written for, or None."""
-    if not state.known:
-        return (
-            f"the database is at a newer revision ({state.current}) than this version of "
-            "Relais knows; run the newer Relais, or restore the backup taken before it upgraded"
-        )
-    if migrated or state.up_to_date:
-        return None
-    if state.current is None:
-        return "the database has no Relais schema yet: run `relais db upgrade` or `relais run`"
-    return (
-        f"the database is at revision {state.current}, this Relais needs {state.head}: run "
-        "`relais db upgrade` (after a backup)"
-    )
 
 
 @click.group()

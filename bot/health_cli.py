@@ -9,12 +9,12 @@ import asyncio
 import httpx
 
 from bot.ops_server import database_checks
+from bot.schema import schema_problem
 from bot.settings import Settings, mask_password
 from flows import health
 from flows.store import (
     TRANSIENT_ERRORS,
     Database,
-    SchemaState,
     describe_error,
     sqlite_file,
     utc_now,
@@ -62,7 +62,7 @@ async def _from_database(settings: Settings) -> tuple[bool, list[str]]:
     schema: str | None = None
     try:
         state = await asyncio.to_thread(db.schema_state)
-        schema = _schema_problem(state)
+        schema = schema_problem(state)
         figures, error = None, None
         if schema is None:
             figures = await asyncio.to_thread(health.figures, db, utc_now())
@@ -76,14 +76,3 @@ async def _from_database(settings: Settings) -> tuple[bool, list[str]]:
     lines = [f"{c.name}: {'ok' if c.ok else 'FAILING'} ({c.detail})" for c in checks]
     lines.append("poller, scheduler: not checked (set RELAIS_HTTP_PORT to ask the bot)")
     return all(c.ok for c in checks), lines
-
-
-def _schema_problem(state: SchemaState) -> str | None:
-    """The schema in a few words when it is not this code's, else None."""
-    if not state.known:
-        return f"at revision {state.current}, newer than this Relais knows"
-    if state.current is None:
-        return "no Relais schema: run relais db upgrade"
-    if not state.up_to_date:
-        return f"at revision {state.current}, needs {state.head}: run relais db upgrade"
-    return None

@@ -173,6 +173,32 @@ def enroll_two_with_shifts(relais) -> int:
     return gone
 
 
+def test_the_cli_and_relais_health_word_a_schema_problem_the_same_way(tmp_path, monkeypatch):
+    """Before: `relais users list` said "the database is at revision 0005_subjects, this
+    Relais needs ..." and `relais health` "at revision 0005_subjects, needs ...", two
+    wordings of one problem."""
+    from alembic import command
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from flows.store import alembic_config
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "RELAIS_HTTP_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    empty, old = tmp_path / "empty.db", tmp_path / "old.db"
+    empty.touch()
+    command.upgrade(alembic_config(f"sqlite:///{old}"), "0005_subjects")
+    for path in (empty, old):
+        env = {"DATABASE_URL": f"sqlite:///{path}"}
+        listed = CliRunner().invoke(main, ["users", "list"], env=env)
+        checked = CliRunner().invoke(main, ["health"], env=env)
+        assert (listed.exit_code, checked.exit_code) == (2, 1)
+        sentence = listed.output.strip().removeprefix("relais: ")
+        assert "relais db upgrade" in sentence
+        assert checked.output.strip() == f"database: FAILING ({sentence})"
+
+
 def test_consultations_show_prints_names_and_labels_not_ids_and_codes(relais):
     from flows import consultations, handover, people, relaying
     from flows.consultations import record_event

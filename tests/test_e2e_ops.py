@@ -133,7 +133,8 @@ def test_relais_health_on_a_database_without_the_schema_says_so(unmigrated_url, 
     done = relais("health", env={"DATABASE_URL": unmigrated_url})
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [
-        "database: FAILING (no Relais schema: run relais db upgrade)"
+        "database: FAILING (the database has no Relais schema yet: run `relais db upgrade` or "
+        "`relais run`)"
     ]
     assert done.stderr == ""
 
@@ -149,7 +150,9 @@ def test_relais_health_on_an_older_schema_names_both_revisions(tmp_path):
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     done = relais("health", env={"DATABASE_URL": url})
     assert done.returncode == 1
-    assert done.stdout.startswith(f"database: FAILING (at revision 0005_subjects, needs {head}")
+    assert done.stdout.startswith(
+        f"database: FAILING (the database is at revision 0005_subjects, this Relais needs {head}"
+    )
 
 
 def test_relais_health_on_a_missing_sqlite_file_creates_nothing(tmp_path):
