@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.i18n import t
 from bot.render.notices import Context, Text, steps_of
 from flows import availability, outbox, roster
@@ -109,3 +111,20 @@ def test_the_roster_listing_says_whose_shifts_belong_to_someone_revoked(db, cloc
     assert [(s.person_name, s.revoked) for s in roster.list_shifts(db)] == [
         ("Marie Roy", False), ("Rene Parti", True),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "mark"), [("fr", "accès révoqué"), ("en", "revoked")])
+def test_the_chat_roster_marks_the_shifts_of_someone_revoked(db, clock, lang, mark):
+    from bot.render import roster_text
+    from flows import enrolment
+
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    gone = enrol(db, clock, Role.WORKER, "Rene Parti")
+    roster.add_checked(db, roy.id, "mon", "08:00-16:00", False, clock)
+    roster.add_checked(db, gone.id, "tue", "08:00-16:00", False, clock)
+    enrolment.revoke(db, gone.id, clock)
+    lines = roster_text(lang, roster.list_shifts(db)).splitlines()
+    [roys] = [line for line in lines if "Marie Roy" in line]
+    [gones] = [line for line in lines if "Rene Parti" in line]
+    assert mark not in roys and gones.endswith(mark)
+    assert lines[-1].startswith("1 ") and "/shifts remove" in lines[-1]

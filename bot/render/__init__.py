@@ -335,7 +335,11 @@ def roster_text(lang: str, shifts: list[ShiftView], title: str = "roster.title")
                 name=s.person_name,
                 person=s.person_id,
             )
+            + (t(lang, "roster.revoked_mark") if s.revoked else "")
         )
+    revoked = sum(1 for s in shifts if s.revoked)
+    if revoked:  # still roster rows (their ids are here to remove them); routing skips them
+        lines.append(t(lang, "roster.revoked_note", count=revoked))
     return "\n".join(lines)
 
 
