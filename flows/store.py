@@ -42,9 +42,10 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-# What a PostgreSQL server says when waiting cannot help: the URL names a database or a role
-# it does not have, or the credentials are refused. Anything else at connect (refused, timed
-# out, starting up, shutting down) may pass.
+# What a PostgreSQL server (or the resolver) says when waiting cannot help: the URL names a
+# host that does not exist, a database or a role the server does not have, or the
+# credentials are refused. Anything else at connect (refused, timed out, starting up,
+# shutting down, a resolver with no answer yet) may pass.
 _LASTING_CONNECT_FAILURES = (
     "does not exist",
     "authentication failed",
@@ -52,6 +53,15 @@ _LASTING_CONNECT_FAILURES = (
     "no password supplied",
     "password is required",
     "permission denied",
+    # A host name the resolver says does not exist (EAI_NONAME, EAI_NODATA), as psycopg
+    # words it ("failed to resolve host 'h': [Errno -2] Name or service not known") or
+    # libpq ("could not translate host name ..."): almost always a typo in the URL. A
+    # resolver that cannot answer for now ("Temporary failure in name resolution", the
+    # network not up yet at boot) is not among them: it may pass.
+    "name or service not known",  # glibc
+    "no address associated with hostname",  # glibc: the name exists, with no address
+    "nodename nor servname provided",  # BSD, macOS
+    "name does not resolve",  # musl (Alpine)
 )
 
 
