@@ -6,7 +6,9 @@ they do not stop each other, while a polling one (whose deleteWebhook would cut 
 and they keep each other out. A lock the holder's
 death releases at once, so a restart after a crash never waits: on PostgreSQL an advisory
 lock held by a dedicated connection (the server drops it with the connection), on SQLite an
-exclusive flock on a file beside the database (the kernel drops it with the process)."""
+exclusive flock on a file beside the database, which names the holder, and one on the
+database file itself, which every name of the file meets, hard links included (the kernel
+drops both with the process)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import fcntl
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +34,34 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x52454C41  # "RELA": advisory lock keys are per database
 CHECK_EVERY_S = 5.0
+ANOTHER_NAME = "through another name of the same file, a hard link"
+
+# Descriptors this process opened on SQLite database files, idle, by (device, inode). They are
+# never closed: closing any descriptor on a database file drops every POSIX lock this
+# process's SQLite connections hold on it (sqlite.org/howtocorrupt.html, 2.2), so a lock
+# released leaves its descriptor here for the next lock on that file. Only flock is taken on
+# them, which on Linux does not interact with SQLite's fcntl locks.
+_idle_handles: dict[tuple[int, int], list[int]] = {}
+_handles_guard = threading.Lock()
+
+
+def _file_handle(path: Path) -> tuple[tuple[int, int], int]:
+    """A descriptor of its own (flock is per open file) on the database file, and its
+    identity; FileNotFoundError when there is no file."""
+    found = os.stat(path)
+    identity = (found.st_dev, found.st_ino)
+    with _handles_guard:
+        idle = _idle_handles.get(identity)
+        if idle:  # an open descriptor keeps its inode alive: it is this very file
+            return identity, idle.pop()
+    fd = os.open(path, os.O_RDONLY)
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino), fd  # the file it opened, if it was just replaced
+
+
+def _park(identity: tuple[int, int], fd: int) -> None:
+    with _handles_guard:
+        _idle_handles.setdefault(identity, []).append(fd)
 
 
 class AlreadyRunning(ConfigError):
@@ -66,6 +97,7 @@ class InstanceLock:
         self._engine: Engine | None = None
         self._connection: Connection | None = None
         self._file: int | None = None
+        self._database_file: tuple[tuple[int, int], int] | None = None  # identity, descriptor
 
     @classmethod
     @contextmanager
@@ -94,9 +126,14 @@ class InstanceLock:
                 raise _refusal(self._advisory_holder(), self._shared)
         elif url.database not in (None, "", ":memory:"):
             # named from the real file: a symlink (or a relative path) to the same database
-            # must meet the same lock
+            # must meet the same lock; a hard link is met by the lock on the file itself
             real = Path(url.database).resolve()
             self._take_file(real.with_name(f"{real.name}.run-lock"))
+            try:
+                self._take_database_file(real)
+            except AlreadyRunning:
+                self.release()
+                raise
 
     # -- PostgreSQL -----------------------------------------------------------------------
 
@@ -156,6 +193,21 @@ class InstanceLock:
             os.pwrite(fd, _holder().encode(), 0)
         self._file = fd
 
+    def _take_database_file(self, path: Path) -> None:
+        """The lock on the database file itself, whatever its name: two names of one file (a
+        hard link, which resolve() cannot tell) are one inode. No file yet (a restore into
+        an empty place): the lock beside its name is the only one."""
+        try:
+            identity, fd = _file_handle(path)
+        except FileNotFoundError:
+            return
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if self._shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _park(identity, fd)
+            raise _refusal(ANOTHER_NAME, self._shared) from None
+        self._database_file = (identity, fd)
+
     def release(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(*TRANSIENT_ERRORS):
@@ -163,6 +215,11 @@ class InstanceLock:
             self._connection = None
         if self._engine is not None:
             self._engine.dispose()
+        if self._database_file is not None:
+            identity, fd = self._database_file
+            fcntl.flock(fd, fcntl.LOCK_UN)  # never closed: see _idle_handles
+            _park(identity, fd)
+            self._database_file = None
         if self._file is not None:
             os.close(self._file)  # the kernel drops the flock with it
             self._file = None
