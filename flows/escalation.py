@@ -154,14 +154,15 @@ class DeclineStatus(StrEnum):
 class DeclineResult:
     status: DeclineStatus
     consultation: ConsultationView | None = None
-    escalate_now: bool = False  # everyone of the current pool declined
+    escalate_now: bool = False  # nobody offered it is left: due for its next tier now
 
 
 def decline(
     unit: Unit, worker_id: int, consultation_id: int, card_message: int | None = None
 ) -> DeclineResult:
     """A worker says they cannot take it; when everyone offered has declined, the
-    consultation escalates at once instead of waiting for the window to run out."""
+    consultation escalates at once instead of waiting for the window to run out (the rule
+    going off and being revoked follow too: _due_now_if_nobody_left)."""
     session, now = unit.session, unit.now
     changed = session.execute(
         update(Offer)
@@ -177,14 +178,7 @@ def decline(
     if changed is None or c is None:
         return DeclineResult(DeclineStatus.NOT_OPEN, view_in(session, c) if c else None)
     record_event(session, c.id, EventKind.DECLINED, worker_id, now)
-    still_open = session.scalar(
-        select(Offer.id)
-        .where(Offer.consultation_id == c.id, Offer.state == OfferState.OPEN)
-        .limit(1)
-    )
-    escalate_now = c.state == ConsultationState.WAITING and still_open is None
-    if escalate_now and c.tier < Tier.FALLBACK:
-        c.escalation_due_at = now
+    escalate_now = _due_now_if_nobody_left(session, [c.id], now)  # theirs is declined now
     view = view_in(session, c)
     if card_message is not None:
         unit.outbox.notify(
@@ -298,7 +292,8 @@ def _due_now_if_nobody_left(
     session: Session, consultation_ids: list[int], now: datetime, besides: int | None = None
 ) -> bool:
     """Of these waiting requests, those with no open offer left (but `besides`'s) are due
-    for escalation now, as when everyone offered declined."""
+    for escalation now (before the fallback: after it, the re-offer timer stays); True if
+    any is. The one rule for a decline, going off and a revocation."""
     hurried = False
     for cid in consultation_ids:
         c = session.get(Consultation, cid)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
+
 from flows import (
     availability,
     enrolment,
@@ -25,6 +27,7 @@ from flows.handover import HandoverStatus
 from flows.store import Database
 from flows.vocabulary import Category, EventKind, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
+from tests.support.databases import database
 from tests.support.followups import FU_POLICY
 from tests.support.people import POLICY, enrol
 from tests.support.units import act, last_notice_id, notices
@@ -126,6 +129,51 @@ def test_when_everyone_offered_declines_it_escalates_at_once(db, clock):
     [step] = escalation.escalate_due(db, clock, POLICY)  # no waiting for the window
     assert step.tier == Tier.WIDER
     assert offered_to(step) == ["Luc Gagnon"]  # the one who declined is not asked again
+
+
+def offered_for_a_decline(db, clock, case: str):
+    """A request offered to Marie Roy: alone (first tier), beside Anne Nadeau, or alone again
+    after the officer was given the fallback (she came on later)."""
+    officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
+    if case == "fallback":
+        submitted = submit(db, clock, officer)
+        roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+        act(db, clock, availability.go_on, roy.id, POLICY)
+    else:
+        roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+        if case == "beside another":
+            enrol(db, clock, Role.WORKER, "Anne Nadeau", available=True)
+        submitted = submit(db, clock, officer)
+    cid = submitted.consultation.id
+    return roy, cid
+
+
+@pytest.mark.parametrize(
+    ("case", "moves_on_now"),
+    [("alone", True), ("beside another", False), ("fallback", False)],
+)
+def test_a_decline_moves_a_request_on_now_exactly_when_going_off_would(
+    tmp_path, clock, case: str, moves_on_now: bool
+):
+    """The last open offer declined makes the request due now; one declined while another is
+    open, or once the officer has the fallback, leaves it to its timer. Before, decline had
+    its own copy of the rule, which said escalate_now at the fallback tier though it made
+    nothing due (the handler then ran the escalation pass for nothing), where going off
+    (hurry_offers_to) said no: one rule now, _due_now_if_nobody_left."""
+    (tmp_path / "decline").mkdir()
+    (tmp_path / "off").mkdir()
+    with database("sqlite", tmp_path / "decline") as db:
+        roy, cid = offered_for_a_decline(db, clock, case)
+        [(_, due_before)] = escalation.pending_timers(db)
+        clock.advance(seconds=10)
+        declined = act(db, clock, escalation.decline, roy.id, cid)
+        [(_, due_after)] = escalation.pending_timers(db)
+    with database("sqlite", tmp_path / "off") as db:
+        roy, cid = offered_for_a_decline(db, clock, case)
+        gone = act(db, clock, availability.go_off, roy.id, POLICY)
+    assert declined.status == DeclineStatus.DECLINED
+    assert (declined.escalate_now, gone.escalate_now) == (moves_on_now, moves_on_now)
+    assert due_after == (clock() if moves_on_now else due_before)
 
 
 def test_with_nobody_anywhere_the_officer_gets_the_fallback_at_once(db, clock):
