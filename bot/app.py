@@ -62,7 +62,7 @@ from bot.handlers import (
 )
 from bot.handlers.access import refuse_group
 from bot.i18n import t
-from bot.instance_lock import InstanceLock, keep_held
+from bot.instance_lock import InstanceLock, LostLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
 from bot.jobs import followups as followups_job
@@ -276,7 +276,8 @@ class StopRequested(Exception):
 
 
 class Stopping:
-    """How the bot stops: a signal (exit code 0) or a long-lived task that died (1)."""
+    """How the bot stops: a signal (exit code 0), a long-lived task that died (1), or the
+    instance lock taken by another process (2: a supervisor must not start it again)."""
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
@@ -309,6 +310,11 @@ class Stopping:
             if done.cancelled():
                 return
             error = done.exception()
+            if isinstance(error, LostLock):  # expected, said in one line: no traceback
+                log.critical("%s; stopping this process (exit 2), the other one runs", error)
+                self.exit_code = 2
+                self.event.set()
+                return
             log.critical(
                 "%s stopped (%s); stopping the bot so that it can be restarted",
                 done.get_name(),

@@ -33,7 +33,9 @@ from flows.store import POSTGRES_CONNECT_TIMEOUT_S, TRANSIENT_ERRORS, Database, 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x52454C41  # "RELA": advisory lock keys are per database
-CHECK_EVERY_S = 5.0
+CHECK_EVERY_S = 2.0  # a lost lock connection is found this soon (a database restart)
+RETAKE_EVERY_S = 0.5  # then tried again this often: back before a process starting meanwhile
+OUTAGE_LOG_EVERY_S = 30.0
 ANOTHER_NAME = "through another name of the same file, a hard link"
 
 # Descriptors this process opened on SQLite database files, idle, by (device, inode). They are
@@ -227,12 +229,23 @@ class InstanceLock:
 
 async def keep_held(lock: InstanceLock) -> None:
     """Check the lock every few seconds for the life of the bot; a database outage is waited
-    out. Ends with LostLock (the process then stops) if another process took it."""
+    out, trying to take the lock again every half second, so that the running process has it
+    back as soon as the database answers, before a `relais run` started during the outage
+    (which waits for the database, then for the lock). Ends with LostLock (the process then
+    stops) if another process took it all the same."""
+    loop = asyncio.get_running_loop()
+    pause, logged = CHECK_EVERY_S, None
     while True:
-        await asyncio.sleep(CHECK_EVERY_S)
+        await asyncio.sleep(pause)
         try:
             await asyncio.to_thread(lock.check)
         except TRANSIENT_ERRORS as exc:
-            log.error(
-                "instance lock: database unavailable (%s); checking again", describe_error(exc)
-            )
+            if logged is None or loop.time() - logged >= OUTAGE_LOG_EVERY_S:
+                logged = loop.time()
+                log.error(
+                    "instance lock: database unavailable (%s); trying again every %.1fs",
+                    describe_error(exc), RETAKE_EVERY_S,
+                )  # fmt: skip
+            pause = RETAKE_EVERY_S
+            continue
+        pause, logged = CHECK_EVERY_S, None

@@ -105,3 +105,94 @@ def test_webhook_processes_share_a_database_through_a_hard_link_but_not_with_a_p
         assert "stop it before starting webhook processes on it" in str(refused.value)
     finally:
         other.dispose()
+
+
+def _lock_holder_pid(db: Database) -> int | None:
+    from sqlalchemy import text
+
+    from bot.instance_lock import LOCK_KEY
+
+    with db.engine.connect() as connection:
+        return connection.scalar(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND objid = :key AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())"
+            ),
+            {"key": LOCK_KEY},
+        )
+
+
+def _end_backend(db: Database, pid: int) -> None:
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+@pytest.mark.postgres
+def test_the_running_process_takes_its_lock_back_after_its_connection_was_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A database restart ends the lock's connection: the running bot takes the lock again as
+    soon as the database answers, and a `relais run` started meanwhile is then refused."""
+    import asyncio
+
+    from bot import instance_lock
+    from tests.support.databases import database
+    from tests.support.waiting import wait_until
+
+    monkeypatch.setattr(instance_lock, "CHECK_EVERY_S", 0.05)
+    monkeypatch.setattr(instance_lock, "RETAKE_EVERY_S", 0.05)
+    with database("postgres", tmp_path) as db, InstanceLock.acquire(db) as lock:
+        first = _lock_holder_pid(db)
+        assert first is not None
+
+        async def scenario() -> None:
+            keeper = asyncio.create_task(instance_lock.keep_held(lock))
+            _end_backend(db, first)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while _lock_holder_pid(db) in (None, first) and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+            keeper.cancel()
+
+        asyncio.run(scenario())
+        wait_until(lambda: _lock_holder_pid(db) not in (None, first), 5, "the lock taken again")
+        with pytest.raises(AlreadyRunning), InstanceLock.acquire(db):
+            pass
+
+
+@pytest.mark.postgres
+def test_a_lock_taken_by_another_process_meanwhile_stops_this_one_in_one_line_exit_2(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    import asyncio
+    import logging
+
+    from bot.app import Stopping
+    from bot.instance_lock import LostLock
+    from tests.support.databases import database
+
+    with database("postgres", tmp_path) as db, InstanceLock.acquire(db) as lock:
+        first = _lock_holder_pid(db)
+        assert first is not None
+        _end_backend(db, first)
+        with InstanceLock.acquire(db):  # the other process, started during the outage
+            with pytest.raises(LostLock):
+                lock.check()
+
+            async def scenario() -> int:
+                stopping = Stopping()
+
+                async def lost() -> None:
+                    raise LostLock("another `relais run` (host:1) took the database")
+
+                stopping.supervise(asyncio.create_task(lost(), name="the instance lock"))
+                await stopping.event.wait()
+                return stopping.exit_code
+
+            with caplog.at_level(logging.CRITICAL):
+                assert asyncio.run(scenario()) == 2
+    [line] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert line.exc_info is None and "took the database" in line.getMessage()
