@@ -150,16 +150,28 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
 def withdraw_key_question(unit: Unit, officer_id: int, consultation_id: int) -> bool:
     """At the accept: the invitation to type the key ends (the officer's lines now go to
     the worker); True if it was still open, so the officer is told the key goes by /key."""
-    asked = conversation.pending(unit.session, officer_id, unit.now)
+    session = unit.session
+    asked = conversation.pending(session, officer_id, unit.now)
     if asked != (InputKind.SUBJECT_KEY, consultation_id):
         return False
-    conversation.forget(unit.session, officer_id)
+    summary = conversation.asked_in(session, officer_id)
+    conversation.forget(session, officer_id)
+    if summary is not None:  # the question and its "No key" button leave the summary
+        unit.outbox.notify(
+            session.get_one(Person, officer_id),
+            NoticeKind.SUBJECT_CARD,
+            edit=summary,
+            summary=view_in(session, session.get_one(Consultation, consultation_id)),
+        )
     return True
 
 
-def ask_key(unit: Unit, officer_id: int, consultation_id: int) -> None:
-    """After the request went out without a key, the officer may still type one."""
-    conversation.expect(unit.session, officer_id, InputKind.SUBJECT_KEY, consultation_id, unit.now)
+def ask_key(unit: Unit, officer_id: int, consultation_id: int, summary: int | None) -> None:
+    """After the request went out without a key, the officer may still type one (summary:
+    the message that asks it, rewritten without the question if it ends unanswered)."""
+    conversation.expect(
+        unit.session, officer_id, InputKind.SUBJECT_KEY, consultation_id, unit.now, summary
+    )
 
 
 def skip_key(unit: Unit, officer_id: int, consultation_id: int, message: int | None) -> bool:

@@ -150,20 +150,22 @@ def submit(
         consultation=view,
         available_now=available_now,
         near=near,
-        **_subject_step(unit, c, owner_first),
+        **_subject_step(unit, c, owner_first, prompt_message),
     )
     announce_offers(unit, view, offers, policy)
     unit.outbox.notify(officer, NoticeKind.TOP_THREE, consultation=view, near=near)
     return SubmitResult(DraftStatus.OK, view, offers, c.escalation_due_at, available_now)
 
 
-def _subject_step(unit: Unit, c: Consultation, owner_first: bool) -> dict[str, bool]:
-    """The officer's summary asks for the optional subject key when none was given (the
-    request is already out: the key updates the case as it comes) and says when the worker
-    who knows the person has it first."""
+def _subject_step(
+    unit: Unit, c: Consultation, owner_first: bool, summary: int | None
+) -> dict[str, bool]:
+    """The officer's summary (the prompt's message, when there is one) asks for the
+    optional subject key when none was given (the request is already out: the key updates
+    the case as it comes) and says when the worker who knows the person has it first."""
     if cases.subjects.link_of(unit.session, c.id) is not None:
         return {"owner_first": True} if owner_first else {}
-    cases.ask_key(unit, c.officer_id, c.id)
+    cases.ask_key(unit, c.officer_id, c.id, summary)
     return {"ask_key": True}
 
 

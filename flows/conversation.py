@@ -17,17 +17,31 @@ from flows.vocabulary import InputKind
 INPUT_TTL = timedelta(minutes=30)  # a question left unanswered longer is forgotten
 
 
-def expect(session: Session, person_id: int, kind: InputKind, target: int, now: datetime) -> None:
-    """The person's next typed message answers this (it replaces any earlier question)."""
+def expect(
+    session: Session,
+    person_id: int,
+    kind: InputKind,
+    target: int,
+    now: datetime,
+    message: int | None = None,
+) -> None:
+    """The person's next typed message answers this (it replaces any earlier question);
+    message: the one asking it, to rewrite when the question ends without an answer."""
     session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
-    session.add(
-        PendingInput(person_id=person_id, kind=kind.value, target_id=target, created_at=now)
-    )
+    row = PendingInput(person_id=person_id, kind=kind.value, target_id=target, created_at=now)
+    row.message_id = message
+    session.add(row)
 
 
 def forget(session: Session, person_id: int) -> None:
     """Stop waiting for anything from this person."""
     session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
+
+
+def asked_in(session: Session, person_id: int) -> int | None:
+    """The message asking the pending question, when one was named."""
+    row = session.get(PendingInput, person_id)
+    return row.message_id if row is not None else None
 
 
 def forget_if(session: Session, person_id: int, kind: InputKind, target: int) -> None:

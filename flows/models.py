@@ -336,6 +336,8 @@ class PendingInput(Base):
     kind: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the message that asks it, when it is to be rewritten once the question ends
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # a line that may answer it or be meant for an officer, kept until they say which
     held_text: Mapped[str | None] = mapped_column(Text, default=None)
     held_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
