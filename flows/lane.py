@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from flows.driver import DriverUnit, Pending, Prepared
 from flows.inbox import AlreadyHandled, upsert_statement
-from flows.messages import Heard, Receipt, may_answer
+from flows.messages import Heard, Receipt
 from flows.models import (
     Consultation,
     Event,
@@ -78,7 +78,7 @@ def _relayed(unit: LaneUnit, telegram_user_id: int, message: Incoming) -> Receip
     now = run.now
     person = run.read(statements.enrolled, sender_key)
     open_case = run.read(statements.open_case, sender_key)
-    awaited = run.read(statements.awaited, sender_key) if may_answer(message) else None
+    awaited = run.read(statements.awaited, sender_key)  # a photo too: told the question waits
     held = run.read(statements.held, sender_key)
     # after the case's lock, as the general path takes them (the same update handled by
     # both at once must not lock in opposite orders)
@@ -120,8 +120,9 @@ def _holders_case(
     awaited: Pending | None, held: Pending, holder: PersonView
 ) -> ConsultationView | None:
     """The one case this worker (or supervisor) holds, unless the bot awaits an answer of
-    theirs (a follow-up's date, a care plan...): with several, which one a line is meant for
-    is the general use case's question."""
+    theirs (a follow-up's date, a care plan...: a line may be the answer, a photo is told the
+    question still waits): with several, which one a line is meant for is the general use
+    case's question."""
     if awaited is not None and awaited.row() is not None:
         return None
     rows = held.rows()

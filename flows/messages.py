@@ -64,7 +64,25 @@ def receive(
         if answered is not None:
             return answered
     route = relaying.from_holder(unit, view, message)
+    if route.status == RelayStatus.RELAY and message.kind != "text":
+        _question_still_open(unit, view, route)
     return Receipt(Heard.HELP if route.status == RelayStatus.NONE else Heard.DONE, view)
+
+
+def _question_still_open(unit: Unit, holder: PersonView, route: relaying.RelayRoute) -> None:
+    """A photo (a voice message, a file...) cannot answer the bot's question: relayed like
+    any message, and the sender hears that the question, observations of an assessment
+    above all, still waits for typed words (else they would think it answered)."""
+    asked = conversation.pending(unit.session, holder.id, unit.now)
+    if asked is None or route.consultation is None or route.recipient is None:
+        return
+    values = {"ref": route.consultation.reference, "officer": route.recipient.display_name}
+    about = _consultation_asked_about(unit, *asked)
+    if asked[0] == InputKind.OBSERVATIONS and about is not None:
+        unit.outbox.say(holder, "assessment.observations_not_words", asked=reference_of(about),
+                        **values)  # fmt: skip
+    else:
+        unit.outbox.say(holder, "relay.question_still_open", **values)
 
 
 def settle_held(

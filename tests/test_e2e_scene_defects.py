@@ -37,3 +37,51 @@ def test_the_key_question_leaves_the_summary_at_the_accept(world):
     )
     assert ref in shown["text"] and not shown.get("reply_markup")
 
+
+def test_a_photo_while_observations_are_awaited_is_passed_on_and_they_still_wait(world):
+    """The photo goes to the officer like any message (nothing lost) and the worker hears
+    it was not taken as the observations, which still wait; typed, they are recorded."""
+    officer_and_worker(world)
+    ref = world.open_consultation(OFFICER, "Homme en crise dans un appartement")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, "Marie Roy", world.step)
+    world.user.send_text(ROY, "/assessment")
+    question = world.user.wait_for(
+        ROY,
+        lambda m: "Selon votre jugement" in m.get("text", "") and bool(m.get("reply_markup")),
+        world.step,
+        description="the danger question",
+    )
+    world.user.press(ROY, question["message_id"], text="Danger grave et immédiat pour autrui")
+    world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] == question["message_id"] and "observations" in m["text"],
+        world.step,
+        description="the observations asked",
+    )
+
+    world.user.send_photo(ROY, "Le tournevis sur la table", reply_to=question["message_id"])
+    photo = world.user.wait_for_text(OFFICER, "Le tournevis sur la table", world.step)
+    assert "photo" in photo
+    told = f"non ajouté à l'évaluation : écrivez vos observations pour {ref}"
+    first = world.user.wait_for_text(ROY, told, world.step)
+    world.user.send_photo(ROY, "Vue de la fenêtre")  # not a reply: the same
+    world.user.wait_for_text(OFFICER, "Vue de la fenêtre", world.step)
+    world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] > first["message_id"] and told in m.get("text", ""),
+        world.step,
+        description="told again",
+    )
+    world.user.send_photo(OFFICER, "La cuisine")  # the officer's photo reaches the worker
+    world.user.wait_for_text(ROY, "La cuisine", world.step)
+
+    world.user.send_text(ROY, "Agité, entend des voix", reply_to=question["message_id"])
+    world.user.wait_for(
+        ROY,
+        lambda m: "Quelle est votre décision" in m.get("text", "") and bool(m.get("reply_markup")),
+        world.step,
+        description="the decision question: the typed observations were recorded",
+    )
+    assert not any("entend des voix" in t for t in world.texts(OFFICER))
+
