@@ -149,6 +149,27 @@ def test_category_buttons_then_nearest_after_a_shared_location(world: World) -> 
     assert not any("Quelle catégorie" in text for text in world.texts(OFFICER))  # no draft
 
 
+def test_a_workers_location_for_a_resources_search_is_not_passed_on(world: World) -> None:
+    """The worker's own position, shared to find what is near them, is not the scene: the
+    search is answered and the officer gets nothing."""
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    world.go_on(ROY)
+    ref = world.open_consultation(OFFICER, "Homme sans abri, nuit froide")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, "Marie Roy", world.step)
+    world.user.send_text(ROY, "/resources")
+    prompt = world.user.wait_for_text(ROY, "Quel type de ressource", world.step)
+    world.user.press(ROY, prompt["message_id"], text="Refuge / hébergement")
+    world.user.wait_for_text(ROY, "Refuge / hébergement : 1", world.step)
+
+    world.user.send_location(ROY, 45.51, -73.56)
+    world.user.wait_for_text(ROY, "Les plus proches de vous", world.step)
+    world.user.send_text(ROY, "Je cherche un refuge")  # then a line, relayed after it
+    world.user.wait_for_text(OFFICER, "Je cherche un refuge", world.step)
+    assert not any("location" in m for m in world.user.messages(OFFICER))
+
+
 def test_a_worker_sends_a_resource_into_the_consultation_and_it_is_recorded(
     world: World,
 ) -> None:

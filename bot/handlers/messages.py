@@ -18,6 +18,7 @@ from bot.services import Services
 from flows import lane, messages
 from flows.messages import Heard
 from flows.people import PersonView
+from flows.vocabulary import Role
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -49,13 +50,18 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def _answers_a_search(update: Update, services: Services, message: Message) -> bool:
-    """The location answered a search made moments ago, with no consultation open."""
+    """The location answered a search made moments ago: it goes no further, unless it is an
+    officer's with a consultation open (where the officer stands is the scene, kept with
+    it). A worker's or a supervisor's is their own position, never passed on to an officer
+    (a reply to a consultation's message is meant for it: relayed)."""
     person = await identify(update, services)
     if person is None or message.location is None:
         return person is None
-    return await resources.on_location(
-        services, person, message.location
-    ) and not await resources.has_open_consultation(services, person)
+    if not await resources.on_location(services, person, message.location):
+        return False
+    if person.role == Role.OFFICER:
+        return not await resources.has_open_consultation(services, person)
+    return message.reply_to_message is None
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
