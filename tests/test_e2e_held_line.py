@@ -55,3 +55,39 @@ def test_a_line_held_and_taken_as_the_note_reaches_nobody(world):
     world.user.wait_for_text(ROY, "Note enregistrée", world.step)
     world.user.wait_until_idle(world.step, quiet=0.5)
     assert not any("sa sœur" in t for t in world.texts(OFFICER_2) + world.texts(OFFICER))
+
+
+def test_the_choice_buttons_go_once_tapped_and_a_stale_one_is_answered(world):
+    """Two lines before a choice: two questions, one choice for both. The tapped question
+    loses its buttons; the other one's, tapped after, says the choice was made."""
+    _first, second = asked_for_a_note_while_luc_waits(world)
+    world.user.send_text(ROY, "Parlez-lui de sa fille")
+    one = world.user.wait_for_text(ROY, WHICH, world.step)
+    world.user.send_text(ROY, "Elle habite à Laval")
+    other = world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] > one["message_id"] and WHICH in m.get("text", ""),
+        world.step,
+        description="the second question",
+    )
+
+    query = world.user.press(ROY, one["message_id"], text="↪ Transmettre")
+    world.user.wait_for_callback_answer(query, world.step)
+    world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] == one["message_id"] and not m.get("reply_markup"),
+        world.step,
+        description="the tapped question without its buttons",
+    )
+    both = f"{second} · Marie Roy :\nParlez-lui de sa fille\nElle habite à Laval"
+    world.user.wait_for_text(OFFICER_2, both, world.step)
+
+    query = world.user.press(ROY, other["message_id"], text="✎ C'est ma réponse")
+    world.user.wait_for_callback_answer(query, world.step)
+    world.user.wait_for_text(ROY, "Ce choix a déjà été fait", world.step)
+    world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] == other["message_id"] and not m.get("reply_markup"),
+        world.step,
+        description="the stale question without its buttons",
+    )

@@ -79,7 +79,9 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_held_line(
     services: Services, query: CallbackQuery, person: PersonView, person_id: int, pass_on: bool
 ) -> None:
-    """The holder says what the line held was: for the officer, or their answer."""
+    """The holder says what the line held was: for the officer, or their answer. The
+    pressed question loses its buttons (a question's second tap, or one left over from
+    two lines held together, is told the choice was made)."""
     if person_id != person.id:
         await refuse_press(services, query.id, person)
         return
@@ -88,5 +90,8 @@ async def on_held_line(
         services.policy,
     )  # fmt: skip
     await services.sender.answer(query.id)
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        await services.sender.edit_keyboard(person.chat_id, message.message_id, None)
     if receipt.answer is not None:
         followups.answered(services, person, receipt.answer)
