@@ -1,5 +1,5 @@
-"""The Decline button: the card says so; if everyone offered declined, the escalation job
-runs at once."""
+"""The Decline button: the card says so; if that leaves nobody with an open offer (and the
+officer was not already given the fallback line), the escalation job runs at once."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 async def on_decline(
     services: Services, query: CallbackQuery, worker: PersonView, consultation_id: int
 ) -> None:
-    """Decline: the card says so; if everyone offered declined, escalate at once."""
+    """Decline: the card says so; escalate at once when the request is due now (the flows'
+    rule shared with going off, escalation._due_now_if_nobody_left)."""
     card = query.message.message_id if query.message is not None else None
     result = await services.act(escalation.decline, worker.id, consultation_id, card)
     lang = worker.language
