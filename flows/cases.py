@@ -154,16 +154,23 @@ def withdraw_key_question(unit: Unit, officer_id: int, consultation_id: int) -> 
     asked = conversation.pending(session, officer_id, unit.now)
     if asked != (InputKind.SUBJECT_KEY, consultation_id):
         return False
-    summary = conversation.asked_in(session, officer_id)
-    conversation.forget(session, officer_id)
-    if summary is not None:  # the question and its "No key" button leave the summary
+    _end_key_question(unit, session.get_one(Consultation, consultation_id))
+    return True
+
+
+def _end_key_question(unit: Unit, c: Consultation) -> None:
+    """The officer's optional key question for c ends (the key came, or the accept): the
+    message asking it, when known, is rewritten as the plain summary, without the question
+    and its "No key" button."""
+    session = unit.session
+    summary = conversation.withdraw(session, c.officer_id, InputKind.SUBJECT_KEY, c.id)
+    if summary is not None:
         unit.outbox.notify(
-            session.get_one(Person, officer_id),
+            session.get_one(Person, c.officer_id),
             NoticeKind.SUBJECT_CARD,
             edit=summary,
-            summary=view_in(session, session.get_one(Consultation, consultation_id)),
+            summary=view_in(session, c),
         )
-    return True
 
 
 def ask_key(unit: Unit, officer_id: int, consultation_id: int, summary: int | None) -> None:
@@ -210,7 +217,7 @@ def _link(
     session.flush()
     kind = Seen.KEY_LINKED if status == KeyStatus.LINKED else Seen.KEY_CORRECTED
     record(session, kind, person.id, now, subject_id=subject.id, consultation_id=c.id)
-    conversation.forget_if(session, c.officer_id, InputKind.SUBJECT_KEY, c.id)
+    _end_key_question(unit, c)
     _tell_key(unit, person, c, status)
     if c.state == ConsultationState.WAITING:
         _update_cards(unit, c, policy)

@@ -38,10 +38,14 @@ def forget(session: Session, person_id: int) -> None:
     session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
 
 
-def asked_in(session: Session, person_id: int) -> int | None:
-    """The message asking the pending question, when one was named."""
+def withdraw(session: Session, person_id: int, kind: InputKind, target: int) -> int | None:
+    """This very question ends (answered, or no longer asked), expired or not: the message
+    that asked it, to rewrite without it, when one was named."""
     row = session.get(PendingInput, person_id)
-    return row.message_id if row is not None else None
+    if row is None or row.kind != kind or row.target_id != target:
+        return None
+    session.delete(row)
+    return row.message_id
 
 
 def forget_if(session: Session, person_id: int, kind: InputKind, target: int) -> None:

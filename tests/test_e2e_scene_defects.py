@@ -1,6 +1,6 @@
 """End to end: what stays on the officer's and the worker's screens once it no longer
 applies. The summary's optional key question goes at the accept (the key goes by /key from
-then on)."""
+then on) and once the key is typed."""
 
 from __future__ import annotations
 
@@ -85,3 +85,18 @@ def test_a_photo_while_observations_are_awaited_is_passed_on_and_they_still_wait
     )
     assert not any("entend des voix" in t for t in world.texts(OFFICER))
 
+
+def test_the_key_question_leaves_the_summary_once_the_key_is_typed(world):
+    officer_and_worker(world)
+    ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
+    summary = world.user.wait_for_text(OFFICER, KEY_QUESTION, world.step)
+
+    world.user.send_text(OFFICER, "JT 1987")
+    world.user.wait_for_text(OFFICER, f"Clé notée pour {ref}", world.step)
+    shown = world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] == summary["message_id"] and KEY_QUESTION not in m["text"],
+        world.step,
+        description="the summary without the key question",
+    )
+    assert ref in shown["text"] and not shown.get("reply_markup")
