@@ -120,7 +120,10 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     waiting for its urgency, or the question after an immediate request went out) and the
     text reads as a key and not as a phone number. Anything else is the officer's words,
     relayed as usual; and once a worker holds the case, every line is theirs (a phone number
-    or a file number typed then is meant for the worker): the key is then given with /key."""
+    or a file number typed then is meant for the worker): the key is then given with /key.
+    A key typed after the question lapsed unanswered is neither taken nor relayed: the
+    question leaves the summary and the officer reads how to give it (/key) or pass it on
+    (send it again)."""
     text = message.text or ""
     if message.kind != "text" or text.startswith("/") or normalise(text) is None:
         return False
@@ -134,6 +137,10 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     )
     if c is None or c.state == ConsultationState.ACTIVE:
         return False
+    if conversation.lapsed(session, officer.id, InputKind.SUBJECT_KEY, c.id, unit.now):
+        _end_key_question(unit, c)  # neither hashed nor relayed: they are told how to go on
+        unit.outbox.say(session.get_one(Person, officer.id), "subject.key_lapsed", ref=c.reference)
+        return True
     asked = conversation.pending(session, officer.id, unit.now)
     invited = (c.state == ConsultationState.DRAFT and c.category is not None) or asked == (
         InputKind.SUBJECT_KEY,
@@ -149,12 +156,17 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
 
 def withdraw_key_question(unit: Unit, officer_id: int, consultation_id: int) -> bool:
     """At the accept: the invitation to type the key ends (the officer's lines now go to
-    the worker); True if it was still open, so the officer is told the key goes by /key."""
+    the worker); True if it was still open, so the officer is told the key goes by /key.
+    One that lapsed unanswered leaves the summary too."""
     session = unit.session
+    c = session.get_one(Consultation, consultation_id)
+    if conversation.lapsed(session, officer_id, InputKind.SUBJECT_KEY, c.id, unit.now):
+        _end_key_question(unit, c)
+        return False
     asked = conversation.pending(session, officer_id, unit.now)
     if asked != (InputKind.SUBJECT_KEY, consultation_id):
         return False
-    _end_key_question(unit, session.get_one(Consultation, consultation_id))
+    _end_key_question(unit, c)
     return True
 
 

@@ -48,6 +48,15 @@ def withdraw(session: Session, person_id: int, kind: InputKind, target: int) -> 
     return row.message_id
 
 
+def lapsed(session: Session, person_id: int, kind: InputKind, target: int, now: datetime) -> bool:
+    """This very question is still kept but was left unanswered past its time (the next
+    look at it drops it: withdraw it first to rewrite the message that asked it)."""
+    row = session.get(PendingInput, person_id)
+    if row is None or row.kind != kind or row.target_id != target:
+        return False
+    return row.created_at + INPUT_TTL < now
+
+
 def forget_if(session: Session, person_id: int, kind: InputKind, target: int) -> None:
     """Stop waiting only if this very question is the one pending."""
     row = session.get(PendingInput, person_id)

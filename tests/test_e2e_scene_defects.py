@@ -1,11 +1,17 @@
 """End to end: what stays on the officer's and the worker's screens once it no longer
 applies. The summary's optional key question goes at the accept (the key goes by /key from
-then on) and once the key is typed."""
+then on) and once the key is typed; a key question that lapsed unanswered goes when the
+officer next types a key or at the accept, and the late key is answered, not swallowed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from flows import people
+from flows.conversation import INPUT_TTL
+from flows.models import PendingInput
 from flows.vocabulary import Role
 
 pytestmark = pytest.mark.e2e
@@ -19,6 +25,15 @@ def officer_and_worker(world) -> None:
     world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
     world.enrol(ROY, Role.WORKER, "Marie Roy")
     world.go_on(ROY)
+
+
+def lapse_the_key_question(world) -> None:
+    """As if the officer had left the question unanswered past its time."""
+    officer = people.find_by_telegram_id(world.db, OFFICER)
+    assert officer is not None
+    with world.db.unit_of_work() as session:
+        asked = session.get_one(PendingInput, officer.id)
+        asked.created_at -= INPUT_TTL + timedelta(minutes=1)
 
 
 def test_the_key_question_leaves_the_summary_at_the_accept(world):
@@ -100,3 +115,65 @@ def test_the_key_question_leaves_the_summary_once_the_key_is_typed(world):
         description="the summary without the key question",
     )
     assert ref in shown["text"] and not shown.get("reply_markup")
+
+
+def test_a_key_typed_after_the_question_lapsed_is_answered_and_the_question_goes(world):
+    officer_and_worker(world)
+    ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
+    summary = world.user.wait_for_text(OFFICER, KEY_QUESTION, world.step)
+    lapse_the_key_question(world)
+
+    world.user.send_text(OFFICER, "JT 1987")
+    told = world.user.wait_for_text(
+        OFFICER, f"Ma question sur la clé de {ref} a expiré", world.step
+    )
+    assert "/key" in told["text"]
+    shown = world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] == summary["message_id"] and KEY_QUESTION not in m["text"],
+        world.step,
+        description="the summary without the lapsed key question",
+    )
+    assert ref in shown["text"] and not shown.get("reply_markup")
+    assert not any(f"Clé notée pour {ref}" in t for t in world.texts(OFFICER))
+
+    world.user.send_text(OFFICER, "JT 1987")  # sent again: the officer's words, kept
+    world.accept(ROY, ref)
+    world.user.wait_for_text(ROY, "JT 1987", world.step)
+
+
+def test_a_key_question_that_lapsed_leaves_the_summary_at_the_accept(world):
+    officer_and_worker(world)
+    ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
+    summary = world.user.wait_for_text(OFFICER, KEY_QUESTION, world.step)
+    lapse_the_key_question(world)
+
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
+    shown = world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] == summary["message_id"] and KEY_QUESTION not in m["text"],
+        world.step,
+        description="the summary without the lapsed key question",
+    )
+    assert not shown.get("reply_markup")
+
+
+def test_a_late_tap_on_no_key_is_answered_and_the_question_goes(world):
+    """Guards what already held: the lapsed question's button still answers, and the
+    question leaves the summary."""
+    officer_and_worker(world)
+    world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
+    summary = world.user.wait_for_text(OFFICER, KEY_QUESTION, world.step)
+    lapse_the_key_question(world)
+
+    query = world.user.press(OFFICER, summary["message_id"], text="Pas de clé")
+    assert world.user.wait_for_callback_answer(query, world.step).get("text") == (
+        "D'accord, sans clé."
+    )
+    world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] == summary["message_id"] and KEY_QUESTION not in m["text"],
+        world.step,
+        description="the summary without the lapsed key question",
+    )
