@@ -67,7 +67,9 @@ class Action(StrEnum):
     INCIDENT_NUMBER = "za"  # consultation id: how to give the police incident number
     SCENE_CLEARED = "zb"  # consultation id: the officer is back on duty
     # --- a held line (a holder's text that may answer the bot or be for an officer) ---
-    HELD_LINE = "ka"  # the holder's person id, 0 = pass it on / 1 = it is my answer
+    # the held line's first message id (in the holder's chat), 0 = pass it on / 1 = it is my
+    # answer. "ka" (it named the holder, not the line) is retired: its stale buttons are refused
+    HELD_LINE = "kb"
 
 
 CATEGORIES = list(Category)

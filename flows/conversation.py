@@ -76,24 +76,27 @@ def pending(session: Session, person_id: int, now: datetime) -> tuple[InputKind,
     return InputKind(row.kind), row.target_id
 
 
-def hold(session: Session, person_id: int, text: str, message_id: int) -> None:
+def hold(session: Session, person_id: int, text: str, message_id: int) -> int:
     """Keep a line that may answer the pending question or be meant for an officer, until
     the person says which (a later question drops it with the one it came with). A second
-    line before they chose joins the first: one choice for both, nothing lost."""
+    line before they chose joins the first: one choice for both, nothing lost. Returns
+    what names the line held (its first message's id), for the choice to name it."""
     row = session.get_one(PendingInput, person_id)
     if row.held_text is not None and row.held_message_id is not None:
         row.held_text = f"{row.held_text}\n{text}"
-        return
+        return row.held_message_id
     row.held_text, row.held_message_id = text, message_id
+    return message_id
 
 
-def take_held(session: Session, person_id: int, now: datetime) -> tuple[str, int] | None:
-    """The line held (its text and message id), given up once; None when there is none or
-    its question expired."""
+def take_held(session: Session, person_id: int, line: int, now: datetime) -> tuple[str, int] | None:
+    """The line held (its text and message id), given up once, if it is the one named
+    (line: its first message's id, as hold() returned it); None when there is none, it is
+    another one (the choice asked about an earlier line), or its question expired."""
     if pending(session, person_id, now) is None:
         return None
     row = session.get_one(PendingInput, person_id)
-    if row.held_text is None or row.held_message_id is None:
+    if row.held_text is None or row.held_message_id is None or row.held_message_id != line:
         return None
     held = (row.held_text, row.held_message_id)
     row.held_text, row.held_message_id = None, None

@@ -88,15 +88,18 @@ def _question_still_open(unit: Unit, holder: PersonView, route: relaying.RelayRo
 def settle_held(
     unit: Unit,
     person_id: int,
+    line: int,
     pass_on: bool,
     followup_policy: FollowUpPolicy,
     policy: RoutingPolicy | None = None,
 ) -> Receipt:
-    """The holder said what the line held for them was: for the officer (relayed now, as
-    if just written) or their answer to the bot's question. Pressed twice, or after the
-    question expired: they are told to send it again if it did not go."""
+    """The holder said what the line held for them was (line: the one the question asked
+    about, its first message's id): for the officer (relayed now, as if just written) or
+    their answer to the bot's question. Pressed twice, after the question expired, or on
+    a question about a line no longer held (another one may be held now: it is left for
+    its own question): they are told to send it again if it did not go."""
     view = view_of(unit.session.get_one(Person, person_id))
-    held = conversation.take_held(unit.session, person_id, unit.now)
+    held = conversation.take_held(unit.session, person_id, line, unit.now)
     if held is not None and pass_on:
         text, message_id = held
         relaying.from_holder(unit, view, Incoming(view.chat_id, message_id, "text", text))
@@ -143,7 +146,7 @@ def _ask_whom(unit: Unit, holder: PersonView, message: Incoming) -> bool:
     others = [c for c in held_in(unit.session, holder.id) if c.id != about]
     if not others:
         return False
-    conversation.hold(unit.session, holder.id, message.text or "", message.message_id)
+    line = conversation.hold(unit.session, holder.id, message.text or "", message.message_id)
     asked_ref = {"asked": reference_of(about)} if about is not None else {}
     if len(others) == 1:
         key = "held.which_case" if about is not None else "held.which_case_plan"
@@ -152,7 +155,7 @@ def _ask_whom(unit: Unit, holder: PersonView, message: Incoming) -> bool:
         key = "held.which_cases" if about is not None else "held.which_cases_plan"
         values = {}
     unit.outbox.say(
-        holder, key, buttons=("held_line", holder.id), priority=Priority.URGENT,
+        holder, key, buttons=("held_line", line), priority=Priority.URGENT,
         **values, **asked_ref,
     )  # fmt: skip
     return True

@@ -5,8 +5,12 @@ tap: passed on, it reaches that officer; taken as the note, it reaches nobody.""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from flows.vocabulary import Role
+from flows import conversation, people, views
+from flows.models import FollowUp
+from flows.store import utc_now
+from flows.vocabulary import InputKind, Role
 
 pytestmark = pytest.mark.e2e
 
@@ -91,3 +95,35 @@ def test_the_choice_buttons_go_once_tapped_and_a_stale_one_is_answered(world):
         world.step,
         description="the stale question without its buttons",
     )
+
+
+def test_a_tap_on_a_question_about_a_line_no_longer_held_settles_nothing(world):
+    """A line held, then the bot asks again (the line is dropped with its question) and a
+    new line is held: the old question's buttons name the old line, so tapped they pass on
+    nothing and say the choice was made; the new question settles the new line."""
+    first, second = asked_for_a_note_while_luc_waits(world)
+    world.user.send_text(ROY, "Parlez-lui de sa fille")
+    old = world.user.wait_for_text(ROY, WHICH, world.step)
+    roy = people.find_by_telegram_id(world.db, ROY)
+    assert roy is not None
+    with world.db.unit_of_work() as session:  # the note asked again, as a new question does
+        closed = views.parse_reference(first)
+        followup = session.scalar(select(FollowUp.id).where(FollowUp.consultation_id == closed))
+        assert followup is not None
+        conversation.expect(session, roy.id, InputKind.NOTE, followup, utc_now())
+    world.user.send_text(ROY, "Elle habite à Laval")
+    new = world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] > old["message_id"] and WHICH in m.get("text", ""),
+        world.step,
+        description="the question about the new line",
+    )
+
+    query = world.user.press(ROY, old["message_id"], text="↪ Transmettre")
+    world.user.wait_for_callback_answer(query, world.step)
+    world.user.wait_for_text(ROY, "Ce choix a déjà été fait", world.step)
+    world.user.wait_until_idle(world.step, quiet=0.5)
+    assert not any("Laval" in t for t in world.texts(OFFICER_2) + world.texts(OFFICER))
+
+    world.user.press(ROY, new["message_id"], text="↪ Transmettre")
+    world.user.wait_for_text(OFFICER_2, f"{second} · Marie Roy :\nElle habite à Laval", world.step)

@@ -66,7 +66,7 @@ def test_a_line_that_may_be_for_an_officer_is_held_and_nothing_else_happens(db, 
     assert params["values"] == {
         "ref": second.reference, "officer": "Luc Côté", "asked": first.reference,
     }  # fmt: skip
-    assert params["buttons"] == ["held_line", roy.id]
+    assert params["buttons"] == ["held_line", 500]  # the line, not the holder
     assert relayed(db, 500) == [] and note_of(db, first.id) in (None, "")
 
 
@@ -75,7 +75,7 @@ def test_pass_it_on_relays_the_held_line_to_the_officer_and_keeps_the_question(d
     receive(db, clock, roy, line(roy, 500, "Proposez-lui de s'asseoir"))
     before = last_notice_id(db)
 
-    act(db, clock, messages.settle_held, roy.id, True, FU_POLICY, POLICY)
+    act(db, clock, messages.settle_held, roy.id, 500, True, FU_POLICY, POLICY)
 
     [link] = relayed(db, 500)
     assert link.consultation_id == second.id
@@ -84,7 +84,7 @@ def test_pass_it_on_relays_the_held_line_to_the_officer_and_keeps_the_question(d
     assert params["text"] == "Proposez-lui de s'asseoir"
     with db.unit_of_work() as session:  # the note is still asked for
         assert conversation.pending(session, roy.id, clock())[0] == InputKind.NOTE
-    again = act(db, clock, messages.settle_held, roy.id, True, FU_POLICY, POLICY)
+    again = act(db, clock, messages.settle_held, roy.id, 500, True, FU_POLICY, POLICY)
     assert again.heard == Heard.DONE and len(relayed(db, 500)) == 1  # a second tap: once
     assert notices(db, before)[-1][2]["key"] == "held.gone"
 
@@ -94,7 +94,7 @@ def test_its_my_answer_takes_the_held_line_as_the_note(db, clock):
     receive(db, clock, roy, line(roy, 500, "Rappeler sa sœur avant midi"))
     before = last_notice_id(db)
 
-    receipt = act(db, clock, messages.settle_held, roy.id, False, FU_POLICY, POLICY)
+    receipt = act(db, clock, messages.settle_held, roy.id, 500, False, FU_POLICY, POLICY)
 
     assert receipt.answer is not None and receipt.answer.status == fu.AnswerStatus.NOTE_SAVED
     assert note_of(db, first.id) == "Rappeler sa sœur avant midi"
@@ -121,9 +121,40 @@ def test_a_second_line_before_the_choice_joins_the_first(db, clock):
     receive(db, clock, roy, line(roy, 500, "Proposez-lui de s'asseoir"))
     receive(db, clock, roy, line(roy, 501, "et parlez doucement"))
     before = last_notice_id(db)
+    assert notices(db, before - 1)[-1][2]["buttons"] == ["held_line", 500]  # one line, one name
 
-    act(db, clock, messages.settle_held, roy.id, True, FU_POLICY, POLICY)
+    act(db, clock, messages.settle_held, roy.id, 500, True, FU_POLICY, POLICY)
 
     [(chat, _kind, params)] = notices(db, before)
     assert chat == luc.telegram_user_id
     assert params["text"] == "Proposez-lui de s'asseoir\net parlez doucement"
+
+
+def test_a_tap_on_a_question_about_a_line_no_longer_held_settles_nothing(db, clock):
+    """Line 500 held, then a later question dropped it and line 501 is held: the first
+    question's buttons name 500, so tapped now they neither pass 501 on nor take it as the
+    answer; the holder hears the choice was made, and 501's own question still settles it."""
+    first, _second, roy, luc = asked_for_a_note(db, clock)
+    receive(db, clock, roy, line(roy, 500, "Proposez-lui de s'asseoir"))
+    with db.unit_of_work() as session:  # the bot asks again: the earlier line is dropped
+        conversation.expect(session, roy.id, InputKind.NOTE, _note_target(db, first.id), clock())
+    receive(db, clock, roy, line(roy, 501, "Rappeler sa sœur avant midi"))
+    before = last_notice_id(db)
+
+    stale = act(db, clock, messages.settle_held, roy.id, 500, True, FU_POLICY, POLICY)
+
+    assert stale.heard == Heard.DONE and relayed(db, 501) == [] and relayed(db, 500) == []
+    [(chat, _kind, params)] = notices(db, before)
+    assert (chat, params["key"]) == (roy.telegram_user_id, "held.gone")
+    assert note_of(db, first.id) in (None, "")
+
+    act(db, clock, messages.settle_held, roy.id, 501, True, FU_POLICY, POLICY)
+    assert len(relayed(db, 501)) == 1
+    assert luc.telegram_user_id in [chat for chat, _, _ in notices(db, before)]
+
+
+def _note_target(db, consultation_id):
+    with db.unit_of_work() as session:
+        return session.scalar(
+            select(FollowUp.id).where(FollowUp.consultation_id == consultation_id)
+        )

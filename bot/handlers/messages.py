@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.handlers import calls, followups, resources
-from bot.handlers.access import identify, refuse_press, refuse_stranger
+from bot.handlers.access import identify, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
 from bot.services import Services
@@ -77,16 +77,15 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @callbacks.HELD_LINE.handles
 async def on_held_line(
-    services: Services, query: CallbackQuery, person: PersonView, person_id: int, pass_on: bool
+    services: Services, query: CallbackQuery, person: PersonView, line: int, pass_on: bool
 ) -> None:
-    """The holder says what the line held was: for the officer, or their answer. The
-    pressed question loses its buttons (a question's second tap, or one left over from
-    two lines held together, is told the choice was made)."""
-    if person_id != person.id:
-        await refuse_press(services, query.id, person)
-        return
+    """The holder says what the line held was: for the officer, or their answer (line: the
+    one the question asked about; the presser's own held line settles only if it is that
+    one). The pressed question loses its buttons (a question's second tap, one left over
+    from two lines held together, or one about a line no longer held, is told the choice
+    was made)."""
     receipt = await services.act(
-        messages.settle_held, person.id, pass_on, services.settings.followup_policy,
+        messages.settle_held, person.id, line, pass_on, services.settings.followup_policy,
         services.policy,
     )  # fmt: skip
     await services.sender.answer(query.id)

@@ -50,18 +50,19 @@ def _scene_cleared(lang: str, consultation_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def _held_line(lang: str, person_id: int) -> InlineKeyboardMarkup:
-    """Under the question a held line raises: pass it on to the officer, or it answers."""
+def _held_line(lang: str, line: int) -> InlineKeyboardMarkup:
+    """Under the question a held line raises: pass it on to the officer, or it answers
+    (line: the held line's first message id, so a tap settles that line and no other)."""
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
                     t(lang, "held.pass_on_button"),
-                    callback_data=callbacks.HELD_LINE.data(person_id, True),
+                    callback_data=callbacks.HELD_LINE.data(line, True),
                 ),
                 InlineKeyboardButton(
                     t(lang, "held.answer_button"),
-                    callback_data=callbacks.HELD_LINE.data(person_id, False),
+                    callback_data=callbacks.HELD_LINE.data(line, False),
                 ),
             ]
         ]
