@@ -27,7 +27,7 @@ from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView
 from flows.reports.figures import Grouping
 from flows.reports.period import Period
-from flows.store import Database, sqlite_file, unreachable_for_now, utc_now
+from flows.store import Database, SchemaState, sqlite_file, unreachable_for_now, utc_now
 from flows.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +71,16 @@ def open_database(settings: Settings, *, migrate: bool = False) -> Database:
 def connect_database(settings: Settings, *, migrate: bool) -> Database:
     """As open_database, but a database away for now raises DatabaseAway (worth waiting for)
     and one that can never work ConfigError."""
+    return _connect(settings, migrate)[0]
+
+
+def migrated_database(settings: Settings) -> tuple[Database, SchemaState]:
+    """The database migrated, and its schema's state before (what the migration did), or
+    DatabaseAway / ConfigError as connect_database."""
+    return _connect(settings, True)
+
+
+def _connect(settings: Settings, migrate: bool) -> tuple[Database, SchemaState]:
     url = settings.database_url
     path = sqlite_file(url)
     if path is not None and not path.parent.is_dir():
@@ -104,7 +114,7 @@ def connect_database(settings: Settings, *, migrate: bool) -> Database:
     if problem is not None:
         db.dispose()
         raise ConfigError(problem)
-    return db
+    return db, state
 
 
 class _StopRequested(BaseException):
@@ -121,6 +131,13 @@ def database_at_start_up(settings: Settings) -> Database:
     not up yet at boot) is waited for as the Bot API is, for RELAIS_STARTUP_RETRY_SECONDS,
     then exit 1: a fault a service manager restarts, where exit 2 would stop it for good. A
     URL that can never work is exit 2 at once. A stop meanwhile ends it with exit 0."""
+    return wait_for_database(settings, stopped_exit=0)[0]
+
+
+def wait_for_database(settings: Settings, *, stopped_exit: int) -> tuple[Database, SchemaState]:
+    """The database, migrated, waited for as database_at_start_up says (`relais run` and
+    `relais db upgrade` alike: `ExecStartPre=relais db upgrade` runs at boot too), with the
+    schema's state before the migration. A stop meanwhile ends it with stopped_exit."""
     from bot.app import STARTUP_FIRST_PAUSE_S, STARTUP_MAX_PAUSE_S
 
     deadline = time.monotonic() + settings.startup_retry_seconds
@@ -129,7 +146,7 @@ def database_at_start_up(settings: Settings) -> Database:
     try:
         while True:
             try:
-                return connect_database(settings, migrate=True)
+                return migrated_database(settings)
             except DatabaseAway as exc:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -149,7 +166,7 @@ def database_at_start_up(settings: Settings) -> Database:
                 pause = min(pause * 2, STARTUP_MAX_PAUSE_S)
     except (_StopRequested, KeyboardInterrupt):
         log.info("stopped during start-up")
-        sys.exit(0)
+        sys.exit(stopped_exit)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -514,9 +531,12 @@ def db() -> None:
 @db.command("upgrade")
 @friendly
 def db_upgrade() -> None:
-    """Apply the Alembic migrations not yet applied."""
+    """Apply the Alembic migrations not yet applied. A database that does not answer yet is
+    waited for as `relais run` waits (RELAIS_STARTUP_RETRY_SECONDS), then exit 1; a stop
+    meanwhile is exit 1 too, so that `relais db upgrade && relais run` goes no further."""
     settings = load_settings()
-    open_database(settings, migrate=True).dispose()
+    _configure_logging(settings.log_level, settings.log_format)
+    wait_for_database(settings, stopped_exit=1)[0].dispose()
     click.echo("Database schema is up to date.")
 
 

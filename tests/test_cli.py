@@ -397,6 +397,55 @@ def test_a_database_away_at_start_up_is_retried_for_the_start_up_time_then_exits
     assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
 
 
+def upgrade_on_database(tmp_path: Path, url: str, retry_seconds: int):
+    env = relais_env(tmp_path, retry_seconds)
+    env["DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_db_upgrade_waits_for_a_database_away_as_run_does_then_exits_1(tmp_path):
+    """`ExecStartPre=relais db upgrade` at boot, PostgreSQL not up yet: before, exit 2 at
+    once ("configuration"), so systemd's RestartPreventExitStatus=2 never retried it."""
+    url = f"postgresql+psycopg://postgres:hunter2@127.0.0.1:{free_port()}/relais"
+    started = time.monotonic()
+    done = upgrade_on_database(tmp_path, url, retry_seconds=3)
+    assert done.returncode == 1, done.stderr
+    assert time.monotonic() - started >= 3
+    assert done.stderr.count("start-up: the database could not be reached (OperationalError") >= 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("relais: DATABASE_URL could not be opened (OperationalError")
+    assert last.endswith(
+        "(still unreachable after the start-up's 3s, RELAIS_STARTUP_RETRY_SECONDS)"
+    )
+    assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+    assert "up to date" not in done.stdout
+
+
+def test_a_stop_while_db_upgrade_waits_ends_it_at_once_and_not_with_exit_0(tmp_path):
+    """Not 0: in `relais db upgrade && exec relais run` a stop must not go on to run."""
+    env = relais_env(tmp_path, retry_seconds=600)
+    env["DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/relais"
+    log_path = tmp_path / "upgrade.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: "retrying in" in log_path.read_text(), 30, "a start-up retry")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    out = log_path.read_text()
+    assert "stopped during start-up" in out and "Traceback" not in out
+
+
 @pytest.mark.postgres
 def test_a_database_url_that_can_never_work_exits_2_at_once_without_retrying(tmp_path):
     from tests.support.databases import POSTGRES_URL, require_postgres
