@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.i18n import t
+from bot.timeline import CLI_LANGUAGE
 from flows.followups import FollowUpPolicy
 from flows.retention import RetentionPolicy
 from flows.routing import RoutingPolicy
@@ -228,6 +230,13 @@ class Settings(BaseSettings):
             )
         elif url.get_backend_name() == "sqlite" and url.get_driver_name() != "pysqlite":
             raise ValueError("must be a sqlite:/// URL (Python's own driver)")
+        # With no name the server's default database (`postgres`, or the user's) would be
+        # migrated; SQLite's empty path is a throwaway database gone when the process ends.
+        if url.get_backend_name() == "postgresql" and not url.database:
+            if not url.query.get("dbname"):
+                raise ValueError(t(CLI_LANGUAGE, "cli.database_url.no_database"))
+        elif url.get_backend_name() == "sqlite" and not url.database:
+            raise ValueError(t(CLI_LANGUAGE, "cli.database_url.no_sqlite_file"))
         return value
 
     @field_validator("telegram_bot_token_file", "webhook_secret_file", mode="before")

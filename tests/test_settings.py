@@ -162,3 +162,59 @@ def test_a_command_with_the_psycopg2_driver_exits_2_with_one_sentence(tmp_path):
         "PostgreSQL: postgresql+psycopg://… (got 'postgresql+psycopg2://postgres@127.0.0.1:5432"
         "/test')."
     ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:5432",
+        "postgresql://postgres@127.0.0.1:5432/",
+        "postgresql+psycopg://relais:hunter2@db.internal",
+    ],
+)
+def test_a_postgresql_url_naming_no_database_is_refused_before_connecting(monkeypatch, url):
+    """Before, it was accepted and Relais migrated the server's default database (postgres)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    said = str(caught.value)
+    assert said.startswith("DATABASE_URL names no database: add /DBNAME at the end")
+    assert "hunter2" not in said and "\n" not in said
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///"])
+def test_a_sqlite_url_with_an_empty_path_is_refused(monkeypatch, url):
+    """An empty path is an in-memory or temporary database: everything gone at exit."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("DATABASE_URL names no SQLite file: give its path")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://relais@db.internal/relais",
+        "postgresql+psycopg:///relais",  # the local socket
+        "postgresql+psycopg://relais@db.internal/?dbname=relais",  # named in the query
+        "sqlite:///relais.db",
+        "sqlite:////srv/relais/relais.db",
+    ],
+)
+def test_a_url_naming_its_database_passes(monkeypatch, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert load_settings().database_url.endswith(url.split("://", 1)[1])
+
+
+def test_db_upgrade_on_a_url_naming_no_database_exits_2_and_touches_nothing(tmp_path):
+    """The server is never asked: a refused port shows no connection was tried."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RELAIS_"))}
+    env["DATABASE_URL"] = "postgresql+psycopg://postgres@127.0.0.1:1"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "names no database" in lines[0], done.stderr
+    assert "could not be opened" not in done.stderr
