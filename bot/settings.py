@@ -42,6 +42,10 @@ class ConfigError(Exception):
     """A configuration problem, as one sentence a person can act on."""
 
 
+class _Unshown(ValueError):
+    """A bad value whose sentence must not repeat it (it holds part of a secret)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -230,6 +234,10 @@ class Settings(BaseSettings):
             )
         elif url.get_backend_name() == "sqlite" and url.get_driver_name() != "pysqlite":
             raise ValueError("must be a sqlite:/// URL (Python's own driver)")
+        # An '@' of the password not written %40 ends it there: the rest would be taken for
+        # the host (or, after a '/', the database) and shown in every connection error.
+        if "@" in (url.host or "") or (url.password and "@" in (url.database or "")):
+            raise _Unshown(t(CLI_LANGUAGE, "cli.database_url.at_in_password"))
         # With no name the server's default database (`postgres`, or the user's) would be
         # migrated; SQLite's empty path is a throwaway database gone when the process ends.
         if url.get_backend_name() == "postgresql" and not url.database:
@@ -420,6 +428,8 @@ def _sentence(exc: ValidationError) -> str:
     variable = _env_name(field)
     message = str(error["msg"]).removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
+    if isinstance(error.get("ctx", {}).get("error"), _Unshown):
+        return f"{variable} {message}."
     return f"{variable} {message}{_shown(variable, error.get('input'))}."
 
 

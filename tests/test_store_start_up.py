@@ -107,3 +107,66 @@ def test_a_fault_that_may_pass_is_still_transient(message: str) -> None:
     from sqlalchemy import exc as sa_exc
 
     assert unreachable_for_now(sa_exc.OperationalError("connect", {}, Exception(message)))
+
+
+AT_IN_PASSWORD = "postgresql://postgres:hun@ter2@127.0.0.1/test"  # '@' not written %40
+
+
+def test_an_at_sign_in_the_password_is_refused_at_once_without_showing_what_follows_it(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before, 'ter2@127.0.0.1' was taken for the host and every retry logged "failed to
+    resolve host 'ter2@127.0.0.1'": part of the password, in the logs. The resolver here
+    cannot answer for now, the case that was retried for the whole start-up budget."""
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        resolver_answering(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+    )
+
+    def start_up() -> None:
+        database_at_start_up(load_settings(database_url=AT_IN_PASSWORD, startup_retry_seconds=30))
+
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as ended:
+        friendly(start_up)()
+    assert ended.value.code == 2
+    assert time.monotonic() - started < 5
+    said = capsys.readouterr()
+    lines = said.err.strip().splitlines()
+    assert lines == [
+        "relais: DATABASE_URL has an '@' in its password, which ends the password there: "
+        "write each '@' of the password as %40 (percent-encoded), e.g. "
+        "postgresql+psycopg://relais:pass%40word@host/relais."
+    ]
+    for shown in (said.out, said.err, caplog.text):
+        assert "ter2" not in shown and "hun" not in shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://relais:p@Zq9@db.internal:5432/relais",
+        "postgresql+psycopg://relais:p@Zq9/w@db.internal/relais",  # the rest taken for the path
+    ],
+)
+def test_every_url_whose_password_holds_an_at_sign_is_refused(url: str) -> None:
+    from bot.settings import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(database_url=url)
+    assert "%40" in str(caught.value) and "Zq9" not in str(caught.value)
+
+
+def test_a_percent_encoded_at_sign_passes_and_is_the_password() -> None:
+    from sqlalchemy.engine import make_url
+
+    url = load_settings(database_url="postgresql://postgres:hun%40ter2@127.0.0.1/test")
+    parsed = make_url(url.database_url)
+    assert (parsed.password, parsed.host, parsed.database) == ("hun@ter2", "127.0.0.1", "test")
+
+
+def test_an_at_sign_in_a_user_name_without_a_password_is_no_secret_and_passes() -> None:
+    assert load_settings(database_url="postgresql+psycopg://me@corp@db.internal/relais")
