@@ -536,8 +536,14 @@ def db_upgrade() -> None:
     meanwhile is exit 1 too, so that `relais db upgrade && relais run` goes no further."""
     settings = load_settings()
     _configure_logging(settings.log_level, settings.log_format)
-    wait_for_database(settings, stopped_exit=1)[0].dispose()
-    click.echo("Database schema is up to date.")
+    db, before = wait_for_database(settings, stopped_exit=1)
+    db.dispose()
+    if before.up_to_date:
+        click.echo(t(CLI_LANGUAGE, "cli.upgrade.already", head=before.head))
+    elif before.current is None:
+        click.echo(t(CLI_LANGUAGE, "cli.upgrade.created", head=before.head))
+    else:
+        click.echo(t(CLI_LANGUAGE, "cli.upgrade.done", current=before.current, head=before.head))
 
 
 # --- backups (issue 13) ---

@@ -123,3 +123,28 @@ def test_a_database_migrated_by_a_newer_relais_is_refused_by_every_command(
             "Relais knows"
         )
         assert len(done.output.strip().splitlines()) == 1
+
+
+def test_db_upgrade_says_what_it_did(empty_db, tmp_path, monkeypatch):
+    """Before, "Database schema is up to date." whether it applied migrations or none."""
+    from alembic import command
+
+    monkeypatch.chdir(tmp_path)
+    head = ScriptDirectory.from_config(alembic_config(empty_db.url)).get_current_head()
+    command.upgrade(alembic_config(empty_db.url), "0008_reliability")
+    upgraded = relais_on(empty_db.url, "db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.output == f"Upgraded the schema from 0008_reliability to {head}.\n"
+    again = relais_on(empty_db.url, "db", "upgrade")
+    assert (again.exit_code, again.output) == (0, f"Already up to date ({head}).\n")
+    assert revision_of(empty_db) == head
+
+
+def test_db_upgrade_on_an_empty_database_says_it_created_the_schema(
+    empty_db, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    head = ScriptDirectory.from_config(alembic_config(empty_db.url)).get_current_head()
+    created = relais_on(empty_db.url, "db", "upgrade")
+    assert (created.exit_code, created.output) == (0, f"Created the schema, at {head}.\n")
+    assert revision_of(empty_db) == head
