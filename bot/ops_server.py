@@ -22,8 +22,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
+from bot.i18n import t
 from bot.services import Services
 from bot.settings import ConfigError
+from bot.timeline import CLI_LANGUAGE
 from bot.webhook import WebhookReceiver
 from flows import health
 from flows.health import Figures
@@ -46,8 +48,13 @@ def database_checks(figures: Figures | None, error: str | None) -> list[Check]:
     """The checks the database can answer (also `relais health`'s, from outside)."""
     if figures is None:
         return [Check("database", False, f"unreachable ({error})")]
+    if figures.moved_file is not None:
+        moved = t(CLI_LANGUAGE, "health.database_moved", path=figures.moved_file)
+        database = Check("database", False, moved)
+    else:
+        database = Check("database", True, "reachable")
     return [
-        Check("database", True, "reachable"),
+        database,
         Check(
             "dispatcher",
             figures.outbox_oldest_seconds <= STUCK_AFTER_S,

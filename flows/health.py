@@ -1,7 +1,8 @@
 """What the database says about the service's health, for `/healthz`, `/metrics` and
-`relais health`: is it reachable, how old is the oldest notice not yet sent (a dispatcher
-stuck, or Telegram unreachable for long), how many updates wait unhandled and requests wait
-for a worker. Read-only: nothing here changes a row or the schema."""
+`relais health`: is it reachable (and on SQLite still the file at the configured path), how
+old is the oldest notice not yet sent (a dispatcher stuck, or Telegram unreachable for long),
+how many updates wait unhandled and requests wait for a worker. Read-only: nothing here
+changes a row or the schema."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Figures:
     inbox_unhandled: int
     inbox_oldest_seconds: float
     waiting_requests: int
+    moved_file: str | None = None  # SQLite: the configured path no longer names the file open
 
 
 def figures(db: Database, now: datetime) -> Figures:
@@ -43,7 +45,9 @@ def figures(db: Database, now: datetime) -> Figures:
                 Consultation.state == ConsultationState.WAITING
             )
         )
+    moved = db.moved_file()
     return Figures(
+        moved_file=None if moved is None else str(moved),
         outbox_pending=int(pending or 0),
         outbox_oldest_seconds=_age(now, oldest),
         inbox_unhandled=int(unhandled or 0),

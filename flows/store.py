@@ -189,6 +189,27 @@ class Database:
         self.claimant: str | None = None  # this process's name when several share the database
         self._checkpointer: Checkpointer | None = None
         self._safety_net_set = False
+        self._file = sqlite_file(url)
+        self._file_identity: tuple[int, int] | None = None  # (device, inode) first opened
+        if self._file is not None:
+            event.listen(self.engine, "connect", self._remember_file)
+
+    def _remember_file(self, _dbapi_connection: Any, _record: Any) -> None:
+        if self._file_identity is None and self._file is not None:
+            found = self._file.stat()  # the connection has just opened (or created) it
+            self._file_identity = (found.st_dev, found.st_ino)
+
+    def moved_file(self) -> Path | None:
+        """The configured SQLite path, when it no longer names the file this process opened
+        (moved, deleted, replaced): the open connections go on writing to the old file, which
+        nobody will find at that path. None on PostgreSQL, in memory, or before any connection."""
+        if self._file is None or self._file_identity is None:
+            return None
+        try:
+            found = self._file.stat()
+        except FileNotFoundError:
+            return self._file
+        return None if (found.st_dev, found.st_ino) == self._file_identity else self._file
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -79,6 +79,40 @@ def test_the_running_bot_serves_its_health_and_its_metrics(ops_world):
     assert "poller: ok" in done.stdout and "scheduler: ok" in done.stdout
 
 
+def answers(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=10, trust_env=False).status_code
+    except httpx.ConnectError:
+        return None
+
+
+def test_a_sqlite_file_moved_under_the_running_bot_makes_the_database_unhealthy(ops_world):
+    """Before: "reachable", since the open connections go on writing to the moved file,
+    which the next start would not find (it would create an empty one at the path)."""
+    world, port = ops_world
+    if not world.db.is_sqlite:
+        pytest.skip("a SQLite file")
+    path = Path(world.db.engine.url.database or "")
+    healthz = f"http://127.0.0.1:{port}/healthz"
+    wait_until(lambda: answers(healthz) == 200, 30, "the bot's /healthz")
+    path.rename(path.with_name("moved.db"))
+    try:
+        health = httpx.get(healthz, timeout=10, trust_env=False)
+        assert health.status_code == 503, health.text
+        check = health.json()["checks"]["database"]
+        assert check["ok"] is False
+        assert check["detail"].startswith(f"the database file was moved or deleted: {path} ")
+        path.with_name("moved.db").rename(path)  # put back: the same file, healthy again
+        assert httpx.get(healthz, timeout=10, trust_env=False).status_code == 200
+        copy = path.with_name("copy.db")
+        copy.write_bytes(path.read_bytes())
+        copy.replace(path)  # another file at the path (a restore under the running bot)
+        assert httpx.get(healthz, timeout=10, trust_env=False).status_code == 503
+    finally:
+        if path.with_name("moved.db").exists():
+            path.with_name("moved.db").rename(path)
+
+
 def test_relais_health_reads_the_database_alone_and_fails_when_it_is_unreachable(db, tmp_path):
     done = relais("health", env={"DATABASE_URL": db.url})
     assert done.returncode == 0, done.stdout + done.stderr
