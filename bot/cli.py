@@ -92,6 +92,20 @@ def _connect(settings: Settings, migrate: bool) -> tuple[Database, SchemaState]:
             f"the database file {path} does not exist (no Relais schema yet): run "
             "`relais db upgrade` or `relais run`, or check DATABASE_URL"
         )
+    if path is not None and migrate and not path.exists():
+        # SQLite would create an empty database here: not when what is left of one (its
+        # write-ahead log, its shared-memory index) says the file was moved or deleted.
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if leftover.exists():
+                raise ConfigError(
+                    t(
+                        CLI_LANGUAGE,
+                        "cli.database_file.gone",
+                        path=path.resolve(),
+                        leftover=leftover.name,
+                    )
+                )
+        log.info("no database at %s: creating a new, empty one", path.resolve())
     db: Database | None = None
     try:
         db = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)

@@ -446,6 +446,31 @@ def test_a_stop_while_db_upgrade_waits_ends_it_at_once_and_not_with_exit_0(tmp_p
     assert "stopped during start-up" in out and "Traceback" not in out
 
 
+def test_run_says_when_it_creates_a_new_sqlite_database(tmp_path):
+    """Before, silently: a database moved away was replaced by an empty one, unnoticed."""
+    done = run_on_database(tmp_path, f"sqlite:///{tmp_path / 'new.db'}", retry_seconds=0)
+    assert (tmp_path / "new.db").exists()
+    assert done.stderr.count("creating a new, empty one") == 1
+    assert f"no database at {tmp_path / 'new.db'}: creating a new, empty one" in done.stderr
+    again = run_on_database(tmp_path, f"sqlite:///{tmp_path / 'new.db'}", retry_seconds=0)
+    assert "creating a new" not in again.stderr
+
+
+@pytest.mark.parametrize("leftover", ["-wal", "-shm"])
+def test_run_refuses_to_start_afresh_where_a_database_seems_moved_or_deleted(tmp_path, leftover):
+    """Its write-ahead log (or shared-memory file) left beside a missing file: before, a new
+    empty database was made, and every enrolled officer was then refused."""
+    (tmp_path / f"relais.db{leftover}").write_bytes(b"\0" * 32)
+    done = run_on_database(tmp_path, f"sqlite:///{tmp_path / 'relais.db'}", retry_seconds=0)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"relais: the database file {tmp_path / 'relais.db'} does not exist, but "
+        f"relais.db{leftover} does: the database seems to have been moved or deleted; put it "
+        "back (or restore a backup), rather than start on a new, empty one"
+    ]
+    assert not (tmp_path / "relais.db").exists()
+
+
 @pytest.mark.postgres
 def test_a_database_url_that_can_never_work_exits_2_at_once_without_retrying(tmp_path):
     from tests.support.databases import POSTGRES_URL, require_postgres
