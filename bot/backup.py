@@ -42,11 +42,20 @@ def backup(database_url: str, target: Path) -> int:
     if target.exists():
         raise ConfigError(f"{target} exists already; give a new file name")
     _require_writable_folder(target, "the backup")
+    try:  # readable by this user only, like the .run-lock file: it holds personal data
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise ConfigError(f"{target} exists already; give a new file name") from None
+    except OSError as exc:  # a folder writable only in appearance (/proc, a read-only mount)
+        raise ConfigError(f"the backup could not be written to {target} ({exc.strerror})") from None
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)
+            # one self-contained file: in WAL mode (copied from the live database), whoever
+            # opens it, even read-only, leaves -wal and -shm files beside it
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
     except sqlite3.Error as exc:  # the disk full, a folder writable only in appearance
@@ -55,6 +64,13 @@ def backup(database_url: str, target: Path) -> int:
     finally:
         source.close()
     return target.stat().st_size
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A backup opened for reading only, as a file nobody changes (immutable): SQLite then
+    takes no lock and writes nothing beside it (no -wal, no -shm, even for a backup in WAL
+    mode), so a backup in a read-only folder or on read-only media restores too."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
 
 def _require_writable_folder(path: Path, what: str) -> None:
@@ -79,7 +95,7 @@ def restore(database_url: str, source_path: Path, *, force: bool = False) -> Non
     db = Database(database_url)
     try:
         with InstanceLock.acquire(db):  # AlreadyRunning while a `relais run` holds it
-            source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+            source = _read_only(source_path)
             try:
                 live = sqlite3.connect(target)
                 try:
@@ -95,7 +111,7 @@ def restore(database_url: str, source_path: Path, *, force: bool = False) -> Non
 def _check_backup(path: Path) -> None:
     """A Relais database (it has a schema version), not some other file."""
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        connection = _read_only(path)
         try:
             found = connection.execute("select version_num from alembic_version").fetchone()
         finally:

@@ -110,7 +110,7 @@ def test_a_backup_to_a_missing_or_unwritable_place_is_one_sentence(db, tmp_path)
     unwritable = _relais(db.url, "db", "backup", "/proc/b.db")  # refused even to root
     assert unwritable.returncode == 2
     assert unwritable.stderr.strip() == (
-        "relais: the backup could not be written to /proc/b.db (unable to open database file)"
+        "relais: the backup could not be written to /proc/b.db (No such file or directory)"
     )
 
 
@@ -125,3 +125,42 @@ def test_a_restore_into_a_folder_that_does_not_exist_is_one_sentence(db, tmp_pat
         f"relais: the folder {tmp_path / 'gone'} for the database (DATABASE_URL) does not exist; "
         "create it first"
     )
+
+
+def test_a_backup_is_readable_by_its_owner_only_and_one_self_contained_file(db, tmp_path):
+    """Before: created with the umask's mode (0644 here: readable by every local user), and
+    in WAL mode, so that opening it left -wal and -shm files beside it."""
+    backup = tmp_path / "backups" / "b.db"
+    backup.parent.mkdir()
+    before = os.umask(0o022)  # the usual umask, which the command inherits
+    try:
+        done = _relais(db.url, "db", "backup", str(backup))
+    finally:
+        os.umask(before)
+    assert done.returncode == 0, done.stderr
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["b.db"]
+    target = tmp_path / "restored.db"
+    restored = _relais(f"sqlite:///{target}", "db", "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["b.db"]  # nothing left beside
+
+
+def test_a_backup_in_wal_mode_restores_without_writing_beside_it(db, tmp_path):
+    """A backup made before backups were written in rollback mode: opened read-only, it left
+    -wal and -shm files in its folder (which must then be writable)."""
+    import sqlite3
+
+    backup = tmp_path / "backups" / "old.db"
+    backup.parent.mkdir()
+    assert _relais(db.url, "db", "backup", str(backup)).returncode == 0
+    with sqlite3.connect(backup) as old:  # as the backups of the previous versions were
+        assert old.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    old.close()
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["old.db"]
+    target = tmp_path / "restored.db"
+    restored = _relais(f"sqlite:///{target}", "db", "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["old.db"]
+    listed = _relais(f"sqlite:///{target}", "users", "list")
+    assert listed.returncode == 0, listed.stderr
