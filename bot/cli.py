@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.i18n import t
+from bot.i18n import CLI_LANGUAGE, t
 from bot.reports.formats import FORMATS
 from bot.reports.run import produce
 from bot.schema import schema_problem
 from bot.settings import MONTH_HOURS, ConfigError, Settings, load_settings, mask_password
-from bot.timeline import CLI_LANGUAGE, person_label, timeline_lines
+from bot.timeline import person_label, timeline_lines
 from flows import enrolment, people, phones, roster, routing, settings_store, views
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
 from flows.people import PersonView

@@ -22,10 +22,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
-from bot.i18n import t
+from bot.i18n import CLI_LANGUAGE, t
 from bot.services import Services
 from bot.settings import ConfigError
-from bot.timeline import CLI_LANGUAGE
 from bot.webhook import WebhookReceiver
 from flows import health
 from flows.health import Figures

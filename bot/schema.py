@@ -4,8 +4,7 @@ every `relais` command that opens the database (bot/cli.py) and `relais health`
 
 from __future__ import annotations
 
-from bot.i18n import t
-from bot.timeline import CLI_LANGUAGE
+from bot.i18n import CLI_LANGUAGE, t
 from flows.store import SchemaState
 
 

@@ -16,8 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.i18n import t
-from bot.timeline import CLI_LANGUAGE
+from bot.i18n import CLI_LANGUAGE, t
 from flows.followups import FollowUpPolicy
 from flows.retention import RetentionPolicy
 from flows.routing import RoutingPolicy

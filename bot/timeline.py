@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import t
+from bot.i18n import CLI_LANGUAGE, t
 from bot.render.assessments import fallback_line
 from flows import events, people, timelines
 from flows.models import EVENT_PERSON_KEYS
 from flows.store import Database
 from flows.vocabulary import EventKind
-
-CLI_LANGUAGE = "en"  # the CLI speaks English; labels come from the bot's catalogs
 
 
 def timeline_lines(

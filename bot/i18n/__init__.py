@@ -25,6 +25,9 @@ def catalog(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in po if m.id and isinstance(m.id, str)}
 
 
+CLI_LANGUAGE = "en"  # the CLI speaks English; its sentences come from these catalogs
+
+
 def t(language: str | None, key: str, /, **params: object) -> str:
     """The sentence for key in that language (French when unknown), with parameters filled."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
