@@ -92,6 +92,11 @@ def _connect(settings: Settings, migrate: bool) -> tuple[Database, SchemaState]:
             f"the database file {path} does not exist (no Relais schema yet): run "
             "`relais db upgrade` or `relais run`, or check DATABASE_URL"
         )
+    if path is not None and path.exists() and (links := path.stat().st_nlink) > 1:
+        # SQLite names its -wal and -shm files from the path it was opened by
+        raise ConfigError(
+            t(CLI_LANGUAGE, "cli.database_file.linked", path=path.resolve(), links=links)
+        )
     if path is not None and migrate and not path.exists():
         # SQLite would create an empty database here: not when what is left of one (its
         # write-ahead log, its shared-memory index) says the file was moved or deleted.

@@ -471,6 +471,23 @@ def test_run_refuses_to_start_afresh_where_a_database_seems_moved_or_deleted(tmp
     assert not (tmp_path / "relais.db").exists()
 
 
+def test_a_database_file_with_several_names_is_refused_by_run_and_every_command(
+    relais, tmp_path
+):
+    """SQLite keeps its write-ahead log beside the name a file was opened by: a hard link is a
+    second log for the same file, and two processes on two names can corrupt it (SQLite's
+    own list of ways to corrupt a database). Before, only a second `relais run` was kept out
+    (the instance lock); `relais users list` through the other name opened it."""
+    os.link(tmp_path / "cli.db", tmp_path / "alias.db")
+    listed = relais("users", "list")
+    assert listed.exit_code == 2
+    assert "has 2 names (hard links)" in listed.output and "corrupt" in listed.output
+    done = run_on_database(tmp_path, f"sqlite:///{tmp_path / 'alias.db'}", retry_seconds=0)
+    assert done.returncode == 2 and "has 2 names (hard links)" in done.stderr
+    (tmp_path / "alias.db").unlink()
+    assert relais("users", "list").exit_code == 0
+
+
 @pytest.mark.postgres
 def test_a_database_url_that_can_never_work_exits_2_at_once_without_retrying(tmp_path):
     from tests.support.databases import POSTGRES_URL, require_postgres
