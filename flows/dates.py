@@ -55,6 +55,7 @@ class _Counted:
     real: timedelta
     days: int
     months: int
+    at: time | None = None  # 'dans 2 jours à 14h': that day at that time
 
 
 def _counted(cleaned: str) -> _Counted | None:
@@ -63,7 +64,8 @@ def _counted(cleaned: str) -> _Counted | None:
     found = _DURATION.match(cleaned)
     if found is None:
         return None
-    rest = _HOURS_MINUTES.sub(lambda m: f"{m.group(1)} h {m.group(2)} min", found.group(1))
+    rest, at = _clock_at_end(found.group(1))
+    rest = _HOURS_MINUTES.sub(lambda m: f"{m.group(1)} h {m.group(2)} min", rest)
     real, days, months, position, last = timedelta(), 0, 0, 0, None
     while position < len(rest):
         half = _HALF.match(rest, position)
@@ -87,7 +89,36 @@ def _counted(cleaned: str) -> _Counted | None:
             break
     if last is None and not real:
         return None
-    return _Counted(real, days, months)
+    if at is not None and (real or not (days or months)):  # 'in 3 hours at 10': no
+        return None
+    return _Counted(real, days, months, at)
+
+
+_CLOCK_AT_END = re.compile(
+    r"\s+(?:à|a|at|vers|around)\s+(\d{1,2})(?:\s*(?:h|:)\s*(\d{2})?|\s*heures?)?\s*$"
+    r"|\s+(\d{1,2})\s*h\s*(\d{2})?\s*$"
+    r"|\s+(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)\s*$"
+)
+
+
+def _clock_at_end(text: str) -> tuple[str, time | None]:
+    """'2 jours à 14h' -> ('2 jours', 14:00); a bare hour from 1 to 6 ('at 3') is refused."""
+    found = _CLOCK_AT_END.search(text)
+    if found is None:
+        return text, None
+    if found.group(5) is not None:  # '3pm', 'at 10:30 am'
+        twelve = int(found.group(5)) % 12 + (12 if found.group(7) == "pm" else 0)
+        if int(found.group(5)) > 12:
+            raise WhenError("followup.when_invalid")
+        return text[: found.start()], time(twelve, int(found.group(6) or 0))
+    hour, minute = found.group(1) or found.group(3), found.group(2) or found.group(4)
+    after = text[found.end(1) : found.end()] if found.group(1) is not None else "h"
+    bare = "h" not in after and ":" not in after  # 'à 3', not 'à 3h', 'à 3:30', 'à 3 heures'
+    if bare and int(hour) in _NIGHT_HOURS:
+        raise WhenError("followup.when_ambiguous_hour")
+    if int(hour) > 23 or int(minute or 0) > 59:
+        raise WhenError("followup.when_invalid")
+    return text[: found.start()], time(int(hour), int(minute or 0))
 
 
 def _after(counted: _Counted, now: datetime, zone: ZoneInfo, morning_hour: int) -> datetime:
@@ -96,7 +127,7 @@ def _after(counted: _Counted, now: datetime, zone: ZoneInfo, morning_hour: int) 
     if counted.real:  # 'dans 1 jour et 3 heures': all of it real time
         return now + counted.real + timedelta(days=counted.days + 31 * counted.months)
     day = _add_months(now.astimezone(zone).date(), counted.months) + timedelta(counted.days)
-    return local_at(day, time(morning_hour), zone)
+    return local_at(day, counted.at or time(morning_hour), zone)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -113,32 +144,42 @@ def _add_months(day: date, months: int) -> date:
 # --- clock times and day words, in dateparser's words ---------------------------------------
 
 _CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|heures?)(?:\s*(\d{2}))?\b")
-_AT_CLOCK = re.compile(r"(?:\s|^)(?:à|a|at|vers|around)\s+(?=\d{1,2}:\d{2})")
-_AT_HOUR = re.compile(
-    r"(?:\s|^)(?:à|a|at|vers|around)\s+(\d{1,2})\b(?!\s*(?::|\d|am\b|pm\b|a\.m|p\.m))"
-)
+_AT = r"(?:\s|^)(?:à|a|at|vers|around)\s+"
+_AT_CLOCK = re.compile(rf"{_AT}(?=\d{{1,2}}:\d{{2}})")
+_AT_HOUR = re.compile(rf"{_AT}(\d{{1,2}})\b(?!\s*(?::|\d|am\b|pm\b|a\.m|p\.m))")
+_NIGHT_HOURS = range(1, 7)  # 'at 3' alone: 03:00 or 15:00? asked, not guessed
+_HAS_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m|p\.m)|\bmidi\b|\bnoon\b")
 _WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
-_WORDS = (
-    (re.compile(rf"\b({_WEEKDAYS}) prochain\b"), r"\1"),  # 'lundi prochain': the coming one
-    (re.compile(r"\bce soir\b"), "aujourd'hui"),
-    (re.compile(r"\btonight\b"), "today"),
-)
-_MORNING = re.compile(r"\b(?:au\s+)?(?:matin|(?:in\s+the\s+)?morning)\b")
+_NEXT_WEEKDAY = re.compile(rf"\b({_WEEKDAYS}) prochain\b")  # 'lundi prochain': the coming one
+_THIS_MORNING = re.compile(r"\b(?:ce matin|this morning)\b")
+_EVENING = re.compile(r"\b(?:ce soir|tonight)\b")
+_MORNING = re.compile(r"\b(?:au\s+|le\s+|in\s+the\s+)?(?:matin|morning)\b")
 
 
 def _normalise(text: str, morning_hour: int = 9) -> str:
     """French clock notation ('9h', '14h30', '9 heures') as dateparser reads it best ('9:00',
     '14:30'), an hour after a day ('demain à 10') as a clock time, 'matin' as the morning
-    hour, 'lundi prochain' as 'lundi'."""
+    hour unless an hour is given, 'lundi prochain' as 'lundi'. An hour from 1 to 6 after 'à'
+    or 'at' ('tomorrow at 3') and 'tonight' without an hour are refused (WhenError), not
+    guessed: a reminder at 03:00 would go to the night shift."""
     cleaned = " ".join(text.strip().lower().split())
     if _DURATION.match(cleaned):
         return cleaned
     cleaned = _CLOCK.sub(lambda m: f"{int(m.group(1))}:{m.group(2) or '00'}", cleaned)
+    if any(int(m.group(1)) in _NIGHT_HOURS for m in _AT_HOUR.finditer(cleaned)):
+        raise WhenError("followup.when_ambiguous_hour")
     cleaned = _AT_HOUR.sub(lambda m: f" {int(m.group(1))}:00", cleaned)
     cleaned = _AT_CLOCK.sub(" ", cleaned)  # 'à 10:00' alone is read as today, even if past
-    for pattern, replacement in _WORDS:
-        cleaned = pattern.sub(replacement, cleaned)
-    cleaned = _MORNING.sub(f"{morning_hour}:00", cleaned)
+    cleaned = _NEXT_WEEKDAY.sub(r"\1", cleaned)
+    timed = _HAS_CLOCK.search(cleaned) is not None
+    if _EVENING.search(cleaned):
+        if not timed:
+            raise WhenError("followup.when_evening")
+        cleaned = _EVENING.sub("aujourd'hui" if "ce soir" in cleaned else "today", cleaned)
+    cleaned = _THIS_MORNING.sub("aujourd'hui" if "ce matin" in cleaned else "today", cleaned)
+    cleaned = _MORNING.sub("" if timed else f" {morning_hour}:00", cleaned)
+    if not timed and re.search(r"\b(?:aujourd'hui|today)\b", cleaned) and ":" not in cleaned:
+        cleaned += f" {morning_hour}:00"  # 'ce matin' alone: this morning's hour
     return " ".join(cleaned.split())
 
 

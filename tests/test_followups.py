@@ -118,6 +118,43 @@ def test_what_dateparser_alone_misread_is_read_as_meant(text, lang, expected):
     assert dates.parse_when(text, now, MTL, lang) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("demain matin 8h", "fr", local(2026, 3, 7, 8, 0)),  # the hour given wins over 'matin'
+        ("tomorrow morning at 8", "en", local(2026, 3, 7, 8, 0)),
+        ("this morning", "en", local(2026, 3, 6, 9, 0)),
+        ("ce matin", "fr", local(2026, 3, 6, 9, 0)),
+        ("dans 2 jours à 14h", "fr", local(2026, 3, 8, 14, 0)),
+        ("dans 2 semaines à 10h", "fr", local(2026, 3, 20, 10, 0)),
+        ("in 2 days at 2pm", "en", local(2026, 3, 8, 14, 0)),
+        ("in 2 days at 14:30", "en", local(2026, 3, 8, 14, 30)),
+        ("mercredi à 15h", "fr", local(2026, 3, 11, 15, 0)),
+        ("demain à 3h", "fr", local(2026, 3, 7, 3, 0)),  # '3h' is written on 24 hours
+    ],
+)
+def test_an_hour_given_with_a_part_of_the_day_or_a_count_of_days_is_kept(text, lang, expected):
+    now = local(2026, 3, 6, 7, 20)  # a Friday morning
+    assert dates.parse_when(text, now, MTL, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("tomorrow at 3", "followup.when_ambiguous_hour"),  # 03:00 would go to the night shift
+        ("mercredi a 3", "followup.when_ambiguous_hour"),
+        ("in 3 days at 3", "followup.when_ambiguous_hour"),
+        ("tonight", "followup.when_evening"),  # was today at the morning hour
+        ("ce soir", "followup.when_evening"),
+        ("dans 3 heures à 10h", "followup.when_invalid"),
+    ],
+)
+def test_an_hour_that_could_be_night_or_afternoon_is_asked_not_guessed(text, key):
+    with pytest.raises(WhenError) as refused:
+        dates.parse_when(text, local(2026, 3, 6, 7, 20), MTL, "en")
+    assert refused.value.key == key
+
+
 @pytest.mark.parametrize("now", [local(2026, 10, 31, 15, 23), local(2026, 3, 7, 15, 23)])
 def test_a_week_typed_across_a_clock_change_lands_on_that_day_at_the_morning_hour(now):
     for text, lang in (("dans une semaine", "fr"), ("in 1 week", "en")):
