@@ -68,8 +68,10 @@ class Action(StrEnum):
     SCENE_CLEARED = "zb"  # consultation id: the officer is back on duty
     # --- a held line (a holder's text that may answer the bot or be for an officer) ---
     # the held line's first message id (in the holder's chat), 0 = pass it on / 1 = it is my
-    # answer. "ka" (it named the holder, not the line) is retired: its stale buttons are refused
+    # answer. "ka" named the holder, not the line: still read (for questions asked before the
+    # upgrade, 30 minutes at most), as the line this holder has held now
     HELD_LINE = "kb"
+    HELD_LINE_BY_HOLDER = "ka"
 
 
 CATEGORIES = list(Category)
@@ -177,6 +179,7 @@ FOLLOWUP_AIM = _declare(Action.FOLLOWUP_AIM, HOLDERS, choices=list(AIMS))
 INCIDENT_NUMBER = _declare(Action.INCIDENT_NUMBER, OFFICERS)
 SCENE_CLEARED = _declare(Action.SCENE_CLEARED, OFFICERS)
 HELD_LINE = _declare(Action.HELD_LINE, HOLDERS, choices=[True, False])  # pass it on?
+HELD_LINE_BY_HOLDER = _declare(Action.HELD_LINE_BY_HOLDER, HOLDERS, choices=[True, False])
 assert set(BUTTONS) == set(Action), "every action is declared once"
 
 

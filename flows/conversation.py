@@ -89,6 +89,14 @@ def hold(session: Session, person_id: int, text: str, message_id: int) -> int:
     return message_id
 
 
+def held_line(session: Session, person_id: int, now: datetime) -> int | None:
+    """The line this person has held now (its first message's id), if its question is open."""
+    if pending(session, person_id, now) is None:
+        return None
+    row = session.get(PendingInput, person_id)
+    return None if row is None or row.held_text is None else row.held_message_id
+
+
 def take_held(session: Session, person_id: int, line: int, now: datetime) -> tuple[str, int] | None:
     """The line held (its text and message id), given up once, if it is the one named
     (line: its first message's id, as hold() returned it); None when there is none, it is

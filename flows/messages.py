@@ -112,6 +112,19 @@ def settle_held(
     return Receipt(Heard.DONE, view)
 
 
+def settle_held_by_holder(
+    unit: Unit,
+    person_id: int,
+    pass_on: bool,
+    followup_policy: FollowUpPolicy,
+    policy: RoutingPolicy | None = None,
+) -> Receipt:
+    """settle_held for a question asked before its buttons named the line (they named the
+    holder): the line this holder has held now, as those buttons meant."""
+    line = conversation.held_line(unit.session, person_id, unit.now)
+    return settle_held(unit, person_id, line or 0, pass_on, followup_policy, policy)
+
+
 def _answered(
     unit: Unit,
     view: PersonView,

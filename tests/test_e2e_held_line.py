@@ -127,3 +127,23 @@ def test_a_tap_on_a_question_about_a_line_no_longer_held_settles_nothing(world):
 
     world.user.press(ROY, new["message_id"], text="↪ Transmettre")
     world.user.wait_for_text(OFFICER_2, f"{second} · Marie Roy :\nElle habite à Laval", world.step)
+
+
+def test_a_question_asked_before_the_upgrade_still_settles_the_line_held(world):
+    """Its buttons named the holder ("ka"), not the line: refused as forged after the
+    upgrade, the line stayed held, not relayed, while the worker thought it went."""
+    from bot.callbacks import HELD_LINE_BY_HOLDER
+
+    _first, second = asked_for_a_note_while_luc_waits(world)
+    world.user.send_text(ROY, "Gardez-le assis, j'arrive")
+    question = world.user.wait_for_text(ROY, WHICH, world.step)
+    roy = people.find_by_telegram_id(world.db, ROY)
+    assert roy is not None
+    world.user.press(ROY, question["message_id"], data=HELD_LINE_BY_HOLDER.data(roy.id, True))
+    world.user.wait_for_text(OFFICER_2, f"{second} · Marie Roy :\nGardez-le assis", world.step)
+    other = people.find_by_telegram_id(world.db, OFFICER)
+    assert other is not None
+    forged = world.user.press(
+        ROY, question["message_id"], data=HELD_LINE_BY_HOLDER.data(other.id, True)
+    )
+    assert "pas valide" in world.user.wait_for_callback_answer(forged, world.step)["text"]

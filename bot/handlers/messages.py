@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot import services as services_module
 from bot.handlers import calls, followups, resources
-from bot.handlers.access import identify, refuse_stranger
+from bot.handlers.access import identify, refuse_press, refuse_stranger
 from bot.handlers.consult import incoming
 from bot.handlers.enrolment import help_text
 from bot.services import Services
@@ -88,6 +88,29 @@ async def on_held_line(
         messages.settle_held, person.id, line, pass_on, services.settings.followup_policy,
         services.policy,
     )  # fmt: skip
+    await _settled(services, query, person, receipt)
+
+
+@callbacks.HELD_LINE_BY_HOLDER.handles
+async def on_held_line_by_holder(
+    services: Services, query: CallbackQuery, person: PersonView, holder: int, pass_on: bool
+) -> None:
+    """A held-line question asked before the upgrade (its buttons named the holder): settles
+    the line this holder has held now, as it did then; anyone else's is refused."""
+    if holder != person.id:
+        await refuse_press(services, query.id, person)
+        return
+    receipt = await services.act(
+        messages.settle_held_by_holder, person.id, pass_on, services.settings.followup_policy,
+        services.policy,
+    )  # fmt: skip
+    await _settled(services, query, person, receipt)
+
+
+async def _settled(
+    services: Services, query: CallbackQuery, person: PersonView, receipt: messages.Receipt
+) -> None:
+    """After a held-line choice: the press answered, the question's buttons gone."""
     await services.sender.answer(query.id)
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
