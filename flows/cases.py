@@ -121,9 +121,9 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     text reads as a key and not as a phone number. Anything else is the officer's words,
     relayed as usual; and once a worker holds the case, every line is theirs (a phone number
     or a file number typed then is meant for the worker): the key is then given with /key.
-    A key typed after the question lapsed unanswered is neither taken nor relayed: the
-    question leaves the summary and the officer reads how to give it (/key) or pass it on
-    (send it again)."""
+    A line typed after the question lapsed unanswered is the officer's words, kept for the
+    worker as any other (a file number, "911 911"...): the question leaves the summary and
+    the officer reads that it was not taken as a key, and how to give one (/key)."""
     text = message.text or ""
     if message.kind != "text" or text.startswith("/") or normalise(text) is None:
         return False
@@ -138,9 +138,9 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     if c is None or c.state == ConsultationState.ACTIVE:
         return False
     if conversation.lapsed(session, officer.id, InputKind.SUBJECT_KEY, c.id, unit.now):
-        _end_key_question(unit, c)  # neither hashed nor relayed: they are told how to go on
+        _end_key_question(unit, c)  # not hashed: relayed as words, and they are told so
         unit.outbox.say(session.get_one(Person, officer.id), "subject.key_lapsed", ref=c.reference)
-        return True
+        return False
     asked = conversation.pending(session, officer.id, unit.now)
     invited = (c.state == ConsultationState.DRAFT and c.category is not None) or asked == (
         InputKind.SUBJECT_KEY,

@@ -117,7 +117,7 @@ def test_the_key_question_leaves_the_summary_once_the_key_is_typed(world):
     assert ref in shown["text"] and not shown.get("reply_markup")
 
 
-def test_a_key_typed_after_the_question_lapsed_is_answered_and_the_question_goes(world):
+def test_a_key_typed_after_the_question_lapsed_is_kept_as_words_and_the_question_goes(world):
     officer_and_worker(world)
     ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
     summary = world.user.wait_for_text(OFFICER, KEY_QUESTION, world.step)
@@ -125,7 +125,7 @@ def test_a_key_typed_after_the_question_lapsed_is_answered_and_the_question_goes
 
     world.user.send_text(OFFICER, "JT 1987")
     told = world.user.wait_for_text(
-        OFFICER, f"Ma question sur la clé de {ref} a expiré", world.step
+        OFFICER, f"Ma question sur la clé de {ref} avait expiré", world.step
     )
     assert "/key" in told["text"]
     shown = world.user.wait_for(
@@ -137,8 +137,7 @@ def test_a_key_typed_after_the_question_lapsed_is_answered_and_the_question_goes
     assert ref in shown["text"] and not shown.get("reply_markup")
     assert not any(f"Clé notée pour {ref}" in t for t in world.texts(OFFICER))
 
-    world.user.send_text(OFFICER, "JT 1987")  # sent again: the officer's words, kept
-    world.accept(ROY, ref)
+    world.accept(ROY, ref)  # the officer's words, kept for the worker: not to send again
     world.user.wait_for_text(ROY, "JT 1987", world.step)
 
 
