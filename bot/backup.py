@@ -69,7 +69,13 @@ def backup(database_url: str, target: Path) -> int:
 def _read_only(path: Path) -> sqlite3.Connection:
     """A backup opened for reading only, as a file nobody changes (immutable): SQLite then
     takes no lock and writes nothing beside it (no -wal, no -shm, even for a backup in WAL
-    mode), so a backup in a read-only folder or on read-only media restores too."""
+    mode), so a backup in a read-only folder or on read-only media restores too. Except
+    when a write-ahead log lies beside it (a copy of the data folder, a snapshot: not made
+    by `relais db backup`): immutable would ignore the transactions it holds, so it is read
+    as a live database, its log included."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
 

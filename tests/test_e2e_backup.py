@@ -164,3 +164,32 @@ def test_a_backup_in_wal_mode_restores_without_writing_beside_it(db, tmp_path):
     assert sorted(p.name for p in backup.parent.iterdir()) == ["old.db"]
     listed = _relais(f"sqlite:///{target}", "users", "list")
     assert listed.returncode == 0, listed.stderr
+
+
+def test_a_copy_of_the_data_folder_restores_with_the_transactions_still_in_its_log(
+    db, tmp_path
+):
+    """A snapshot or an rsync of the folder (relais.db and relais.db-wal): read as immutable,
+    the transactions in its write-ahead log were silently left out of the restore."""
+    import shutil
+    import sqlite3
+
+    live = tmp_path / "live.db"
+    shutil.copy(make_url(db.url).database or "", live)
+    writer = sqlite3.connect(live)
+    assert writer.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE since_the_checkpoint (x)")
+    writer.execute("INSERT INTO since_the_checkpoint VALUES (42)")
+    writer.commit()
+    copy = tmp_path / "snapshot"
+    copy.mkdir()
+    shutil.copy(live, copy / "relais.db")
+    shutil.copy(live.with_name("live.db-wal"), copy / "relais.db-wal")  # as a snapshot has it
+    writer.close()
+    target = tmp_path / "restored.db"
+    restored = _relais(f"sqlite:///{target}", "db", "restore", str(copy / "relais.db"))
+    assert restored.returncode == 0, restored.stderr
+    with sqlite3.connect(target) as check:
+        assert check.execute("SELECT x FROM since_the_checkpoint").fetchall() == [(42,)]
+    check.close()
