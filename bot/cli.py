@@ -84,14 +84,9 @@ def _connect(settings: Settings, migrate: bool) -> tuple[Database, SchemaState]:
     url = settings.database_url
     path = sqlite_file(url)
     if path is not None and not path.parent.is_dir():
-        raise ConfigError(
-            f"DATABASE_URL: the folder {path.parent} of the SQLite file does not exist"
-        )
+        raise ConfigError(t(CLI_LANGUAGE, "cli.database_url.no_folder", folder=path.parent))
     if path is not None and not migrate and not path.exists():
-        raise ConfigError(
-            f"the database file {path} does not exist (no Relais schema yet): run "
-            "`relais db upgrade` or `relais run`, or check DATABASE_URL"
-        )
+        raise ConfigError(t(CLI_LANGUAGE, "cli.database_file.missing", path=path))
     if path is not None and path.exists() and (links := path.stat().st_nlink) > 1:
         # SQLite names its -wal and -shm files from the path it was opened by
         raise ConfigError(
@@ -122,13 +117,10 @@ def _connect(settings: Settings, migrate: bool) -> tuple[Database, SchemaState]:
             db.dispose()
         first_line = mask_password(str(exc).splitlines()[0] if str(exc) else "")
         cause = f"{type(exc).__name__}: {first_line}"
-        problem = f"DATABASE_URL could not be opened ({cause})"
         if unreachable_for_now(exc):
-            raise DatabaseAway(f"{problem}; check that the server is running", cause) from None
-        raise ConfigError(
-            f"{problem}; check the URL, that the server is running and that the file's "
-            "folder exists"
-        ) from None
+            away = t(CLI_LANGUAGE, "cli.database_url.away", cause=cause)
+            raise DatabaseAway(away, cause) from None
+        raise ConfigError(t(CLI_LANGUAGE, "cli.database_url.unusable", cause=cause)) from None
     problem = schema_problem(state, migrate)
     if problem is not None:
         db.dispose()
@@ -169,11 +161,11 @@ def wait_for_database(settings: Settings, *, stopped_exit: int) -> tuple[Databas
             except DatabaseAway as exc:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    click.echo(
-                        f"relais: {exc} (still unreachable after the start-up's "
-                        f"{settings.startup_retry_seconds}s, RELAIS_STARTUP_RETRY_SECONDS)",
-                        err=True,
+                    seconds = settings.startup_retry_seconds
+                    sentence = t(
+                        CLI_LANGUAGE, "cli.startup.still_away", problem=exc, seconds=seconds
                     )
+                    click.echo(f"relais: {sentence}", err=True)
                     sys.exit(1)
                 wait = min(pause, left)
                 log.warning(
@@ -267,14 +259,12 @@ def invite(role: str, name: str, ttl_hours: int | None, phone: str | None, quiet
     """Issue a one-time invite code and its t.me link."""
     settings = load_settings()
     if not name.strip():
-        raise click.BadParameter("the name cannot be empty", param_hint="--name")
+        raise click.BadParameter(t(CLI_LANGUAGE, "cli.invite.empty_name"), param_hint="--name")
     number = phones.normalise(phone, settings.phone_region) if phone is not None else None
     if phone is not None and number is None:
-        raise click.BadParameter(
-            f"not a valid phone number for region {settings.phone_region}: {phone!r} "
-            "(write it as on a phone, or in international form such as +1 514 555 0123)",
-            param_hint="--phone",
-        )
+        region = settings.phone_region
+        sentence = t(CLI_LANGUAGE, "cli.invite.bad_phone", region=region, phone=repr(phone))
+        raise click.BadParameter(sentence, param_hint="--phone")
     db = open_database(settings)
     ttl = timedelta(hours=ttl_hours or settings.invite_ttl_hours)
     issued = enrolment.create_invite(db, Role(role), name, utc_now, ttl, number)
@@ -282,19 +272,18 @@ def invite(role: str, name: str, ttl_hours: int | None, phone: str | None, quiet
         click.echo(issued.code)
         return
     username = settings.bot_username or settings_store.get(db, "bot_username")
-    click.echo(
-        f"Invite for {issued.display_name} ({issued.role.value}), valid until "
-        f"{issued.expires_at.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}:"
-    )
-    click.echo(f"  code: {issued.code}")
+    until = f"{issued.expires_at.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}"
+    name, role, code = issued.display_name, issued.role.value, issued.code
+    click.echo(t(CLI_LANGUAGE, "cli.invite.header", name=name, role=role, until=until))
+    click.echo(t(CLI_LANGUAGE, "cli.invite.code", code=code))
     if number is not None:
-        click.echo(f"  phone for 'Call me': {phones.shown(number)}")
+        click.echo(t(CLI_LANGUAGE, "cli.invite.phone", phone=phones.shown(number)))
     if username:
-        click.echo(f"  link: https://t.me/{username}?start={issued.code}")
+        click.echo(t(CLI_LANGUAGE, "cli.invite.link", username=username, code=code))
     else:
-        click.echo(f"  link: https://t.me/<your_bot>?start={issued.code}")
-        click.echo("  (run the bot once, or set RELAIS_BOT_USERNAME, to get the exact link)")
-    click.echo(f"  or send to the bot: /start {issued.code}")
+        click.echo(t(CLI_LANGUAGE, "cli.invite.link_unknown", code=code))
+        click.echo(t(CLI_LANGUAGE, "cli.invite.link_hint"))
+    click.echo(t(CLI_LANGUAGE, "cli.invite.send", code=code))
 
 
 @main.group()
@@ -310,11 +299,15 @@ def users_list() -> None:
     db = open_database(settings)
     rows = people.list_people(db)
     if not rows:
-        click.echo("Nobody is enrolled yet: `relais invite --role officer --name ...`.")
+        click.echo(t(CLI_LANGUAGE, "cli.users.none"))
         return
     now = utc_now()
     availability = routing.availability_of_everyone(db, now, settings.policy)
-    click.echo(f"{'ID':>4}  {'ROLE':<10}  {'LANG':<4}  {'STATE':<30}  {'CASES':<5}  NAME")
+    column = functools.partial(_column, "users")
+    click.echo(
+        f"{column('id'):>4}  {column('role'):<10}  {column('lang'):<4}  {column('state'):<30}  "
+        f"{column('cases'):<5}  {column('name')}"
+    )
     for p in rows:
         state, cases = _routing_state(p, availability[p.id])
         click.echo(
@@ -323,24 +316,32 @@ def users_list() -> None:
         )
 
 
+def _column(table: str, name: str) -> str:
+    """A column's heading in a table the CLI prints (`cli.users.column.role`...)."""
+    return t(CLI_LANGUAGE, f"cli.{table}.column.{name}")
+
+
 def _routing_state(person: PersonView, where: routing.Availability) -> tuple[str, str]:
     """(state, cases) for one person: the words say what routing decides, not the raw field."""
     if not person.active:
-        return "revoked", "—"
+        return t(CLI_LANGUAGE, "cli.users.state.revoked"), "—"
     if person.role == Role.OFFICER:
         return "—", "—"
     if person.role == Role.SUPERVISOR:
-        return "escalations (tier 3)", f"{where.active}"
+        return t(CLI_LANGUAGE, "cli.users.state.escalations"), f"{where.active}"
     standing = where.standing
     if standing.presence is not None:
         why = f"/{standing.presence.value}"
     elif standing.on_shift:
-        why = "on shift"
+        why = t(CLI_LANGUAGE, "cli.users.state.on_shift")
+    elif where.has_shifts:
+        why = t(CLI_LANGUAGE, "cli.users.state.off_shift")
     else:
-        why = "off shift" if where.has_shifts else "no shift"
-    state = f"{'available' if standing.available else 'unavailable'} ({why})"
+        why = t(CLI_LANGUAGE, "cli.users.state.no_shift")
+    available = "available" if standing.available else "unavailable"
+    state = t(CLI_LANGUAGE, f"cli.users.state.{available}", why=why)
     if standing.on_call:
-        state += ", on call"
+        state = t(CLI_LANGUAGE, "cli.users.state.on_call", state=state)
     return state, f"{where.active}/{where.capacity}"
 
 
@@ -355,17 +356,30 @@ def users_revoke(person_id: int) -> None:
     known = people.get(db, person_id)
     if known is not None and known.revoked_at is not None:
         when = known.revoked_at.astimezone(settings.zone)
-        click.echo(
-            f"relais: {known.display_name} ({known.role.value}, id {person_id}) was already "
-            f"revoked on {when:%Y-%m-%d %H:%M %Z}; nothing changed (see `relais users list`).",
-            err=True,
+        sentence = t(
+            CLI_LANGUAGE,
+            "cli.users.already_revoked",
+            name=known.display_name,
+            role=known.role.value,
+            id=person_id,
+            when=f"{when:%Y-%m-%d %H:%M %Z}",
         )
+        click.echo(f"relais: {sentence}", err=True)
         sys.exit(1)
     revoked = enrolment.revoke(db, person_id, utc_now)
     if revoked is None:
-        click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
+        sentence = t(CLI_LANGUAGE, "cli.users.no_such_person", id=person_id)
+        click.echo(f"relais: {sentence}", err=True)
         sys.exit(1)
-    click.echo(f"Revoked {revoked.display_name} ({revoked.role.value}, id {revoked.id}).")
+    click.echo(
+        t(
+            CLI_LANGUAGE,
+            "cli.users.revoked",
+            name=revoked.display_name,
+            role=revoked.role.value,
+            id=revoked.id,
+        )
+    )
 
 
 @users.command("unit")
@@ -388,9 +402,13 @@ def users_unit(person_id: int, unit: str | None) -> None:
         click.echo(f"relais: {sentence}", err=True)
         sys.exit(1)
     if person is None:
-        click.echo(f"relais: no person with id {person_id} (see `relais users list`).", err=True)
+        sentence = t(CLI_LANGUAGE, "cli.users.no_such_person", id=person_id)
+        click.echo(f"relais: {sentence}", err=True)
         sys.exit(1)
-    click.echo(f"{person.display_name} (id {person_id}): unit {unit.strip() if unit else '—'}.")
+    shown = unit.strip() if unit else "—"
+    click.echo(
+        t(CLI_LANGUAGE, "cli.users.unit_set", name=person.display_name, id=person_id, unit=shown)
+    )
 
 
 @main.group(name="consultations")
@@ -407,11 +425,13 @@ def consultations_list(limit: int) -> None:
     db = open_database(settings)
     rows = views.list_consultations(db, limit)
     if not rows:
-        click.echo("No consultation yet.")
+        click.echo(t(CLI_LANGUAGE, "cli.consultations.none"))
         return
     zone = settings.zone
+    column = functools.partial(_column, "consultations")
     click.echo(
-        f"{'REF':<8} {'OPENED':<16} {'STATE':<8} {'URGENCY':<10} {'CATEGORY':<18} OFFICER -> WORKER"
+        f"{column('ref'):<8} {column('opened'):<16} {column('state'):<8} "
+        f"{column('urgency'):<10} {column('category'):<18} {column('people')}"
     )
     for c in rows:
         worker = c.worker.display_name if c.worker else "—"
@@ -432,9 +452,8 @@ def consultations_show(reference: str) -> None:
     cid = views.parse_reference(reference)
     c = views.get_view(db, cid) if cid else None
     if c is None:
-        click.echo(
-            f"relais: no consultation {reference} (see `relais consultations list`).", err=True
-        )
+        sentence = t(CLI_LANGUAGE, "cli.consultations.no_such", reference=reference)
+        click.echo(f"relais: {sentence}", err=True)
         sys.exit(1)
     zone = settings.zone
     label = functools.partial(t, CLI_LANGUAGE)
@@ -443,10 +462,20 @@ def consultations_show(reference: str) -> None:
     outcome = label(f"outcome.{c.outcome.value}") if c.outcome else "—"
     names = {p.id: p.display_name for p in people.list_people(db)}
     worker = person_label(c.worker.id, names) if c.worker else "—"
-    click.echo(f"{c.reference}  {c.state.value}  {category} / {urgency}  outcome: {outcome}")
-    click.echo(f"officer: {person_label(c.officer.id, names)}   worker: {worker}")
-    click.echo(f"request: {c.request_text or '—'}")
-    click.echo("timeline (UTC stored, shown in " + settings.timezone + "):")
+    click.echo(
+        label(
+            "cli.consultations.summary",
+            reference=c.reference,
+            state=c.state.value,
+            category=category,
+            urgency=urgency,
+            outcome=outcome,
+        )
+    )
+    officer = person_label(c.officer.id, names)
+    click.echo(label("cli.consultations.people", officer=officer, worker=worker))
+    click.echo(label("cli.consultations.request", text=c.request_text or "—"))
+    click.echo(label("cli.consultations.timeline", zone=settings.timezone))
     for line in timeline_lines(db, c.id, zone, names):
         click.echo(line)
 
@@ -464,11 +493,15 @@ def shifts_list() -> None:
     settings = load_settings()
     rows = roster.list_shifts(open_database(settings))
     if not rows:
-        click.echo("No shift yet: `relais shifts add PERSON_ID mon-fri 08:00-16:00`.")
+        click.echo(t(CLI_LANGUAGE, "cli.shifts.none"))
         return
-    click.echo(f"{'ID':>4}  {'DAY':<4} {'HOURS':<12} {'KIND':<8} PERSON")
+    column = functools.partial(_column, "shifts")
+    click.echo(
+        f"{column('id'):>4}  {column('day'):<4} {column('hours'):<12} {column('kind'):<8} "
+        f"{column('person')}"
+    )
     for s in rows:
-        kind = "on-call" if s.on_call else "shift"
+        kind = _shift_kind(s)
         who = (
             t(CLI_LANGUAGE, "cli.shifts.revoked_person", name=s.person_name, id=s.person_id)
             if s.revoked
@@ -499,16 +532,29 @@ def shifts_add(person_id: int, days: str, hours: str, on_call: bool) -> None:
         click.echo(f"relais: {exc}.", err=True)
         sys.exit(1)
     for s in change.already:
-        click.echo(f"Already there, not added again: {_shift_line(s)}.")
+        click.echo(t(CLI_LANGUAGE, "cli.shifts.already", shift=_shift_line(s)))
     for s in change.added:
-        click.echo(f"Added {_shift_line(s)}.")
+        click.echo(t(CLI_LANGUAGE, "cli.shifts.added", shift=_shift_line(s)))
     for new, old in change.overlaps:
-        click.echo(f"relais: warning: {_shift_line(new)} overlaps {_shift_line(old)}.", err=True)
+        overlap = t(CLI_LANGUAGE, "cli.shifts.overlap", new=_shift_line(new), old=_shift_line(old))
+        click.echo(f"relais: {overlap}", err=True)
+
+
+def _shift_kind(s: roster.ShiftView) -> str:
+    return t(CLI_LANGUAGE, "cli.shifts.kind.on_call" if s.on_call else "cli.shifts.kind.shift")
 
 
 def _shift_line(s: roster.ShiftView) -> str:
-    kind = "on-call" if s.on_call else "shift"
-    return f"{kind} {s.id}: {s.day} {s.starts}-{s.ends} for {s.person_name}"
+    return t(
+        CLI_LANGUAGE,
+        "cli.shifts.line",
+        kind=_shift_kind(s),
+        id=s.id,
+        day=s.day,
+        starts=s.starts,
+        ends=s.ends,
+        name=s.person_name,
+    )
 
 
 @shifts.command("remove")
@@ -518,9 +564,10 @@ def shifts_remove(shift_id: int) -> None:
     """Remove one shift (ids from `relais shifts list`)."""
     settings = load_settings()
     if not roster.remove_shift(open_database(settings), shift_id):
-        click.echo(f"relais: no shift with id {shift_id} (see `relais shifts list`).", err=True)
+        sentence = t(CLI_LANGUAGE, "cli.shifts.no_such", id=shift_id)
+        click.echo(f"relais: {sentence}", err=True)
         sys.exit(1)
-    click.echo(f"Removed shift {shift_id}.")
+    click.echo(t(CLI_LANGUAGE, "cli.shifts.removed", id=shift_id))
 
 
 @main.command()
@@ -534,12 +581,12 @@ def purge(dry_run: bool) -> None:
     settings = load_settings()
     db = open_database(settings)
     done = retention.purge(db, utc_now, settings.retention_policy, dry_run=dry_run)
-    verb = "would purge" if dry_run else "purged"
+    key = "cli.purge.would" if dry_run else "cli.purge.done"
     for item in done:
-        cutoff = item.cutoff.astimezone(settings.zone)
-        click.echo(f"{verb} {item.rows:>6}  {item.name} (older than {cutoff:%Y-%m-%d %H:%M})")
+        cutoff = f"{item.cutoff.astimezone(settings.zone):%Y-%m-%d %H:%M}"
+        click.echo(t(CLI_LANGUAGE, key, rows=f"{item.rows:>6}", name=item.name, cutoff=cutoff))
     if dry_run:
-        click.echo("Nothing was changed (dry run). `relais purge` does it.")
+        click.echo(t(CLI_LANGUAGE, "cli.purge.dry_run"))
 
 
 @main.group()
@@ -590,7 +637,7 @@ def db_backup(path: Path) -> None:
     from bot.backup import backup
 
     size = backup(load_settings().database_url, path)
-    click.echo(f"Backed up to {path} ({size} bytes).")
+    click.echo(t(CLI_LANGUAGE, "cli.backup.done", path=path, size=size))
 
 
 @db.command("restore")
@@ -602,7 +649,7 @@ def db_restore(path: Path, force: bool) -> None:
     from bot.backup import restore
 
     restore(load_settings().database_url, path, force=force)
-    click.echo(f"Restored from {path}; start the bot with `relais run`.")
+    click.echo(t(CLI_LANGUAGE, "cli.restore.done", path=path))
 
 
 @main.group(name="directory")
@@ -624,9 +671,9 @@ def directory_validate(path: Path | None) -> None:
     if report.findings:
         click.echo(report.text())
     if not report.ok:
-        click.echo(f"{path}: not usable, fix the errors above.", err=True)
+        click.echo(t(CLI_LANGUAGE, "cli.directory.unusable", path=path), err=True)
         sys.exit(1)
-    click.echo(f"{path}: valid, {len(directory.resources)} services.")
+    click.echo(t(CLI_LANGUAGE, "cli.directory.valid", path=path, count=len(directory.resources)))
 
 
 @directory_group.command("search")
@@ -659,7 +706,7 @@ def directory_search(
     now = utc_now()
     directory, report = load_path(path, now.astimezone(settings.zone).date())
     if not report.ok:
-        raise ConfigError(f"{path} has errors; run `relais directory validate {path}`")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.directory.has_errors", path=path))
     point = _point(near) if near else None
     said = read_query(" ".join(words))
     query = replace(
@@ -672,12 +719,13 @@ def directory_search(
     )
     result = search(directory, query, now, (page - 1) * 5, 5)
     if not result.hits:
-        click.echo("No resource found.")
+        click.echo(t(CLI_LANGUAGE, "cli.directory.none_found"))
         return
-    click.echo(f"{result.offset + 1}–{result.offset + len(result.hits)} of {result.total}")
+    first, last = result.offset + 1, result.offset + len(result.hits)
+    click.echo(t(CLI_LANGUAGE, "cli.directory.range", first=first, last=last, total=result.total))
     for hit in result.hits:
         r = hit.resource
-        extra = " · open" if hit.open_now else " · closed"
+        extra = t(CLI_LANGUAGE, "cli.directory.open" if hit.open_now else "cli.directory.closed")
         if hit.distance_km is not None:
             extra += f" · {hit.distance_km:.1f} km"
         click.echo(f"  {r.name.get(lang or 'fr')} [{r.id}]{extra}")
@@ -688,9 +736,11 @@ def _point(text: str) -> tuple[float, float]:
     try:
         lat, lon = (float(x) for x in text.split(","))
     except ValueError:
-        raise click.BadParameter("give LAT,LON such as 45.50,-73.57", param_hint="--near") from None
+        near = t(CLI_LANGUAGE, "cli.directory.near_format")
+        raise click.BadParameter(near, param_hint="--near") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise click.BadParameter("latitude -90..90, longitude -180..180", param_hint="--near")
+        near = t(CLI_LANGUAGE, "cli.directory.near_range")
+        raise click.BadParameter(near, param_hint="--near")
     return lat, lon
 
 
@@ -703,13 +753,13 @@ def sandbox(port: int, token: str) -> None:
 
     server = SandboxServer(token=token, port=port)
     server.start()
-    click.echo(f"Sandbox Bot API at {server.base_url} (user side at {server.control_url}).")
-    click.echo(f"Act as officers and workers in a browser: {server.ui_url}")
-    click.echo("Create the database once (DATABASE_URL, relais.db by default): relais db upgrade")
-    click.echo("Run the bot in another terminal:")
+    base, control = server.base_url, server.control_url
+    click.echo(t(CLI_LANGUAGE, "cli.sandbox.api", base=base, control=control))
+    click.echo(t(CLI_LANGUAGE, "cli.sandbox.browser", url=server.ui_url))
+    click.echo(t(CLI_LANGUAGE, "cli.sandbox.database"))
+    click.echo(t(CLI_LANGUAGE, "cli.sandbox.run"))
     click.echo(f"  relais run --token {token} --base-url {server.base_url}")
-    click.echo('Enrol someone: relais invite --role officer --name "..." prints a code; send')
-    click.echo("/start CODE on the page as that person. Ctrl-C stops the sandbox.")
+    click.echo(t(CLI_LANGUAGE, "cli.sandbox.enrol"))
     try:
         import threading
 
@@ -769,10 +819,10 @@ def report(
     """The evaluation report of a period, from the event log (times in RELAIS_TIMEZONE)."""
     settings = load_settings()
     if end.date() < start.date():
-        click.echo("relais: --to is before --from; give the first date, then the last.", err=True)
+        click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.report.to_before_from')}", err=True)
         sys.exit(2)
     if output == "-" and fmt == "pdf" and sys.stdout.isatty():
-        click.echo("relais: a PDF goes to a file: add -o report.pdf.", err=True)
+        click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.report.pdf_to_file')}", err=True)
         sys.exit(2)
     try:
         period = Period(start.date(), end.date(), settings.zone)
@@ -781,9 +831,9 @@ def report(
     if output != "-":  # before minutes of computing, not after
         folder = Path(output).resolve().parent
         if not folder.is_dir():
-            raise ConfigError(f"-o/--output: the folder {folder} does not exist")
+            raise ConfigError(t(CLI_LANGUAGE, "cli.report.no_folder", folder=folder))
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise ConfigError(f"-o/--output: the folder {folder} is not writable by this user")
+            raise ConfigError(t(CLI_LANGUAGE, "cli.report.folder_not_writable", folder=folder))
     db = open_database(settings)
     began = time.perf_counter()
 
@@ -803,10 +853,13 @@ def report(
         try:
             Path(output).write_bytes(data)
         except OSError as exc:  # the disk full, a read-only file system
-            raise ConfigError(
-                f"-o/--output: {output} could not be written ({exc.strerror})"
-            ) from None
-    progress(f"done, {len(data):,} bytes" + ("" if output == "-" else f" in {output}"))
+            unwritten = t(CLI_LANGUAGE, "cli.report.not_written", output=output, error=exc.strerror)
+            raise ConfigError(unwritten) from None
+    size = f"{len(data):,}"
+    if output == "-":
+        progress(t(CLI_LANGUAGE, "cli.report.done", size=size))
+    else:
+        progress(t(CLI_LANGUAGE, "cli.report.done_in", size=size, output=output))
 
 
 # Libraries whose debug logging prints request and update payloads (names, phone numbers,
@@ -854,10 +907,7 @@ def _subject_hash(settings: Settings, key: str) -> str:
     settings.require_subject_secret()
     found = hash_of(key, settings.subject_policy.secret)
     if found is None:
-        raise click.BadParameter(
-            'initials and year of birth ("JT 1987") or a file number ("2024-012345")',
-            param_hint="KEY",
-        )
+        raise click.BadParameter(t(CLI_LANGUAGE, "cli.subject.bad_key"), param_hint="KEY")
     return found
 
 
@@ -870,23 +920,22 @@ def audit(key: str | None, user: str | None) -> None:
     from flows import subject_records
 
     if (key is None) == (user is None):
-        raise click.UsageError('give --subject "JT 1987" or --user NAME')
+        raise click.UsageError(t(CLI_LANGUAGE, "cli.audit.which"))
     settings = load_settings()
     db = open_database(settings)
     if key is not None:
         lines = subject_records.audit_of_subject(db, _subject_hash(settings, key))
         if lines is None:
-            click.echo("relais: no person with that key is known.", err=True)
+            click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.subject.unknown')}", err=True)
             sys.exit(1)
     else:
         lines = subject_records.audit_of_user(db, user or "")
         if lines is None:
-            click.echo(
-                f"relais: nobody is enrolled as {user!r} (see `relais users list`).", err=True
-            )
+            nobody = t(CLI_LANGUAGE, "cli.audit.no_user", name=repr(user))
+            click.echo(f"relais: {nobody}", err=True)
             sys.exit(1)
     if not lines:
-        click.echo("Nothing recorded.")
+        click.echo(t(CLI_LANGUAGE, "cli.audit.nothing"))
     zone = settings.zone
     for line in lines:
         where = " ".join(x for x in (line.subject, line.consultation) if x) or "—"
@@ -915,12 +964,13 @@ def subject_export(key: str, output: str | None) -> None:
     db = open_database(settings)
     data = subject_records.export_subject(db, _subject_hash(settings, key), utc_now())
     if data is None:
-        click.echo("relais: no person with that key is known.", err=True)
+        click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.subject.unknown')}", err=True)
         sys.exit(1)
     path = Path(output or f"subject-{data['subject']['reference']}.json")
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     path.chmod(0o600)
-    click.echo(f"Wrote {path} ({len(data['consultations'])} consultations).")
+    count = len(data["consultations"])
+    click.echo(t(CLI_LANGUAGE, "cli.subject.wrote", path=path, count=count))
 
 
 @subject.command("erase")
@@ -936,15 +986,17 @@ def subject_erase(key: str, yes: bool) -> None:
     db = open_database(settings)
     key_hash = _subject_hash(settings, key)
     if not yes:
-        click.confirm(
-            "This removes the link and the free text about this person for good. Continue?",
-            abort=True,
-        )
+        click.confirm(t(CLI_LANGUAGE, "cli.subject.confirm_erase"), abort=True)
     erased = subject_records.erase_subject(db, key_hash, utc_now())
     if erased is None:
-        click.echo("relais: no person with that key is known.", err=True)
+        click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.subject.unknown')}", err=True)
         sys.exit(1)
     click.echo(
-        f"Erased: {erased.consultations} consultations unlinked and their free text removed, "
-        f"{erased.care_plan_versions} care plan versions, {erased.follow_ups} follow-up notes."
+        t(
+            CLI_LANGUAGE,
+            "cli.subject.erased",
+            consultations=erased.consultations,
+            plans=erased.care_plan_versions,
+            followups=erased.follow_ups,
+        )
     )
