@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.i18n import CLI_LANGUAGE, t
 from bot.instance_lock import InstanceLock
 from bot.settings import ConfigError
 from flows.store import Database
@@ -25,12 +26,9 @@ def sqlite_path(database_url: str, what: str) -> Path:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         tool = PG_DUMP if what == "backup" else PG_RESTORE
-        raise ConfigError(
-            f"`relais db {what}` is for SQLite; for PostgreSQL use `{tool}` "
-            "(see docs/operations.md)"
-        )
+        raise ConfigError(t(CLI_LANGUAGE, "cli.backup.postgresql", what=what, tool=tool))
     if not url.database or url.database == ":memory:":
-        raise ConfigError("DATABASE_URL names no SQLite file to back up or restore")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.backup.no_sqlite_file"))
     return Path(url.database)
 
 
@@ -38,16 +36,17 @@ def backup(database_url: str, target: Path) -> int:
     """Copy the live database to target (a new file); its size in bytes."""
     source_path = sqlite_path(database_url, "backup")
     if not source_path.exists():
-        raise ConfigError(f"there is no database at {source_path} to back up")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.backup.no_database", path=source_path))
     if target.exists():
-        raise ConfigError(f"{target} exists already; give a new file name")
-    _require_writable_folder(target, "the backup")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.backup.exists", path=target))
+    _require_writable_folder(target, "backup")
     try:  # readable by this user only, like the .run-lock file: it holds personal data
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        raise ConfigError(f"{target} exists already; give a new file name") from None
+        raise ConfigError(t(CLI_LANGUAGE, "cli.backup.exists", path=target)) from None
     except OSError as exc:  # a folder writable only in appearance (/proc, a read-only mount)
-        raise ConfigError(f"the backup could not be written to {target} ({exc.strerror})") from None
+        unwritten = t(CLI_LANGUAGE, "cli.backup.not_written", path=target, error=exc.strerror)
+        raise ConfigError(unwritten) from None
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(target)
@@ -60,7 +59,8 @@ def backup(database_url: str, target: Path) -> int:
             copy.close()
     except sqlite3.Error as exc:  # the disk full, a folder writable only in appearance
         target.unlink(missing_ok=True)
-        raise ConfigError(f"the backup could not be written to {target} ({exc})") from None
+        unwritten = t(CLI_LANGUAGE, "cli.backup.not_written", path=target, error=exc)
+        raise ConfigError(unwritten) from None
     finally:
         source.close()
     return target.stat().st_size
@@ -80,12 +80,16 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def _require_writable_folder(path: Path, what: str) -> None:
-    """One sentence before SQLite's "unable to open database file" traceback."""
+    """One sentence before SQLite's "unable to open database file" traceback; what: the
+    catalog's word for the file (`cli.backup.what.backup`, `cli.backup.what.database`)."""
     folder = path.parent
+    what = t(CLI_LANGUAGE, f"cli.backup.what.{what}")
     if not folder.is_dir():
-        raise ConfigError(f"the folder {folder} for {what} does not exist; create it first")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.backup.no_folder", folder=folder, what=what))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"the folder {folder} for {what} is not writable by this user")
+        raise ConfigError(
+            t(CLI_LANGUAGE, "cli.backup.folder_not_writable", folder=folder, what=what)
+        )
 
 
 def restore(database_url: str, source_path: Path, *, force: bool = False) -> None:
@@ -93,11 +97,11 @@ def restore(database_url: str, source_path: Path, *, force: bool = False) -> Non
     existing database unless force."""
     target = sqlite_path(database_url, "restore")
     if not source_path.is_file():
-        raise ConfigError(f"there is no backup at {source_path}")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.restore.no_backup", path=source_path))
     _check_backup(source_path)
     if target.exists() and not force:
-        raise ConfigError(f"{target} exists; stop the bot, then restore with --force to replace it")
-    _require_writable_folder(target, "the database (DATABASE_URL)")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.restore.exists", path=target))
+    _require_writable_folder(target, "database")
     db = Database(database_url)
     try:
         with InstanceLock.acquire(db):  # AlreadyRunning while a `relais run` holds it
@@ -125,4 +129,4 @@ def _check_backup(path: Path) -> None:
     except sqlite3.DatabaseError:
         found = None
     if not found:
-        raise ConfigError(f"{path} is not a Relais database backup")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.restore.not_a_backup", path=path))
