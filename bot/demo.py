@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.i18n import CLI_LANGUAGE, t
 from bot.launcher import BotProcess
 from bot.settings import ConfigError
 from bot.timeline import timeline_lines
@@ -33,9 +34,10 @@ def _check_new_file(path: Path) -> None:
     """--keep-database names a new file: an existing one may be a real service's database
     (the demo would enrol its sample people there), or last run's (it fails a second time)."""
     if path.exists():
-        raise ConfigError(f"--keep-database: {path} exists already; give a new file name")
+        raise ConfigError(t(CLI_LANGUAGE, "cli.demo.keep_exists", path=path))
     if not path.resolve().parent.is_dir():
-        raise ConfigError(f"--keep-database: the folder {path.resolve().parent} does not exist")
+        folder = path.resolve().parent
+        raise ConfigError(t(CLI_LANGUAGE, "cli.demo.keep_no_folder", folder=folder))
 
 
 def play(keep_database: str | None = None) -> int:
@@ -56,19 +58,20 @@ def play(keep_database: str | None = None) -> int:
                 log_path=folder / "bot.log",
                 extra_env=_directory_env(),
             )
-            print(f"Sandbox Bot API on {sandbox.base_url}; starting the bot…", flush=True)
+            print(t(CLI_LANGUAGE, "cli.demo.starting", base=sandbox.base_url), flush=True)
             bot.start()
             try:
                 reference = _scenario(user, db)
             except (TimeoutError, ValueError) as exc:
-                print(f"\nThe demo did not complete: {exc}", file=sys.stderr)
-                print(f"\nBot log (last lines):\n{bot.log_tail()}", file=sys.stderr)
+                print("\n" + t(CLI_LANGUAGE, "cli.demo.failed", error=exc), file=sys.stderr)
+                tail = t(CLI_LANGUAGE, "cli.demo.log_tail", log=bot.log_tail())
+                print("\n" + tail, file=sys.stderr)
                 return 1
             finally:
                 bot.stop()
-            print("\n=== Transcript ===\n")
+            print(f"\n=== {t(CLI_LANGUAGE, 'cli.demo.transcript')} ===\n")
             print(user.render_transcript(NAMES))
-        print(f"\n=== What the log says about {reference} (relais consultations show) ===\n")
+        print(f"\n=== {t(CLI_LANGUAGE, 'cli.demo.log_says', reference=reference)} ===\n")
         _print_timeline(db, reference)
         db.dispose()
     return 0
