@@ -8,6 +8,7 @@ import asyncio
 
 import httpx
 
+from bot.i18n import CLI_LANGUAGE, t
 from bot.ops_server import database_checks
 from bot.schema import schema_problem
 from bot.settings import Settings, mask_password
@@ -34,7 +35,7 @@ def _from_bot(settings: Settings) -> tuple[bool, list[str]]:
         answer = httpx.get(url, timeout=15, trust_env=False)
         body = answer.json()
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-        return False, [f"bot: not answering at {url} ({type(exc).__name__})"]
+        return False, [t(CLI_LANGUAGE, "cli.health.bot_silent", url=url, error=type(exc).__name__)]
     lines = [
         f"{name}: {'ok' if check['ok'] else 'FAILING'} ({check['detail']})"
         for name, check in body.get("checks", {}).items()
@@ -57,7 +58,7 @@ def _reachable_host(host: str) -> str:
 async def _from_database(settings: Settings) -> tuple[bool, list[str]]:
     path = sqlite_file(settings.database_url)
     if path is not None and not path.exists():  # connecting would create an empty file
-        return False, [f"database: FAILING (no such file: {path})"]
+        return False, [t(CLI_LANGUAGE, "cli.health.no_file", path=path)]
     db = Database(settings.database_url)
     schema: str | None = None
     try:
@@ -74,5 +75,5 @@ async def _from_database(settings: Settings) -> tuple[bool, list[str]]:
         return False, [f"database: FAILING ({schema})"]
     checks = database_checks(figures, error)
     lines = [f"{c.name}: {'ok' if c.ok else 'FAILING'} ({c.detail})" for c in checks]
-    lines.append("poller, scheduler: not checked (set RELAIS_HTTP_PORT to ask the bot)")
+    lines.append(t(CLI_LANGUAGE, "cli.health.not_checked"))
     return all(c.ok for c in checks), lines
