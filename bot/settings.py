@@ -134,9 +134,7 @@ class Settings(BaseSettings):
         if value is None or value.get_secret_value().strip() == "":
             return None
         if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
-            raise ValueError(
-                f"must be at least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
-            )
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.secret_short", length=MIN_SECRET_LENGTH))
         return value
 
     # --- reports (issue 12) ---
@@ -182,9 +180,9 @@ class Settings(BaseSettings):
         value = value.strip()
         match = re.match(r"^(https?)://([^\s/:]+|\[[^\]]+\])(:\d+)?(/\S*)?$", value)
         if match is None:
-            raise ValueError("must be an https URL such as https://relais.example.org/telegram")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.webhook_url"))
         if match.group(1) == "http" and match.group(2) not in LOOPBACK_HOSTS:
-            raise ValueError("must be an https URL (Telegram delivers webhooks over https only)")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.webhook_https"))
         return value
 
     @field_validator("webhook_secret")
@@ -193,9 +191,7 @@ class Settings(BaseSettings):
         if value is None or value.get_secret_value().strip() == "":
             return None
         if not WEBHOOK_SECRET.fullmatch(value.get_secret_value().strip()):
-            raise ValueError(
-                "must be 16 to 256 letters, digits, _ or - (e.g. `openssl rand -hex 32`)"
-            )
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.webhook_secret"))
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_bot_token")
@@ -204,14 +200,14 @@ class Settings(BaseSettings):
         if value is not None and value.strip() == "":
             return None
         if value is not None and not TOKEN_PATTERN.match(value.strip()):
-            raise ValueError("must look like 123456789:ABC-the-token-BotFather-gave-you")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.token"))
         return value.strip() if value else value
 
     @field_validator("telegram_api_base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081/bot")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.api_url"))
         return value
 
     @field_validator("database_url")
@@ -220,19 +216,16 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError as exc:
-            raise ValueError("must be a SQLAlchemy URL such as sqlite:///relais.db") from exc
+            raise ValueError(t(CLI_LANGUAGE, "cli.database_url.not_a_url")) from exc
         if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+            raise ValueError(t(CLI_LANGUAGE, "cli.database_url.backend"))
         if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
             value = value.replace("postgresql://", "postgresql+psycopg://", 1)
         elif url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
             # the only PostgreSQL driver installed (psycopg2, asyncpg... are not)
-            raise ValueError(
-                "must name the psycopg driver, with which Relais reaches PostgreSQL: "
-                "postgresql+psycopg://…"
-            )
+            raise ValueError(t(CLI_LANGUAGE, "cli.database_url.driver"))
         elif url.get_backend_name() == "sqlite" and url.get_driver_name() != "pysqlite":
-            raise ValueError("must be a sqlite:/// URL (Python's own driver)")
+            raise ValueError(t(CLI_LANGUAGE, "cli.database_url.sqlite_driver"))
         # An '@' of the password not written %40 ends it there: the rest would be taken for
         # the host (or, after a '/', the database) and shown in every connection error.
         if "@" in (url.host or "") or (url.password and "@" in (url.database or "")):
@@ -257,7 +250,7 @@ class Settings(BaseSettings):
     def _phone_region(cls, value: str) -> str:
         region = value.strip().upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError("must be a two-letter country code such as CA or FR")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.phone_region"))
         return region
 
     @field_validator("timezone")
@@ -266,21 +259,21 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA time zone such as America/Montreal") from exc
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.timezone")) from exc
         return value
 
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:
         if value.lower() not in ("text", "json"):
-            raise ValueError("must be text or json")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.log_format"))
         return value.lower()
 
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.log_level"))
         return value.upper()
 
     @property
@@ -323,11 +316,7 @@ class Settings(BaseSettings):
     def require_subject_secret(self) -> None:
         """`relais run` toward Telegram refuses to start without the subject-key secret."""
         if self.subject_key_secret is None and not self.on_sandbox:
-            raise ConfigError(
-                "RELAIS_SUBJECT_KEY_SECRET is not set: give a long random secret "
-                "(e.g. `openssl rand -hex 32`) to hash subject keys, and keep it: "
-                "changing it forgets every person seen before."
-            )
+            raise ConfigError(t(CLI_LANGUAGE, "cli.settings.no_subject_secret"))
 
     @property
     def followup_policy(self) -> FollowUpPolicy:
@@ -350,10 +339,7 @@ class Settings(BaseSettings):
         if not self.telegram_bot_token and self.telegram_bot_token_file is not None:
             self.telegram_bot_token = _token_from_file(self.telegram_bot_token_file)
         if not self.telegram_bot_token:
-            raise ConfigError(
-                "TELEGRAM_BOT_TOKEN is not set: give the token BotFather gave you "
-                "(environment, .env or --token), or try Relais offline with `relais demo`."
-            )
+            raise ConfigError(t(CLI_LANGUAGE, "cli.settings.no_token"))
         return self.telegram_bot_token
 
     @property
@@ -369,10 +355,7 @@ class Settings(BaseSettings):
 
     def require_webhook_port(self) -> None:
         if self.webhook_mode and not self.http_port:
-            raise ConfigError(
-                "webhook mode needs a port to listen on: give --port (or RELAIS_HTTP_PORT), "
-                "the one your reverse proxy forwards the webhook URL to"
-            )
+            raise ConfigError(t(CLI_LANGUAGE, "cli.settings.webhook_port"))
 
 
 def _webhook_secret_from_file(path: Path) -> str:
@@ -381,7 +364,7 @@ def _webhook_secret_from_file(path: Path) -> str:
         path,
         "RELAIS_WEBHOOK_SECRET_FILE",
         WEBHOOK_SECRET.fullmatch,
-        "must hold one line of 16 to 256 letters, digits, _ or - (e.g. `openssl rand -hex 32`)",
+        "cli.secret_file.bad_webhook_secret",
     )
 
 
@@ -391,21 +374,22 @@ def _token_from_file(path: Path) -> str:
         path,
         "TELEGRAM_BOT_TOKEN_FILE",
         TOKEN_PATTERN.match,
-        "does not hold a bot token (one line such as 123456:ABC..., as BotFather gave it)",
+        "cli.secret_file.bad_token",
     )
 
 
 def _secret_from_file(path: Path, variable: str, valid: Callable[[str], object], wrong: str) -> str:
     """One line of a secret file, checked; an error names the variable and the file, never
-    what the file holds."""
+    what the file holds. wrong: the catalog key of what is wrong with a bad line."""
     try:
         value = path.read_text(encoding="utf-8-sig").strip()  # a BOM, as some editors write
     except OSError as exc:
-        raise ConfigError(f"{variable}: {path} cannot be read ({type(exc).__name__})") from None
+        unread = t(CLI_LANGUAGE, "cli.secret_file.unreadable", error=type(exc).__name__)
+        raise ConfigError(f"{variable}: {path} {unread}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{variable}: {path} is not UTF-8 text; save it as UTF-8") from None
+        raise ConfigError(f"{variable}: {path} {t(CLI_LANGUAGE, 'cli.not_utf8')}") from None
     if not valid(value):
-        raise ConfigError(f"{variable}: {path} {wrong}")
+        raise ConfigError(f"{variable}: {path} {t(CLI_LANGUAGE, wrong)}")
     return value
 
 
@@ -418,7 +402,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(_sentence(exc)) from None
     except UnicodeDecodeError:  # the only file read here
         env_file = Path(".env").resolve()
-        raise ConfigError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
+        raise ConfigError(f"{env_file} {t(CLI_LANGUAGE, 'cli.not_utf8')}") from None
 
 
 def _sentence(exc: ValidationError) -> str:
@@ -438,7 +422,7 @@ def _shown(variable: str, value: object) -> str:
         return ""
     if variable in URL_VARIABLES:
         value = mask_password(str(value))
-    return f" (got {value!r})"
+    return t(CLI_LANGUAGE, "cli.settings.got", value=repr(value))
 
 
 def mask_password(text: str) -> str:
