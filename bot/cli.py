@@ -16,11 +16,18 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.i18n import CLI_LANGUAGE, t
+from bot.i18n import CLI_LANGUAGE, DEFAULT_CLI_LANGUAGE, cli_language, set_cli_language, t
 from bot.reports.formats import FORMATS
 from bot.reports.run import produce
 from bot.schema import schema_problem
-from bot.settings import MONTH_HOURS, ConfigError, Settings, load_settings, mask_password
+from bot.settings import (
+    MONTH_HOURS,
+    ConfigError,
+    Settings,
+    load_settings,
+    mask_password,
+    read_cli_language,
+)
 from bot.timeline import person_label, timeline_lines
 from flows import enrolment, people, phones, roster, routing, settings_store, views
 from flows.directory import CATEGORIES as RESOURCE_CATEGORIES
@@ -183,8 +190,11 @@ def wait_for_database(settings: Settings, *, stopped_exit: int) -> tuple[Databas
 
 
 @click.group()
+@friendly
 def main() -> None:
     """Relais: police–social-work co-response over Telegram."""
+    set_cli_language(DEFAULT_CLI_LANGUAGE)  # a refused RELAIS_CLI_LANGUAGE is said in English
+    set_cli_language(read_cli_language())
 
 
 @main.command()
@@ -790,7 +800,12 @@ def sandbox(port: int, token: str) -> None:
     help="Figures per category, urgency, worker, unit or month as well.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
-@click.option("--lang", type=click.Choice(["en", "fr"]), default=CLI_LANGUAGE, show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "fr"]),
+    default=None,
+    help="The report's language (default RELAIS_CLI_LANGUAGE, else en).",
+)
 @click.option(
     "--min-cell",
     type=click.IntRange(1, 100),
@@ -811,7 +826,7 @@ def report(
     end: Any,
     by: str | None,
     fmt: str,
-    lang: str,
+    lang: str | None,
     min_cell: int | None,
     output: str,
     quiet: bool,
@@ -842,7 +857,7 @@ def report(
             click.echo(f"report: {step} ({time.perf_counter() - began:.2f} s)", err=True)
 
     data = produce(
-        db, period, fmt, by=Grouping(by) if by else None, lang=lang,
+        db, period, fmt, by=Grouping(by) if by else None, lang=lang or cli_language(),
         min_cell=min_cell or settings.report_min_cell,
         grace_hours=settings.followup_grace_hours, progress=progress,
     )  # fmt: skip

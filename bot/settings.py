@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.i18n import CLI_LANGUAGE, t
+from bot.i18n import CLI_LANGUAGE, CLI_LANGUAGES, DEFAULT_CLI_LANGUAGE, t
 from flows.followups import FollowUpPolicy
 from flows.retention import RetentionPolicy
 from flows.routing import RoutingPolicy
@@ -45,11 +45,26 @@ class _Unshown(ValueError):
     """A bad value whose sentence must not repeat it (it holds part of a secret)."""
 
 
-class Settings(BaseSettings):
+class _CliLanguage(BaseSettings):
+    """RELAIS_CLI_LANGUAGE alone: read before the rest, so that what is wrong with the rest
+    is said in that language."""
+
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
+    cli_language: str = Field(default=DEFAULT_CLI_LANGUAGE, validation_alias="RELAIS_CLI_LANGUAGE")
+
+    @field_validator("cli_language")
+    @classmethod
+    def _cli_language(cls, value: str) -> str:
+        language = value.strip().lower() or DEFAULT_CLI_LANGUAGE
+        if language not in CLI_LANGUAGES:
+            raise ValueError(t(CLI_LANGUAGE, "cli.settings.cli_language"))
+        return language
+
+
+class Settings(_CliLanguage):
     telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(
         default=TELEGRAM_API, validation_alias="TELEGRAM_API_BASE_URL"
@@ -391,6 +406,18 @@ def _secret_from_file(path: Path, variable: str, valid: Callable[[str], object],
     if not valid(value):
         raise ConfigError(f"{variable}: {path} {t(CLI_LANGUAGE, wrong)}")
     return value
+
+
+def read_cli_language() -> str:
+    """RELAIS_CLI_LANGUAGE (environment or .env): en or fr; ConfigError with one sentence
+    otherwise."""
+    try:
+        return _CliLanguage().cli_language
+    except ValidationError as exc:
+        raise ConfigError(_sentence(exc)) from None
+    except UnicodeDecodeError:  # the only file read here
+        env_file = Path(".env").resolve()
+        raise ConfigError(f"{env_file} {t(CLI_LANGUAGE, 'cli.not_utf8')}") from None
 
 
 def load_settings(**overrides: Any) -> Settings:

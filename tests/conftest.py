@@ -53,7 +53,7 @@ def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The `relais` command on a fresh, upgraded SQLite database in tmp_path (the working
     folder), without the machine's own settings."""
     monkeypatch.chdir(tmp_path)
-    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "DATABASE_URL"):
+    for name in ("TELEGRAM_BOT_TOKEN", "RELAIS_TIMEZONE", "DATABASE_URL", "RELAIS_CLI_LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     runner = CliRunner()

@@ -25,11 +25,30 @@ def catalog(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in po if m.id and isinstance(m.id, str)}
 
 
-CLI_LANGUAGE = "en"  # the CLI speaks English; its sentences come from these catalogs
+CLI_LANGUAGE = "cli"  # the CLI's language, whichever it is: t() reads it as cli_language()
+CLI_LANGUAGES = ("en", "fr")
+DEFAULT_CLI_LANGUAGE = "en"  # unless RELAIS_CLI_LANGUAGE says fr
+_cli_language = [DEFAULT_CLI_LANGUAGE]
+
+
+def cli_language() -> str:
+    """The language the `relais` command speaks: RELAIS_CLI_LANGUAGE, read once at start-up
+    (bot/cli.py), English until then."""
+    return _cli_language[0]
+
+
+def set_cli_language(language: str) -> None:
+    """At the command's start-up only: the language chosen by RELAIS_CLI_LANGUAGE."""
+    if language not in CLI_LANGUAGES:
+        raise ValueError(f"not a CLI language: {language!r}")
+    _cli_language[0] = language
 
 
 def t(language: str | None, key: str, /, **params: object) -> str:
-    """The sentence for key in that language (French when unknown), with parameters filled."""
+    """The sentence for key in that language (French when unknown; CLI_LANGUAGE: the CLI's
+    language of the moment), with parameters filled."""
+    if language == CLI_LANGUAGE:
+        language = cli_language()
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     try:
         template = catalog(lang)[key]
