@@ -183,6 +183,35 @@ def _normalise(text: str, morning_hour: int = 9) -> str:
     return " ".join(cleaned.split())
 
 
+# A day of the month alone ('le 5', 'the 5th', 'le 5 10:00'): dateparser takes this month's,
+# even when it is past; the next one is meant.
+_DAY_OF_MONTH = re.compile(
+    r"^(?:le\s+|the\s+)?(\d{1,2})(?:er|e|st|nd|rd|th)?(?:\s+(\d{1,2}):(\d{2}))?$"
+)
+
+
+def _on_day_of_month(
+    found: re.Match[str], local_now: datetime, zone: ZoneInfo, morning_hour: int
+) -> datetime:
+    """'le 5 10:00' (dateparser read 'the 5th' as May): this month's 5th, or the next
+    month's that has it once it is past."""
+    day = int(found.group(1))
+    hour = int(found.group(2)) if found.group(2) is not None else morning_hour
+    minute = int(found.group(3)) if found.group(3) is not None else 0
+    if not 1 <= day <= 31 or hour > 23 or minute > 59:
+        raise WhenError("followup.when_invalid")
+    at = time(hour, minute)
+    for months in (0, 1, 2):  # the 30th typed on January 31st: March's
+        first = _add_months(local_now.date().replace(day=1), months)
+        try:
+            when = datetime.combine(first.replace(day=day), at)
+        except ValueError:
+            continue  # a month without that day
+        if when > local_now:
+            return local_at(when.date(), at, zone)
+    raise WhenError("followup.when_invalid")
+
+
 def _parser(lang: str, base: datetime) -> DateDataParser:
     languages = ["fr", "en"] if lang == "fr" else ["en", "fr"]
     return DateDataParser(
@@ -217,6 +246,9 @@ def parse_when(
     if _COUNTED_LOOK.match(cleaned):  # 'dans 10', 'in 3': dateparser would guess a month
         raise WhenError("followup.when_invalid")
     local_now = now.astimezone(zone).replace(tzinfo=None)
+    day_of_month = _DAY_OF_MONTH.match(cleaned)
+    if day_of_month is not None:
+        return _checked(_on_day_of_month(day_of_month, local_now, zone, morning_hour), now)
     utc_now = now.astimezone(UTC).replace(tzinfo=None)
     found = _parser(lang, local_now).get_date_data(cleaned)
     if found.date_obj is None:

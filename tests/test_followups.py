@@ -131,11 +131,21 @@ def test_what_dateparser_alone_misread_is_read_as_meant(text, lang, expected):
         ("in 2 days at 14:30", "en", local(2026, 3, 8, 14, 30)),
         ("mercredi à 15h", "fr", local(2026, 3, 11, 15, 0)),
         ("demain à 3h", "fr", local(2026, 3, 7, 3, 0)),  # '3h' is written on 24 hours
+        ("le 5 à 10h", "fr", local(2026, 4, 5, 10, 0)),  # the 5th is past: next month's
+        ("le 5", "fr", local(2026, 4, 5, 9, 0)),
+        ("the 5th", "en", local(2026, 4, 5, 9, 0)),
+        ("le 6 à 10h", "fr", local(2026, 3, 6, 10, 0)),  # today, still to come
     ],
 )
 def test_an_hour_given_with_a_part_of_the_day_or_a_count_of_days_is_kept(text, lang, expected):
     now = local(2026, 3, 6, 7, 20)  # a Friday morning
     assert dates.parse_when(text, now, MTL, lang) == expected
+
+
+def test_a_day_of_the_month_past_is_the_next_month_that_has_it():
+    assert dates.parse_when("le 30", local(2026, 1, 31, 12, 0), MTL, "fr") == local(
+        2026, 3, 30, 9, 0
+    )
 
 
 @pytest.mark.parametrize(
