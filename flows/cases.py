@@ -125,10 +125,12 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     worker as any other (a file number, "911 911"...): the question leaves the summary and
     the officer reads that it was not taken as a key, and how to give one (/key)."""
     text = message.text or ""
-    if message.kind != "text" or text.startswith("/") or normalise(text) is None:
+    if message.kind != "text" or text.startswith("/"):
         return False
-    if written_as_phone_number(text, policy.subjects.phone_region):
-        return False  # a number to call, for the worker: never hashed away as a file number
+    # a number to call, for the worker: never hashed away as a file number
+    reads_as_key = normalise(text) is not None and not written_as_phone_number(
+        text, policy.subjects.phone_region
+    )
     session = unit.session
     c = session.scalar(
         select(Consultation)
@@ -138,8 +140,12 @@ def typed_key(unit: Unit, officer: PersonView, message: Incoming, policy: Routin
     if c is None or c.state == ConsultationState.ACTIVE:
         return False
     if conversation.lapsed(session, officer.id, InputKind.SUBJECT_KEY, c.id, unit.now):
-        _end_key_question(unit, c)  # not hashed: relayed as words, and they are told so
-        unit.outbox.say(session.get_one(Person, officer.id), "subject.key_lapsed", ref=c.reference)
+        _end_key_question(unit, c)  # any line after it lapsed: the question leaves the summary
+        if reads_as_key:  # not hashed: relayed as words, and they are told so
+            officer_row = session.get_one(Person, officer.id)
+            unit.outbox.say(officer_row, "subject.key_lapsed", ref=c.reference)
+        return False
+    if not reads_as_key:
         return False
     asked = conversation.pending(session, officer.id, unit.now)
     invited = (c.state == ConsultationState.DRAFT and c.category is not None) or asked == (

@@ -141,6 +141,26 @@ def test_a_key_typed_after_the_question_lapsed_is_kept_as_words_and_the_question
     world.user.wait_for_text(ROY, "JT 1987", world.step)
 
 
+def test_any_line_after_the_key_question_lapsed_takes_the_question_off_the_summary(world):
+    """Before: only a line that read as a key did; with any other the question and its
+    button stayed until the accept."""
+    officer_and_worker(world)
+    ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
+    summary = world.user.wait_for_text(OFFICER, KEY_QUESTION, world.step)
+    lapse_the_key_question(world)
+
+    world.user.send_text(OFFICER, "Elle tient un couteau")
+    world.user.wait_for(
+        OFFICER,
+        lambda m: m["message_id"] == summary["message_id"] and KEY_QUESTION not in m["text"],
+        world.step,
+        description="the summary without the lapsed key question",
+    )
+    assert not any("avait expiré" in t for t in world.texts(OFFICER))  # not a key: no note
+    world.accept(ROY, ref)
+    world.user.wait_for_text(ROY, "Elle tient un couteau", world.step)
+
+
 def test_a_key_question_that_lapsed_leaves_the_summary_at_the_accept(world):
     officer_and_worker(world)
     ref = world.open_consultation(OFFICER, "Femme sur le pont", urgency=IMMEDIATE)
