@@ -313,15 +313,14 @@ class Stopping:
             if isinstance(error, LostLock):  # expected, said in one line: no traceback
                 log.critical("%s; stopping this process (exit 2), the other one runs", error)
                 self.exit_code = 2
-                self.event.set()
-                return
-            log.critical(
-                "%s stopped (%s); stopping the bot so that it can be restarted",
-                done.get_name(),
-                type(error).__name__ if error else "returned",
-                exc_info=error,
-            )
-            self.exit_code = 1
+            else:
+                log.critical(
+                    "%s stopped (%s); stopping the bot so that it can be restarted",
+                    done.get_name(),
+                    type(error).__name__ if error else "returned",
+                    exc_info=error,
+                )
+                self.exit_code = 1
             self.event.set()
 
         task.add_done_callback(ended)
