@@ -178,8 +178,6 @@ def _normalise(text: str, morning_hour: int = 9) -> str:
         cleaned = _EVENING.sub("aujourd'hui" if "ce soir" in cleaned else "today", cleaned)
     cleaned = _THIS_MORNING.sub("aujourd'hui" if "ce matin" in cleaned else "today", cleaned)
     cleaned = _MORNING.sub("" if timed else f" {morning_hour}:00", cleaned)
-    if not timed and re.search(r"\b(?:aujourd'hui|today)\b", cleaned) and ":" not in cleaned:
-        cleaned += f" {morning_hour}:00"  # 'ce matin' alone: this morning's hour
     return " ".join(cleaned.split())
 
 
