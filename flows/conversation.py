@@ -41,8 +41,8 @@ def forget(session: Session, person_id: int) -> None:
 def withdraw(session: Session, person_id: int, kind: InputKind, target: int) -> int | None:
     """This very question ends (answered, or no longer asked), expired or not: the message
     that asked it, to rewrite without it, when one was named."""
-    row = session.get(PendingInput, person_id)
-    if row is None or row.kind != kind or row.target_id != target:
+    row = _this_question(session, person_id, kind, target)
+    if row is None:
         return None
     session.delete(row)
     return row.message_id
@@ -51,17 +51,23 @@ def withdraw(session: Session, person_id: int, kind: InputKind, target: int) -> 
 def lapsed(session: Session, person_id: int, kind: InputKind, target: int, now: datetime) -> bool:
     """This very question is still kept but was left unanswered past its time (the next
     look at it drops it: withdraw it first to rewrite the message that asked it)."""
-    row = session.get(PendingInput, person_id)
-    if row is None or row.kind != kind or row.target_id != target:
-        return False
-    return row.created_at + INPUT_TTL < now
+    row = _this_question(session, person_id, kind, target)
+    return row is not None and row.created_at + INPUT_TTL < now
 
 
 def forget_if(session: Session, person_id: int, kind: InputKind, target: int) -> None:
     """Stop waiting only if this very question is the one pending."""
-    row = session.get(PendingInput, person_id)
-    if row and row.kind == kind and row.target_id == target:
+    row = _this_question(session, person_id, kind, target)
+    if row is not None:
         session.delete(row)
+
+
+def _this_question(
+    session: Session, person_id: int, kind: InputKind, target: int
+) -> PendingInput | None:
+    """The person's pending row if it is this very question (expired or not)."""
+    row = session.get(PendingInput, person_id)
+    return row if row is not None and row.kind == kind and row.target_id == target else None
 
 
 def pending(session: Session, person_id: int, now: datetime) -> tuple[InputKind, int] | None:
