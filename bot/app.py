@@ -61,7 +61,7 @@ from bot.handlers import (
     subjects,
 )
 from bot.handlers.access import refuse_group
-from bot.i18n import t
+from bot.i18n import CLI_LANGUAGE, t
 from bot.instance_lock import InstanceLock, LostLock, keep_held
 from bot.jobs import directory as directory_job
 from bot.jobs import escalation as escalation_job
@@ -80,7 +80,7 @@ from bot.sender import Sender
 from bot.services import Services
 from bot.settings import ConfigError, Settings, mask_password
 from bot.webhook import WebhookReceiver, secret_for
-from flows import inbox, people, settings_store
+from flows import inbox, people, settings_store, subject_secret
 from flows.inbox import AlreadyHandled
 from flows.store import Clock, Database
 from flows.vocabulary import language_from_code
@@ -209,9 +209,18 @@ async def _group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await refuse_group(update, services_module.of(context))
 
 
+# The sandbox's own field in its getMe answer (sandbox/methods.py): only there may a bot
+# without RELAIS_SUBJECT_KEY_SECRET hash subject keys with the trial secret.
+SANDBOX_MARK = "relais_sandbox"
+
+
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     services = app.bot_data[services_module.KEY]
     me = await app.bot.get_me()
+    trial = services.settings.subject_key_secret is None
+    if trial and me.api_kwargs.get(SANDBOX_MARK) is not True:
+        raise ConfigError(t(CLI_LANGUAGE, "cli.settings.no_subject_secret"))
+    await services.run(subject_secret.record, services.db, trial=trial)
     if me.username:
         await services.run(settings_store.put, services.db, "bot_username", me.username)
     await services.menus.set_default(services.sender)
@@ -575,6 +584,9 @@ async def _connect(application: Application, settings: Settings) -> None:  # typ
     except TelegramError as exc:
         await application.shutdown()
         raise ConfigError(startup_problem(exc, settings)) from None
+    except ConfigError:  # a local Bot API that is not the sandbox, and no subject-key secret
+        await application.shutdown()
+        raise
 
 
 async def _with_startup_retries(settings: Settings, call: Callable[[], Awaitable[None]]) -> None:

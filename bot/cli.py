@@ -915,11 +915,15 @@ def _configure_logging(level: str, log_format: str = "text") -> None:
 # --- people seen before (issue 11): audit, access request, erasure -------------------------
 
 
-def _subject_hash(settings: Settings, key: str) -> str:
-    """The stored hash of a key given on the command line (it is never printed back)."""
+def _subject_hash(settings: Settings, db: Database, key: str) -> str:
+    """The stored hash of a key given on the command line (it is never printed back).
+    Without the service's secret, only a database the sandbox's bot filled (with the trial
+    secret) can be searched: whatever the Bot API setting says."""
+    from flows import subject_secret
     from flows.subject_keys import hash_of
 
-    settings.require_subject_secret()
+    if settings.subject_key_secret is None and not subject_secret.hashed_with_trial_secret(db):
+        raise ConfigError(t(CLI_LANGUAGE, "cli.settings.no_subject_secret"))
     found = hash_of(key, settings.subject_policy.secret)
     if found is None:
         raise click.BadParameter(t(CLI_LANGUAGE, "cli.subject.bad_key"), param_hint="KEY")
@@ -939,7 +943,7 @@ def audit(key: str | None, user: str | None) -> None:
     settings = load_settings()
     db = open_database(settings)
     if key is not None:
-        lines = subject_records.audit_of_subject(db, _subject_hash(settings, key))
+        lines = subject_records.audit_of_subject(db, _subject_hash(settings, db, key))
         if lines is None:
             click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.subject.unknown')}", err=True)
             sys.exit(1)
@@ -977,7 +981,7 @@ def subject_export(key: str, output: str | None) -> None:
 
     settings = load_settings()
     db = open_database(settings)
-    data = subject_records.export_subject(db, _subject_hash(settings, key), utc_now())
+    data = subject_records.export_subject(db, _subject_hash(settings, db, key), utc_now())
     if data is None:
         click.echo(f"relais: {t(CLI_LANGUAGE, 'cli.subject.unknown')}", err=True)
         sys.exit(1)
@@ -999,7 +1003,7 @@ def subject_erase(key: str, yes: bool) -> None:
 
     settings = load_settings()
     db = open_database(settings)
-    key_hash = _subject_hash(settings, key)
+    key_hash = _subject_hash(settings, db, key)
     if not yes:
         click.confirm(t(CLI_LANGUAGE, "cli.subject.confirm_erase"), abort=True)
     erased = subject_records.erase_subject(db, key_hash, utc_now())

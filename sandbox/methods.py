@@ -373,6 +373,9 @@ def canonical_name(method: str) -> str:
     return _CANONICAL.get(method.lower(), method)
 
 
+SANDBOX_MARK = "relais_sandbox"
+
+
 @_method("getMe")
 def get_me(world: World, p: Params) -> JSON:
     return {
@@ -382,6 +385,9 @@ def get_me(world: World, p: Params) -> JSON:
         "supports_inline_queries": False,
         "can_connect_to_business": False,
         "has_main_web_app": False,
+        # not Telegram's: says this is the sandbox, where a bot without its own secret for
+        # subject keys may use the trial one (a local telegram-bot-api server does not say it)
+        SANDBOX_MARK: True,
     }
 
 
