@@ -536,10 +536,7 @@ def webhook_problem(exc: TelegramError, settings: Settings) -> str:
     said = exc.message
     if settings.telegram_bot_token:
         said = said.replace(settings.telegram_bot_token, "<token>")
-    return (
-        f"the Bot API refused the webhook ({type(exc).__name__}: {said}); check "
-        "RELAIS_WEBHOOK_URL (or --webhook-url): an https URL that reaches this process"
-    )
+    return t(CLI_LANGUAGE, "cli.startup.webhook_refused", cause=type(exc).__name__, said=said)
 
 
 async def _start_ops(
@@ -631,16 +628,7 @@ def startup_problem(exc: TelegramError, settings: Settings) -> str:
         where = where.replace(settings.telegram_bot_token, "<token>")
     cause = type(exc.__cause__ or exc).__name__
     if isinstance(exc, InvalidToken | Forbidden):
-        return (
-            f"the Bot API at {where} rejected the bot token ({cause}); check TELEGRAM_BOT_TOKEN "
-            "(or --token) is the one BotFather gave you"
-        )
+        return t(CLI_LANGUAGE, "cli.startup.token_rejected", where=where, cause=cause)
     if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # BadRequest is one
-        return (
-            f"the Bot API at {where} could not be reached ({cause}); check "
-            "TELEGRAM_API_BASE_URL (or --base-url) and the network"
-        )
-    return (
-        f"the Bot API at {where} refused to start the bot ({cause}); check "
-        "TELEGRAM_API_BASE_URL (or --base-url) and TELEGRAM_BOT_TOKEN"
-    )
+        return t(CLI_LANGUAGE, "cli.startup.unreachable", where=where, cause=cause)
+    return t(CLI_LANGUAGE, "cli.startup.refused", where=where, cause=cause)

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.i18n import CLI_LANGUAGE, t
 from bot.settings import ConfigError, Settings
 from flows.directory import DirectoryError, DirectoryHolder, Query
 from flows.store import Clock
@@ -37,10 +38,9 @@ def open_directory(settings: Settings, clock: Clock) -> DirectoryHolder:
         report = holder.load(today)
     except DirectoryError as exc:
         raise ConfigError(
-            f"RELAIS_DIRECTORY_PATH {path} cannot be used "
-            f"({len(exc.report.errors)} error(s)); fix them and start again "
-            f"(`relais directory validate {path}` prints this report):\n{exc.report.text(40)}"
-        ) from None
+            t(CLI_LANGUAGE, "cli.directory.unusable_at_start", path=path,
+              count=len(exc.report.errors), report=exc.report.text(40))
+        ) from None  # fmt: skip
     log.info(
         "directory loaded: %d entries, %d warning(s)",
         len(holder.current.resources),

@@ -82,19 +82,11 @@ async def read_figures(services: Services) -> tuple[Figures | None, str | None]:
 def listen_problem(exc: OSError, host: str, port: int) -> str:
     """What to fix when the health port cannot be opened."""
     if isinstance(exc, socket.gaierror):
-        return (
-            f"RELAIS_HTTP_HOST (or --listen) {host!r} is not an address of this machine "
-            f"({exc.strerror}); give an IP address such as 127.0.0.1 or a name that resolves"
-        )
+        return t(CLI_LANGUAGE, "cli.listen.bad_host", host=repr(host), why=exc.strerror)
     if exc.errno == errno.EADDRINUSE:
-        return (
-            f"RELAIS_HTTP_PORT (or --port) {port} is already in use on {host}; stop what "
-            "listens there or choose another port"
-        )
-    return (
-        f"cannot listen on {host}:{port} ({exc.strerror or type(exc).__name__}); check "
-        "RELAIS_HTTP_HOST and RELAIS_HTTP_PORT (or --listen and --port)"
-    )
+        return t(CLI_LANGUAGE, "cli.listen.in_use", port=port, host=host)
+    why = exc.strerror or type(exc).__name__
+    return t(CLI_LANGUAGE, "cli.listen.failed", host=host, port=port, why=why)
 
 
 def publish(figures: Figures | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.i18n import CLI_LANGUAGE, t
 from bot.settings import ConfigError, Settings
 from flows.screening import NO_QUESTIONS, ScreeningError, ScreeningPolicy, load
 
@@ -20,6 +21,6 @@ def open_screening(settings: Settings) -> ScreeningPolicy:
     try:
         policy = load(path)
     except ScreeningError as exc:
-        raise ConfigError(f"RELAIS_SCREENING_PATH cannot be used: {exc}") from None
+        raise ConfigError(t(CLI_LANGUAGE, "cli.screening.unusable", problem=exc)) from None
     log.info("screening questions loaded: %d", len(policy.questions))
     return policy
