@@ -54,8 +54,8 @@ class Words:
         return self("report.duration.s", s=s)
 
     def spread(self, spread: dict[str, Any]) -> str:
-        if spread["median_s"] is None:
-            return self("report.none") if spread["n"] == 0 else self.count(None)
+        """Median / p90, each "—" when there is none or it is hidden (fewer than k values),
+        as /stats writes it: "<5" there read as "under 5 seconds"."""
         return f"{self.duration(spread['median_s'])} / {self.duration(spread['p90_s'])}"
 
     def outcome(self, value: str) -> str:

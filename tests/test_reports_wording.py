@@ -1,0 +1,68 @@
+"""How the text exports word what they show: a hidden median reads as hidden (not as "under
+5 seconds"), the suppression note fits the minimum cell size, plurals and French numbers are
+right. Found by an exploratory tester on `relais report`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.render.reports import summary_lines
+from bot.reports.content import Words, heading, sections
+from bot.reports.run import produce
+from flows.reports import figures, published
+from flows.reports.period import Period
+from flows.store import Database
+from flows.vocabulary import Role
+from tests.support.eventlog import EventLog
+
+ZONE = ZoneInfo("America/Montreal")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DAY = Period(date(2026, 11, 3), date(2026, 11, 3), ZONE)
+
+
+def _three(db: Database) -> None:
+    """Three answered consultations on one day: too few for a median at min-cell 5."""
+    log = EventLog(db)
+    officer = log.person("Agent Tremblay", Role.OFFICER, unit="PDQ 21")
+    roy = log.person("Marie Roy")
+    start = datetime(2026, 11, 3, 15, 0, tzinfo=UTC)
+    for i in range(3):
+        log.consultation(start + timedelta(hours=i), officer, accept_s=40 + i, worker=roy,
+                         cleared_s=1800, outcome="referred", closed_s=2000)  # fmt: skip
+
+
+def _doc(db: Database, period: Period = DAY, k: int = 5) -> dict:
+    return published.document(figures.compute(db, period, now=NOW), k)
+
+
+def _summary_row(doc: dict, lang: str, figure_key: str) -> str:
+    w = Words(lang, int(doc["min_cell"]))
+    [value] = [row[1] for row in sections(doc, lang)[0].rows if row[0] == w(figure_key)]
+    return value
+
+
+def test_a_hidden_median_reads_as_hidden_not_as_under_five(db: Database):
+    """Before: "Time to a social worker (median / p90) | <5", read as under 5 seconds."""
+    _three(db)
+    doc = _doc(db)
+    assert doc["total"]["time_to_accept"] == {"n": None, "median_s": None, "p90_s": None}
+    for lang in ("en", "fr"):
+        for key in ("report.time_to_accept", "report.officer_time"):
+            assert _summary_row(doc, lang, key) == "— / —"
+    md = produce(db, DAY, "md", now=NOW).decode()
+    assert "| Time to a social worker (median / p90) | — / — |" in md
+    assert "<5 |" in md  # the count of three is still a count: "<5"
+    fr = produce(db, DAY, "md", lang="fr", now=NOW).decode()
+    assert "(médiane / p90) | — / — |" in fr
+    page = produce(db, DAY, "html", now=NOW).decode()
+    assert "<td>Time to a social worker (median / p90)</td><td>— / —</td>" in page
+    # /stats says the same of the same document
+    assert "median —, p90 —" in "\n".join(summary_lines(doc, "en"))
+
+
+def test_the_note_says_what_a_dash_means(db: Database):
+    _three(db)
+    doc = _doc(db)
+    assert "median or p90 over fewer than 5 values" in heading(doc, "en")[2]
+    assert "médiane ou un p90 calculé sur moins de 5 valeurs" in heading(doc, "fr")[2]
