@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.render.reports import summary_lines
+from bot.reports import charts
 from bot.reports.content import Words, heading, sections
 from bot.reports.run import produce
 from flows.reports import figures, published
@@ -66,3 +67,32 @@ def test_the_note_says_what_a_dash_means(db: Database):
     doc = _doc(db)
     assert "median or p90 over fewer than 5 values" in heading(doc, "en")[2]
     assert "médiane ou un p90 calculé sur moins de 5 valeurs" in heading(doc, "fr")[2]
+
+
+def test_with_min_cell_one_the_note_says_nothing_is_hidden(db: Database):
+    """Before: "Counts from 1 to 0 are shown as “<1”" and "Cells under 1 are not drawn"."""
+    _three(db)
+    doc = _doc(db, k=1)
+    assert doc["total"]["consultations"] == 3
+    assert heading(doc, "en")[2] == "No count is hidden (minimum cell size 1)."
+    assert heading(doc, "fr")[2] == "Aucun nombre n'est masqué (taille minimale des cases : 1)."
+    for lang in ("en", "fr"):
+        text = produce(db, DAY, "md", lang=lang, now=NOW, min_cell=1).decode()
+        assert "<1" not in text and "1 to 0" not in text and "1 à 0" not in text
+        for name in ("per_week", "accept", "outcomes", "load_hour", "per_day"):
+            fig = charts.CHARTS[name](doc, Words(lang, 1))
+            written = [t.get_text() for t in fig.texts] + [t.get_text() for a in fig.axes
+                                                           for t in a.texts]  # fmt: skip
+            assert not [t for t in written if "1" in t and ("tracées" in t or "drawn" in t)]
+
+
+def test_with_min_cell_two_the_note_speaks_of_counts_of_one(db: Database):
+    """Before: "Counts from 1 to 1 are shown as “<2”"."""
+    _three(db)
+    doc = _doc(db, k=2)
+    assert heading(doc, "en")[2].startswith("Counts of 1 are shown as “<2”")
+    assert "a median or p90 over a single value" in heading(doc, "en")[2]
+    assert heading(doc, "fr")[2].startswith("Les nombres égaux à 1 sont affichés « <2 »")
+    assert "1 to 1" not in heading(doc, "en")[2] and "1 à 1" not in heading(doc, "fr")[2]
+    figure = charts.CHARTS["accept"](doc, Words("en", 2))
+    assert "Cells under 2 are not drawn." in [t.get_text() for t in figure.texts]

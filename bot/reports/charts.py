@@ -59,7 +59,7 @@ def _figure(
     fig.text(
         0.99,
         0.97,
-        w("report.chart.suppressed", k=w.k),
+        w.chart_note(),
         ha="right",
         va="top",
         fontsize=7,
@@ -74,7 +74,7 @@ def _counts(ax: Axes, w: Words, drawn: int, axis: str = "y") -> None:
     (ax.set_xlim if axis == "x" else ax.set_ylim)(0, None if drawn else 1)
     if not drawn:
         (ax.xaxis if axis == "x" else ax.yaxis).set_ticks([])
-        ax.text(0.5, 0.5, w("report.chart.suppressed", k=w.k), transform=ax.transAxes,
+        ax.text(0.5, 0.5, w.chart_note(), transform=ax.transAxes,
                 ha="center", va="center", fontsize=10, color="#666")  # fmt: skip
 
 

@@ -36,6 +36,19 @@ class Words:
     def count(self, n: int | None) -> str:
         return self("report.less_than", k=self.k) if n is None else f"{n:,}".replace(",", " ")
 
+    def suppressed_note(self) -> str:
+        """What is hidden at this minimum cell size, worded for it: with 1 nothing is ("from 1
+        to 0" said otherwise), with 2 only counts of 1 are ("from 1 to 1")."""
+        if self.k <= 1:
+            return self("report.suppressed_note.off", k=self.k)
+        if self.k == 2:
+            return self("report.suppressed_note.one", k=self.k)
+        return self("report.suppressed_note", k=self.k, below=self.k - 1)
+
+    def chart_note(self) -> str:
+        """A chart's word on its undrawn cells; none when nothing is hidden (min cell 1)."""
+        return self("report.chart.suppressed", k=self.k) if self.k > 1 else ""
+
     def share(self, n: int | None, share: float | None) -> str:
         if n is None or share is None:
             return self.count(n)
@@ -93,7 +106,7 @@ def heading(doc: dict[str, Any], lang: str) -> tuple[str, str, str]:
             "report.period", start=p["from"], end=p["to"], zone=p["time_zone"], days=p["days"],
             generated=doc["generated_at"][:16].replace("T", " ") + " UTC",
         ),
-        w("report.suppressed_note", k=w.k, below=w.k - 1),
+        w.suppressed_note(),
     )  # fmt: skip
 
 
