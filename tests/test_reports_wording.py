@@ -96,3 +96,24 @@ def test_with_min_cell_two_the_note_speaks_of_counts_of_one(db: Database):
     assert "1 to 1" not in heading(doc, "en")[2] and "1 à 1" not in heading(doc, "fr")[2]
     figure = charts.CHARTS["accept"](doc, Words("en", 2))
     assert "Cells under 2 are not drawn." in [t.get_text() for t in figure.texts]
+
+
+def test_a_one_day_period_says_one_day_in_both_languages(db: Database):
+    """Before: "(America/Montreal, 1 days)" and "1 jours"."""
+    _three(db)
+    assert "(America/Montreal, 1 day)." in heading(_doc(db), "en")[1]
+    assert "(America/Montreal, 1 jour)." in heading(_doc(db), "fr")[1]
+    week = Period(date(2026, 11, 2), date(2026, 11, 8), ZONE)
+    assert "(America/Montreal, 7 days)." in heading(_doc(db, week), "en")[1]
+    assert "(America/Montreal, 7 jours)." in heading(_doc(db, week), "fr")[1]
+
+
+def test_the_repeat_bands_are_singular_for_one(db: Database):
+    """Before: "People with 1 consultation(s)"."""
+    _three(db)
+    en = produce(db, DAY, "md", now=NOW).decode()
+    assert "| People with 1 consultation |" in en and "| People with 2 consultations |" in en
+    assert "| People with 4+ consultations |" in en and "(s)" not in en
+    fr = produce(db, DAY, "md", lang="fr", now=NOW).decode()
+    assert "| Personnes avec 1 consultation |" in fr and "| Personnes avec 2 consultations |" in fr
+    assert "(s)" not in fr

@@ -4,8 +4,10 @@ language: Markdown, HTML and PDF lay out the same sections, so they always agree
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import get_day_names
 
 from bot.i18n import t
@@ -32,6 +34,12 @@ class Words:
 
     def __call__(self, key: str, **values: Any) -> str:
         return t(self.lang, key, **values)
+
+    def plural(self, key: str, n: int, /, **values: Any) -> str:
+        """key.one or key.other, by the language's CLDR plural rule (Babel): "1 day", "2 days";
+        in French 0 and 1 are singular. French's "many" (millions) takes the other form."""
+        form = "one" if _locale(self.lang).plural_form(n) == "one" else "other"
+        return self(f"{key}.{form}", **values)
 
     def count(self, n: int | None) -> str:
         return self("report.less_than", k=self.k) if n is None else f"{n:,}".replace(",", " ")
@@ -87,6 +95,11 @@ class Words:
         return str(get_day_names("wide", locale=self.lang)[index]).capitalize()
 
 
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
 def sections(doc: dict[str, Any], lang: str) -> list[Section]:
     w = Words(lang, int(doc["min_cell"]))
     found = [_summary(doc, w), _outcomes(doc, w), _followups(doc, w)]
@@ -103,7 +116,8 @@ def heading(doc: dict[str, Any], lang: str) -> tuple[str, str, str]:
     return (
         w("report.title"),
         w(
-            "report.period", start=p["from"], end=p["to"], zone=p["time_zone"], days=p["days"],
+            "report.period", start=p["from"], end=p["to"], zone=p["time_zone"],
+            days=w.plural("report.days", p["days"], n=p["days"]),
             generated=doc["generated_at"][:16].replace("T", " ") + " UTC",
         ),
         w.suppressed_note(),
@@ -252,5 +266,10 @@ def _repeats(doc: dict[str, Any], w: Words) -> Section:
         [w("report.repeats.subjects"), w.count(r["subjects"])],
         [w("report.repeats.repeat_subjects"), w.count(r["repeat_subjects"])],
         [w("report.repeats.repeat_consultations"), w.count(r["repeat_consultations"])],
-    ] + [[w("report.repeats.band", band=b), w.count(r["per_subject"][b])] for b in BANDS]
+    ] + [[_band(w, b), w.count(r["per_subject"][b])] for b in BANDS]
     return Section(title, [w("report.figure"), w("report.count")], rows)
+
+
+def _band(w: Words, band: str) -> str:
+    """"People with 1 consultation", "… 4+ consultations": the band's number sets the form."""
+    return w.plural("report.repeats.band", int(band.rstrip("+")), band=band)
