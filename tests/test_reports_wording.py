@@ -117,3 +117,19 @@ def test_the_repeat_bands_are_singular_for_one(db: Database):
     fr = produce(db, DAY, "md", lang="fr", now=NOW).decode()
     assert "| Personnes avec 1 consultation |" in fr and "| Personnes avec 2 consultations |" in fr
     assert "(s)" not in fr
+
+
+def test_french_numbers_use_french_separators(db: Database):
+    """Before: "0.0 %" and "12 345" by hand in both languages; now Babel's formats."""
+    fr, en = Words("fr", 5), Words("en", 5)
+    assert fr.count(12345) == "12\u202f345" and en.count(12345) == "12,345"
+    assert fr.share(6, 0.8333) == "6 (83,3\xa0%)" and en.share(6, 0.8333) == "6 (83.3%)"
+    assert fr.share(0, 0.0) == "0 (0,0\xa0%)"
+    log = EventLog(db)
+    officer = log.person("Agent Tremblay", Role.OFFICER)
+    start = datetime(2026, 11, 3, 15, 0, tzinfo=UTC)
+    for i in range(6):
+        log.consultation(start + timedelta(minutes=i), officer, escalated=i > 0)
+    text = produce(db, DAY, "md", lang="fr", now=NOW).decode()
+    assert "| Escaladées au-delà du niveau 1 | 5 (83,3\xa0%) |" in text
+    assert "0.0 %" not in text and "83.3" not in text

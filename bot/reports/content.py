@@ -3,12 +3,14 @@ language: Markdown, HTML and PDF lay out the same sections, so they always agree
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from babel import Locale
 from babel.dates import get_day_names
+from babel.numbers import NumberPattern, format_decimal
 
 from bot.i18n import t
 from bot.render import label
@@ -42,7 +44,10 @@ class Words:
         return self(f"{key}.{form}", **values)
 
     def count(self, n: int | None) -> str:
-        return self("report.less_than", k=self.k) if n is None else f"{n:,}".replace(",", " ")
+        """A count in the language's digits ("12 345", "12,345"), or "<k" when hidden."""
+        if n is None:
+            return self("report.less_than", k=self.k)
+        return format_decimal(n, locale=self.lang)
 
     def suppressed_note(self) -> str:
         """What is hidden at this minimum cell size, worded for it: with 1 nothing is ("from 1
@@ -60,7 +65,8 @@ class Words:
     def share(self, n: int | None, share: float | None) -> str:
         if n is None or share is None:
             return self.count(n)
-        return self("report.share", count=self.count(n), share=f"{share * 100:.1f} %")
+        percent = _percent(self.lang).apply(share, _locale(self.lang))
+        return self("report.share", count=self.count(n), share=percent)
 
     def duration(self, seconds: float | None) -> str:
         if seconds is None:
@@ -98,6 +104,14 @@ class Words:
 @cache
 def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
+
+
+@cache
+def _percent(lang: str) -> NumberPattern:
+    """The language's percent format ("12,3 %", "12.3%") with one decimal, as before."""
+    pattern = copy(_locale(lang).percent_formats[None])
+    pattern.frac_prec = (1, 1)
+    return pattern
 
 
 def sections(doc: dict[str, Any], lang: str) -> list[Section]:
