@@ -104,8 +104,9 @@ def test_the_csv_has_one_row_per_consultation_and_no_free_text(db: Database):
     assert "Marie Roy" not in data and "Tremblay" not in data
     assert {r["category"] for r in rows} == {"mental_health", "suppressed"}  # youth: 3 rows
     assert {r["unit"] for r in rows} == {"PDQ 21", "suppressed"}  # the lone officer's unit
-    # three involuntary transports: a rare outcome; the two missed ones have none
-    assert {r["outcome"] for r in rows} == {"referred", "resolved_on_scene", "suppressed", ""}
+    # three involuntary transports: a rare outcome; the two missed ones have none recorded,
+    # a rare value too (it was left empty, so the CSV gave back the summary's "<5")
+    assert {r["outcome"] for r in rows} == {"referred", "resolved_on_scene", "suppressed"}
     assert {r["incident_number_given"] for r in rows} == {"1", "0"}
     workers = {r["worker"] for r in rows}
     assert str(people["Marie Roy"]) not in workers and len(workers - {"", "suppressed"}) == 1
@@ -115,6 +116,19 @@ def test_the_csv_has_one_row_per_consultation_and_no_free_text(db: Database):
     other = Period(date(2026, 11, 1), date(2026, 12, 1), ZONE)
     elsewhere = list(csv.DictReader(io.StringIO(produce(db, other, "csv").decode())))
     assert {r["consultation"] for r in elsewhere}.isdisjoint({r["consultation"] for r in rows})
+
+
+def test_the_csv_names_an_outcome_not_recorded_as_the_summary_does(db: Database):
+    """Before: left empty, never suppressed, while the summary counts it as not_recorded."""
+    people = _log(db)
+    log = EventLog(db, people=dict(people))
+    for i in range(4):  # with the two missed ones: six consultations without an outcome
+        log.consultation(datetime(2026, 11, 20, 15, i, tzinfo=UTC), people["Agent Tremblay"])
+    rows = list(csv.DictReader(io.StringIO(produce(db, PERIOD, "csv", now=NOW).decode())))
+    found = [r["outcome"] for r in rows]
+    assert "" not in found and found.count("not_recorded") == 6
+    assert found.count("suppressed") == 3  # the involuntary transports, as before
+    assert _doc(db, k=1)["total"]["outcomes"]["not_recorded"] == 6  # the summary's name
 
 
 def test_markdown_reads_as_a_report_in_both_languages(db: Database):

@@ -2,7 +2,9 @@
 no subject key, no incident number (only whether one was given); consultations, workers and
 subjects appear as pseudonyms that are stable within one period and differ between periods
 (a keyed hash with a secret kept in the database). A value of a descriptive column (category,
-urgency, outcome, unit, worker) that fewer than min_cell rows share is written "suppressed"."""
+urgency, outcome, unit, worker) that fewer than min_cell rows share is written "suppressed";
+a consultation without an outcome has "not_recorded", as in the summary. This hides rare
+values, not small counts: flags and times are given for every row (docs/reports.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from flows import settings_store
 from flows.models import SubjectLink
 from flows.reports import facts as f
 from flows.reports import repeats
+from flows.reports.figures import NOT_RECORDED
 from flows.reports.period import Period
 from flows.reports.suppression import DEFAULT_MIN_CELL
 from flows.store import Database
@@ -98,10 +101,11 @@ def _rows(conn: Connection, names: Pseudonyms, k: int) -> Iterator[dict[str, Any
     if subject is not None:
         source = source.outerjoin(subject, subject.c.cid == c.consultation_id)
     subject_id = subject.c.s if subject is not None else literal(None)
+    # no outcome: the summary's "not_recorded", a value hidden when rare like the others
     columns = [
         c.consultation_id, c.local_date, c.local_hour, c.weekday, c.category, c.urgency,
         c.worker_id, c.unit, subject_id, c.accept_s, c.officer_s, c.escalated, c.fallback,
-        c.missed, c.outcome, c.incident, c.closed, c.article8,
+        c.missed, func.coalesce(c.outcome, NOT_RECORDED), c.incident, c.closed, c.article8,
     ]  # fmt: skip
     rare = {  # outcome too, as the module says (it was left out of the rare values before)
         name: _rare(conn, source, col, k)
@@ -133,9 +137,7 @@ def _rows(conn: Connection, names: Pseudonyms, k: int) -> Iterator[dict[str, Any
             "escalated": escalated,
             "fallback": fallback,
             "missed": missed,
-            "outcome": SUPPRESSED
-            if outcome in few_outcomes
-            else ("" if outcome is None else outcome),
+            "outcome": SUPPRESSED if outcome in few_outcomes else outcome,
             "incident_number_given": incident,
             "closed": closed,
             "article8_requested": article8,
