@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
+from bot.i18n import t
 from flows import access, assessments, handover, messages, relaying
 from flows import consultations as cs
 from flows import events as event_log
@@ -16,6 +18,7 @@ from flows.followups import FollowUpPolicy
 from flows.models import Assessment
 from flows.relaying import Incoming
 from flows.vocabulary import (
+    LANGUAGES,
     AssessmentState,
     Category,
     Danger,
@@ -272,3 +275,15 @@ def test_observations_typed_after_the_close_are_not_kept(any_db, clock):
     with any_db.unit_of_work() as session:
         a = session.get_one(Assessment, aid)
         assert a.observations == "" and a.state == AssessmentState.OBSERVATIONS
+
+
+# --- what the messages say (defects found by an exploratory tester, 2026-12) ----------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_acknowledge_button_is_an_action_not_the_words_shown_once_it_is_done(lang):
+    button = t(lang, "assessment.acknowledge_button")
+    done = [t(lang, "assessment.ack_toast"), t(lang, "assessment.acknowledged", at="")]
+    assert all(button.casefold() not in words.casefold() for words in done), (button, done)
+    assert button.rstrip(".") != t(lang, "assessment.ack_toast").rstrip(".")
+

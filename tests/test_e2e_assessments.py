@@ -34,7 +34,7 @@ WORDS = {
         "request_sent": "Demande transmise à l'agent·e le",
         "request": "DEMANDE EN VERTU DE L'ARTICLE 8",
         "sent_at": "Transmise le : 20",
-        "ack_button": "Réception confirmée",
+        "ack_button": "Confirmer la réception",
         "acknowledged": "✅ Réception confirmée le 20",
         "told_author": "a confirmé la réception de votre demande",
         "listing": "Évaluations P-38.001 (1)",

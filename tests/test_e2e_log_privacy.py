@@ -67,7 +67,7 @@ def test_a_whole_consultation_leaves_no_name_health_detail_or_phone_number_in_th
             ROY, decision["message_id"], text="Demande à l'agent·e en vertu de l'article 8"
         )
         request = world.user.wait_for_text(OFFICER, "ARTICLE 8", world.step)
-        world.user.press(OFFICER, request["message_id"], text="Réception confirmée")
+        world.user.press(OFFICER, request["message_id"], text="Confirmer la réception")
         world.user.wait_for_text(ROY, "a confirmé la réception", world.step)
         world.user.send_text(OFFICER, f"/assessments {ref}")
         world.user.wait_for_text(OFFICER, "Évaluations P-38.001", world.step)
