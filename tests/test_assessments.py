@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.i18n import t
+from bot.render import assessments as assessment_cards
 from flows import access, assessments, handover, messages, relaying
 from flows import consultations as cs
 from flows import events as event_log
@@ -287,3 +288,33 @@ def test_the_acknowledge_button_is_an_action_not_the_words_shown_once_it_is_done
     assert all(button.casefold() not in words.casefold() for words in done), (button, done)
     assert button.rstrip(".") != t(lang, "assessment.ack_toast").rstrip(".")
 
+
+def rendered(lang: str, notice) -> str:
+    """A notice of the assessment as its recipient reads it, in `lang`."""
+    p = notice.params
+    if notice.kind == NoticeKind.ARTICLE8_REQUEST:
+        return assessment_cards.article8_request(lang, p["assessment"], ZONE).text
+    return assessment_cards.step(lang, p["assessment"], p["state"], ZONE).text
+
+
+def shown_steps(db, clock, worker, cid, lang: str) -> list[str]:
+    """Every message of one assessment as its author and the officer read it, in `lang`."""
+    before = last_notice_id(db)
+    aid = act(db, clock, assessments.start, worker.id, cid, ZONE).assessment.id
+    act(db, clock, assessments.set_danger, worker.id, aid, Danger.OTHERS, ZONE, 70)
+    typed(db, clock, worker, "Agité, armé.")
+    act(db, clock, assessments.decide, worker.id, aid, Decision.ARTICLE_8, ZONE, 71)
+    kinds = (NoticeKind.ASSESSMENT_STEP, NoticeKind.ARTICLE8_REQUEST)
+    texts = [rendered(lang, n) for n in recorded(db, before) if n.kind in kinds]
+    listing = act(db, clock, assessments.read, worker.id, cid)
+    texts.append(assessment_cards.listing(lang, "C-0001", [a.as_params() for a in listing], ZONE))
+    return texts
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_message_of_the_assessment_says_who_judges_and_who_decides(db, clock, lang):
+    _officer, worker, cid = active_case(db, clock)
+    texts = shown_steps(db, clock, worker, cid, lang)
+    assert len(texts) == 6  # danger, observations, decision, summary, request, listing
+    roles = t(lang, "assessment.roles")
+    assert [roles in text for text in texts] == [True] * len(texts), texts

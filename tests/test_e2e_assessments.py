@@ -36,6 +36,7 @@ WORDS = {
         "sent_at": "Transmise le : 20",
         "ack_button": "Confirmer la réception",
         "acknowledged": "✅ Réception confirmée le 20",
+        "not_acked": "Réception pas encore confirmée",
         "told_author": "a confirmé la réception de votre demande",
         "listing": "Évaluations P-38.001 (1)",
         "timeline_event": "Demande de l'article 8 : réception confirmée",
@@ -57,6 +58,7 @@ WORDS = {
         "sent_at": "Sent at: 20",
         "ack_button": "Acknowledge receipt",
         "acknowledged": "✅ Acknowledged at 20",
+        "not_acked": "Not acknowledged by the officer yet",
         "told_author": "acknowledged your request",
         "listing": "P-38.001 assessments (1)",
         "timeline_event": "Article 8 request acknowledged by the officer",
@@ -115,12 +117,13 @@ def test_an_article_8_request_is_recorded_sent_to_the_officer_and_acknowledged(
     )
     assert ref in question["text"] and w["roles"] in question["text"]
     world.user.press(WORKER, question["message_id"], text=w["others"])
-    world.user.wait_for(
+    asked = world.user.wait_for(
         WORKER,
         lambda m: m["message_id"] == question["message_id"] and w["ask_observations"] in m["text"],
         world.step,
         description="the observations asked",
     )
+    assert w["roles"] in asked["text"]
     world.user.send_text(WORKER, OBSERVATIONS, reply_to=question["message_id"])  # as a reply
     decision = world.user.wait_for(
         WORKER,
@@ -128,13 +131,16 @@ def test_an_article_8_request_is_recorded_sent_to_the_officer_and_acknowledged(
         world.step,
         description="the decision question",
     )
+    assert w["roles"] in decision["text"]
     world.user.press(WORKER, decision["message_id"], text=w["article_8"])
-    world.user.wait_for(
+    summary = world.user.wait_for(
         WORKER,
         lambda m: m["message_id"] == decision["message_id"] and w["request_sent"] in m["text"],
         world.step,
         description="the request sent, on the worker's side",
     )
+    assert w["roles"] in summary["text"] and w["not_acked"] in summary["text"]
+    assert not summary.get("reply_markup")
 
     request = world.user.wait_for(
         OFFICER,

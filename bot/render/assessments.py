@@ -30,15 +30,26 @@ def _danger(lang: str, a: dict[str, Any]) -> str:
 
 
 def step(lang: str, a: dict[str, Any], state: str, zone: ZoneInfo) -> Rendered:
-    """The assessment's next question for its author, or its summary once recorded."""
+    """The assessment's next question for its author, or its summary once recorded; each
+    says who judges and who decides."""
+    shown = _step(lang, a, state, zone)
+    return Rendered(_with_roles(lang, shown.text), shown.keyboard)
+
+
+def _with_roles(lang: str, text: str) -> str:
+    """The text, then the sentence every message of the assessment carries (Relais records
+    and transmits; the judgment is the intervener's, the transport decision the officer's)."""
+    return text + "\n\n" + t(lang, "assessment.roles")
+
+
+def _step(lang: str, a: dict[str, Any], state: str, zone: ZoneInfo) -> Rendered:
     ref, aid = a["reference"], a["id"]
     if state == AssessmentState.DANGER:
         rows = [
             [InlineKeyboardButton(label(lang, "danger", d), callback_data=_danger_data(aid, d))]
             for d in Danger
         ]
-        text = t(lang, "assessment.ask_danger", ref=ref) + "\n\n" + t(lang, "assessment.roles")
-        return Rendered(text, InlineKeyboardMarkup(rows))
+        return Rendered(t(lang, "assessment.ask_danger", ref=ref), InlineKeyboardMarkup(rows))
     if state == AssessmentState.OBSERVATIONS:
         return Rendered(t(lang, "assessment.ask_observations", ref=ref, danger=_danger(lang, a)))
     if state == AssessmentState.DECISION:
