@@ -293,7 +293,12 @@ def decide(
     claimed = session.execute(
         update(Assessment)
         .where(Assessment.id == a.id, Assessment.state == AssessmentState.DECISION)
-        .values(decision=decision, state=AssessmentState.RECORDED, recorded_at=now)
+        .values(
+            decision=decision,
+            state=AssessmentState.RECORDED,
+            recorded_at=now,
+            summary_message_id=prompt_message,
+        )
         .returning(Assessment.id)
     ).first()
     session.refresh(a)
@@ -346,7 +351,7 @@ def acknowledge(
     unit: Unit, officer_id: int, assessment_id: int, zone: ZoneInfo, request_message: int | None
 ) -> Result:
     """The officer's one button: the request was received (the first press counts). The
-    request's message shows when; its author is told."""
+    request's message shows when; its author is told, and their summary shows it too."""
     session, now = unit.session, unit.now
     a = session.get(Assessment, assessment_id)
     c = session.get(Consultation, a.consultation_id) if a is not None else None
@@ -380,8 +385,11 @@ def acknowledge(
         assessment=shown.as_params(),
         zone=zone.key,
     )
+    author = session.get_one(Person, a.author_id)
+    if a.summary_message_id is not None:
+        _step(unit, author, shown, zone, a.summary_message_id)
     unit.outbox.say(
-        session.get_one(Person, a.author_id),
+        author,
         "assessment.acknowledged_to_author",
         consultation_id=c.id,
         ref=c.reference,

@@ -393,6 +393,9 @@ class Assessment(Base):
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    # the author's message the decision question became (the summary), rewritten at the
+    # officer's acknowledgement
+    summary_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     __table_args__ = (Index("ix_assessments_consultation", "consultation_id"),)
 

@@ -318,3 +318,25 @@ def test_every_message_of_the_assessment_says_who_judges_and_who_decides(db, clo
     assert len(texts) == 6  # danger, observations, decision, summary, request, listing
     roles = t(lang, "assessment.roles")
     assert [roles in text for text in texts] == [True] * len(texts), texts
+
+
+def test_the_acknowledgement_rewrites_the_intervener_summary(any_db, clock):
+    officer, worker, cid = active_case(any_db, clock)
+    aid = halfway(any_db, clock, worker, cid)
+    act(any_db, clock, assessments.decide, worker.id, aid, Decision.ARTICLE_8, ZONE, 640)
+    clock.advance(seconds=40)
+    before = last_notice_id(any_db)
+
+    act(any_db, clock, assessments.acknowledge, officer.id, aid, ZONE, 901)
+
+    to_worker = [n for n in recorded(any_db, before) if n.chat_id == worker.chat_id]
+    edits = [n for n in to_worker if n.edit_message_id is not None]
+    assert [(n.kind, n.edit_message_id, n.params["state"]) for n in edits] == [
+        (NoticeKind.ASSESSMENT_STEP, 640, "recorded")  # the summary the decision question became
+    ]
+    for lang in LANGUAGES:
+        text = assessment_cards.step(lang, edits[0].params["assessment"], "recorded", ZONE).text
+        at = f"{clock.now.astimezone(ZONE):%Y-%m-%d %H:%M:%S}"
+        acked = t(lang, "assessment.acknowledged_line", at=at, officer="Julie Tremblay")
+        assert acked in text and t(lang, "assessment.not_acknowledged_line") not in text
+        assert t(lang, "assessment.roles") in text

@@ -36,6 +36,8 @@ WORDS = {
         "sent_at": "Transmise le : 20",
         "ack_button": "Confirmer la réception",
         "acknowledged": "✅ Réception confirmée le 20",
+        "summary_acked": "Réception confirmée le 20",
+        "summary_by": "par Julie Tremblay",
         "not_acked": "Réception pas encore confirmée",
         "told_author": "a confirmé la réception de votre demande",
         "listing": "Évaluations P-38.001 (1)",
@@ -58,6 +60,8 @@ WORDS = {
         "sent_at": "Sent at: 20",
         "ack_button": "Acknowledge receipt",
         "acknowledged": "✅ Acknowledged at 20",
+        "summary_acked": "Acknowledged at 20",
+        "summary_by": "by Julie Tremblay",
         "not_acked": "Not acknowledged by the officer yet",
         "told_author": "acknowledged your request",
         "listing": "P-38.001 assessments (1)",
@@ -162,6 +166,14 @@ def test_an_article_8_request_is_recorded_sent_to_the_officer_and_acknowledged(
     )
     assert not acknowledged.get("reply_markup")  # one press, and the button is gone
     world.user.wait_for_text(WORKER, w["told_author"], world.step)
+    summary = world.user.wait_for(
+        WORKER,
+        lambda m: m["message_id"] == decision["message_id"] and w["summary_acked"] in m["text"],
+        world.step,
+        description="the worker's summary showing the acknowledgement",
+    )
+    assert w["summary_by"] in summary["text"] and w["not_acked"] not in summary["text"]
+    assert w["roles"] in summary["text"]
 
     cid = views.parse_reference(ref)
     timeline = events.timeline(world.db, cid)

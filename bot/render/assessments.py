@@ -65,7 +65,7 @@ def _step(lang: str, a: dict[str, Any], state: str, zone: ZoneInfo) -> Rendered:
         text = t(lang, "assessment.ask_decision", ref=ref, danger=_danger(lang, a))
         return Rendered(text, InlineKeyboardMarkup(rows))
     text = summary(lang, a, zone)
-    if a.get("requested_at"):
+    if a.get("requested_at") and not a.get("acknowledged_at"):
         text += "\n\n" + t(lang, "assessment.request_sent", at=_at(a["requested_at"], zone))
     return Rendered(text)
 
