@@ -205,9 +205,33 @@ def _still_held(session: Session, a: Assessment) -> bool:
     return c.state == ConsultationState.ACTIVE and c.worker_id == a.author_id
 
 
-def _not_held(unit: Unit, author: Person | PersonView, a: Assessment) -> Result:
+def _not_held(
+    unit: Unit, author: Person | PersonView, a: Assessment, zone: ZoneInfo, pressed: int | None
+) -> Result:
+    """Nothing recorded: the consultation is no longer the author's; the question pressed
+    loses its buttons."""
     conversation.forget_if(unit.session, author.id, InputKind.OBSERVATIONS, a.id)
-    return Result(Status.NOT_HELD, _view(unit.session, a))
+    shown = _view(unit.session, a)
+    _void(unit, author, shown, zone, pressed)
+    return Result(Status.NOT_HELD, shown)
+
+
+def _void(
+    unit: Unit, author: Person | PersonView, a: AssessmentView, zone: ZoneInfo, pressed: int | None
+) -> None:
+    """A question that no longer counts, pressed: its message is rewritten without buttons,
+    saying so (nothing happens when the pressed message is not known)."""
+    if pressed is None:
+        return
+    unit.outbox.notify(
+        author,
+        NoticeKind.ASSESSMENT_STEP,
+        edit=pressed,
+        assessment=a.as_params(),
+        state=a.state,
+        zone=zone.key,
+        void=True,
+    )
 
 
 # --- the danger, the observations, the decision --------------------------------------------
@@ -230,7 +254,7 @@ def set_danger(
     if a.state != AssessmentState.DANGER:
         return Result(Status.ALREADY, _view(session, a))
     if not _still_held(session, a):
-        return _not_held(unit, session.get_one(Person, author_id), a)
+        return _not_held(unit, session.get_one(Person, author_id), a, zone, prompt_message)
     a.danger, a.state = danger, AssessmentState.OBSERVATIONS
     conversation.expect(session, author_id, InputKind.OBSERVATIONS, a.id, now)
     shown = _view(session, a)
@@ -250,7 +274,7 @@ def observe(
         return Result(Status.NOT_YOURS)
     if not _still_held(session, a):
         unit.outbox.say(author, "assessment.not_held")
-        return _not_held(unit, author, a)
+        return _not_held(unit, author, a, zone, None)
     words = text.strip()
     if not words:
         unit.outbox.say(author, "assessment.observations_empty")
@@ -283,11 +307,11 @@ def decide(
     if a is None:
         return Result(Status.NOT_YOURS)
     if a.state == AssessmentState.RECORDED:
-        return Result(Status.ALREADY, _view(session, a))
+        return _recorded_before(unit, a, zone, prompt_message)
     if a.state != AssessmentState.DECISION:
         return Result(Status.NOT_YOURS, _view(session, a))
     if not _still_held(session, a):
-        return _not_held(unit, session.get_one(Person, author_id), a)
+        return _not_held(unit, session.get_one(Person, author_id), a, zone, prompt_message)
     if decision == Decision.ARTICLE_8 and a.danger == Danger.NONE:
         return Result(Status.INCONSISTENT, _view(session, a))
     claimed = session.execute(
@@ -303,7 +327,7 @@ def decide(
     ).first()
     session.refresh(a)
     if claimed is None:
-        return Result(Status.ALREADY, _view(session, a))
+        return _recorded_before(unit, a, zone, prompt_message)
     c = session.get_one(Consultation, a.consultation_id)
     record_event(
         session,
@@ -342,6 +366,16 @@ def decide(
             zone=zone.key,
         )
     return Result(status, shown)
+
+
+def _recorded_before(unit: Unit, a: Assessment, zone: ZoneInfo, pressed: int | None) -> Result:
+    """A decision pressed once the assessment was recorded: nothing changes. A copy of the
+    question other than the one that became the summary (it was asked again) loses its
+    buttons; a second tap on the summary's own question leaves the summary as it is."""
+    shown = _view(unit.session, a)
+    if pressed is not None and a.summary_message_id not in (None, pressed):
+        _void(unit, unit.session.get_one(Person, a.author_id), shown, zone, pressed)
+    return Result(Status.ALREADY, shown)
 
 
 # --- the officer's acknowledgement ---------------------------------------------------------

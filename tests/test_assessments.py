@@ -340,3 +340,39 @@ def test_the_acknowledgement_rewrites_the_intervener_summary(any_db, clock):
         acked = t(lang, "assessment.acknowledged_line", at=at, officer="Julie Tremblay")
         assert acked in text and t(lang, "assessment.not_acknowledged_line") not in text
         assert t(lang, "assessment.roles") in text
+
+
+def test_a_button_of_a_question_that_no_longer_counts_loses_its_buttons_when_pressed(any_db, clock):
+    _officer, worker, cid = active_case(any_db, clock)
+    chief = enrol(any_db, clock, Role.SUPERVISOR, "Anne Lavoie")
+    aid = halfway(any_db, clock, worker, cid)
+    act(any_db, clock, handover.take_over, chief.id, cid)
+    before = last_notice_id(any_db)
+
+    result = act(any_db, clock, assessments.decide, worker.id, aid, Decision.ARTICLE_8, ZONE, 650)
+
+    assert result.status == Status.NOT_HELD
+    edits = [n for n in recorded(any_db, before) if n.edit_message_id == 650]
+    assert [(n.chat_id, n.kind) for n in edits] == [(worker.chat_id, NoticeKind.ASSESSMENT_STEP)]
+    for lang in LANGUAGES:
+        p = edits[0].params
+        shown = assessment_cards.step(lang, p["assessment"], p["state"], ZONE, p.get("void"))
+        assert shown.keyboard is None
+        ref = p["assessment"]["reference"]
+        assert t(lang, "assessment.question_void", ref=ref) in shown.text
+        assert t(lang, "assessment.roles") in shown.text
+
+
+def test_a_stale_copy_of_the_decision_question_loses_its_buttons_when_pressed(db, clock):
+    _officer, worker, cid = active_case(db, clock)
+    aid = halfway(db, clock, worker, cid)
+    act(db, clock, assessments.start, worker.id, cid, ZONE)  # asked again: a second copy
+    act(db, clock, assessments.decide, worker.id, aid, Decision.VOLUNTARY, ZONE, 661)
+    before = last_notice_id(db)
+
+    again = act(db, clock, assessments.decide, worker.id, aid, Decision.OTHER, ZONE, 660)
+    twice = act(db, clock, assessments.decide, worker.id, aid, Decision.OTHER, ZONE, 661)
+
+    assert (again.status, twice.status) == (Status.ALREADY, Status.ALREADY)
+    edits = [(n.edit_message_id, n.params.get("void")) for n in recorded(db, before)]
+    assert edits == [(660, True)]  # the summary itself (661) is never rewritten by a double tap

@@ -208,3 +208,51 @@ def test_the_officers_timeline_says_no_intervener_was_available_in_time(world):
     assert "(0 min plus tard)" in shown["text"]
     world.user.send_text(OFFICER, "/timeline C-9999")
     world.user.wait_for_text(OFFICER, "Vous n'avez pas accès à cette consultation", world.step)
+
+
+def test_an_older_copy_of_the_decision_question_loses_its_buttons_when_pressed(world):
+    """A second /assessment asks the decision again; once the new copy is answered, pressing
+    the old one records nothing, says so, and takes its buttons off."""
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.enrol(WORKER, Role.WORKER, "Marie Roy")
+    world.go_on(WORKER)
+    ref = ask(world, "fr", "Homme en crise dans un appartement, menace sa voisine.")
+    world.accept(WORKER, ref)
+    world.user.send_text(WORKER, "/assessment")
+    question = world.user.wait_for_text(WORKER, "Selon votre jugement", world.step)
+    world.user.press(WORKER, question["message_id"], text="Aucun danger grave et immédiat")
+    world.user.wait_for_text(WORKER, "principales observations", world.step)
+    world.user.send_text(WORKER, "Calme, accepte de voir son médecin.")
+
+    def decision_after(after: int) -> dict:
+        return world.user.wait_for(
+            WORKER,
+            lambda m: m["message_id"] > after and "Quelle est votre décision" in m["text"],
+            world.step,
+            description="the decision question",
+        )
+
+    first = decision_after(question["message_id"])
+    world.user.send_text(WORKER, "/assessment")  # asked again
+    second = decision_after(first["message_id"])
+    world.user.press(WORKER, second["message_id"], text="Transport volontaire")
+    world.user.wait_for(
+        WORKER,
+        lambda m: m["message_id"] == second["message_id"] and "Décision : Transport" in m["text"],
+        world.step,
+        description="the summary",
+    )
+
+    query = world.user.press(WORKER, first["message_id"], text="Pas de transport")
+    answer = world.user.wait_for_callback_answer(query, world.step)
+    assert "déjà faite" in answer.get("text", ""), answer
+    void = world.user.wait_for(
+        WORKER,
+        lambda m: m["message_id"] == first["message_id"] and "ne compte plus" in m["text"],
+        world.step,
+        description="the older copy rewritten without its buttons",
+    )
+    assert not void.get("reply_markup") and WORDS["fr"]["roles"] in void["text"]
+    recorded = [e for e in events.timeline(world.db, views.parse_reference(ref))
+                if e.kind == EventKind.ASSESSMENT_RECORDED]  # fmt: skip
+    assert [e.data["decision"] for e in recorded] == ["voluntary"]

@@ -29,9 +29,12 @@ def _danger(lang: str, a: dict[str, Any]) -> str:
     return label(lang, "danger", a.get("danger"))
 
 
-def step(lang: str, a: dict[str, Any], state: str, zone: ZoneInfo) -> Rendered:
-    """The assessment's next question for its author, or its summary once recorded; each
-    says who judges and who decides."""
+def step(lang: str, a: dict[str, Any], state: str, zone: ZoneInfo, void: bool = False) -> Rendered:
+    """The assessment's next question for its author, or its summary once recorded; void: a
+    question pressed once it no longer counted, without its buttons. Each says who judges and
+    who decides."""
+    if void:
+        return Rendered(_with_roles(lang, t(lang, "assessment.question_void", ref=a["reference"])))
     shown = _step(lang, a, state, zone)
     return Rendered(_with_roles(lang, shown.text), shown.keyboard)
 

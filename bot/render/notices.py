@@ -518,8 +518,12 @@ def _scene_invite(notice: Notice, context: Context) -> list[Step]:
 
 @renders(NoticeKind.ASSESSMENT_STEP)
 def _assessment_step(notice: Notice, context: Context) -> list[Step]:
+    """The assessment's next question, its summary (rewritten at the acknowledgement), or a
+    question that no longer counts rewritten without its buttons."""
     p = notice.params
-    shown = assessment_cards.step(notice.language, p["assessment"], p["state"], _zone(notice))
+    shown = assessment_cards.step(
+        notice.language, p["assessment"], p["state"], _zone(notice), bool(p.get("void"))
+    )
     return _here_or_edit(notice, shown.text, shown.keyboard)
 
 
