@@ -14,18 +14,22 @@ from sqlalchemy.orm import Session
 
 from flows.cases import case_followups, plan_versions
 from flows.models import (
+    Assessment,
     CarePlan,
     Consultation,
     Event,
     FollowUp,
     OutboxNotice,
+    PendingInput,
     Person,
     SubjectEvent,
     SubjectLink,
+    reference_of,
 )
+from flows.retention import EVENT_FREE_TEXT
 from flows.store import Database
 from flows.subjects import Seen, linked_consultations, subject_by_hash, subject_reference
-from flows.vocabulary import EventKind, OutboxState
+from flows.vocabulary import EventKind, InputKind, OutboxState
 
 # Views recorded in the consultations' own event log by other features (e.g. an assessment
 # viewed): every event kind whose name ends in _VIEWED belongs to the audit.
@@ -196,27 +200,44 @@ def _consultation(session: Session, names: dict[int, str], c: Consultation) -> d
     }
 
 
-def _mentions(value: Any, ids: set[int], subject_id: int) -> bool:
-    """Whether a notice's parameters carry one of these consultations (a view of it) or
-    this person (their history, case or care plan)."""
+@dataclass(frozen=True)
+class _Held:
+    """What erasure looks for in the notices: the person's consultations (by id, and by
+    reference as the notices that are not linked to one name them, e.g. an assessment's
+    steps) and the person."""
+
+    ids: set[int]
+    references: set[str]
+    subject_id: int
+
+
+REFERENCE_KEYS = ("ref", "reference")  # how notices name a consultation among their values
+
+
+def _mentions(value: Any, held: _Held) -> bool:
+    """Whether a notice's parameters carry one of these consultations (a view of it, or its
+    reference) or this person (their history, case or care plan)."""
     if isinstance(value, dict):
-        if value.get("__view__") == "ConsultationView" and value.get("id") in ids:
+        if value.get("__view__") == "ConsultationView" and value.get("id") in held.ids:
             return True
-        if value.get("subject_id") == subject_id:
+        if value.get("subject_id") == held.subject_id:
             return True
-        return any(_mentions(v, ids, subject_id) for v in value.values())
+        if any(value.get(key) in held.references for key in REFERENCE_KEYS):
+            return True
+        return any(_mentions(v, held) for v in value.values())
     if isinstance(value, list):
-        return any(_mentions(v, ids, subject_id) for v in value)
+        return any(_mentions(v, held) for v in value)
     return False
 
 
 def _forget_notices(session: Session, ids: set[int], subject_id: int) -> None:
     """Notices keep what they render (the officer's words on a card, a relayed line, a
-    care plan): those about this person keep only their kind and times; one not sent yet
-    is not sent at all."""
+    care plan, an assessment's observations): those about this person keep only their kind
+    and times; one not sent yet is not sent at all."""
+    held = _Held(ids, {reference_of(i) for i in ids}, subject_id)
     rows = session.scalars(select(OutboxNotice).execution_options(yield_per=500))
     for row in rows:
-        if row.consultation_id in ids or _mentions(row.params, ids, subject_id):
+        if row.consultation_id in ids or _mentions(row.params, held):
             row.params = {"erased": True}
             if row.state == OutboxState.PENDING:
                 row.state = OutboxState.FAILED
@@ -232,27 +253,17 @@ class Erased:
 def erase_subject(db: Database, key_hash: str, now: datetime) -> Erased | None:
     """Erase a person, in one transaction: their consultations lose the link and every free
     text (the request, the messages' words and places, notes, follow-up notes and outcome
-    lines, the care plan, what the outbox kept to render them); events, outcomes and times
-    stay for the figures, anonymous. None for an unknown key."""
+    lines, assessments' observations, a line held for a choice, the care plan, what the
+    outbox kept to render them): at least what the retention purge would remove. Events,
+    outcomes, assessments' codes and times stay for the figures, anonymous. None for an
+    unknown key."""
     with db.unit_of_work() as session:
         subject = subject_by_hash(session, key_hash)
         if subject is None:
             return None
         ids = [c.id for c in linked_consultations(session, subject.id)]
-        if ids:
-            session.execute(
-                update(Consultation).where(Consultation.id.in_(ids)).values(request_text="")
-            )
-            for e in session.scalars(select(Event).where(Event.consultation_id.in_(ids))):
-                if FREE_TEXT_KEYS & set(e.data or {}):
-                    e.data = {k: v for k, v in e.data.items() if k not in FREE_TEXT_KEYS}
-            followups = list(
-                session.scalars(select(FollowUp).where(FollowUp.consultation_id.in_(ids)))
-            )
-            for f in followups:
-                f.note, f.outcome_line = "", None
-        else:
-            followups = []
+        followups, assessed = _forget_texts(session, ids) if ids else ([], [])
+        _forget_held_lines(session, ids, followups, assessed, subject.id)
         _forget_notices(session, set(ids), subject.id)
         plans = session.execute(delete(CarePlan).where(CarePlan.subject_id == subject.id))
         session.execute(delete(SubjectLink).where(SubjectLink.subject_id == subject.id))
@@ -264,3 +275,47 @@ def erase_subject(db: Database, key_hash: str, now: datetime) -> Erased | None:
         session.add(SubjectEvent(kind=Seen.ERASED, at=now, data={"consultations": len(ids)}))
         session.delete(subject)
         return Erased(len(ids), int(plans.rowcount or 0), len(followups))
+
+
+def _forget_texts(session: Session, ids: list[int]) -> tuple[list[int], list[int]]:
+    """The free text kept in these consultations' own rows: the request, the events' words
+    and places (every key the purge removes, and more), follow-up notes and outcome lines,
+    assessments' observations. Returns the follow-ups' and the assessments' ids."""
+    session.execute(update(Consultation).where(Consultation.id.in_(ids)).values(request_text=""))
+    for e in session.scalars(select(Event).where(Event.consultation_id.in_(ids))):
+        dropped = FREE_TEXT_KEYS | set(EVENT_FREE_TEXT.get(e.kind, ()))
+        if dropped & set(e.data or {}):
+            e.data = {k: v for k, v in e.data.items() if k not in dropped}
+    followups = list(session.scalars(select(FollowUp).where(FollowUp.consultation_id.in_(ids))))
+    for f in followups:
+        f.note, f.outcome_line = "", None
+    assessed = list(
+        session.scalars(select(Assessment.id).where(Assessment.consultation_id.in_(ids)))
+    )
+    session.execute(
+        update(Assessment).where(Assessment.consultation_id.in_(ids)).values(observations="")
+    )
+    return [f.id for f in followups], assessed
+
+
+def _forget_held_lines(
+    session: Session, ids: list[int], followups: list[int], assessed: list[int], subject_id: int
+) -> None:
+    """A line held while its writer says whether it answers the bot's question: when the
+    question is about this person (one of their consultations, follow-ups, assessments, or
+    their care plan), the line goes; the question stays (its answer then finds no line)."""
+    targets = {
+        InputKind.PLAN_DATE: set(ids),
+        InputKind.SUBJECT_KEY: set(ids),
+        InputKind.NOTE: set(followups),
+        InputKind.OUTCOME: set(followups),
+        InputKind.SNOOZE_DATE: set(followups),
+        InputKind.OBSERVATIONS: set(assessed),
+    }
+    for row in session.scalars(select(PendingInput).where(PendingInput.held_text.is_not(None))):
+        if row.kind == InputKind.CARE_PLAN_FIELD:
+            about = row.target_id // 10 == subject_id
+        else:
+            about = row.target_id in targets.get(InputKind(row.kind), set())
+        if about:
+            row.held_text, row.held_message_id = None, None

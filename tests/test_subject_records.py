@@ -16,14 +16,23 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.settings import load_settings
-from flows import cases, messages, relaying, subject_records
+from flows import assessments, cases, messages, relaying, subject_records
 from flows import consultations as cs
 from flows import followups as fu
-from flows.models import CarePlan, Consultation, Event, FollowUp, Subject, SubjectEvent, SubjectLink
+from flows.models import (
+    Assessment,
+    CarePlan,
+    Consultation,
+    Event,
+    FollowUp,
+    Subject,
+    SubjectEvent,
+    SubjectLink,
+)
 from flows.store import Database
 from flows.subject_keys import hash_of
 from flows.subjects import Seen
-from flows.vocabulary import Category, EventKind, Plan, Role, Urgency
+from flows.vocabulary import Category, Danger, Decision, EventKind, Outcome, Plan, Role, Urgency
 from tests.support.followups import FU_POLICY, MTL
 from tests.support.messages import text
 from tests.support.people import POLICY, enrol
@@ -139,6 +148,62 @@ def test_erasure_removes_the_link_and_the_free_text_and_keeps_anonymous_events(a
         subject_records.erase_subject(any_db, hash_of(KEY, POLICY.subjects.secret), clock.now)
         is None
     )
+
+
+OBSERVED = "Veut sauter du pont Jacques-Cartier"
+DONE_LINE = "Hébergé chez sa soeur Line"
+HELD = "Sa soeur Line dit qu'il a des armes"
+
+
+def assessed_person(db, clock):
+    """JT 1987's consultation with a recorded P-38.001 assessment (read once), closed, its
+    follow-up done with an outcome line; then a note asked for a second follow-up while
+    Roy holds another person's consultation, so Roy's next line is held for a choice."""
+    officer, roy, _ = team(db, clock)
+    cid = about(db, clock, officer).consultation.id
+    act(db, clock, cs.accept, roy.id, cid, POLICY)
+    aid = act(db, clock, assessments.start, roy.id, cid, MTL).assessment.id
+    act(db, clock, assessments.set_danger, roy.id, aid, Danger.SELF, MTL)
+    act(db, clock, messages.receive, roy.telegram_user_id, text(roy, 60, OBSERVED),
+        FU_POLICY, POLICY)  # fmt: skip
+    act(db, clock, assessments.decide, roy.id, aid, Decision.ARTICLE_8, MTL)
+    act(db, clock, assessments.show, roy.id, cid, MTL)
+    act(db, clock, cs.close, roy, cid, POLICY)
+    act(db, clock, cs.record_outcome, roy.id, cid, Outcome.REFERRED)
+    first = act(db, clock, fu.plan, roy.id, cid, Plan.HOURS_24, MTL).followup
+    act(db, clock, fu.skip_note, roy.id, first.id, MTL)
+    act(db, clock, fu.start_done, roy.id, first.id)
+    act(db, clock, messages.receive, roy.telegram_user_id, text(roy, 61, DONE_LINE),
+        FU_POLICY, POLICY)  # fmt: skip
+    act(db, clock, fu.plan, roy.id, cid, Plan.HOURS_24, MTL)
+    other = about(db, clock, officer, key="AB 1970").consultation.id
+    act(db, clock, cs.accept, roy.id, other, POLICY)
+    act(db, clock, messages.receive, roy.telegram_user_id, text(roy, 62, HELD),
+        FU_POLICY, POLICY)  # fmt: skip
+    return cid, aid
+
+
+def test_erasure_removes_the_assessments_observations_and_every_copy_of_them(any_db, clock):
+    """The observations live in the assessments table and in the notices that showed them
+    (the steps to the intervener, not linked to the consultation, the article 8 request, a
+    reading); an outcome line is in its event; a held line in the pending question."""
+    _, aid = assessed_person(any_db, clock)
+    with any_db.engine.connect() as conn:
+        before = str(conn.exec_driver_sql("SELECT * FROM outbox").fetchall())
+        held = str(conn.exec_driver_sql("SELECT * FROM pending_inputs").fetchall())
+    assert OBSERVED in before and HELD in held  # the set-up holds them
+    subject_records.erase_subject(any_db, hash_of(KEY, POLICY.subjects.secret), clock.now)
+    with any_db.unit_of_work() as session:
+        a = session.get_one(Assessment, aid)
+        assert a.observations == ""
+        assert (a.danger, a.decision) == (Danger.SELF, Decision.ARTICLE_8)  # for the figures
+        assert a.requested_at is not None
+    tables = ("assessments", "outbox", "events", "follow_ups", "pending_inputs")
+    for table in tables:
+        with any_db.engine.connect() as conn:
+            dump = str(conn.exec_driver_sql(f"SELECT * FROM {table}").fetchall())
+        for words in (OBSERVED, DONE_LINE, HELD):
+            assert words not in dump, (table, words)
 
 
 # --- the command line ---------------------------------------------------------------------
