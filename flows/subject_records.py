@@ -178,6 +178,9 @@ def _consultation(session: Session, names: dict[int, str], c: Consultation) -> d
     events = session.scalars(
         select(Event).where(Event.consultation_id == c.id).order_by(Event.id)
     ).all()
+    assessments = session.scalars(
+        select(Assessment).where(Assessment.consultation_id == c.id).order_by(Assessment.id)
+    ).all()
     return {
         "reference": c.reference,
         "created_at": c.created_at.isoformat(),
@@ -188,6 +191,7 @@ def _consultation(session: Session, names: dict[int, str], c: Consultation) -> d
         "officer": names.get(c.officer_id),
         "worker": names.get(c.worker_id) if c.worker_id else None,
         "request_text": c.request_text,
+        "assessments": [_assessment(names, a) for a in assessments],
         "events": [
             {
                 "at": e.at.isoformat(),
@@ -197,6 +201,29 @@ def _consultation(session: Session, names: dict[int, str], c: Consultation) -> d
             }
             for e in events
         ],
+    }
+
+
+def _assessment(names: dict[int, str], a: Assessment) -> dict[str, Any]:
+    """A P-38.001 assessment as the person may ask for it: the judgment, the observations
+    (kept only in the assessments table, never in the events), who, and when."""
+
+    def at(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "state": a.state.value,
+        "danger": a.danger.value if a.danger else None,
+        "decision": a.decision.value if a.decision else None,
+        "observations": a.observations,
+        "by": names.get(a.author_id),
+        "started_at": at(a.started_at),
+        "recorded_at": at(a.recorded_at),
+        "article8_requested_at": at(a.requested_at),
+        "article8_acknowledged_at": at(a.acknowledged_at),
+        "article8_acknowledged_by": names.get(a.acknowledged_by_id)
+        if a.acknowledged_by_id
+        else None,
     }
 
 

@@ -206,6 +206,31 @@ def test_erasure_removes_the_assessments_observations_and_every_copy_of_them(any
             assert words not in dump, (table, words)
 
 
+def test_the_export_holds_each_assessment_with_its_observations(any_db, clock):
+    cid, aid = assessed_person(any_db, clock)
+    with any_db.unit_of_work() as session:
+        a = session.get_one(Assessment, aid)
+        requested = a.requested_at
+    data = subject_records.export_subject(any_db, hash_of(KEY, POLICY.subjects.secret), clock.now)
+    assert data is not None
+    [held] = [c for c in data["consultations"] if c["reference"] == f"C-{cid:04d}"]
+    assert held["assessments"] == [
+        {
+            "state": "recorded",
+            "danger": "self",
+            "decision": "article_8",
+            "observations": OBSERVED,
+            "by": "Marie Roy",
+            "started_at": held["assessments"][0]["started_at"],
+            "recorded_at": held["assessments"][0]["recorded_at"],
+            "article8_requested_at": requested.isoformat(),
+            "article8_acknowledged_at": None,
+            "article8_acknowledged_by": None,
+        }
+    ]
+    assert held["assessments"][0]["recorded_at"] is not None
+
+
 # --- the command line ---------------------------------------------------------------------
 
 
