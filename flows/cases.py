@@ -77,18 +77,31 @@ def give_key(
     consultation_id: int | None = None,
 ) -> KeyResult:
     """/key JT 1987: the officer of an open consultation or its holder gives (or corrects)
-    the subject key. Only its hash is kept; the cards and the holder are updated at once."""
+    the subject key. Only its hash is kept; the cards and the holder are updated at once.
+    A bare /key gets the usage hint whatever is open (it asks how, not for a case), and a
+    phone number is refused as the typed key refuses it (never hashed as a file number)."""
     session = unit.session
     person = session.get_one(Person, person_id)
+    if not raw.strip():
+        unit.outbox.say(person, "subject.not_a_key")
+        return KeyResult(KeyStatus.NOT_A_KEY)
     found = _keyed_consultation(unit, person, consultation_id)
     if isinstance(found, KeyStatus):
         unit.outbox.say(person, f"subject.{found.value}")
         return KeyResult(found)
-    key_hash = hash_of(raw, policy.subjects.secret)
+    key_hash = _key_hash(raw, policy)
     if key_hash is None:
         unit.outbox.say(person, "subject.not_a_key")
         return KeyResult(KeyStatus.NOT_A_KEY, found.reference)
     return _link(unit, person, found, key_hash, policy)
+
+
+def _key_hash(raw: str, policy: RoutingPolicy) -> str | None:
+    """The hash of a key given with /key; None for what is no key, a phone number included
+    (the same rule as for a typed key: a number to call is never hashed away)."""
+    if written_as_phone_number(raw, policy.subjects.phone_region):
+        return None
+    return hash_of(raw, policy.subjects.secret)
 
 
 def _keyed_consultation(

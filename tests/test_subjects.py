@@ -252,6 +252,41 @@ def test_the_holder_adds_or_corrects_the_key_and_gets_the_history(any_db, clock)
     assert seen(any_db, Seen.KEY_CORRECTED) == [(roy.id, subject_id_of(any_db, cid), cid)]
 
 
+@pytest.mark.parametrize("number", ["514-555-0123", "(438) 555-0199", "+1 514 555 0123"])
+def test_key_refuses_a_phone_number_as_the_typed_key_does(any_db, clock, number):
+    """/key 514-555-0123 is a number to call, not a file number: nothing is linked, and the
+    giver reads what a key is (the officer and the holder alike)."""
+    officer, roy, _ = team(any_db, clock)
+    cid = about(any_db, clock, officer, key=None, urgency=Urgency.IMMEDIATE).consultation.id
+    act(any_db, clock, cs.accept, roy.id, cid, POLICY)
+    for giver in (officer, roy):
+        before = last_notice_id(any_db)
+        result = act(any_db, clock, cases.give_key, giver.id, number, POLICY)
+        assert result.status == KeyStatus.NOT_A_KEY
+        said = [p["key"] for chat, kind, p in notices(any_db, before) if kind == NoticeKind.SAY]
+        assert said == ["subject.not_a_key"]
+    assert subject_id_of(any_db, cid) is None
+    assert act(any_db, clock, cases.give_key, roy.id, "2024-012345", POLICY).status == (
+        KeyStatus.LINKED
+    )
+
+
+def test_a_bare_key_command_gets_the_usage_hint_with_or_without_an_open_case(any_db, clock):
+    officer, roy, _ = team(any_db, clock)
+    cid = handled(any_db, clock, officer, roy)  # closed: nothing open any more
+    for person in (officer, roy):
+        for raw in ("", "  "):
+            before = last_notice_id(any_db)
+            result = act(any_db, clock, cases.give_key, person.id, raw, POLICY)
+            assert result.status == KeyStatus.NOT_A_KEY
+            said = [p["key"] for _, kind, p in notices(any_db, before) if kind == NoticeKind.SAY]
+            assert said == ["subject.not_a_key"]
+    assert act(any_db, clock, cases.give_key, officer.id, "AB 1970", POLICY).status == (
+        KeyStatus.NOTHING_OPEN
+    )
+    assert subject_id_of(any_db, cid) is not None
+
+
 # --- history on the offer card -------------------------------------------------------------
 
 
