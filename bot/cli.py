@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -35,7 +35,11 @@ from flows.people import PersonView
 from flows.reports.figures import Grouping
 from flows.reports.period import Period
 from flows.store import Database, SchemaState, sqlite_file, unreachable_for_now, utc_now
+from flows.subjects import Seen
 from flows.vocabulary import Role
+
+if TYPE_CHECKING:
+    from flows.subject_records import AuditLine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -959,7 +963,16 @@ def audit(key: str | None, user: str | None) -> None:
     for line in lines:
         where = " ".join(x for x in (line.subject, line.consultation) if x) or "—"
         at = line.at.astimezone(zone)
-        click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {line.kind:<18}  {line.actor:<24}  {where}")
+        said = f"{at:%Y-%m-%d %H:%M:%S}  {line.kind:<18}  {line.actor:<24}  {where}"
+        click.echo(f"{said}  {_audit_note(line)}".rstrip())
+
+
+def _audit_note(line: AuditLine) -> str:
+    """What a line's kind alone would leave a reader to guess, in words: a consultation
+    moved off the person is no longer theirs (nothing says whom it went to)."""
+    if line.kind == Seen.KEY_UNLINKED:
+        return t(CLI_LANGUAGE, "cli.audit.key_unlinked", ref=line.consultation or "—")
+    return ""
 
 
 @main.group()

@@ -243,6 +243,9 @@ def _link(
         link = SubjectLink(consultation_id=c.id, subject_id=subject.id, linked_at=now)
         session.add(link)
     else:
+        # the previous person's audit must show the consultation left them
+        record(session, Seen.KEY_UNLINKED, person.id, now, subject_id=link.subject_id,
+               consultation_id=c.id)  # fmt: skip
         link.subject_id = subject.id  # an owner-first phase under way runs its course
     link.linked_at, link.linked_by_id = now, person.id
     session.flush()

@@ -37,7 +37,8 @@ class Seen:
     RECURRING_VIEWED = "recurring_viewed"
     EXPORTED = "exported"
     KEY_LINKED = "key_linked"
-    KEY_CORRECTED = "key_corrected"
+    KEY_CORRECTED = "key_corrected"  # recorded for the person the consultation is now about
+    KEY_UNLINKED = "key_unlinked"  # for the person it was about before (not whom it went to)
     OWNER_TAKEN = "owner_taken"
     OWNER_GIVEN_UP = "owner_given_up"
     OWNER_HANDED = "owner_handed"

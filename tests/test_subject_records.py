@@ -25,6 +25,7 @@ from flows.models import (
     Consultation,
     Event,
     FollowUp,
+    Person,
     Subject,
     SubjectEvent,
     SubjectLink,
@@ -74,6 +75,31 @@ def test_the_audit_of_a_person_lists_every_view_with_who_and_when(any_db, clock)
     assert all(line.subject == f"P-{sid:04d}" for line in lines)
     assert [line.at for line in lines] == sorted(line.at for line in lines)
     assert subject_records.audit_of_subject(any_db, hash_of("ZZ 1999", b"x" * 20)) is None
+
+
+def test_the_audit_shows_a_consultation_moved_off_the_person(any_db, clock):
+    """/key C-0003 JT 1987, then /key C-0003 2024-012345: JT 1987's audit must not leave
+    C-0003 looking like theirs; the other person's audit shows the correction, and nothing
+    in JT 1987's says whom the consultation went to."""
+    officer, roy, _ = team(any_db, clock)
+    cid = about(any_db, clock, officer).consultation.id
+    act(any_db, clock, cs.accept, roy.id, cid, POLICY)
+    clock.advance(minutes=5)
+    corrected = act(any_db, clock, cases.give_key, roy.id, "2024-012345", POLICY)
+    assert corrected.status == cases.KeyStatus.CORRECTED
+    ref = f"C-{cid:04d}"
+    lines = subject_records.audit_of_subject(any_db, hash_of(KEY, POLICY.subjects.secret))
+    assert lines is not None
+    changes = [(line.kind, line.actor, line.consultation) for line in lines
+               if line.kind.startswith("key_")]  # fmt: skip
+    assert changes == [
+        (Seen.KEY_LINKED, "Agent Julie Tremblay", ref),
+        (Seen.KEY_UNLINKED, "Marie Roy", ref),
+    ]
+    assert lines[-1].details == {}
+    other = subject_records.audit_of_subject(any_db, hash_of("2024-012345", POLICY.subjects.secret))
+    assert [(line.kind, line.consultation) for line in other or []
+            if line.kind.startswith("key_")] == [(Seen.KEY_CORRECTED, ref)]  # fmt: skip
 
 
 def test_the_audit_of_a_user_lists_what_they_viewed(any_db, clock):
@@ -291,6 +317,32 @@ def test_relais_audit_export_and_erase_from_the_command_line(relais, clock, tmp_
     assert invoke("subject", "export", "JT 1987").exit_code == 1
     assert invoke("subject", "export", "bonjour").exit_code == 2
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "C-0001 is no longer about this person (key corrected)"),
+        ("fr", "C-0001 n'est plus liée à cette personne (clé corrigée)"),
+    ],
+)
+def test_the_audit_listing_says_a_consultation_left_the_person(relais, clock, language, sentence):
+    _, url = relais
+    db, _ = seeded(url, clock)
+    policy = replace(POLICY, subjects=replace(POLICY.subjects, secret=SECRET.encode()))
+    with db.unit_of_work() as session:
+        officer = session.scalars(select(Person).where(Person.role == Role.OFFICER)).one()
+    act(db, clock, cases.give_key, officer.id, "2024-012345", policy, 1)
+    db.dispose()
+    env = {"RELAIS_CLI_LANGUAGE": language}
+    listed = CliRunner().invoke(
+        main, ["audit", "--subject", "JT 1987"],
+        env={"DATABASE_URL": url, "RELAIS_SUBJECT_KEY_SECRET": SECRET, **env},
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    [moved] = [row for row in listed.output.splitlines() if Seen.KEY_UNLINKED in row]
+    assert moved.endswith(f"P-0001 C-0001  {sentence}")
 
 
 def test_the_command_line_needs_the_secret_to_find_a_person(relais, clock):
