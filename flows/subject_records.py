@@ -5,11 +5,12 @@ stay, anonymous). Called from the command line, never from the bot."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from flows.cases import case_followups, plan_versions
@@ -19,6 +20,7 @@ from flows.models import (
     Consultation,
     Event,
     FollowUp,
+    InboxUpdate,
     OutboxNotice,
     PendingInput,
     Person,
@@ -35,6 +37,9 @@ from flows.vocabulary import EventKind, InputKind, OutboxState
 # viewed): every event kind whose name ends in _VIEWED belongs to the audit.
 VIEWED_EVENT_KINDS = tuple(k for k in EventKind if k.name.endswith("_VIEWED"))
 FREE_TEXT_KEYS = frozenset({"text", "caption", "note", "line", "latitude", "longitude"})
+# An update is stored when it arrives and may be handled (replayed) well after: the raw
+# payloads erased start this long before the first consultation was opened.
+PAYLOAD_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -292,6 +297,8 @@ def erase_subject(db: Database, key_hash: str, now: datetime) -> Erased | None:
         followups, assessed = _forget_texts(session, ids) if ids else ([], [])
         _forget_held_lines(session, ids, followups, assessed, subject.id)
         _forget_notices(session, set(ids), subject.id)
+        if ids:
+            _forget_payloads(session, ids, assessed)
         plans = session.execute(delete(CarePlan).where(CarePlan.subject_id == subject.id))
         session.execute(delete(SubjectLink).where(SubjectLink.subject_id == subject.id))
         session.execute(
@@ -346,3 +353,49 @@ def _forget_held_lines(
             about = row.target_id in targets.get(InputKind(row.kind), set())
         if about:
             row.held_text, row.held_message_id = None, None
+
+
+def _sender(payload: str) -> int | None:
+    """Who sent a raw update (its message's, press's or status change's `from`)."""
+    try:
+        update_ = json.loads(payload)
+    except ValueError:
+        return None
+    for value in update_.values() if isinstance(update_, dict) else ():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            found = value["from"].get("id")
+            return found if isinstance(found, int) else None
+    return None
+
+
+def _forget_payloads(session: Session, ids: list[int], assessed: list[int]) -> None:
+    """The inbox's raw updates hold the words as typed (for the transport period): which
+    update was about which consultation is not kept, so every payload handled or set aside
+    from the people who took part (officer, actors in the log, intervener, follow-up
+    assignees) since just before the first consultation goes. Transport copies only: one
+    still to be replayed stays; those people's other lines of that time go with them."""
+    since = session.scalar(
+        select(func.min(Consultation.created_at)).where(Consultation.id.in_(ids))
+    )
+    assert since is not None  # ids are consultations that exist
+    people = set(session.scalars(select(Consultation.officer_id).where(Consultation.id.in_(ids))))
+    people |= set(session.scalars(select(Event.actor_id).where(Event.consultation_id.in_(ids))))
+    people |= set(session.scalars(select(Assessment.author_id).where(Assessment.id.in_(assessed))))
+    people |= set(
+        session.scalars(select(FollowUp.assignee_id).where(FollowUp.consultation_id.in_(ids)))
+    )
+    senders = set(
+        session.scalars(select(Person.telegram_user_id).where(Person.id.in_(people - {None})))
+    )
+    rows = session.execute(
+        select(InboxUpdate.update_id, InboxUpdate.payload).where(
+            InboxUpdate.received_at >= since - PAYLOAD_MARGIN,
+            InboxUpdate.payload != "",
+            or_(InboxUpdate.handled_at.is_not(None), InboxUpdate.set_aside_at.is_not(None)),
+        )
+    ).all()
+    gone = [update_id for update_id, payload in rows if _sender(payload) in senders]
+    if gone:
+        session.execute(
+            update(InboxUpdate).where(InboxUpdate.update_id.in_(gone)).values(payload="")
+        )

@@ -25,6 +25,7 @@ from flows.models import (
     Consultation,
     Event,
     FollowUp,
+    InboxUpdate,
     Person,
     Subject,
     SubjectEvent,
@@ -230,6 +231,32 @@ def test_erasure_removes_the_assessments_observations_and_every_copy_of_them(any
             dump = str(conn.exec_driver_sql(f"SELECT * FROM {table}").fetchall())
         for words in (OBSERVED, DONE_LINE, HELD):
             assert words not in dump, (table, words)
+
+
+def test_erasure_clears_the_raw_updates_kept_from_the_people_who_took_part(any_db, clock):
+    """The inbox keeps each update's raw payload (the words typed) for the transport period:
+    those from the consultations' officer and intervener since the first one go (handled or
+    set aside; one still to be replayed stays), a stranger's stay."""
+    assessed_person(any_db, clock)
+    with any_db.unit_of_work() as session:
+        roy = session.scalars(select(Person).where(Person.display_name == "Marie Roy")).one()
+        words = {"text": OBSERVED}
+        rows = [
+            (1, roy.telegram_user_id, clock.now, None),
+            (2, roy.telegram_user_id, None, clock.now),
+            (3, roy.telegram_user_id, None, None),  # not handled yet: still to be replayed
+            (4, 999_999, clock.now, None),
+        ]
+        for update_id, sender, handled_at, set_aside_at in rows:
+            payload = {"update_id": update_id, "message": {"from": {"id": sender}, **words}}
+            session.add(InboxUpdate(update_id=update_id, payload=json.dumps(payload),
+                                    received_at=clock.now, handled_at=handled_at,
+                                    set_aside_at=set_aside_at))  # fmt: skip
+    subject_records.erase_subject(any_db, hash_of(KEY, POLICY.subjects.secret), clock.now)
+    with any_db.unit_of_work() as session:
+        left = dict(session.execute(select(InboxUpdate.update_id, InboxUpdate.payload)).all())
+    assert (left[1], left[2]) == ("", "")
+    assert OBSERVED in left[3] and OBSERVED in left[4]
 
 
 def test_the_export_holds_each_assessment_with_its_observations(any_db, clock):
