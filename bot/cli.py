@@ -543,7 +543,8 @@ def shifts_add(person_id: int, days: str, hours: str, on_call: bool) -> None:
             open_database(settings), person_id, days, hours, on_call, utc_now
         )
     except roster.RosterError as exc:
-        click.echo(f"relais: {exc}.", err=True)
+        problem = t(CLI_LANGUAGE, f"cli.shifts.invalid.{exc.code}", **exc.params)
+        click.echo(f"relais: {problem}", err=True)
         sys.exit(1)
     for s in change.already:
         click.echo(t(CLI_LANGUAGE, "cli.shifts.already", shift=_shift_line(s)))

@@ -96,7 +96,7 @@ def add_shifts(
         on_call = roster.parse_on_call(on_call_word)
         change = roster.add_checked_in(unit.session, person_id, days, span, on_call, unit.now)
     except RosterError as exc:
-        unit.outbox.say(supervisor, "roster.invalid", problem=str(exc))
+        unit.outbox.say(supervisor, f"roster.invalid.{exc.code}", **exc.params)
         return []
     overlapped = {old.id: old for _new, old in change.overlaps}
     unit.outbox.notify(

@@ -30,8 +30,22 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ON_CALL_WORDS = ("oncall", "garde", "on-call")
 
 
+PROBLEMS = ("bad_day", "bad_span", "same_time", "no_person", "not_worker", "bad_on_call")
+CHAT_ONLY_PROBLEMS = ("bad_on_call",)  # the command line has its --on-call flag instead
+
+
 class RosterError(ValueError):
-    """A roster entry a person typed wrong, as a sentence saying what to fix."""
+    """A roster entry a person typed wrong: a problem code (one of PROBLEMS) and the values
+    its sentence names (what was typed). flows/ holds no sentence: the chat says it from the
+    catalogs' `roster.invalid.<code>`, the command line from `cli.shifts.invalid.<code>`."""
+
+    def __init__(self, code: str, **params: str | int) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.params}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ def _day(text: str) -> int:
     try:
         return DAYS[text.strip().lower().rstrip(".")]
     except KeyError:
-        raise RosterError(f"{text!r} is not a day (mon…sun, lun…dim)") from None
+        raise RosterError("bad_day", text=text.strip()) from None
 
 
 def parse_span(text: str) -> tuple[str, str]:
@@ -79,9 +93,9 @@ def parse_span(text: str) -> tuple[str, str]:
         first, last = text.split("-", 1)
         start, end = parse_clock(first), parse_clock(last)
     except ValueError:
-        raise RosterError(f"{text!r} is not a span of hours such as 08:00-16:00") from None
+        raise RosterError("bad_span", text=text.strip()) from None
     if start == end:
-        raise RosterError("a shift cannot start and end at the same time")
+        raise RosterError("same_time")
     return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
@@ -286,9 +300,9 @@ def _same(a: Shift, b: Shift) -> bool:
 def _worker(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None or person.revoked_at is not None:
-        raise RosterError(f"no enrolled person with id {person_id}")
+        raise RosterError("no_person", id=person_id)
     if person.role != Role.WORKER:
-        raise RosterError(f"{person.display_name} is not a social worker")
+        raise RosterError("not_worker", name=person.display_name)
     return person
 
 
@@ -304,7 +318,7 @@ def parse_on_call(word: str | None) -> bool:
         return False
     if word.lower() in ON_CALL_WORDS:
         return True
-    raise RosterError(word)
+    raise RosterError("bad_on_call", word=word)
 
 
 def list_shifts(db: Database) -> list[ShiftView]:

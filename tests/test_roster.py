@@ -44,8 +44,10 @@ def test_a_wrong_day_adds_nothing_and_says_what_to_fix(db, clock):
     assert act(db, clock, availability.add_shifts, chief.id, roy.id, "someday", "08:00-16:00") == []
     assert roster.list_shifts(db) == []
     [(_, kind, params)] = notices(db)
-    assert kind == "say" and params["key"] == "roster.invalid"
-    assert "someday" in params["values"]["problem"]
+    assert kind == "say" and params == {
+        "key": "roster.invalid.bad_day",
+        "values": {"text": "someday"},
+    }  # a code and what was typed, said in the reader's language by the edge
 
 
 def test_a_word_other_than_oncall_after_the_hours_is_refused(db, clock):
@@ -53,14 +55,96 @@ def test_a_word_other_than_oncall_after_the_hours_is_refused(db, clock):
     roy = enrol(db, clock, Role.WORKER, "Marie Roy")
     act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "08:00-16:00", "maybe")
     assert roster.list_shifts(db) == []
-    assert notices(db)[0][2] == {"key": "roster.invalid", "values": {"problem": "maybe"}}
+    assert notices(db)[0][2] == {"key": "roster.invalid.bad_on_call", "values": {"word": "maybe"}}
 
 
 def test_shifts_are_for_workers_only(db, clock):
     chief = enrol(db, clock, Role.SUPERVISOR, "Chef Lavoie")
     act(db, clock, availability.add_shifts, chief.id, chief.id, "mon", "08:00-16:00")
     assert roster.list_shifts(db) == []
-    assert notices(db)[0][2]["key"] == "roster.invalid"
+    assert notices(db)[0][2]["key"] == "roster.invalid.not_worker"
+
+
+def said(db, clock, after: int) -> list[str]:
+    """The texts of the notices recorded after the row id `after`, as the dispatcher sends."""
+    context = Context(DirectoryHolder(Path("")), clock(), "811")
+    return [
+        step.text
+        for n in outbox.unsent(db)
+        if n.id > after
+        for step in steps_of(n, context)
+        if isinstance(step, Text)
+    ]
+
+
+REFUSALS = [  # (days, span, on-call word, in French, in English: as it was)
+    (
+        "funday", "08:00-16:00", None,
+        "« funday » n'est pas un jour (lun…dim, mon…sun)",
+        "'funday' is not a day (mon…sun, lun…dim)",
+    ),
+    (
+        "lun", "25:00-06:00", None,
+        "« 25:00-06:00 » n'est pas une plage d'heures comme 08:00-16:00",
+        "'25:00-06:00' is not a span of hours such as 08:00-16:00",
+    ),
+    (
+        "lun", "08:00-08:00", None,
+        "un quart ne peut pas commencer et finir à la même heure",
+        "a shift cannot start and end at the same time",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("days", "span", "word", "fr", "en"), REFUSALS, ids=["day", "span", "same"]
+)
+def test_a_refusal_is_said_in_the_supervisors_language(db, clock, days, span, word, fr, en):
+    """Before: the chat's French sentence held the roster's English refusal ("Horaire non
+    modifié : '25:00-06:00' is not a span of hours…")."""
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    for lang, problem, usage in (
+        ("fr", f"Horaire non modifié : {fr}.", "/shifts pour l'usage."),
+        ("en", f"Roster not changed: {en}.", "/shifts for usage."),
+    ):
+        chief = enrol(db, clock, Role.SUPERVISOR, "Chef Lavoie", language_code=lang)
+        before = last_notice_id(db)
+        act(db, clock, availability.add_shifts, chief.id, roy.id, days, span, word)
+        assert said(db, clock, before) == [f"{problem} {usage}"]
+    assert roster.list_shifts(db) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "nobody", "not_worker"),
+    [
+        (
+            "fr",
+            "Horaire non modifié : aucune personne inscrite avec l'id 99. /shifts pour l'usage.",
+            "Horaire non modifié : Chef Bouchard n'est pas intervenant·e social·e. "
+            "/shifts pour l'usage.",
+        ),
+        (
+            "en",
+            "Roster not changed: no enrolled person with id 99. /shifts for usage.",
+            "Roster not changed: Chef Bouchard is not a social worker. /shifts for usage.",
+        ),
+    ],
+    ids=["fr", "en"],
+)
+def test_a_wrong_person_is_said_in_the_supervisors_language(db, clock, lang, nobody, not_worker):
+    chief = enrol(db, clock, Role.SUPERVISOR, "Chef Bouchard", language_code=lang)
+    before = last_notice_id(db)
+    act(db, clock, availability.add_shifts, chief.id, 99, "lun", "08:00-16:00")
+    act(db, clock, availability.add_shifts, chief.id, chief.id, "lun", "08:00-16:00")
+    assert said(db, clock, before) == [nobody, not_worker]
+
+
+def test_every_roster_problem_has_its_sentences_in_both_languages():
+    for lang in ("fr", "en"):
+        for code in roster.PROBLEMS:
+            assert t(lang, f"roster.invalid.{code}", text="x", word="x", id=1, name="x")
+            if code not in roster.CHAT_ONLY_PROBLEMS:
+                assert t(lang, f"cli.shifts.invalid.{code}", text="x", id=1, name="x")
 
 
 def test_removing_a_shift_says_whether_there_was_one(db, clock):
@@ -128,3 +212,71 @@ def test_the_chat_roster_marks_the_shifts_of_someone_revoked(db, clock, lang, ma
     [gones] = [line for line in lines if "Rene Parti" in line]
     assert mark not in roys and gones.endswith(mark)
     assert lines[-1].startswith("1 ") and "/shifts remove" in lines[-1]
+
+
+# --- `relais shifts add`: the same refusals, in the CLI's language -------------------------
+
+
+@pytest.fixture
+def cli_worker(relais, monkeypatch):
+    """The `relais` command (English unless a test sets RELAIS_CLI_LANGUAGE) and the id of a
+    worker, Marie Roy, and of a supervisor, Chef Bouchard, enrolled in its database."""
+    from bot.i18n import DEFAULT_CLI_LANGUAGE, set_cli_language
+    from flows.store import Database
+    from tests.support.clock import FakeClock
+
+    db = Database(f"sqlite:///{Path.cwd() / 'cli.db'}")
+    clock = FakeClock()
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    chief = enrol(db, clock, Role.SUPERVISOR, "Chef Bouchard")
+    yield relais, roy.id, chief.id
+    set_cli_language(DEFAULT_CLI_LANGUAGE)  # the language is the process's
+
+
+CLI_REFUSALS = [  # (person: worker or chief or an id, days, hours, French, English: as it was)
+    (
+        "worker", "funday", "08:00-16:00",
+        "« funday » n'est pas un jour (lun…dim, mon…sun).",
+        "'funday' is not a day (mon…sun, lun…dim).",
+    ),
+    (
+        "worker", "lun", "25:00-06:00",
+        "« 25:00-06:00 » n'est pas une plage d'heures comme 08:00-16:00.",
+        "'25:00-06:00' is not a span of hours such as 08:00-16:00.",
+    ),
+    (
+        "worker", "lun", "08:00-08:00",
+        "un quart ne peut pas commencer et finir à la même heure.",
+        "a shift cannot start and end at the same time.",
+    ),
+    (
+        "99", "lun", "08:00-16:00",
+        "aucune personne inscrite avec l'id 99.",
+        "no enrolled person with id 99.",
+    ),
+    (
+        "chief", "lun", "08:00-16:00",
+        "Chef Bouchard n'est pas intervenant·e social·e.",
+        "Chef Bouchard is not a social worker.",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("who", "days", "hours", "fr", "en"),
+    CLI_REFUSALS,
+    ids=["day", "span", "same", "nobody", "not_worker"],
+)
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_shifts_add_refuses_in_the_cli_language(
+    cli_worker, monkeypatch, lang, who, days, hours, fr, en
+):
+    """Before: `relais shifts add` said the roster's English sentence whatever
+    RELAIS_CLI_LANGUAGE asked for."""
+    relais, worker, chief = cli_worker
+    person = {"worker": worker, "chief": chief}.get(who, who)
+    if lang == "fr":
+        monkeypatch.setenv("RELAIS_CLI_LANGUAGE", "fr")
+    refused = relais("shifts", "add", str(person), days, hours)
+    assert refused.exit_code == 1
+    assert refused.output == f"relais: {fr if lang == 'fr' else en}\n"

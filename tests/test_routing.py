@@ -34,11 +34,11 @@ def test_days_and_spans_are_read_in_french_and_english():
     assert roster.parse_days("tous") == list(range(7))
     assert roster.parse_span("8h-16h30") == ("08:00", "16:30")
     assert parse_clock("23:00").hour == 23
-    with pytest.raises(RosterError, match="not a day"):
+    with pytest.raises(RosterError, match="bad_day"):
         roster.parse_days("someday")
-    with pytest.raises(RosterError, match="span of hours"):
+    with pytest.raises(RosterError, match="bad_span"):
         roster.parse_span("8 to 4")
-    with pytest.raises(RosterError, match="same time"):
+    with pytest.raises(RosterError, match="same_time"):
         roster.parse_span("08:00-08:00")
 
 
@@ -83,9 +83,9 @@ def test_on_without_any_shift_lasts_until_changed(db):
 def test_only_workers_can_hold_shifts(db):
     clock = FakeClock(SUNDAY_10H)
     officer = enrol(db, clock, Role.OFFICER, "Agent Tremblay")
-    with pytest.raises(RosterError, match="not a social worker"):
+    with pytest.raises(RosterError, match="not_worker"):
         roster.add_shifts(db, officer.id, "mon", "08:00-16:00", False, clock)
-    with pytest.raises(RosterError, match="no enrolled person"):
+    with pytest.raises(RosterError, match="no_person"):
         roster.add_shifts(db, 9999, "mon", "08:00-16:00", False, clock)
 
 
