@@ -313,7 +313,8 @@ def _slot(person_id: int, day: int, starts: str, ends: str, on_call: bool, now: 
 
 
 def parse_on_call(word: str | None) -> bool:
-    """The optional last word of `/shifts add`: 'oncall' (or 'garde') marks on-call slots."""
+    """The optional last word of `/shifts add`: one of ON_CALL_WORDS marks on-call slots;
+    another word is refused, named (bad_on_call)."""
     if word is None:
         return False
     if word.lower() in ON_CALL_WORDS:

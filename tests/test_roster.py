@@ -93,15 +93,21 @@ REFUSALS = [  # (days, span, on-call word, in French, in English: as it was)
         "un quart ne peut pas commencer et finir à la même heure",
         "a shift cannot start and end at the same time",
     ),
+    (
+        "lun", "08:00-16:00", "astreinte",
+        "le dernier mot, s'il y en a un, doit être garde (un quart de garde), pas « astreinte »",
+        "the last word, if any, must be oncall or garde (an on-call shift), not 'astreinte'",
+    ),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("days", "span", "word", "fr", "en"), REFUSALS, ids=["day", "span", "same"]
+    ("days", "span", "word", "fr", "en"), REFUSALS, ids=["day", "span", "same", "on_call"]
 )
 def test_a_refusal_is_said_in_the_supervisors_language(db, clock, days, span, word, fr, en):
     """Before: the chat's French sentence held the roster's English refusal ("Horaire non
-    modifié : '25:00-06:00' is not a span of hours…")."""
+    modifié : '25:00-06:00' is not a span of hours…"), and a bad on-call word was only
+    echoed ("Horaire non modifié : astreinte.")."""
     roy = enrol(db, clock, Role.WORKER, "Marie Roy")
     for lang, problem, usage in (
         ("fr", f"Horaire non modifié : {fr}.", "/shifts pour l'usage."),
