@@ -535,8 +535,9 @@ def shifts_list() -> None:
 @friendly
 def shifts_add(person_id: int, days: str, hours: str, on_call: bool) -> None:
     """Add weekly shifts: DAYS like mon-fri, lun,mer or all; HOURS like 08:00-16:00 (an end
-    before the start runs past midnight). A shift the person already has is not added again;
-    one overlapping another of theirs is added with a warning."""
+    before the start runs past midnight; 16:00-24:00 ends at midnight). A shift the person
+    already has is not added again; one overlapping another of theirs is added with a
+    warning."""
     settings = load_settings()
     try:
         change = roster.add_checked(

@@ -30,7 +30,11 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ON_CALL_WORDS = ("oncall", "garde", "on-call")
 
 
-PROBLEMS = ("bad_day", "bad_span", "same_time", "no_person", "not_worker", "bad_on_call")
+DAY_MINUTES = 24 * 60
+END_OF_DAY = "24:00"  # an end only: midnight at the end of the shift's day
+PROBLEMS = (
+    "bad_day", "bad_span", "same_time", "day_end_start", "no_person", "not_worker", "bad_on_call"
+)  # fmt: skip
 CHAT_ONLY_PROBLEMS = ("bad_on_call",)  # the command line has its --on-call flag instead
 
 
@@ -88,15 +92,24 @@ def _day(text: str) -> int:
 
 
 def parse_span(text: str) -> tuple[str, str]:
-    """'08:00-16:00' to ('08:00', '16:00'); an end not after the start runs past midnight."""
+    """'08:00-16:00' to ('08:00', '16:00'); an end not after the start runs past midnight.
+    An end of 24:00 is midnight at the end of the start's day, kept as '24:00' (the same
+    moment as an end of 00:00); a start cannot be 24:00."""
     try:
         first, last = text.split("-", 1)
-        start, end = parse_clock(first), parse_clock(last)
+        start, end = clock_minutes(first), clock_minutes(last)
     except ValueError:
         raise RosterError("bad_span", text=text.strip()) from None
+    if start == DAY_MINUTES:
+        raise RosterError("day_end_start", text=first.strip())
     if start == end:
         raise RosterError("same_time")
-    return start.strftime("%H:%M"), end.strftime("%H:%M")
+    return _hhmm(start), _hhmm(end)
+
+
+def _hhmm(minutes: int) -> str:
+    """Minutes from 00:00 as 'HH:MM' (1440 as '24:00')."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 # --- shift-time arithmetic -----------------------------------------------------------------
@@ -104,24 +117,47 @@ def parse_span(text: str) -> tuple[str, str]:
 
 def parse_clock(text: str) -> time:
     """'8:00', '08:00' or '8h30' to a time; ValueError with a readable message otherwise."""
+    parts = _clock_parts(text)
+    if parts is None or not (0 <= parts[0] < 24 and 0 <= parts[1] < 60):
+        raise ValueError(f"{text!r} is not a time of day such as 08:00")
+    return time(*parts)
+
+
+def clock_minutes(text: str) -> int:
+    """Minutes from 00:00 to a time of day as parse_clock reads it, or to 24:00 (the day's
+    end): 0 to 1440; ValueError otherwise."""
+    if _clock_parts(text) == (24, 0):
+        return DAY_MINUTES
+    value = parse_clock(text)
+    return value.hour * 60 + value.minute
+
+
+def _clock_parts(text: str) -> tuple[int, int] | None:
+    """'8h30' or '08:30' to (8, 30), not yet checked; None when it is not hours:minutes."""
     cleaned = text.strip().lower().replace("h", ":")
     if cleaned.endswith(":"):
         cleaned += "00"
     try:
         hours, minutes = cleaned.split(":")
-        value = time(int(hours), int(minutes))
-    except (ValueError, TypeError):
-        raise ValueError(f"{text!r} is not a time of day such as 08:00") from None
-    return value
+        return int(hours), int(minutes)
+    except ValueError:
+        return None
 
 
 def _span(shift: Shift, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The local start and end of the slot's occurrence starting on `day` (a weekday of the
-    slot's); an end not after the start is on the next day."""
-    start, end = parse_clock(shift.starts), parse_clock(shift.ends)
-    begin = datetime.combine(day, start, zone)
-    finish = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, zone)
+    slot's); an end not after the start (or 24:00) is on the next day."""
+    begin = datetime.combine(day, parse_clock(shift.starts), zone)
+    days, minute = divmod(_day_span(shift)[1], DAY_MINUTES)
+    finish = datetime.combine(day + timedelta(days=days), time(*divmod(minute, 60)), zone)
     return begin, finish
+
+
+def _day_span(shift: Shift) -> tuple[int, int]:
+    """Minutes from the start day's 00:00 to the slot's start and end: an end not after the
+    start is the next day's (past 1440), 24:00 is 1440."""
+    start, end = clock_minutes(shift.starts), clock_minutes(shift.ends)
+    return start, end if end > start else end + DAY_MINUTES
 
 
 def shift_start(shift: Shift, now_local: datetime, zone: ZoneInfo) -> datetime | None:
@@ -276,10 +312,9 @@ WEEK_MINUTES = 7 * 24 * 60
 def _week_span(shift: Shift) -> tuple[int, int]:
     """Minutes from Monday 00:00 to the slot's start and end (an end past midnight, even past
     Sunday's, lies after the start)."""
-    start, end = parse_clock(shift.starts), parse_clock(shift.ends)
-    begin = shift.weekday * 24 * 60 + start.hour * 60 + start.minute
-    length = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-    return begin, begin + (length if length > 0 else length + 24 * 60)
+    start, end = _day_span(shift)
+    monday = shift.weekday * DAY_MINUTES
+    return monday + start, monday + end
 
 
 def overlap(a: Shift, b: Shift) -> bool:
@@ -294,7 +329,13 @@ def overlap(a: Shift, b: Shift) -> bool:
 
 
 def _same(a: Shift, b: Shift) -> bool:
-    return (a.weekday, a.starts, a.ends, a.on_call) == (b.weekday, b.starts, b.ends, b.on_call)
+    """The same slot, an end of 24:00 being the same moment as one of 00:00."""
+    return _key(a) == _key(b)
+
+
+def _key(s: Shift) -> tuple[int, int, int, bool]:
+    ends = clock_minutes(s.ends) % DAY_MINUTES
+    return s.weekday, clock_minutes(s.starts), ends, s.on_call
 
 
 def _worker(session: Session, person_id: int) -> Person:

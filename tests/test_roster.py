@@ -3,7 +3,9 @@ answer recorded together; a mistake changes nothing and says what to fix."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +13,8 @@ from bot.i18n import t
 from bot.render.notices import Context, Text, steps_of
 from flows import availability, outbox, roster
 from flows.directory import DirectoryHolder
+from flows.models import Shift
+from flows.roster import RosterError
 from flows.vocabulary import Role
 from tests.support.people import enrol
 from tests.support.units import act, last_notice_id, notices
@@ -220,6 +224,86 @@ def test_the_chat_roster_marks_the_shifts_of_someone_revoked(db, clock, lang, ma
     assert lines[-1].startswith("1 ") and "/shifts remove" in lines[-1]
 
 
+# --- 24:00: midnight at the end of a shift's day, an end only ------------------------------
+
+ZONE = ZoneInfo("America/Montreal")
+
+
+def slot(day: str, span: str, on_call: bool = False) -> Shift:
+    """One weekly slot as `shifts add` would store it (not in a database)."""
+    [weekday], (starts, ends) = roster.parse_days(day), roster.parse_span(span)
+    return Shift(id=1, person_id=1, weekday=weekday, starts=starts, ends=ends, on_call=on_call)
+
+
+def local(*when: int, fold: int = 0) -> datetime:
+    return datetime(*when, tzinfo=ZONE, fold=fold)
+
+
+def test_a_span_may_end_at_24_00_and_is_kept_as_typed_but_never_start_there():
+    """Before: '16:00-24:00' was 'not a span of hours', though 24:00 is how a roster says
+    the end of the evening (the directory's opening hours accept it too)."""
+    assert roster.parse_span("16:00-24:00") == ("16:00", "24:00")
+    assert roster.parse_span("16h-24h") == ("16:00", "24:00")
+    assert roster.parse_span("00:00-24:00") == ("00:00", "24:00")  # the whole day
+    with pytest.raises(RosterError) as starting:
+        roster.parse_span("24:00-08:00")
+    assert (starting.value.code, starting.value.params) == ("day_end_start", {"text": "24:00"})
+    for wrong in ("16:00-24:30", "16:00-25:00", "24:00-24:00"):
+        with pytest.raises(RosterError):
+            roster.parse_span(wrong)
+
+
+def test_a_shift_ending_at_24_00_covers_23_59_and_not_the_next_midnight():
+    evening = slot("mon", "16:00-24:00")
+    assert not roster.covers(evening, local(2026, 11, 23, 15, 59), ZONE)
+    assert roster.covers(evening, local(2026, 11, 23, 16, 0), ZONE)
+    assert roster.covers(evening, local(2026, 11, 23, 23, 59), ZONE)
+    assert not roster.covers(evening, local(2026, 11, 24, 0, 0), ZONE)  # Tuesday
+    assert not roster.covers(evening, local(2026, 11, 24, 0, 30), ZONE)
+    change = roster.next_transition([evening], datetime(2026, 11, 23, 22, 0, tzinfo=UTC), ZONE)
+    assert change == local(2026, 11, 24, 0, 0)  # an /off at 17:00 lasts until midnight
+
+
+def test_a_whole_day_ending_at_24_00_counts_the_daylight_saving_hour():
+    """Sunday 1 November 2026 in Montreal has 25 hours (01:00-02:00 twice): 00:00-24:00
+    covers both 01:30s and ends at Monday 00:00 EST (05:00 UTC)."""
+    sunday = slot("sun", "00:00-24:00")
+    assert roster.covers(sunday, local(2026, 11, 1, 1, 30), ZONE)
+    assert roster.covers(sunday, local(2026, 11, 1, 1, 30, fold=1), ZONE)
+    assert roster.covers(sunday, datetime(2026, 11, 2, 4, 59, tzinfo=UTC).astimezone(ZONE), ZONE)
+    assert not roster.covers(sunday, datetime(2026, 11, 2, 5, 0, tzinfo=UTC).astimezone(ZONE), ZONE)
+    saturday = slot("sat", "16:00-24:00")  # ends before the change: Sunday 00:00 EDT
+    change = roster.next_transition([saturday], datetime(2026, 10, 31, 21, 0, tzinfo=UTC), ZONE)
+    assert change == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+    spring = slot("sat", "16:00-24:00")  # the night before 8 March 2026: Sunday 00:00 EST
+    change = roster.next_transition([spring], datetime(2026, 3, 7, 22, 0, tzinfo=UTC), ZONE)
+    assert change == datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
+
+
+def test_24_00_is_the_same_moment_as_an_end_at_00_00_for_repeats_and_overlaps():
+    evening = slot("mon", "16:00-24:00")
+    assert roster.overlap(evening, slot("mon", "23:00-01:00"))
+    assert not roster.overlap(evening, slot("tue", "00:00-08:00"))  # one ends, one starts
+    assert not roster.overlap(slot("sun", "16:00-24:00"), slot("mon", "00:00-08:00"))
+    assert roster.overlap(slot("sun", "00:00-24:00"), slot("sun", "12:00-13:00"))
+
+
+def test_a_shift_added_to_24_00_is_listed_back_as_24_00(db, clock):
+    chief = enrol(db, clock, Role.SUPERVISOR, "Chef Lavoie", language_code="en")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy")
+    [added] = act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "16:00-24:00")
+    assert (added.starts, added.ends) == ("16:00", "24:00")
+    again = act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "16:00-00:00")
+    assert again == []  # the same slot, written the other way
+    assert [(s.starts, s.ends) for s in roster.list_shifts(db)] == [("16:00", "24:00")]
+    before = last_notice_id(db)
+    act(db, clock, availability.add_shifts, chief.id, roy.id, "mon", "24:00-08:00")
+    assert said(db, clock, before) == [
+        "Roster not changed: '24:00' ends a day, a shift cannot start then: start at 00:00."
+        " /shifts for usage."
+    ]
+
+
 # --- `relais shifts add`: the same refusals, in the CLI's language -------------------------
 
 
@@ -286,3 +370,16 @@ def test_shifts_add_refuses_in_the_cli_language(
     refused = relais("shifts", "add", str(person), days, hours)
     assert refused.exit_code == 1
     assert refused.output == f"relais: {fr if lang == 'fr' else en}\n"
+
+
+def test_shifts_add_to_24_00_from_the_command_line(cli_worker):
+    relais, worker, _chief = cli_worker
+    added = relais("shifts", "add", str(worker), "mon", "16:00-24:00")
+    assert added.exit_code == 0, added.output
+    assert "Added shift" in added.output and "mon 16:00-24:00" in added.output
+    assert "mon  16:00-24:00" in relais("shifts", "list").output
+    refused = relais("shifts", "add", str(worker), "mon", "24:00-08:00")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        "relais: '24:00' ends a day, a shift cannot start then: start at 00:00.\n"
+    )
