@@ -158,9 +158,15 @@ class DeclineResult:
 
 
 def decline(
-    unit: Unit, worker_id: int, consultation_id: int, card_message: int | None = None
+    unit: Unit,
+    worker_id: int,
+    consultation_id: int,
+    card_message: int | None = None,
+    *,
+    unreachable: bool = False,
 ) -> DeclineResult:
-    """A worker says they cannot take it; when everyone offered has declined, the
+    """A worker says they cannot take it (or, `unreachable`, blocked the bot: declined for
+    them, offered again once they unblock it); when everyone offered has declined, the
     consultation escalates at once instead of waiting for the window to run out (the rule
     going off and being revoked follow too: _due_now_if_nobody_left)."""
     session, now = unit.session, unit.now
@@ -171,13 +177,14 @@ def decline(
             Offer.worker_id == worker_id,
             Offer.state == OfferState.OPEN,
         )
-        .values(state=OfferState.DECLINED)
+        .values(state=OfferState.DECLINED, declined_unreachable=unreachable)
         .returning(Offer.id)
     ).first()
     c = session.get(Consultation, consultation_id)
     if changed is None or c is None:
         return DeclineResult(DeclineStatus.NOT_OPEN, view_in(session, c) if c else None)
-    record_event(session, c.id, EventKind.DECLINED, worker_id, now)
+    why = {"reason": "unreachable"} if unreachable else {}
+    record_event(session, c.id, EventKind.DECLINED, worker_id, now, **why)
     escalate_now = _due_now_if_nobody_left(session, [c.id], now)  # theirs is declined now
     view = view_in(session, c)
     if card_message is not None:

@@ -186,6 +186,8 @@ class Offer(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     tier: Mapped[int] = mapped_column(default=Tier.AVAILABLE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # declined only because the worker blocked the bot, not by their choice: offered again
+    declined_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (UniqueConstraint("consultation_id", "worker_id"),)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from flows import routing, subjects
@@ -25,7 +25,14 @@ from flows.vocabulary import (
     Tier,
 )
 
-STILL_OFFERED = (OfferState.OPEN, OfferState.DECLINED)  # a waiting consultation's live offers
+
+def still_offered() -> ColumnElement[bool]:
+    """A waiting consultation's live offers: open, or declined by the worker's choice. One
+    declined only because they blocked the bot is not: they are offered it again."""
+    return or_(
+        Offer.state == OfferState.OPEN,
+        and_(Offer.state == OfferState.DECLINED, Offer.declined_unreachable.is_(False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -103,12 +110,11 @@ def redraw_open_cards(unit: Unit, c: ConsultationView, policy: RoutingPolicy | N
 def offer_to_pool(
     session: Session, c: Consultation, tier: int, now: datetime, policy: RoutingPolicy
 ) -> list[OfferTarget]:
-    """Offer to everyone of this tier's pool who has no open (or declined) offer of it yet."""
+    """Offer to everyone of this tier's pool who has no live offer of it yet (open, or
+    declined by their choice)."""
     already = set(
         session.scalars(
-            select(Offer.worker_id).where(
-                Offer.consultation_id == c.id, Offer.state.in_(STILL_OFFERED)
-            )
+            select(Offer.worker_id).where(Offer.consultation_id == c.id, still_offered())
         )
     )
     targets = []
@@ -149,6 +155,7 @@ def _offer(
         offer = Offer(consultation_id=c.id, worker_id=person.id)
         session.add(offer)
     offer.state, offer.tier, offer.created_at = OfferState.OPEN, tier, now
+    offer.declined_unreachable = False
     offer.chat_id = offer.message_id = None
     session.flush()
     record_event(session, c.id, EventKind.OFFERED, None, now, worker_id=person.id, tier=tier)
@@ -170,9 +177,7 @@ def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[
         select(Consultation).where(
             Consultation.state == ConsultationState.WAITING,
             Consultation.id.not_in(
-                select(Offer.consultation_id).where(
-                    Offer.worker_id == worker_id, Offer.state.in_(STILL_OFFERED)
-                )
+                select(Offer.consultation_id).where(Offer.worker_id == worker_id, still_offered())
             ),
         )
     ).all()

@@ -3,7 +3,9 @@ a my_chat_member update saying so) is recorded as unreachable. An offer that can
 them counts as declined at once, so the request moves on instead of waiting for its window;
 a consultation they hold goes back to the queue at once (the officer's lines cannot reach
 them); they are offered nothing new (routing leaves them out); supervisors are told once. When they
-unblock the bot they are reachable again, and supervisors hear that too."""
+unblock the bot they are reachable again, supervisors hear that too, and what waits is
+offered to them at once, as at /on (an offer declined for them at the block included; one
+they declined themselves stays declined)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from sqlalchemy import select
 
 from flows.escalation import decline, offered_to, requeue_held
 from flows.models import Person, reference_of
+from flows.offers import offer_waiting_to
 from flows.people import PersonView, view_of
+from flows.routing import RoutingPolicy
 from flows.unit import Unit
 from flows.vocabulary import Priority, Role
 
@@ -22,7 +26,8 @@ from flows.vocabulary import Priority, Role
 class Reachability:
     """What the change did: who (None for a stranger), whether they can be reached now,
     whether anything changed, the consultations whose offer to them was declined, whether
-    one must escalate now, and the consultations they held, back in the queue."""
+    one must escalate now, the consultations they held, back in the queue, and those
+    offered to them once they unblocked the bot."""
 
     person: PersonView | None
     reachable: bool
@@ -30,6 +35,7 @@ class Reachability:
     declined: list[int] = field(default_factory=list)
     escalate_now: bool = False
     requeued: list[int] = field(default_factory=list)  # the active ones they held
+    offered: list[int] = field(default_factory=list)  # offered to them again at the unblock
 
 
 def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
@@ -45,7 +51,7 @@ def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
         person.unreachable_since = unit.now
     declined, escalate_now = [], False
     for consultation_id in offered_to(session, person.id):
-        result = decline(unit, person.id, consultation_id)
+        result = decline(unit, person.id, consultation_id, unreachable=True)
         if result.consultation is not None:
             declined.append(consultation_id)
             escalate_now = escalate_now or result.escalate_now
@@ -60,14 +66,18 @@ def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
     )
 
 
-def became_reachable(unit: Unit, telegram_user_id: int) -> Reachability:
-    """They unblocked the bot (or wrote to it again): offered cases again; supervisors told."""
+def became_reachable(unit: Unit, telegram_user_id: int, policy: RoutingPolicy) -> Reachability:
+    """They unblocked the bot: supervisors told; offered at once, as at /on, every request
+    still waiting whose pool now includes them (those declined for them at the block too)."""
     person = _enrolled(unit, telegram_user_id)
     if person is None or person.unreachable_since is None:
         return Reachability(view_of(person) if person else None, True, False)
     person.unreachable_since = None
     _tell_supervisors(unit, person, "reach.unblocked")
-    return Reachability(view_of(person), True, True)
+    offered = []
+    if person.role != Role.OFFICER:
+        offered = [p.consultation.id for p in offer_waiting_to(unit, person.id, policy)]
+    return Reachability(view_of(person), True, True, offered=offered)
 
 
 def is_unreachable(person: Person) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from flows.store import Database
 from flows.vocabulary import Role
 from sandbox import SandboxServer
-from tests.support.e2e import PRODUCT_PACING, TOKEN, World, running_world
+from tests.support.e2e import PRODUCT_PACING, TOKEN, World, card_button, running_world
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -149,6 +149,26 @@ def test_a_worker_who_blocked_the_bot_is_skipped_and_supervisors_are_told_once(w
     world.card(ROY, again)
     said = [t for t in world.texts(CHIEF) if "a bloqué le bot" in t]
     assert len(said) == 1
+
+
+def test_a_worker_who_unblocks_the_bot_is_offered_at_once_what_still_waits(world):
+    team(world, chief=True)
+    ref = world.open_consultation(OFFICER, "Femme en détresse au parc.")
+    world.card(ROY, ref)
+    world.user.block(ROY)  # her offer is declined for her: on to the supervisors
+    world.user.wait_for_text(CHIEF, "Marie Roy a bloqué le bot", world.step)
+    world.card(CHIEF, ref)
+    before = world.last_id(ROY)
+    world.user.unblock(ROY)
+    card = world.user.wait_for(
+        ROY,
+        lambda m: m["message_id"] > before and f"{ref}\n" in m["text"] and m.get("reply_markup"),
+        world.step,
+        description="a new offer card at the unblock",
+    )
+    query = world.user.press(ROY, card["message_id"], data=card_button(card))
+    world.user.wait_for_callback_answer(query, world.step)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
 
 
 def test_a_holder_who_blocks_the_bot_has_the_case_offered_again_at_once(world):

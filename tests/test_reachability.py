@@ -4,9 +4,12 @@ nothing, and they are reachable again when they unblock."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from flows import availability, escalation, people, reachability, views
 from flows import consultations as cs
-from flows import escalation, people, reachability, views
-from flows.vocabulary import ConsultationState, EventKind, OfferState, Role
+from flows.models import Offer
+from flows.vocabulary import ConsultationState, EventKind, NoticeKind, OfferState, Role
 from tests.support.people import POLICY, enrol
 from tests.support.units import act, last_notice_id, notices
 from tests.test_escalation import kinds, submit
@@ -55,7 +58,7 @@ def test_an_unreachable_worker_is_offered_nothing_until_they_unblock(db, clock):
     assert "Marie Roy" not in [o.worker.display_name for o in first.offers]
 
     before = last_notice_id(db)
-    back = act(db, clock, reachability.became_reachable, roy.telegram_user_id)
+    back = act(db, clock, reachability.became_reachable, roy.telegram_user_id, POLICY)
     assert (back.changed, back.reachable) == (True, True)
     assert says(db, before, chief.telegram_user_id) == ["reach.unblocked"]
     assert [w.id for w in people.available_workers(db, clock, POLICY)] == [roy.id]
@@ -71,16 +74,63 @@ def test_a_stranger_blocking_the_bot_changes_nothing(db, clock):
     assert notices(db, before) == []
 
 
-def test_a_declined_offer_stays_declined_when_they_unblock(db, clock):
+def offer_states(db, cid):
+    with db.unit_of_work() as session:
+        return [o.state for o in session.scalars(select(Offer).where(Offer.consultation_id == cid))]
+
+
+def cards_to(db, after, chat_id):
+    return [
+        p["consultation"].id for chat, kind, p in notices(db, after)
+        if chat == chat_id and kind == NoticeKind.OFFER_CARD
+    ]  # fmt: skip
+
+
+def test_a_worker_who_unblocks_is_offered_at_once_what_waits(db, clock):
+    officer, roy, chief = team(db, clock)
+    declined = submit(db, clock, officer).consultation.id  # offered to her, declined at the block
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    escalation.escalate_due(db, clock, POLICY)  # on to the supervisors, then the fallback
+    later = submit(db, clock, officer, text="Femme confuse au métro").consultation.id
+    before = last_notice_id(db)
+
+    back = act(db, clock, reachability.became_reachable, roy.telegram_user_id, POLICY)
+
+    assert back.offered == [declined, later]
+    assert sorted(cards_to(db, before, roy.telegram_user_id)) == sorted([declined, later])
+    assert offer_states(db, declined) == [OfferState.OPEN, OfferState.OPEN]  # hers and chief's
+    assert says(db, before, chief.telegram_user_id) == ["reach.unblocked"]
+    act(db, clock, cs.accept, roy.id, declined, POLICY)
+    assert views.get_view(db, declined).worker.id == roy.id
+
+
+def test_a_decline_the_worker_chose_stays_declined_when_they_unblock(db, clock):
+    officer, roy, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    act(db, clock, escalation.decline, roy.id, cid)  # "Can't take it"
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    before = last_notice_id(db)
+
+    back = act(db, clock, reachability.became_reachable, roy.telegram_user_id, POLICY)
+
+    assert back.offered == []
+    assert cards_to(db, before, roy.telegram_user_id) == []
+    assert OfferState.DECLINED in offer_states(db, cid)
+
+
+def test_a_worker_who_unblocks_while_off_is_offered_the_declined_case_at_on(db, clock):
     officer, roy, _chief = team(db, clock)
     cid = submit(db, clock, officer).consultation.id
     act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
-    act(db, clock, reachability.became_reachable, roy.telegram_user_id)
-    with db.unit_of_work() as session:
-        from flows.models import Offer
+    escalation.escalate_due(db, clock, POLICY)
+    act(db, clock, availability.go_off, roy.id, POLICY)
+    back = act(db, clock, reachability.became_reachable, roy.telegram_user_id, POLICY)
+    assert back.offered == []  # not available: nothing offered at the unblock
+    before = last_notice_id(db)
 
-        states = [o.state for o in session.query(Offer).filter_by(consultation_id=cid)]
-    assert states == [OfferState.DECLINED]
+    act(db, clock, availability.go_on, roy.id, POLICY)  # /on offers what waits
+
+    assert cards_to(db, before, roy.telegram_user_id) == [cid]
 
 
 def test_a_holder_who_blocked_the_bot_has_their_cases_requeued_at_once(db, clock):

@@ -13,7 +13,8 @@ from flows import reachability
 
 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Blocked: recorded unreachable, open offers declined. Unblocked: reachable again."""
+    """Blocked: recorded unreachable, open offers declined. Unblocked: reachable again and
+    offered what waits."""
     change = update.my_chat_member
     if change is None or change.chat.type != ChatType.PRIVATE:
         return
@@ -22,7 +23,9 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
         result = await services.act(reachability.became_unreachable, change.from_user.id)
     elif status == ChatMemberStatus.MEMBER:
-        result = await services.act(reachability.became_reachable, change.from_user.id)
+        result = await services.act(
+            reachability.became_reachable, change.from_user.id, services.policy
+        )
     else:
         return
     await edge.after(services, result)
