@@ -16,10 +16,10 @@ from flows import outbox
 from flows.events import record_event
 from flows.models import Consultation, Offer, Person, RelayedMessage
 from flows.outbox import Notice, Outbox
-from flows.relaying import linked_consultation
+from flows.relaying import linked_consultation, tell_relay_failed
 from flows.store import Clock, Database
 from flows.views import view_in
-from flows.vocabulary import EventKind, NoticeKind, OfferState, OutboxState, Priority
+from flows.vocabulary import EventKind, NoticeKind, OfferState, OutboxState
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,9 @@ def _card_sent(session: Session, box: Outbox, notice: Notice, produced: list[int
 
 
 def _relay_failed(session: Session, box: Outbox, notice: Notice, now: datetime) -> None:
-    """The sender hears that their message did not reach the other side, and what to call;
-    the timeline says so beside its `message_relayed` (which a later holder still reads in
-    the conversation so far)."""
+    """The sender hears that their message did not reach the other side (how it is said:
+    flows/relaying.py); the timeline says so beside its `message_relayed` (which a later
+    holder still reads in the conversation so far)."""
     sender = session.get(Person, int(notice.params["sender_id"]))
     if sender is None:
         return
@@ -111,10 +111,7 @@ def _relay_failed(session: Session, box: Outbox, notice: Notice, now: datetime) 
             session, notice.consultation_id, EventKind.RELAY_FAILED, sender.id, now,
             message_id=int(notice.params["message_id"]),
         )  # fmt: skip
-    box.say(
-        sender,
-        "relay.failed",
-        priority=Priority.URGENT,
-        name=notice.params["recipient_name"],
-        fallback=None,
-    )
+    tell_relay_failed(
+        session, box, sender, notice.chat_id, str(notice.params["reference"]),
+        str(notice.params["recipient_name"]),
+    )  # fmt: skip

@@ -5,7 +5,9 @@ a consultation they hold goes back to the queue at once (the officer's lines can
 them); they are offered nothing new (routing leaves them out); supervisors are told once. When they
 unblock the bot they are reachable again, supervisors hear that too, and what waits is
 offered to them at once, as at /on (an offer declined for them at the block included; one
-they declined themselves stays declined)."""
+they declined themselves stays declined). An officer is never offered anything: when one
+blocks (or unblocks) the bot, the holder of each of their consultations in progress is told,
+with its reference, and supervisors hear which consultations no longer reach them."""
 
 from __future__ import annotations
 
@@ -14,12 +16,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from flows.escalation import decline, offered_to, requeue_held
-from flows.models import Person, reference_of
+from flows.models import Consultation, Person, reference_of
 from flows.offers import offer_waiting_to
 from flows.people import PersonView, view_of
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
-from flows.vocabulary import Priority, Role
+from flows.vocabulary import ConsultationState, Priority, Role
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ def became_unreachable(unit: Unit, telegram_user_id: int) -> Reachability:
             declined.append(consultation_id)
             escalate_now = escalate_now or result.escalate_now
     requeued = requeue_held(session, person.id, unit.now, "unreachable")
-    if changed and requeued:
+    if changed and person.role == Role.OFFICER:
+        _officer_changed(unit, person, "relay.failed_blocked", "reach.officer_blocked")
+    elif changed and requeued:
         refs = ", ".join(reference_of(cid) for cid in requeued)
         _tell_supervisors(unit, person, "reach.blocked_holding", refs=refs)
     elif changed:
@@ -73,11 +77,43 @@ def became_reachable(unit: Unit, telegram_user_id: int, policy: RoutingPolicy) -
     if person is None or person.unreachable_since is None:
         return Reachability(view_of(person) if person else None, True, False)
     person.unreachable_since = None
+    if person.role == Role.OFFICER:
+        _officer_changed(unit, person, "reach.counterpart_unblocked", "reach.officer_unblocked")
+        return Reachability(view_of(person), True, True)
     _tell_supervisors(unit, person, "reach.unblocked")
-    offered = []
-    if person.role != Role.OFFICER:
-        offered = [p.consultation.id for p in offer_waiting_to(unit, person.id, policy)]
+    offered = [p.consultation.id for p in offer_waiting_to(unit, person.id, policy)]
     return Reachability(view_of(person), True, True, offered=offered)
+
+
+def _officer_changed(unit: Unit, officer: Person, holder_key: str, supervisor_key: str) -> None:
+    """An officer blocked (or unblocked) the bot: nothing is offered to an officer, so what
+    changes is their consultations in progress. The holder of each is told, with its
+    reference (a holder may have several); supervisors, with the references (the `_idle`
+    sentence when there are none)."""
+    in_progress = unit.session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.officer_id == officer.id,
+            Consultation.state.in_((ConsultationState.WAITING, ConsultationState.ACTIVE)),
+        )
+        .order_by(Consultation.id)
+    ).all()
+    for c in in_progress:
+        holder = unit.session.get(Person, c.worker_id) if c.worker_id is not None else None
+        if holder is not None and holder.unreachable_since is None:
+            unit.outbox.say(
+                holder,
+                holder_key,
+                priority=Priority.URGENT,
+                consultation_id=c.id,
+                ref=reference_of(c.id),
+                name=officer.display_name,
+            )
+    if in_progress:
+        refs = ", ".join(reference_of(c.id) for c in in_progress)
+        _tell_supervisors(unit, officer, supervisor_key, refs=refs)
+    else:
+        _tell_supervisors(unit, officer, f"{supervisor_key}_idle")
 
 
 def is_unreachable(person: Person) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from flows.events import record_event
 from flows.models import Consultation, Event, Offer, Person, RelayedMessage, reference_of
 from flows.offers import redraw_open_cards
+from flows.outbox import Outbox
 from flows.people import PERSON_COLUMNS, PersonView, view_of, view_of_row
 from flows.routing import RoutingPolicy
 from flows.unit import Unit
@@ -240,6 +241,28 @@ def relay(unit: Unit, c: ConsultationView, sender: PersonView, message: Incoming
     unit.outbox.notify(
         recipient, NoticeKind.RELAY, priority=priority_of(c), consultation_id=c.id, **params
     )
+
+
+def tell_relay_failed(
+    session: Session,
+    box: Outbox,
+    sender: Person,
+    recipient_chat: int,
+    reference: str,
+    recipient_name: str,
+) -> None:
+    """A copy that did not reach the other side: its sender hears, with the consultation's
+    reference, that the other blocked the bot when they are recorded so (trying again
+    cannot help: reach them another way or close it); else to try again, with the
+    fallback line."""
+    recipient = session.scalar(select(Person).where(Person.telegram_user_id == recipient_chat))
+    if recipient is not None and recipient.unreachable_since is not None:
+        box.say(
+            sender, "relay.failed_blocked", priority=Priority.URGENT, ref=reference,
+            name=recipient_name,
+        )  # fmt: skip
+        return
+    box.say(sender, "relay.failed", priority=Priority.URGENT, name=recipient_name, fallback=None)
 
 
 def counterpart(

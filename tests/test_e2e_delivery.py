@@ -188,6 +188,25 @@ def test_a_holder_who_blocks_the_bot_has_the_case_offered_again_at_once(world):
     world.user.wait_for_text(CHIEF, "Il sort un couteau.", world.step)
 
 
+def test_an_officer_who_blocks_the_bot_mid_consultation(world):
+    team(world, chief=True)
+    ref = world.open_consultation(OFFICER, "Homme sur le pont, très agité.")
+    world.accept(ROY, ref)
+    world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
+    world.user.block(OFFICER)
+    told = world.user.wait_for_text(CHIEF, "Julie Tremblay a bloqué le bot", world.step)
+    assert ref in told["text"] and "demande" not in told["text"]  # never offered any
+    blocked = f"{ref} : Julie Tremblay a bloqué le bot"
+    world.user.wait_for_text(ROY, blocked, world.step)  # the holder, at once
+    world.user.send_text(ROY, "Je suis en route.")
+    wait_until(lambda: sum(blocked in t for t in world.texts(ROY)) == 2, world.step, "told")
+    assert not any(FAILED in t for t in world.texts(ROY))  # no "try again, call 811"
+    world.user.unblock(OFFICER)
+    back = world.user.wait_for_text(CHIEF, "Julie Tremblay a débloqué le bot", world.step)
+    assert ref in back["text"]
+    world.user.wait_for_text(ROY, f"{ref} : Julie Tremblay a débloqué le bot", world.step)
+
+
 def test_an_offer_refused_with_403_counts_as_declined_and_the_request_moves_on(world):
     team(world, chief=True)
     world.user.inject_error(

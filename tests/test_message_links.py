@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot import message_links
 from flows import consultations as cs
-from flows import events, messages
+from flows import events, messages, reachability
 from flows.relaying import Incoming
 from flows.unit import unit_of_work
 from flows.vocabulary import EventKind, NoticeKind, Role
@@ -32,3 +32,23 @@ def test_a_relay_not_delivered_is_in_the_timeline_and_its_sender_is_told(db, clo
     assert kinds[-2:] == [EventKind.MESSAGE_RELAYED, EventKind.RELAY_FAILED]
     assert events.timeline(db, cid)[-1].data["message_id"] == 700
     assert [(n.chat_id, n.params["key"]) for n in caused] == [(officer.chat_id, "relay.failed")]
+
+
+def test_a_relay_to_an_officer_who_blocked_the_bot_says_so_with_the_reference(db, clock):
+    officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    c = submit(db, clock, officer).consultation
+    act(db, clock, cs.accept, roy.id, c.id, POLICY)
+    act(db, clock, reachability.became_unreachable, officer.telegram_user_id)
+    line = Incoming(roy.chat_id, 701, "text", "Je suis en route")
+    with unit_of_work(db, clock) as unit:
+        messages.receive(unit, roy.telegram_user_id, line, FU_POLICY, POLICY)
+    [relay] = [n for n in unit.outbox.recorded if n.kind == NoticeKind.RELAY]
+
+    with db.unit_of_work() as session:
+        caused = message_links.record(session, relay, [], False, clock)
+
+    [told] = caused
+    assert (told.chat_id, told.params["key"]) == (roy.chat_id, "relay.failed_blocked")
+    assert told.params["values"] == {"ref": c.reference, "name": "Julie Tremblay"}
+    assert EventKind.RELAY_FAILED in [e.kind for e in events.timeline(db, c.id)]

@@ -154,3 +154,55 @@ def test_a_holder_who_blocked_the_bot_has_their_cases_requeued_at_once(db, clock
     assert step.consultation.id == cid
     officer_lines = [p for chat, kind, p in notices(db, before) if chat == officer.telegram_user_id]
     assert officer_lines[-1]["requeued"] is True
+
+
+def test_an_officer_who_blocks_the_bot_mid_consultation_is_told_as_an_officer(db, clock):
+    officer, roy, chief = team(db, clock)
+    c = submit(db, clock, officer).consultation
+    act(db, clock, cs.accept, roy.id, c.id, POLICY)
+    before = last_notice_id(db)
+
+    result = act(db, clock, reachability.became_unreachable, officer.telegram_user_id)
+
+    assert result.changed and result.requeued == []  # the case stays with its holder
+    told = {
+        chat: (p.get("key"), p.get("values")) for chat, _, p in notices(db, before)
+    }  # fmt: skip
+    assert told[chief.telegram_user_id] == (
+        "reach.officer_blocked",
+        {"name": "Agent Tremblay", "refs": c.reference},
+    )
+    assert told[roy.telegram_user_id] == (
+        "relay.failed_blocked",
+        {"ref": c.reference, "name": "Agent Tremblay"},
+    )
+
+
+def test_an_officer_with_nothing_in_progress_who_blocks_the_bot(db, clock):
+    officer, _roy, chief = team(db, clock)
+    before = last_notice_id(db)
+    act(db, clock, reachability.became_unreachable, officer.telegram_user_id)
+    assert says(db, before, chief.telegram_user_id) == ["reach.officer_blocked_idle"]
+
+
+def test_an_officer_who_unblocks_the_bot_is_told_as_an_officer(db, clock):
+    officer, roy, chief = team(db, clock)
+    c = submit(db, clock, officer).consultation
+    act(db, clock, cs.accept, roy.id, c.id, POLICY)
+    act(db, clock, reachability.became_unreachable, officer.telegram_user_id)
+    before = last_notice_id(db)
+
+    back = act(db, clock, reachability.became_reachable, officer.telegram_user_id, POLICY)
+
+    assert (back.changed, back.reachable, back.offered) == (True, True, [])
+    told = {
+        chat: (p.get("key"), p.get("values")) for chat, _, p in notices(db, before)
+    }  # fmt: skip
+    assert told[chief.telegram_user_id] == (
+        "reach.officer_unblocked",
+        {"name": "Agent Tremblay", "refs": c.reference},
+    )
+    assert told[roy.telegram_user_id] == (
+        "reach.counterpart_unblocked",
+        {"ref": c.reference, "name": "Agent Tremblay"},
+    )
