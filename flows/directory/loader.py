@@ -204,6 +204,8 @@ class _Checker:
         rid = raw_id if isinstance(raw_id, str) else None
         before = len(self.report.errors)
         lines = item.key_lines
+        if raw_id is not None and rid is None:
+            self.error(Problem.BAD_VALUE, lines["id"], None, "id", "an id is one word, not a list")
         if rid is not None and not ID.match(rid):
             self.error(
                 Problem.BAD_VALUE, lines["id"], rid, "id", "lowercase letters, digits, - and _"
