@@ -41,3 +41,26 @@ def test_an_id_that_is_not_text_is_an_error_not_a_dropped_service(rid: str) -> N
     directory, errors = load(service("b-1"), service(rid))
     assert (Problem.BAD_VALUE, 12, None, "id") in errors
     assert not directory.resources
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "line"),
+    [("categories", "[]", 8), ("languages", "[]", 11), ("hours", "{}", 10),
+     ("name", "{}", 6), ("organization", "''", 5)],
+)  # fmt: skip
+def test_a_required_field_given_empty_is_missing(field: str, value: str, line: int) -> None:
+    directory, errors = load(service(**{field: value}))
+    assert (Problem.MISSING_FIELD, line, "a-1", field) in errors
+    assert len(errors) == 1, errors
+    assert not directory.resources
+
+
+def test_hours_where_every_day_is_closed_is_an_error() -> None:
+    _, errors = load(service(hours="{mon: closed, weekend: closed}"))
+    assert errors == [(Problem.BAD_HOURS, 10, "a-1", "hours")]
+
+
+def test_optional_lists_may_be_empty() -> None:
+    directory, errors = load(service(extra="    referral: []\n    closures: []\n"))
+    assert errors == []
+    assert len(directory.resources) == 1

@@ -226,7 +226,7 @@ class _Checker:
             if key not in FIELDS:
                 self.error(Problem.UNKNOWN_FIELD, lines[key], rid, key, "unknown field")
         for key in REQUIRED:
-            if item.get(key) in (None, ""):
+            if _blank(item.get(key)):
                 self.error(Problem.MISSING_FIELD, lines.get(key, line), rid, key, "required")
         name = self._bilingual(item, "name", rid)
         description = self._bilingual(item, "description", rid)
@@ -295,7 +295,7 @@ class _Checker:
 
     def _bilingual(self, item: LMap, key: str, rid: str | None) -> Bilingual | None:
         value = item.get(key)
-        if value is None:
+        if value is None or (key in REQUIRED and _blank(value)):  # reported as missing
             return None
         line = item.key_lines[key]
         if not isinstance(value, LMap):
@@ -358,6 +358,8 @@ class _Checker:
         if not isinstance(value, LMap):
             self.error(Problem.BAD_HOURS, line, rid, "hours", "24/7 or a mapping of days")
             return None
+        if not value:  # reported as missing
+            return None
         days: dict[str, list[str]] = {}
         ok = True
         for day, spans in value.items():
@@ -375,7 +377,13 @@ class _Checker:
                 ok = False
                 continue
             days[day] = [str(s) for s in texts]
-        return Hours.from_days(zone, days, closures) if ok else None
+        if not ok:
+            return None
+        hours = Hours.from_days(zone, days, closures)
+        if not hours.intervals:
+            self.error(Problem.BAD_HOURS, line, rid, "hours", "never open: give a span or 24/7")
+            return None
+        return hours
 
     def _closures(self, item: LMap, rid: str | None) -> tuple[Closure, ...]:
         value = item.get("closures")
@@ -615,6 +623,13 @@ def phone_ok(text: str, short_ok: bool = False) -> bool:
     if len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]
     return len(digits) == 10 and digits[0] in "23456789" and digits[3] in "23456789"
+
+
+def _blank(value: object) -> bool:
+    """Absent, empty text, or an empty list or mapping: a required field not given."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, LList | LMap) and not value)
 
 
 def _str(value: object) -> str | None:
