@@ -64,3 +64,68 @@ def test_optional_lists_may_be_empty() -> None:
     directory, errors = load(service(extra="    referral: []\n    closures: []\n"))
     assert errors == []
     assert len(directory.resources) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ("    eligibility:\n      gender: [women]\n", "eligibility.gender"),
+        ("    verified_by: [a, b]\n", "verified_by"),
+        ("    location:\n      address: {fr: a, en: b}\n", "location.address"),
+        ("    closures:\n      - {from: 2026-12-24, note: [a]}\n", "closures.note"),
+        ("    referral: [[walk_in]]\n", "referral"),
+        ("    verified: maybe\n", "verified"),
+        ("    eligibility:\n      genre: women\n", "eligibility.genre"),
+        ("    capacity:\n      notes: {fr: a, en: b}\n", "capacity.notes"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_an_error_with_its_field(extra: str, field: str) -> None:
+    directory, errors = load(service(extra=extra))
+    assert [(e[2], e[3]) for e in errors] == [("a-1", field)], errors
+    assert not directory.resources
+    assert errors[0][1] is not None and errors[0][1] >= 12
+
+
+def test_an_organization_given_as_a_mapping_is_an_error() -> None:
+    _, errors = load(service(organization="{fr: A, en: B}"))
+    assert errors == [(Problem.BAD_VALUE, 5, "a-1", "organization")]
+
+
+def test_a_bilingual_text_that_is_not_text_is_an_error() -> None:
+    _, errors = load(service(name="{fr: [a], en: Name}"))
+    assert errors == [(Problem.BAD_VALUE, 6, "a-1", "name.fr")]
+
+
+@pytest.mark.parametrize(
+    ("group", "field"),
+    [
+        ("  - words: [x]\n", "synonyms.categories"),
+        ("  - words: [x]\n    categories: []\n", "synonyms.categories"),
+        ("  - words: [[x], y]\n    categories: [shelter]\n", "synonyms.words"),
+        ("  - words: []\n    categories: [shelter]\n", "synonyms.words"),
+        (
+            "  - words: [x]\n    categories: [shelter]\n    categorie: [food]\n",
+            "synonyms.categorie",
+        ),
+    ],
+)
+def test_a_synonym_group_that_would_do_nothing_is_an_error(group: str, field: str) -> None:
+    _, errors = load(service(), head=HEAD + "synonyms:\n" + group)
+    assert [e[3] for e in errors] == [field], errors
+    assert errors[0][1] is not None
+
+
+def test_a_synonym_group_may_name_one_category_as_plain_text() -> None:
+    directory, errors = load(
+        service(), head=HEAD + "synonyms:\n  - words: [x]\n    categories: shelter\n"
+    )
+    assert errors == []
+    assert directory.synonyms[0].categories == ("shelter",)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"), [("sample: maybe\n", "sample"), ("notice: [a]\n", "notice")]
+)
+def test_top_level_values_of_the_wrong_type_are_errors(line: str, field: str) -> None:
+    _, errors = load(service(), head=HEAD + line)
+    assert errors == [(Problem.BAD_VALUE, 3, None, field)]

@@ -35,6 +35,11 @@ FIELDS = {
     "location", "hours", "closures", "timezone", "languages", "eligibility", "referral",
     "capacity", "last_verified", "verified_by", "verified",
 }  # fmt: skip
+LOCATION_FIELDS = {"address", "latitude", "longitude"}
+ELIGIBILITY_FIELDS = {"min_age", "max_age", "gender", "notes"}
+CAPACITY_FIELDS = {"note", "updated"}
+CLOSURE_FIELDS = {"from", "to", "note"}
+SYNONYM_FIELDS = {"words", "categories"}
 REQUIRED = ("id", "organization", "name", "description", "categories", "hours", "languages")
 
 
@@ -138,6 +143,9 @@ class _Checker:
         if "timezone" in tree:
             zone = self._zone(tree["timezone"], tree.key_lines["timezone"], None)
             self.zone = zone or self.zone
+        if "sample" in tree and _bool(tree["sample"]) is None:
+            self.error(Problem.BAD_VALUE, tree.key_lines["sample"], None, "sample", "true or false")
+        self._text(tree, "notice", None)
         synonyms = self._synonyms(tree.get("synonyms"), tree.key_lines.get("synonyms"))
         services = tree.get("services")
         resources: list[Resource] = []
@@ -161,6 +169,30 @@ class _Checker:
             sample=_bool(tree.get("sample")) is True,
         )
 
+    def _keys(self, mapping: LMap, allowed: set[str], rid: str | None, prefix: str) -> None:
+        """A nested mapping's misspelt or repeated keys (`eligibility: {genre: women}`)."""
+        for key in mapping:
+            if key not in allowed:
+                line = mapping.key_lines[key]
+                self.error(Problem.UNKNOWN_FIELD, line, rid, f"{prefix}.{key}", "unknown field")
+        self._duplicate_keys(mapping, rid)
+
+    def _text(
+        self, mapping: LMap, key: str, rid: str | None, label: str | None = None
+    ) -> str | None:
+        """An optional one-line text; a list or a mapping there is an error, not dropped."""
+        value = mapping.get(key)
+        if value is None or isinstance(value, str):
+            return _str(value)
+        self.error(
+            Problem.BAD_VALUE,
+            mapping.key_lines[key],
+            rid,
+            label or key,
+            "one text, not a list" if isinstance(value, LList) else "one text, not a mapping",
+        )
+        return None
+
     def _duplicate_keys(self, mapping: LMap, entry: str | None) -> None:
         for key, first, again in mapping.duplicates:
             self.error(Problem.BAD_VALUE, again, entry, key, f"given twice (first on line {first})")
@@ -173,28 +205,55 @@ class _Checker:
             return ()
         groups = []
         for item, item_line in zip(value, value.item_lines, strict=True):
-            if not isinstance(item, LMap) or not isinstance(item.get("words"), LList):
+            if not isinstance(item, LMap):
                 self.error(
                     Problem.BAD_VALUE, item_line, None, "synonyms", "a group needs words: [...]"
                 )
                 continue
-            words = tuple(str(w) for w in item["words"] if w)
-            cats = item.get("categories")
-            found: list[str] = []
-            if isinstance(cats, LList):
-                for c in cats:
-                    if not isinstance(c, str) or not categories.is_known(c):
-                        self.error(
-                            Problem.UNKNOWN_CATEGORY,
-                            item.key_lines["categories"],
-                            None,
-                            "synonyms.categories",
-                            f"{c!r} is not a category",
-                        )
-                    else:
-                        found.append(c)
-            groups.append(SynonymGroup(words, tuple(found)))
+            self._keys(item, SYNONYM_FIELDS, None, "synonyms")
+            words = self._words(item, item_line)
+            found = self._synonym_categories(item, item_line)
+            if words and found:
+                groups.append(SynonymGroup(words, found))
         return tuple(groups)
+
+    def _words(self, group: LMap, line: int) -> tuple[str, ...]:
+        """A synonym group's words: a non-empty list of texts."""
+        value = group.get("words")
+        line = group.key_lines.get("words", line)
+        if not isinstance(value, LList) or not value:
+            self.error(
+                Problem.MISSING_FIELD, line, None, "synonyms.words", "a group needs words: [...]"
+            )
+            return ()
+        words = tuple(w.strip() for w in value if isinstance(w, str) and w.strip())
+        if len(words) < len(value):
+            self.error(Problem.BAD_VALUE, line, None, "synonyms.words", "each word is a text")
+            return ()
+        return words
+
+    def _synonym_categories(self, group: LMap, line: int) -> tuple[str, ...]:
+        """A synonym group's categories: one or a list of known ones, at least one."""
+        value = group.get("categories")
+        line = group.key_lines.get("categories", line)
+        if _blank(value):
+            self.error(
+                Problem.MISSING_FIELD, line, None, "synonyms.categories", "a group needs categories"
+            )
+            return ()
+        found: list[str] = []
+        for c in value if isinstance(value, LList) else [value]:
+            if not isinstance(c, str) or not categories.is_known(c):
+                self.error(
+                    Problem.UNKNOWN_CATEGORY,
+                    line,
+                    None,
+                    "synonyms.categories",
+                    f"{c!r} is not a category",
+                )
+            else:
+                found.append(c)
+        return tuple(found)
 
     def _service(self, item: object, line: int, seen: dict[str, int]) -> Resource | None:
         if not isinstance(item, LMap):
@@ -228,6 +287,7 @@ class _Checker:
         for key in REQUIRED:
             if _blank(item.get(key)):
                 self.error(Problem.MISSING_FIELD, lines.get(key, line), rid, key, "required")
+        organization = self._text(item, "organization", rid)
         name = self._bilingual(item, "name", rid)
         description = self._bilingual(item, "description", rid)
         cats = self._categories(item, rid)
@@ -245,6 +305,7 @@ class _Checker:
         referral = self._referral(item, rid)
         cap_note, cap_updated = self._capacity(item, rid)
         verified_on = self._date(item, "last_verified", rid)
+        verified_by = self._text(item, "verified_by", rid)
         verified = _bool(item.get("verified"))
         if "verified" in item and verified is None:
             self.error(Problem.BAD_VALUE, lines["verified"], rid, "verified", "true or false")
@@ -268,7 +329,7 @@ class _Checker:
         return Resource(
             id=rid,
             line=line,
-            organization=str(item.get("organization") or ""),
+            organization=organization or "",
             name=name,
             description=description,
             categories=cats,
@@ -289,7 +350,7 @@ class _Checker:
             capacity_note=cap_note,
             capacity_updated=cap_updated,
             last_verified=verified_on,
-            verified_by=_str(item.get("verified_by")),
+            verified_by=verified_by,
             verified=verified is not False,
         )
 
@@ -301,7 +362,15 @@ class _Checker:
         if not isinstance(value, LMap):
             self.error(Problem.MISSING_TRANSLATION, line, rid, key, "give both fr: and en:")
             return None
-        missing = [lang for lang in ("fr", "en") if not _str(value.get(lang))]
+        self._duplicate_keys(value, rid)
+        missing = []
+        for lang in ("fr", "en"):
+            text = value.get(lang)
+            if text is not None and not isinstance(text, str):
+                self.error(Problem.BAD_VALUE, value.key_lines[lang], rid, f"{key}.{lang}", "a text")
+                return None
+            if not _str(text):
+                missing.append(lang)
         for lang in missing:
             self.error(
                 Problem.MISSING_TRANSLATION,
@@ -366,7 +435,11 @@ class _Checker:
             texts = list(spans) if isinstance(spans, LList) else [spans]
             if not all(isinstance(s, str) for s in texts):
                 self.error(
-                    Problem.BAD_HOURS, value.key_lines[day], rid, f"hours.{day}", "empty span"
+                    Problem.BAD_HOURS,
+                    value.key_lines[day],
+                    rid,
+                    f"hours.{day}",
+                    "spans such as 09:00-17:00 or closed",
                 )
                 ok = False
                 continue
@@ -399,6 +472,8 @@ class _Checker:
             if not isinstance(entry, LMap):
                 self.error(Problem.BAD_HOURS, line, rid, "closures", "{from: date, to: date}")
                 continue
+            self._keys(entry, CLOSURE_FIELDS, rid, "closures")
+            note = self._text(entry, "note", rid, "closures.note")
             start = self._date(entry, "from", rid, "closures.from")
             end = self._date(entry, "to", rid, "closures.to") if "to" in entry else start
             if start is None or end is None:
@@ -408,7 +483,7 @@ class _Checker:
             if end < start:
                 self.error(Problem.BAD_HOURS, line, rid, "closures", "ends before it starts")
                 continue
-            found.append(Closure(start, end, _str(entry.get("note")) or ""))
+            found.append(Closure(start, end, note or ""))
         return tuple(found)
 
     def _languages(self, item: LMap, rid: str | None) -> tuple[str, ...]:
@@ -466,6 +541,7 @@ class _Checker:
         if not isinstance(value, LMap):
             self.error(Problem.BAD_VALUE, item.key_lines["location"], rid, "location", "a mapping")
             return None, None, None
+        self._keys(value, LOCATION_FIELDS, rid, "location")
         coords: list[float | None] = []
         for key, limit in (("latitude", 90.0), ("longitude", 180.0)):
             raw = value.get(key)
@@ -498,7 +574,7 @@ class _Checker:
                 "location",
                 "give both latitude and longitude",
             )
-        return _str(value.get("address")), coords[0], coords[1]
+        return self._text(value, "address", rid, "location.address"), coords[0], coords[1]
 
     def _eligibility(
         self, item: LMap, rid: str | None
@@ -511,6 +587,7 @@ class _Checker:
                 Problem.BAD_VALUE, item.key_lines["eligibility"], rid, "eligibility", "a mapping"
             )
             return None, None, None, None
+        self._keys(value, ELIGIBILITY_FIELDS, rid, "eligibility")
         ages: list[int | None] = []
         for key in ("min_age", "max_age"):
             raw = value.get(key)
@@ -535,7 +612,7 @@ class _Checker:
                 "eligibility",
                 "min_age is above max_age",
             )
-        gender = _str(value.get("gender"))
+        gender = self._text(value, "gender", rid, "eligibility.gender")
         if gender is not None and gender not in GENDERS:
             self.error(
                 Problem.BAD_VALUE,
@@ -554,7 +631,7 @@ class _Checker:
         values = value if isinstance(value, LList) else [value]
         found = []
         for v in values:
-            if v not in REFERRALS:
+            if not isinstance(v, str) or v not in REFERRALS:
                 self.error(
                     Problem.BAD_VALUE,
                     item.key_lines["referral"],
@@ -573,6 +650,7 @@ class _Checker:
         if not isinstance(value, LMap):
             self.error(Problem.BAD_VALUE, item.key_lines["capacity"], rid, "capacity", "a mapping")
             return None, None
+        self._keys(value, CAPACITY_FIELDS, rid, "capacity")
         note = self._bilingual(value, "note", rid) if "note" in value else None
         updated = None
         raw = value.get("updated")
