@@ -4,10 +4,13 @@ entry and field, never a service or a restriction silently dropped."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from flows.directory import Directory, Problem, load_text
+from bot.cli import main
+from flows.directory import Directory, DirectoryError, DirectoryHolder, Problem, load_text
 
 TODAY = date(2026, 11, 23)
 HEAD = "schema_version: 1\ntimezone: America/Montreal\n"
@@ -129,3 +132,18 @@ def test_a_synonym_group_may_name_one_category_as_plain_text() -> None:
 def test_top_level_values_of_the_wrong_type_are_errors(line: str, field: str) -> None:
     _, errors = load(service(), head=HEAD + line)
     assert errors == [(Problem.BAD_VALUE, 3, None, field)]
+
+
+def test_a_file_listing_no_services_is_refused_by_validate_as_by_the_bot(tmp_path: Path) -> None:
+    """The bot refuses `services: []` (most likely caught half-edited); so does validate."""
+    path = tmp_path / "empty.yaml"
+    path.write_text("schema_version: 1\nservices: []\n")
+    _, report = load_text(path.read_text(), TODAY)
+    assert [(f.kind, f.line, f.field) for f in report.errors] == [
+        (Problem.MISSING_FIELD, 2, "services")
+    ]
+    result = CliRunner().invoke(main, ["directory", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "lists no services" in result.output
+    with pytest.raises(DirectoryError):
+        DirectoryHolder(path).load(TODAY)

@@ -1,5 +1,5 @@
-"""The directory the bot is using now. A reload that fails keeps the last good directory (so
-does a file that suddenly lists no services); a cheap change check (modification time and
+"""The directory the bot is using now. A reload that fails keeps the last good directory (a
+file that lists no services fails: loader.py); a cheap change check (modification time and
 size, then the content's hash) lets a timer pick up an edited file without a restart."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from flows.directory.loader import DirectoryError, load_path
-from flows.directory.model import Directory, Finding, Problem, Report, Severity
+from flows.directory.model import Directory, Report
 
 
 @dataclass(frozen=True)
@@ -21,17 +21,6 @@ class Reload:
     applied: bool
     report: Report
     count: int
-
-
-def _emptied(report: Report, kept: int) -> Report:
-    """A file that lists no services where the one in use lists some is most likely caught
-    half-edited: refused like a broken one, so officers keep their resources and the 24/7
-    lines of the fallback."""
-    problem = Finding(
-        Severity.ERROR, Problem.BAD_VALUE, None, None, "services",
-        f"the file lists no services; the {kept} in use are kept",
-    )  # fmt: skip
-    return Report([*report.findings, problem])
 
 
 class DirectoryHolder:
@@ -55,8 +44,6 @@ class DirectoryHolder:
         with self._lock:
             stamp = self._stat()
             directory, report = load_path(self.path, today, self.stale_months)
-            if report.ok and not directory.resources and self.current.resources:
-                report = _emptied(report, len(self.current.resources))
             if not report.ok:
                 self._stamp = stamp  # do not retry the same broken file on every check
                 return Reload(False, report, len(self.current.resources))

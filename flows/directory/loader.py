@@ -157,6 +157,14 @@ class _Checker:
                 "services",
                 "a list of services is required",
             )
+        elif not services:  # the bot would refuse it: most likely caught half-edited
+            self.error(
+                Problem.MISSING_FIELD,
+                tree.key_lines["services"],
+                None,
+                "services",
+                "the file lists no services (at least one is needed)",
+            )
         else:
             seen: dict[str, int] = {}
             for item, line in zip(services, services.item_lines, strict=True):
