@@ -147,3 +147,15 @@ def test_a_file_listing_no_services_is_refused_by_validate_as_by_the_bot(tmp_pat
     assert "lists no services" in result.output
     with pytest.raises(DirectoryError):
         DirectoryHolder(path).load(TODAY)
+
+
+def test_capacity_updated_is_read_in_the_services_own_zone() -> None:
+    note = "    capacity:\n      note: {fr: a, en: b}\n      updated: 2026-11-20T18:00\n"
+    directory, errors = load(
+        service("west", extra="    timezone: America/Vancouver\n" + note),
+        service("east", extra=note),
+    )
+    assert errors == []
+    west, east = (r.capacity_updated for r in directory.resources)
+    assert west is not None and west.isoformat() == "2026-11-21T02:00:00+00:00"
+    assert east is not None and east.isoformat() == "2026-11-20T23:00:00+00:00"

@@ -311,7 +311,7 @@ class _Checker:
         address, lat, lon = self._location(item, rid)
         min_age, max_age, gender, notes = self._eligibility(item, rid)
         referral = self._referral(item, rid)
-        cap_note, cap_updated = self._capacity(item, rid)
+        cap_note, cap_updated = self._capacity(item, rid, zone)
         verified_on = self._date(item, "last_verified", rid)
         verified_by = self._text(item, "verified_by", rid)
         verified = _bool(item.get("verified"))
@@ -651,7 +651,10 @@ class _Checker:
                 found.append(str(v))
         return tuple(found)
 
-    def _capacity(self, item: LMap, rid: str | None) -> tuple[Bilingual | None, datetime | None]:
+    def _capacity(
+        self, item: LMap, rid: str | None, zone: ZoneInfo
+    ) -> tuple[Bilingual | None, datetime | None]:
+        """The capacity note and its time, local to the service's zone unless it says one."""
         value = item.get("capacity")
         if value is None:
             return None, None
@@ -666,7 +669,7 @@ class _Checker:
             try:
                 updated = datetime.fromisoformat(str(raw))
                 if updated.tzinfo is None:
-                    updated = updated.replace(tzinfo=self.zone)
+                    updated = updated.replace(tzinfo=zone)
                 updated = updated.astimezone(UTC)
             except ValueError:
                 self.error(
