@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered
 from flows.directory import CATEGORIES, Fallback, Hit, Page, Query, Reload, Resource
+from flows.directory.hours import DAYS, Hours
 from flows.views import ConsultationView
 from flows.vocabulary import Category
 
@@ -130,7 +132,7 @@ def card_text(
         if distance_km is not None:
             where += " · " + t(lang, "resources.km", km=f"{distance_km:.1f}")
         lines.append(t(lang, "resources.address", address=where))
-    lines.append(t(lang, "resources.hours", hours=r.hours.summary()))
+    lines.append(t(lang, "resources.hours", hours=hours_text(lang, r.hours)))
     lines.append(t(lang, "resources.languages", languages=", ".join(r.languages)))
     if r.min_age is not None or r.max_age is not None:
         ages = f"{r.min_age if r.min_age is not None else 0}–{r.max_age or '…'}"
@@ -145,10 +147,43 @@ def card_text(
             else "—"
         )
         lines.append(t(lang, "resources.capacity", note=r.capacity_note.get(lang), at=at))
-    verified = r.last_verified.isoformat() if r.last_verified else "—"
-    key = "resources.verified" if r.verified else "resources.not_verified"
-    lines.append(t(lang, key, date=verified, by=r.verified_by or "—"))
+    verification = verification_line(lang, r)
+    if verification:
+        lines.append(verification)
     return "\n".join(lines)
+
+
+def hours_text(lang: str, hours: Hours) -> str:
+    """'24/7', or the open days named in the reader's language: 'lun. 10:00-14:00 ; mar. …'."""
+    if hours.always:
+        return t(lang, "resources.hours_always")
+    names = get_day_names("abbreviated", locale=lang)
+    days = [
+        t(lang, "resources.hours_day", day=names[i], spans=", ".join(hours.spans[d]))
+        for i, d in enumerate(DAYS)
+        if d in hours.spans
+    ]
+    return t(lang, "resources.hours_separator").join(days)
+
+
+VERIFICATION_KEYS = {  # (verified, a date known, who known) -> key; None: say nothing
+    (True, True, True): "resources.verified",
+    (True, True, False): "resources.verified_on",
+    (True, False, True): "resources.verified_by",
+    (True, False, False): None,
+    (False, True, True): "resources.not_verified",
+    (False, True, False): "resources.not_verified_on",
+    (False, False, True): "resources.not_verified_by",
+    (False, False, False): "resources.not_verified_never",
+}
+
+
+def verification_line(lang: str, r: Resource) -> str | None:
+    """When and by whom the entry was checked, saying only what the file tells; an entry
+    marked unverified always says so."""
+    date = r.last_verified.isoformat() if r.last_verified else ""
+    key = VERIFICATION_KEYS[(r.verified, bool(date), bool(r.verified_by))]
+    return t(lang, key, date=date, by=r.verified_by or "") if key else None
 
 
 def categories_prompt(lang: str) -> Rendered:
@@ -189,11 +224,18 @@ def top_three(lang: str, c: ConsultationView, hits: list[Hit]) -> Rendered:
 
 def fallback_lines(lang: str, fallback: Fallback) -> str:
     """One short block: the 24/7 lines, then what is open now for the category."""
-    parts = [f"• {r.name.get(lang)} : {r.phone}" for r in fallback.lines if r.phone]
+    parts = [
+        t(lang, "resources.fallback_phone", name=r.name.get(lang), phone=r.phone)
+        for r in fallback.lines
+        if r.phone
+    ]
     for h in fallback.services:
-        item = f"• {h.resource.name.get(lang)}"
-        if h.resource.phone:
-            item += f" : {h.resource.phone}"
+        name, phone = h.resource.name.get(lang), h.resource.phone
+        item = (
+            t(lang, "resources.fallback_phone", name=name, phone=phone)
+            if phone
+            else t(lang, "resources.fallback_name", name=name)
+        )
         if h.distance_km is not None:
             item += " (" + t(lang, "resources.km", km=f"{h.distance_km:.1f}") + ")"
         parts.append(item)
