@@ -32,6 +32,7 @@ def open_directory(settings: Settings, clock: Clock) -> DirectoryHolder:
     explicit = "directory_path" in settings.model_fields_set
     if not path.exists() and not explicit:
         log.warning("no directory file at %s: /resources will be empty", path)
+        holder.changed()  # the file check knows it is absent: said once, here
         return holder
     today = clock().astimezone(settings.zone).date()
     try:

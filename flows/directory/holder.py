@@ -30,6 +30,7 @@ class DirectoryHolder:
         self.current = Directory()
         self.report = Report()
         self._stamp: tuple[float, int] | None = None
+        self.readable = True  # as the last change check found the file
         self._lock = threading.Lock()
 
     def load(self, today: date) -> Report:
@@ -53,13 +54,16 @@ class DirectoryHolder:
             return Reload(True, report, len(directory.resources))
 
     def changed(self) -> bool:
-        """The file differs from what was last read (stat first, then content hash)."""
+        """The file differs from what was last read (stat first, then content hash). A file
+        that cannot be read has not changed (the directory in use stays): readable says so."""
         stamp = self._stat()
-        if stamp == self._stamp:
+        self.readable = stamp is not None
+        if stamp == self._stamp or stamp is None:
             return False
         try:
             digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
         except OSError:
+            self.readable = False
             return False
         if digest == self.current.digest:
             self._stamp = stamp
