@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 LOCATION_TTL = timedelta(hours=1)  # a location shared for /resources counts this long
 RECENT_SEARCH = timedelta(minutes=10)  # a location shared this soon after /resources answers it
+# (an officer's only when the bot asked for it: the category chooser says "share your location")
 MAX_ITEMS = 2000
 
 
@@ -64,7 +65,7 @@ class Memory:
         self.searches: OrderedDict[int, SavedSearch] = OrderedDict()
         self.pending: OrderedDict[int, tuple[int, str]] = OrderedDict()  # token: worker, id
         self.locations: dict[int, tuple[float, float, datetime]] = {}
-        self.searched_at: dict[int, tuple[datetime, Query]] = {}
+        self.searched_at: dict[int, tuple[datetime, Query, bool]] = {}  # at, query, asked
 
     def save(self, person_id: int, query: Query) -> int:
         key = next(self._ids) % 1_000_000_000
@@ -97,12 +98,23 @@ class Memory:
             return None
         return found[0], found[1]
 
-    def searched(self, person_id: int, query: Query, at: datetime) -> None:
-        self.searched_at[person_id] = (at, query)
+    def searched(self, person_id: int, query: Query, at: datetime, asked: bool = False) -> None:
+        """The person's latest search; asked: its page followed the bot's own request for a
+        location (the category chooser's "share your location")."""
+        self.searched_at[person_id] = (at, query, asked)
 
-    def recent_search(self, person_id: int, now: datetime) -> Query | None:
+    def recent_search(
+        self, person_id: int, now: datetime, asked_only: bool = False
+    ) -> Query | None:
+        """The search a location shared now answers: recent, and asked for when asked_only."""
         found = self.searched_at.get(person_id)
-        return found[1] if found is not None and now - found[0] <= RECENT_SEARCH else None
+        if found is None or now - found[0] > RECENT_SEARCH or (asked_only and not found[2]):
+            return None
+        return found[1]
+
+    def asked(self, person_id: int, now: datetime) -> bool:
+        """The person's recent search still waits for the location the bot asked for."""
+        return self.recent_search(person_id, now, asked_only=True) is not None
 
 
 def _trim(items: OrderedDict) -> None:  # type: ignore[type-arg]

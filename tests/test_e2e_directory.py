@@ -300,12 +300,19 @@ def test_an_edited_file_is_picked_up_without_a_restart(
 SECOND_OFFICER = 1002
 
 
+def search_by_category(world: World, person: int) -> None:
+    """/resources, then the shelter button: the chooser asks for a location."""
+    world.user.send_text(person, "/resources")
+    prompt = world.user.wait_for_text(person, "Quel type de ressource", world.step)
+    world.user.press(person, prompt["message_id"], text="Refuge / hébergement")
+    world.user.wait_for_text(person, "Refuge / hébergement : 1–5 sur 8", world.step)
+
+
 def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: World) -> None:
-    """A location shared for a search minutes before is not the scene of the request; one
-    shared in the consultation (here while it is a draft) is."""
+    """A location shared for a search minutes before (the chooser asked for it) is not the
+    scene of the request; one shared in the consultation (here while it is a draft) is."""
     world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
-    world.user.send_text(OFFICER, "/resources refuge")
-    world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    search_by_category(world, OFFICER)
     world.user.send_location(OFFICER, 45.41, -73.57)  # answers the search, opens nothing
     world.user.wait_for_text(OFFICER, "Les plus proches de vous", world.step)
     ref = world.open_consultation(OFFICER, "Homme sans abri.", category="Itinérance")
@@ -313,8 +320,7 @@ def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: W
     assert top["text"].startswith(ref) and "km" not in top["text"]
 
     world.enrol(SECOND_OFFICER, Role.OFFICER, "Marc Gagnon")
-    world.user.send_text(SECOND_OFFICER, "/resources refuge")
-    world.user.wait_for_text(SECOND_OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    search_by_category(world, SECOND_OFFICER)
     world.user.send_location(SECOND_OFFICER, 45.41, -73.57)  # for the search
     world.user.wait_for_text(SECOND_OFFICER, "Les plus proches de vous", world.step)
     world.user.send_text(SECOND_OFFICER, "Femme sans abri, je partage la position.")
@@ -341,3 +347,33 @@ def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: W
         if e.kind == EventKind.MESSAGE_QUEUED and e.data.get("kind") == "location"
     ]
     assert [(d["latitude"], d["longitude"]) for d in shared] == [(45.48, -73.57)]
+
+
+def test_an_officers_location_after_a_word_search_is_the_scene_of_a_request(
+    world: World,
+) -> None:
+    """A word search asks for no location: the officer's location a few minutes later starts
+    (then joins) the request, with no search page sent back; the chooser, which asks for
+    one, gets its nearest page once, and says the request is still to be written."""
+    world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+    world.user.send_text(OFFICER, "/resources refuge")
+    world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
+    world.user.send_location(OFFICER, 45.48, -73.57)
+    first = world.user.wait_for_text(OFFICER, "Quelle catégorie", world.step)
+    world.user.press(OFFICER, first["message_id"], text="Itinérance")
+    world.user.wait_for_text(OFFICER, "Quelle urgence", world.step)
+    world.user.press(OFFICER, first["message_id"], text="Urgente (dans l'heure)")
+    top = world.user.wait_for_text(OFFICER, "ressources ouvertes maintenant", world.step)
+    assert "1. Refuge 8 · ouvert · 0.0 km" in top["text"], top["text"]  # the scene
+    world.user.send_location(OFFICER, 45.47, -73.57)  # in the consultation: relayed
+    world.user.wait_until_idle(world.step)
+    assert not any("Les plus proches" in text for text in world.texts(OFFICER))
+
+    world.enrol(SECOND_OFFICER, Role.OFFICER, "Marc Gagnon")
+    search_by_category(world, SECOND_OFFICER)
+    world.user.send_location(SECOND_OFFICER, 45.48, -73.57)  # the chooser asked for it
+    world.user.wait_for_text(SECOND_OFFICER, "Les plus proches de vous", world.step)
+    world.user.wait_for_text(SECOND_OFFICER, "pour votre recherche seulement", world.step)
+    world.user.send_location(SECOND_OFFICER, 45.47, -73.57)  # asked once: now a request
+    world.user.wait_for_text(SECOND_OFFICER, "Quelle catégorie", world.step)
+    assert sum("Les plus proches" in text for text in world.texts(SECOND_OFFICER)) == 1

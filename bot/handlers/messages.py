@@ -50,17 +50,22 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def _answers_a_search(update: Update, services: Services, message: Message) -> bool:
-    """The location answered a search made moments ago: it goes no further, unless it is an
-    officer's with a consultation open (where the officer stands is the scene, kept with
-    it). A worker's or a supervisor's is their own position, never passed on to an officer
-    (a reply to a consultation's message is meant for it: relayed)."""
+    """The location answered a search made moments ago (an officer's: one the bot asked a
+    location for; otherwise it is the scene of the officer's request): it goes no further,
+    unless it is an officer's with a consultation open (where the officer stands is the
+    scene, kept with it); an officer without one is told no request was started. A
+    worker's or a supervisor's is their own position, never passed on to an officer (a
+    reply to a consultation's message is meant for it: relayed)."""
     person = await identify(update, services)
     if person is None or message.location is None:
         return person is None
     if not await resources.on_location(services, person, message.location):
         return False
     if person.role == Role.OFFICER:
-        return not await resources.has_open_consultation(services, person)
+        if await resources.has_open_consultation(services, person):
+            return False
+        await resources.location_for_search_only(services, person)
+        return True
     return message.reply_to_message is None
 
 

@@ -44,12 +44,16 @@ async def resources_command(
     await _first_page(services, person, read_query(words))  # "open now", an age, women...
 
 
-async def _first_page(services: Services, person: PersonView, query: Query) -> None:
+async def _first_page(
+    services: Services, person: PersonView, query: Query, asked: bool = False
+) -> None:
+    """A search's first page (nearest first with a recent location); asked: the bot asked
+    for a location for it."""
     now = services.clock()
     near = memory.location(person.id, now)
     if near is not None and query.near is None:
         query = replace(query, near=near)
-    memory.searched(person.id, query, now)
+    memory.searched(person.id, query, now, asked)
     await _send_page(services, person, query, 0)
 
 
@@ -65,9 +69,11 @@ async def _send_page(services: Services, person: PersonView, query: Query, offse
 async def on_browse(
     services: Services, query: CallbackQuery, person: PersonView, index: int
 ) -> None:
-    """A category button: all its resources, in the file's order of priority."""
+    """A category button: all its resources, in the file's order of priority. The chooser
+    asked for a location ("share your location to see the nearest"): one shared soon after
+    answers this search."""
     await services.sender.answer(query.id)
-    await _first_page(services, person, Query(category=CATEGORIES[index]))
+    await _first_page(services, person, Query(category=CATEGORIES[index]), asked=True)
 
 
 @callbacks.OPEN_NOW.handles
@@ -81,7 +87,8 @@ async def on_open_now(
         return
     await services.sender.answer(query.id)
     again = replace(saved.query, open_now=only)
-    memory.searched(person.id, again, services.clock())
+    now = services.clock()
+    memory.searched(person.id, again, now, memory.asked(person.id, now))
     await _send_page(services, person, again, 0)
 
 
@@ -174,16 +181,24 @@ async def _refer(services: Services, worker: PersonView, cid: int, resource_id: 
 
 async def on_location(services: Services, person: PersonView, location: Location) -> bool:
     """Remember a shared location; answer with the nearest results when the person searched
-    moments ago. True when it answered."""
+    moments ago (an officer: only when the bot asked for a location, since an officer's
+    location is otherwise the scene of a request). Answers once. True when it answered."""
     now = services.clock()
     memory.remember_location(person.id, location.latitude, location.longitude, now)
-    recent = memory.recent_search(person.id, now)
+    recent = memory.recent_search(person.id, now, asked_only=person.role == Role.OFFICER)
     if recent is None or not services.directory.current.resources:
         return False
     query = replace(recent, near=(location.latitude, location.longitude))
-    memory.searched(person.id, query, now)
+    memory.searched(person.id, query, now)  # answered: the next location is not for it
     await _send_page(services, person, query, 0)
     return True
+
+
+async def location_for_search_only(services: Services, officer: PersonView) -> None:
+    """An officer without a consultation: the location answered the search, no request was
+    started, and the officer is told how to start one."""
+    text = t(officer.language, "resources.location_for_search")
+    await services.sender.text(officer.chat_id, text)
 
 
 async def has_open_consultation(services: Services, person: PersonView) -> bool:
