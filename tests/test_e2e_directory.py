@@ -205,7 +205,7 @@ def test_a_broken_file_on_reload_keeps_the_old_directory(
     world.user.send_text(CHIEF, "/reload")
     report = world.user.wait_for_text(CHIEF, "1 erreur(s)", world.step)
     assert "l'annuaire précédent (10 ressources) reste en service" in report["text"]
-    assert "entry svc-3, field phone" in report["text"]
+    assert "entrée svc-3, champ phone : '555-03' n'est pas un numéro" in report["text"]
     world.user.send_text(OFFICER, "/resources refuge")
     world.user.wait_for_text(OFFICER, "« refuge » : 1–5 sur 8", world.step)
     directory_file.write_text(directory_text(extra=2))

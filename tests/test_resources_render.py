@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.render import resources as cards
-from flows.directory import Fallback, Resource, load_text
+from flows.directory import Fallback, Reload, Resource, load_text
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -72,3 +72,52 @@ def test_the_verification_line_says_only_what_is_known(
 )
 def test_the_fallback_lines_use_the_readers_spacing(lang: str, line: str) -> None:
     assert cards.fallback_lines(lang, Fallback([resource(hours='"24/7"')], [])) == line
+
+
+BROKEN = """schema_version: 1
+services:
+  - id: info-social-811
+    organization: Org
+    name: {fr: Info-Social, en: Info-Social}
+    description: {fr: D}
+    categories: [fod]
+    phone: '81'
+    hours: {mon: 9h-17h}
+    languages: [fr]
+    closures:
+      - 2026-12-25
+    location:
+      latitude: 95
+    last_verified: 2020-01-01
+"""
+
+
+def test_the_reload_report_is_in_the_supervisors_language() -> None:
+    _, report = load_text(BROKEN, TODAY)
+    text = cards.report_text("fr", report)
+    assert (
+        "erreur : ligne 8, entrée info-social-811, champ phone : '81' n'est pas un numéro de "
+        "téléphone (p. ex. 514-555-0123, 1-800-363-9010, 811) [bad_phone]"
+    ) in text.splitlines()
+    assert "avertissement : ligne 15, entrée info-social-811, champ last_verified" in text
+    assert "{from: date, to: date} [bad_hours]" in text
+    assert text.endswith("6 erreur(s), 1 avertissement(s)")
+    assert "error" not in text and "is not" not in text
+    reply = cards.reloaded("fr", Reload(False, report, 2))
+    assert "erreur : ligne 8, entrée info-social-811, champ phone : '81'" in reply
+
+
+def test_the_english_report_reads_as_the_cli_prints_it() -> None:
+    """The CLI prints the loader's own English (Report.text); the catalog's says the same."""
+    _, report = load_text(BROKEN, TODAY)
+    assert cards.report_text("en", report, 3) == report.text(3)
+    assert cards.report_text("en", report) == report.text()
+
+
+def test_every_problem_code_has_its_english_text_in_the_catalog() -> None:
+    from bot.i18n import catalog
+    from flows.directory.model import MESSAGES
+
+    for code, text in MESSAGES.items():
+        assert catalog("en")[f"resources.problem.{code}"] == text
+        assert f"resources.problem.{code}" in catalog("fr")

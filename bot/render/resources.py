@@ -13,7 +13,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.i18n import t
 from bot.render import Rendered
-from flows.directory import CATEGORIES, Fallback, Hit, Page, Query, Reload, Resource
+from flows.directory import (
+    CATEGORIES,
+    Fallback,
+    Finding,
+    Hit,
+    Page,
+    Query,
+    Reload,
+    Report,
+    Resource,
+)
 from flows.directory.hours import DAYS, Hours
 from flows.views import ConsultationView
 from flows.vocabulary import Category
@@ -267,14 +277,43 @@ def reloaded(lang: str, reload: Reload) -> str:
     report = reload.report
     if reload.applied:
         text = t(lang, "resources.reload_ok", count=reload.count, warnings=len(report.warnings))
-        return text + "\n" + report.text(10) if report.warnings else text
+        return text + "\n" + report_text(lang, report, 10) if report.warnings else text
     return t(
         lang,
         "resources.reload_failed",
         errors=len(report.errors),
         count=reload.count,
-        report=report.text(15),
+        report=report_text(lang, report, 15),
     )
+
+
+def report_text(lang: str, report: Report, limit: int | None = None) -> str:
+    """Report.text in the reader's language: errors first, then warnings, one a line (cut
+    after limit lines, saying so), then the counts."""
+    ordered = report.errors + report.warnings
+    shown = ordered if limit is None else ordered[:limit]
+    lines = [finding_line(lang, f) for f in shown]
+    if len(shown) < len(ordered):
+        lines.append(t(lang, "resources.finding.more", count=len(ordered) - len(shown)))
+    errors, warnings = len(report.errors), len(report.warnings)
+    lines.append(t(lang, "resources.finding.total", errors=errors, warnings=warnings))
+    return "\n".join(lines)
+
+
+def finding_line(lang: str, f: Finding) -> str:
+    """'erreur : ligne 75, entrée info-social-811, champ phone : … [bad_phone]': where and
+    what from the catalogs (field names and problem codes are the file's own words)."""
+    place = (
+        ("resources.finding.line", {"line": f.line}) if f.line else ("resources.finding.file", {})
+    )
+    where = [t(lang, place[0], **place[1])]
+    if f.entry:
+        where.append(t(lang, "resources.finding.entry", entry=f.entry))
+    if f.field:
+        where.append(t(lang, "resources.finding.field", field=f.field))
+    what = t(lang, f"resources.problem.{f.code}", **dict(f.params)) if f.code else f.message
+    key = f"resources.finding.{f.severity.value}"
+    return t(lang, key, where=", ".join(where), what=what, kind=f.kind.value)
 
 
 def received(

@@ -16,19 +16,32 @@ ALWAYS = "24/7"
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
+MESSAGES = {  # code -> English text; also in model.MESSAGES, the catalogs' directory.problem.*
+    "not_a_span": "{value} is not a span like 09:00-17:00",
+    "not_a_time": "{value} is not a time of day (24:00 may only end a span)",
+    "not_a_day": "{value} is not a day (mon..sun, daily, weekdays, weekend)",
+}
+
+
 class HoursError(ValueError):
-    """A span or a day name the schema does not accept; the message says which."""
+    """A span or a day name the schema does not accept: its code (MESSAGES) and the value;
+    the message says which."""
+
+    def __init__(self, code: str, value: str) -> None:
+        super().__init__(MESSAGES[code].format(value=value))
+        self.code = code
+        self.value = value
 
 
 def parse_span(text: str) -> tuple[int, int]:
     """'22:00-06:00' -> minutes (1320, 360); an end not after the start runs past midnight."""
     match = _SPAN.match(text.replace(" ", ""))
     if match is None:
-        raise HoursError(f"{text!r} is not a span like 09:00-17:00")
+        raise HoursError("not_a_span", repr(text))
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start >= 1440 or end > 1440:
-        raise HoursError(f"{text!r} is not a time of day (24:00 may only end a span)")
+        raise HoursError("not_a_time", repr(text))
     return start, end
 
 
@@ -61,7 +74,7 @@ class Hours:
             names = SHORTHANDS.get(key, (key,))
             for name in names:
                 if name not in DAYS:
-                    raise HoursError(f"{key!r} is not a day (mon..sun, daily, weekdays, weekend)")
+                    raise HoursError("not_a_day", repr(key))
                 for text in texts:
                     if text.strip().lower() == "closed":
                         continue

@@ -59,7 +59,7 @@ def load_path(path: Path, today: date, stale_months: int = 12) -> tuple[Director
     except OSError as exc:
         report = Report()
         report.findings.append(
-            Finding(Severity.ERROR, Problem.SYNTAX, None, None, None, f"cannot read: {exc}")
+            Finding.of(Severity.ERROR, Problem.SYNTAX, (None, None, None), "unreadable", detail=exc)
         )
         return Directory(), report
     return load_text(data.decode("utf-8", errors="replace"), today, stale_months, _digest(data))
@@ -100,7 +100,9 @@ def load_text(
         tree = read_tree(text)
     except SyntaxProblem as exc:
         report.findings.append(
-            Finding(Severity.ERROR, Problem.SYNTAX, exc.line, None, None, exc.reason)
+            Finding.of(
+                Severity.ERROR, Problem.SYNTAX, (exc.line, None, None), "parser", detail=exc.reason
+            )
         )
         return Directory(), report
     checker = _Checker(report, today, stale_months)
@@ -119,17 +121,25 @@ class _Checker:
         self.patterns: dict[tuple[object, ...], int] = {}
 
     def error(
-        self, kind: Problem, line: int | None, entry: str | None, name: str | None, msg: str
+        self,
+        kind: Problem,
+        line: int | None,
+        entry: str | None,
+        name: str | None,
+        code: str,
+        **params: object,
     ) -> None:
-        self.report.findings.append(Finding(Severity.ERROR, kind, line, entry, name, msg))
+        """One error: where (line, entry id, field), and its code (model.MESSAGES)."""
+        finding = Finding.of(Severity.ERROR, kind, (line, entry, name), code, **params)
+        self.report.findings.append(finding)
 
     def document(self, tree: object) -> Directory:
         if not isinstance(tree, LMap):
-            self.error(Problem.SYNTAX, 1, None, None, "the file must be a mapping with services:")
+            self.error(Problem.SYNTAX, 1, None, None, "not_a_mapping")
             return Directory()
         for key in tree:
             if key not in TOP_LEVEL:
-                self.error(Problem.UNKNOWN_FIELD, tree.key_lines[key], None, key, "unknown key")
+                self.error(Problem.UNKNOWN_FIELD, tree.key_lines[key], None, key, "unknown_key")
         self._duplicate_keys(tree, None)
         version = tree.get("schema_version")
         if version != str(SCHEMA_VERSION):
@@ -138,13 +148,14 @@ class _Checker:
                 tree.key_lines.get("schema_version", tree.line),
                 None,
                 "schema_version",
-                f"must be {SCHEMA_VERSION} (this program reads schema version {SCHEMA_VERSION})",
+                "schema_version",
+                version=SCHEMA_VERSION,
             )
         if "timezone" in tree:
             zone = self._zone(tree["timezone"], tree.key_lines["timezone"], None)
             self.zone = zone or self.zone
         if "sample" in tree and _bool(tree["sample"]) is None:
-            self.error(Problem.BAD_VALUE, tree.key_lines["sample"], None, "sample", "true or false")
+            self.error(Problem.BAD_VALUE, tree.key_lines["sample"], None, "sample", "true_or_false")
         self._text(tree, "notice", None)
         synonyms = self._synonyms(tree.get("synonyms"), tree.key_lines.get("synonyms"))
         services = tree.get("services")
@@ -155,7 +166,7 @@ class _Checker:
                 tree.key_lines.get("services", tree.line),
                 None,
                 "services",
-                "a list of services is required",
+                "services_missing",
             )
         elif not services:  # the bot would refuse it: most likely caught half-edited
             self.error(
@@ -163,7 +174,7 @@ class _Checker:
                 tree.key_lines["services"],
                 None,
                 "services",
-                "the file lists no services (at least one is needed)",
+                "services_empty",
             )
         else:
             seen: dict[str, int] = {}
@@ -182,7 +193,7 @@ class _Checker:
         for key in mapping:
             if key not in allowed:
                 line = mapping.key_lines[key]
-                self.error(Problem.UNKNOWN_FIELD, line, rid, f"{prefix}.{key}", "unknown field")
+                self.error(Problem.UNKNOWN_FIELD, line, rid, f"{prefix}.{key}", "unknown_field")
         self._duplicate_keys(mapping, rid)
 
     def _text(
@@ -197,26 +208,24 @@ class _Checker:
             mapping.key_lines[key],
             rid,
             label or key,
-            "one text, not a list" if isinstance(value, LList) else "one text, not a mapping",
+            "text_not_list" if isinstance(value, LList) else "text_not_mapping",
         )
         return None
 
     def _duplicate_keys(self, mapping: LMap, entry: str | None) -> None:
         for key, first, again in mapping.duplicates:
-            self.error(Problem.BAD_VALUE, again, entry, key, f"given twice (first on line {first})")
+            self.error(Problem.BAD_VALUE, again, entry, key, "given_twice", first=first)
 
     def _synonyms(self, value: object, line: int | None) -> tuple[SynonymGroup, ...]:
         if value is None:
             return ()
         if not isinstance(value, LList):
-            self.error(Problem.BAD_VALUE, line, None, "synonyms", "must be a list of groups")
+            self.error(Problem.BAD_VALUE, line, None, "synonyms", "synonyms_list")
             return ()
         groups = []
         for item, item_line in zip(value, value.item_lines, strict=True):
             if not isinstance(item, LMap):
-                self.error(
-                    Problem.BAD_VALUE, item_line, None, "synonyms", "a group needs words: [...]"
-                )
+                self.error(Problem.BAD_VALUE, item_line, None, "synonyms", "synonym_words")
                 continue
             self._keys(item, SYNONYM_FIELDS, None, "synonyms")
             words = self._words(item, item_line)
@@ -230,13 +239,11 @@ class _Checker:
         value = group.get("words")
         line = group.key_lines.get("words", line)
         if not isinstance(value, LList) or not value:
-            self.error(
-                Problem.MISSING_FIELD, line, None, "synonyms.words", "a group needs words: [...]"
-            )
+            self.error(Problem.MISSING_FIELD, line, None, "synonyms.words", "synonym_words")
             return ()
         words = tuple(w.strip() for w in value if isinstance(w, str) and w.strip())
         if len(words) < len(value):
-            self.error(Problem.BAD_VALUE, line, None, "synonyms.words", "each word is a text")
+            self.error(Problem.BAD_VALUE, line, None, "synonyms.words", "synonym_word_text")
             return ()
         return words
 
@@ -246,7 +253,7 @@ class _Checker:
         line = group.key_lines.get("categories", line)
         if _blank(value):
             self.error(
-                Problem.MISSING_FIELD, line, None, "synonyms.categories", "a group needs categories"
+                Problem.MISSING_FIELD, line, None, "synonyms.categories", "synonym_categories"
             )
             return ()
         found: list[str] = []
@@ -257,7 +264,8 @@ class _Checker:
                     line,
                     None,
                     "synonyms.categories",
-                    f"{c!r} is not a category",
+                    "not_a_category",
+                    value=repr(c),
                 )
             else:
                 found.append(c)
@@ -265,18 +273,16 @@ class _Checker:
 
     def _service(self, item: object, line: int, seen: dict[str, int]) -> Resource | None:
         if not isinstance(item, LMap):
-            self.error(Problem.BAD_VALUE, line, None, None, "a service must be a mapping")
+            self.error(Problem.BAD_VALUE, line, None, None, "service_mapping")
             return None
         raw_id = item.get("id")
         rid = raw_id if isinstance(raw_id, str) else None
         before = len(self.report.errors)
         lines = item.key_lines
         if raw_id is not None and rid is None:
-            self.error(Problem.BAD_VALUE, lines["id"], None, "id", "an id is one word, not a list")
+            self.error(Problem.BAD_VALUE, lines["id"], None, "id", "id_not_text")
         if rid is not None and not ID.match(rid):
-            self.error(
-                Problem.BAD_VALUE, lines["id"], rid, "id", "lowercase letters, digits, - and _"
-            )
+            self.error(Problem.BAD_VALUE, lines["id"], rid, "id", "id_characters")
         if rid is not None:
             if rid in seen:
                 self.error(
@@ -284,14 +290,15 @@ class _Checker:
                     lines["id"],
                     rid,
                     "id",
-                    f"already used on line {seen[rid]}",
+                    "id_used",
+                    first=seen[rid],
                 )
             else:
                 seen[rid] = lines["id"]
         self._duplicate_keys(item, rid)
         for key in item:
             if key not in FIELDS:
-                self.error(Problem.UNKNOWN_FIELD, lines[key], rid, key, "unknown field")
+                self.error(Problem.UNKNOWN_FIELD, lines[key], rid, key, "unknown_field")
         for key in REQUIRED:
             if _blank(item.get(key)):
                 self.error(Problem.MISSING_FIELD, lines.get(key, line), rid, key, "required")
@@ -316,17 +323,16 @@ class _Checker:
         verified_by = self._text(item, "verified_by", rid)
         verified = _bool(item.get("verified"))
         if "verified" in item and verified is None:
-            self.error(Problem.BAD_VALUE, lines["verified"], rid, "verified", "true or false")
+            self.error(Problem.BAD_VALUE, lines["verified"], rid, "verified", "true_or_false")
         if verified_on is not None and verified_on < self.stale_before:
             self.report.findings.append(
-                Finding(
+                Finding.of(
                     Severity.WARNING,
                     Problem.STALE,
-                    lines["last_verified"],
-                    rid,
-                    "last_verified",
-                    f"last verified {verified_on.isoformat()}, more than "
-                    f"{self.stale_months} months ago",
+                    (lines["last_verified"], rid, "last_verified"),
+                    "stale",
+                    date=verified_on.isoformat(),
+                    months=self.stale_months,
                 )
             )
         if len(self.report.errors) > before or rid is None or hours is None:
@@ -368,14 +374,14 @@ class _Checker:
             return None
         line = item.key_lines[key]
         if not isinstance(value, LMap):
-            self.error(Problem.MISSING_TRANSLATION, line, rid, key, "give both fr: and en:")
+            self.error(Problem.MISSING_TRANSLATION, line, rid, key, "both_languages")
             return None
         self._duplicate_keys(value, rid)
         missing = []
         for lang in ("fr", "en"):
             text = value.get(lang)
             if text is not None and not isinstance(text, str):
-                self.error(Problem.BAD_VALUE, value.key_lines[lang], rid, f"{key}.{lang}", "a text")
+                self.error(Problem.BAD_VALUE, value.key_lines[lang], rid, f"{key}.{lang}", "a_text")
                 return None
             if not _str(text):
                 missing.append(lang)
@@ -385,7 +391,7 @@ class _Checker:
                 value.key_lines.get(lang, line),
                 rid,
                 f"{key}.{lang}",
-                f"the {'French' if lang == 'fr' else 'English'} text is missing",
+                "french_missing" if lang == "fr" else "english_missing",
             )
         if missing:
             return None
@@ -405,7 +411,9 @@ class _Checker:
                     line,
                     rid,
                     "categories",
-                    f"{c!r} is not a category (known: {', '.join(categories.ALL)})",
+                    "not_a_category_known",
+                    value=repr(c),
+                    known=", ".join(categories.ALL),
                 )
             elif c not in found:
                 found.append(c)
@@ -415,7 +423,7 @@ class _Checker:
         try:
             return ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError):
-            self.error(Problem.BAD_VALUE, line, rid, "timezone", f"{value!r} is not a time zone")
+            self.error(Problem.BAD_VALUE, line, rid, "timezone", "not_a_zone", value=repr(value))
             return None
 
     def _hours(
@@ -428,12 +436,10 @@ class _Checker:
         if isinstance(value, str):
             if value.strip() == ALWAYS:
                 return Hours(zone=zone, always=True, closures=closures)
-            self.error(
-                Problem.BAD_HOURS, line, rid, "hours", f"{value!r}: use 24/7 or days with spans"
-            )
+            self.error(Problem.BAD_HOURS, line, rid, "hours", "hours_text", value=repr(value))
             return None
         if not isinstance(value, LMap):
-            self.error(Problem.BAD_HOURS, line, rid, "hours", "24/7 or a mapping of days")
+            self.error(Problem.BAD_HOURS, line, rid, "hours", "hours_shape")
             return None
         if not value:  # reported as missing
             return None
@@ -447,14 +453,21 @@ class _Checker:
                     value.key_lines[day],
                     rid,
                     f"hours.{day}",
-                    "spans such as 09:00-17:00 or closed",
+                    "hours_spans",
                 )
                 ok = False
                 continue
             try:
                 Hours.from_days(zone, {day: [str(s) for s in texts]})
             except HoursError as exc:
-                self.error(Problem.BAD_HOURS, value.key_lines[day], rid, f"hours.{day}", str(exc))
+                self.error(
+                    Problem.BAD_HOURS,
+                    value.key_lines[day],
+                    rid,
+                    f"hours.{day}",
+                    exc.code,
+                    value=exc.value,
+                )
                 ok = False
                 continue
             days[day] = [str(s) for s in texts]
@@ -462,7 +475,7 @@ class _Checker:
             return None
         hours = Hours.from_days(zone, days, closures)
         if not hours.intervals:
-            self.error(Problem.BAD_HOURS, line, rid, "hours", "never open: give a span or 24/7")
+            self.error(Problem.BAD_HOURS, line, rid, "hours", "never_open")
             return None
         return hours
 
@@ -472,13 +485,13 @@ class _Checker:
             return ()
         if not isinstance(value, LList):
             self.error(
-                Problem.BAD_HOURS, item.key_lines["closures"], rid, "closures", "must be a list"
+                Problem.BAD_HOURS, item.key_lines["closures"], rid, "closures", "closures_list"
             )
             return ()
         found = []
         for entry, line in zip(value, value.item_lines, strict=True):
             if not isinstance(entry, LMap):
-                self.error(Problem.BAD_HOURS, line, rid, "closures", "{from: date, to: date}")
+                self.error(Problem.BAD_HOURS, line, rid, "closures", "closure_shape")
                 continue
             self._keys(entry, CLOSURE_FIELDS, rid, "closures")
             note = self._text(entry, "note", rid, "closures.note")
@@ -489,7 +502,7 @@ class _Checker:
                     self.error(Problem.BAD_HOURS, line, rid, "closures.from", "required")
                 continue
             if end < start:
-                self.error(Problem.BAD_HOURS, line, rid, "closures", "ends before it starts")
+                self.error(Problem.BAD_HOURS, line, rid, "closures", "closure_order")
                 continue
             found.append(Closure(start, end, note or ""))
         return tuple(found)
@@ -507,7 +520,8 @@ class _Checker:
                     item.key_lines["languages"],
                     rid,
                     "languages",
-                    f"{v!r} is not a language code such as fr or en",
+                    "not_a_language",
+                    value=repr(v),
                 )
             else:
                 found.append(v)
@@ -525,7 +539,8 @@ class _Checker:
             item.key_lines[key],
             rid,
             key,
-            f"{text!r} is not a phone number (e.g. 514-555-0123, 1-800-363-9010, 811)",
+            "not_a_phone",
+            value=repr(text),
         )
         return None
 
@@ -535,9 +550,7 @@ class _Checker:
             return None
         if isinstance(value, str) and URL.match(value):
             return value
-        self.error(
-            Problem.BAD_VALUE, item.key_lines["website"], rid, "website", "an http(s) address"
-        )
+        self.error(Problem.BAD_VALUE, item.key_lines["website"], rid, "website", "not_a_url")
         return None
 
     def _location(
@@ -547,7 +560,7 @@ class _Checker:
         if value is None:
             return None, None, None
         if not isinstance(value, LMap):
-            self.error(Problem.BAD_VALUE, item.key_lines["location"], rid, "location", "a mapping")
+            self.error(Problem.BAD_VALUE, item.key_lines["location"], rid, "location", "a_mapping")
             return None, None, None
         self._keys(value, LOCATION_FIELDS, rid, "location")
         coords: list[float | None] = []
@@ -560,7 +573,9 @@ class _Checker:
             try:
                 number = float(str(raw))
             except ValueError:
-                self.error(Problem.BAD_VALUE, line, rid, f"location.{key}", f"{raw!r}: a number")
+                self.error(
+                    Problem.BAD_VALUE, line, rid, f"location.{key}", "a_number", value=repr(raw)
+                )
                 coords.append(None)
                 continue
             if not -limit <= number <= limit:
@@ -569,7 +584,9 @@ class _Checker:
                     line,
                     rid,
                     f"location.{key}",
-                    f"{number} is outside -{limit:g}..{limit:g}",
+                    "out_of_range",
+                    value=number,
+                    limit=f"{limit:g}",
                 )
                 coords.append(None)
                 continue
@@ -580,7 +597,7 @@ class _Checker:
                 item.key_lines["location"],
                 rid,
                 "location",
-                "give both latitude and longitude",
+                "both_coordinates",
             )
         return self._text(value, "address", rid, "location.address"), coords[0], coords[1]
 
@@ -592,7 +609,7 @@ class _Checker:
             return None, None, None, None
         if not isinstance(value, LMap):
             self.error(
-                Problem.BAD_VALUE, item.key_lines["eligibility"], rid, "eligibility", "a mapping"
+                Problem.BAD_VALUE, item.key_lines["eligibility"], rid, "eligibility", "a_mapping"
             )
             return None, None, None, None
         self._keys(value, ELIGIBILITY_FIELDS, rid, "eligibility")
@@ -609,7 +626,8 @@ class _Checker:
                     value.key_lines[key],
                     rid,
                     f"eligibility.{key}",
-                    f"{raw!r}: an age 0..130",
+                    "an_age",
+                    value=repr(raw),
                 )
                 ages.append(None)
         if ages[0] is not None and ages[1] is not None and ages[0] > ages[1]:
@@ -618,7 +636,7 @@ class _Checker:
                 value.key_lines["min_age"],
                 rid,
                 "eligibility",
-                "min_age is above max_age",
+                "ages_order",
             )
         gender = self._text(value, "gender", rid, "eligibility.gender")
         if gender is not None and gender not in GENDERS:
@@ -627,7 +645,9 @@ class _Checker:
                 value.key_lines["gender"],
                 rid,
                 "eligibility.gender",
-                f"{gender!r}: one of {', '.join(sorted(GENDERS))}",
+                "one_of",
+                value=repr(gender),
+                choices=", ".join(sorted(GENDERS)),
             )
         notes = self._bilingual(value, "notes", rid) if "notes" in value else None
         return ages[0], ages[1], gender, notes
@@ -645,7 +665,9 @@ class _Checker:
                     item.key_lines["referral"],
                     rid,
                     "referral",
-                    f"{v!r}: one of {', '.join(sorted(REFERRALS))}",
+                    "one_of",
+                    value=repr(v),
+                    choices=", ".join(sorted(REFERRALS)),
                 )
             else:
                 found.append(str(v))
@@ -659,7 +681,7 @@ class _Checker:
         if value is None:
             return None, None
         if not isinstance(value, LMap):
-            self.error(Problem.BAD_VALUE, item.key_lines["capacity"], rid, "capacity", "a mapping")
+            self.error(Problem.BAD_VALUE, item.key_lines["capacity"], rid, "capacity", "a_mapping")
             return None, None
         self._keys(value, CAPACITY_FIELDS, rid, "capacity")
         note = self._bilingual(value, "note", rid) if "note" in value else None
@@ -677,7 +699,8 @@ class _Checker:
                     value.key_lines["updated"],
                     rid,
                     "capacity.updated",
-                    f"{raw!r}: a date and time such as 2026-11-20T08:00",
+                    "a_datetime",
+                    value=repr(raw),
                 )
         return note, updated
 
@@ -693,7 +716,8 @@ class _Checker:
                 item.key_lines[key],
                 rid,
                 label or key,
-                f"{raw!r}: a date such as 2026-01-31",
+                "a_date",
+                value=repr(raw),
             )
             return None
 
