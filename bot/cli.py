@@ -678,6 +678,7 @@ def directory_group() -> None:
 @friendly
 def directory_validate(path: Path | None) -> None:
     """Check the whole file; print every problem; exit 1 when there are errors."""
+    from bot.render.resources import report_text
     from flows.directory import load_path
 
     settings = load_settings()
@@ -685,7 +686,7 @@ def directory_validate(path: Path | None) -> None:
     today = utc_now().astimezone(settings.zone).date()
     directory, report = load_path(path, today, settings.directory_stale_months)
     if report.findings:
-        click.echo(report.text())
+        click.echo(report_text(CLI_LANGUAGE, report))  # in RELAIS_CLI_LANGUAGE
     if not report.ok:
         click.echo(t(CLI_LANGUAGE, "cli.directory.unusable", path=path), err=True)
         sys.exit(1)

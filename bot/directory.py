@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.i18n import CLI_LANGUAGE, t
+from bot.render.resources import report_text
 from bot.settings import ConfigError, Settings
 from flows.directory import DirectoryError, DirectoryHolder, Query
 from flows.store import Clock
@@ -41,7 +42,7 @@ def open_directory(settings: Settings, clock: Clock) -> DirectoryHolder:
     except DirectoryError as exc:
         raise ConfigError(
             t(CLI_LANGUAGE, "cli.directory.unusable_at_start", path=path,
-              count=len(exc.report.errors), report=exc.report.text(40))
+              count=len(exc.report.errors), report=report_text(CLI_LANGUAGE, exc.report, 40))
         ) from None  # fmt: skip
     log.info(
         "directory loaded: %d entries, %d warning(s)",

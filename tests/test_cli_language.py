@@ -78,3 +78,19 @@ def test_the_setting_in_a_dot_env_file(tmp_path: Path, monkeypatch) -> None:
     result = runner.invoke(main, ["consultations", "list"], env=env, catch_exceptions=False)
     assert result.exit_code == 2
     assert result.output.startswith("relais: le fichier de base de données ")
+
+
+def test_directory_validate_speaks_the_cli_language(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The problem lines of `relais directory validate` are in RELAIS_CLI_LANGUAGE, like the
+    verdict under them (they were the loader's English in a French CLI)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main as cli_main
+
+    broken = tmp_path / "dir.yaml"
+    broken.write_text("schema_version: 1\nservices:\n  - id: x\n", encoding="utf-8")
+    monkeypatch.setenv("RELAIS_CLI_LANGUAGE", "fr")
+    result = CliRunner().invoke(cli_main, ["directory", "validate", str(broken)])
+    assert result.exit_code == 1
+    assert "champ organization : obligatoire" in result.output
+    assert "required" not in result.output
