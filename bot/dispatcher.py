@@ -1,12 +1,16 @@
 """The one way out: every notice a use case committed to the outbox leaves through here. It is
 rendered in the recipient's language at send time, sent through the sender (splitting, flood
 waits, retries), and what it produced is recorded with the row marked sent, in one
-transaction. Each chat's notices go in the order they were decided; chats are served in
-parallel, the one with the most urgent notice first. On start, whatever was committed and not
-sent is sent. A crash after a send and before its record sends that notice again on restart:
-at most one duplicate, never a loss. The gate orders sends by urgency; Telegram's limits are
-kept below it, by the bot's rate limiter (bot/rate_limits.py). A recipient who blocked the bot
-is reported (on_blocked) so they are recorded as unreachable.
+transaction. Inside a chat, a consultation's notices (and, as one group, those about no
+consultation) go in the order they were decided: an edit never passes its card, a case's
+relayed lines never pass each other. Between those groups the most urgent goes first (its
+oldest notice), so under a burst an immediate request's card does not wait behind a worker's
+older advice cards; chats are served in parallel, the one with the most urgent notice first.
+On start, whatever was committed and not sent is sent. A crash after a send and before its
+record sends that notice again on restart: at most one duplicate, never a loss. The gate
+orders sends by urgency; Telegram's limits are kept below it, by the bot's rate limiter
+(bot/rate_limits.py). A recipient who blocked the bot is reported (on_blocked) so they are
+recorded as unreachable.
 
 With several processes on one database (webhook mode behind a load balancer) each notice is
 claimed: the process whose use case committed it holds it from the start, the others read
@@ -17,10 +21,11 @@ dropped if another process took it over meanwhile. No notice is sent by two proc
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import itertools
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +38,7 @@ from flows import outbox
 from flows.directory import DirectoryHolder
 from flows.outbox import Notice
 from flows.store import Clock, Database
+from flows.views import ConsultationView
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +92,64 @@ class PriorityGate:
         self._free += 1
 
 
+class ChatQueue:
+    """One chat's waiting notices, grouped by consultation (those about none are one group).
+    A group keeps the order its notices were decided, since an edit must not pass its card
+    nor a case's line the one before; between groups the most urgent (lowest priority) goes
+    first, ties to the oldest notice. A group is as urgent as its most urgent notice, so a
+    case raised to immediate pulls its whole queue forward, in order. A pick costs one pass
+    over the groups, not over the notices."""
+
+    def __init__(self) -> None:
+        self._groups: dict[int | None, deque[Notice]] = {}
+        self._priorities: dict[int | None, Counter[int]] = {}  # each group's, counted
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, notice: Notice) -> None:
+        """Queue a notice in its group, in decided (id) order: one read late from the
+        outbox (a timed pass's, committed in a worker thread) still takes its place."""
+        key = consultation_of(notice)
+        group = self._groups.setdefault(key, deque())
+        if group and notice.id < group[-1].id:
+            group.insert(bisect.bisect(group, notice.id, key=lambda n: n.id), notice)
+        else:
+            group.append(notice)
+        self._priorities.setdefault(key, Counter())[notice.priority] += 1
+        self._size += 1
+
+    def most_urgent(self) -> int:
+        """The chat's most urgent priority waiting (what the gate ranks it by)."""
+        return min(min(counts) for counts in self._priorities.values())
+
+    def pop(self) -> Notice:
+        """The oldest notice of the most urgent group (ties: the group with the oldest)."""
+        key = min(self._groups, key=self._rank)
+        group, counts = self._groups[key], self._priorities[key]
+        notice = group.popleft()
+        counts[notice.priority] -= 1
+        if not counts[notice.priority]:
+            del counts[notice.priority]
+        if not group:
+            del self._groups[key], self._priorities[key]
+        self._size -= 1
+        return notice
+
+    def _rank(self, key: int | None) -> tuple[int, int]:
+        return min(self._priorities[key]), self._groups[key][0].id
+
+
+def consultation_of(notice: Notice) -> int | None:
+    """The consultation a notice is about: its column, or else the consultation it shows (an
+    offer card and its rewrites name it only in their parameters)."""
+    if notice.consultation_id is not None:
+        return notice.consultation_id
+    shown = notice.params.get("consultation")
+    return shown.id if isinstance(shown, ConsultationView) else None
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -108,7 +172,7 @@ class Dispatcher:
         self._run_retrying = run_retrying
         self._gate = PriorityGate(concurrent_chats)
         self._on_blocked = on_blocked
-        self._pending: dict[int, list[Notice]] = {}
+        self._pending: dict[int, ChatQueue] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
         self._claims = claims
         self._claimed: dict[int, datetime] = {}  # several processes: when each was claimed
@@ -125,7 +189,10 @@ class Dispatcher:
             self._known.add(notice.id)
             if self._claims is not None:
                 self._claimed.setdefault(notice.id, self._clock())
-            self._pending.setdefault(notice.chat_id, []).append(notice)
+            queue = self._pending.get(notice.chat_id)
+            if queue is None:
+                queue = self._pending[notice.chat_id] = ChatQueue()
+            queue.add(notice)
             if notice.chat_id not in self._drains:
                 self._idle.clear()
                 self._drains[notice.chat_id] = asyncio.create_task(
@@ -169,11 +236,13 @@ class Dispatcher:
         return True
 
     async def _drain(self, chat_id: int) -> None:
+        """Send one chat's notices one at a time, each picked once the gate lets it through
+        (so one that came meanwhile, more urgent, goes before older ones)."""
         queue = self._pending[chat_id]
         try:
             while queue:
-                await self._gate.acquire(min(n.priority for n in queue))
-                notice = queue.pop(0)
+                await self._gate.acquire(queue.most_urgent())
+                notice = queue.pop()
                 try:
                     await self._deliver(notice)
                 except Exception:  # a bug: logged; the row stays pending for the next start
@@ -260,8 +329,8 @@ class Dispatcher:
         return Context(self._directory, now, self._fallback_line)
 
     async def _held(self, notice: Notice, step: Step, produced: list[int]) -> list[int] | None:
-        """Execute a step, holding it while Telegram cannot be reached (the chat's later
-        notices wait behind it, in order); a stop leaves it in the outbox for the next start."""
+        """Execute a step, holding it while Telegram cannot be reached (the chat's other
+        notices wait behind it); a stop leaves it in the outbox for the next start."""
         pause = FIRST_HOLD_S
         while True:
             if not await self._still_mine(notice):

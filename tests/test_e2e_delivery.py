@@ -95,6 +95,59 @@ def test_queued_and_live_messages_share_a_chat_under_telegrams_limits_without_a_
     assert world.user.fault_counts()["429"] == before  # the limiter kept under the limits
 
 
+def test_an_immediate_requests_card_passes_older_advice_cards_in_a_workers_chat(world):
+    officers = [OFFICER + 100 + i for i in range(1, 9)]  # one open request per officer
+    for i, officer in enumerate([OFFICER, *officers]):
+        world.enrol(officer, Role.OFFICER, f"Agent Numéro{i}")
+    world.enrol(ROY, Role.WORKER, "Marie Roy")
+    advice = [
+        world.open_consultation(officer, f"Conseil demandé, dossier {i}.", urgency="Conseil")
+        for i, officer in enumerate(officers, 1)
+    ]  # nobody available: they wait, and going on offers them all at once (a burst)
+    prompt = urgency_question(world, OFFICER, "Homme armé, menace de sauter.")
+    world.go_on(ROY)  # eight advice cards for Roy, whose chat takes 1 message a second
+    world.user.press(OFFICER, prompt, text="Immédiate (danger maintenant)")
+    immediate = re.search(r"C-\d{4,}", sent_answer(world, OFFICER, prompt)).group(0)  # type: ignore[union-attr]
+    for ref in [*advice, immediate]:
+        world.card(ROY, ref)
+    cards = [
+        next(i for i, text in enumerate(world.texts(ROY)) if f"{ref}\n" in text)
+        for ref in [*advice, immediate]
+    ]
+    assert cards[:-1] == sorted(cards[:-1])  # the advice cards, in the order decided
+    assert sum(at > cards[-1] for at in cards[:-1]) >= 4, cards  # it did not wait for all
+
+
+def urgency_question(world: World, officer_id: int, text: str) -> int:
+    """The officer writes and taps a category; the prompt's id, now asking the urgency."""
+    before = world.last_id(officer_id)
+    world.user.send_text(officer_id, text)
+    prompt = world.user.wait_for(
+        officer_id,
+        lambda m: m["message_id"] > before and "Quelle catégorie" in m.get("text", ""),
+        world.step,
+        description="the category question",
+    )
+    world.user.press(officer_id, prompt["message_id"], text="Santé mentale")
+    world.user.wait_for(
+        officer_id,
+        lambda m: m["message_id"] == prompt["message_id"] and "Quelle urgence" in m["text"],
+        world.step,
+        description="the urgency question",
+    )
+    return int(prompt["message_id"])
+
+
+def sent_answer(world: World, officer_id: int, prompt: int) -> str:
+    answer = world.user.wait_for(
+        officer_id,
+        lambda m: m["message_id"] > prompt and "envoyée" in m.get("text", ""),
+        world.step,
+        description="the request sent",
+    )
+    return str(answer["text"])
+
+
 def test_shares_of_429_and_bad_gateway_and_resets_lose_nothing_and_duplicate_nothing(world):
     team(world)
     accepted(world)
