@@ -257,7 +257,7 @@ class Sender:
                     raise Blocked(method) from None
                 return None
             except BadRequest as exc:
-                if "message is not modified" in exc.message:
+                if _not_modified(exc):  # the edit is there (e.g. a retry's first attempt)
                     return True  # type: ignore[return-value]
                 log.error("%s bad request chat=%s: %s", method, chat_id, exc.message)
                 metrics.SEND_FAILURES.labels("bad_request").inc()
@@ -283,6 +283,12 @@ def _is_blocked(exc: Forbidden) -> bool:
     """A private chat's 403: blocked, or the account deleted (not a group the bot left)."""
     text = exc.message.lower()
     return "blocked" in text or "deactivated" in text
+
+
+def _not_modified(exc: BadRequest) -> bool:
+    """An edit Telegram already shows: a success. The library capitalises the description
+    ("Message is not modified: ..."), so it is compared without case."""
+    return "message is not modified" in exc.message.lower()
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:

@@ -5,11 +5,13 @@ recipient is reported, not raised (or raised as Blocked to the dispatcher, which
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
-from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot import metrics
 from bot.sender import Blocked, Sender, Unreachable, split_text
 
 
@@ -114,3 +116,40 @@ def test_a_blocked_recipient_is_reported_to_a_caller_that_holds_its_messages():
     sender = Sender(FakeBot([Forbidden("Forbidden: bot was blocked by the user")]))  # type: ignore[arg-type]
     with pytest.raises(Blocked):
         asyncio.run(sender.text(1, "bonjour", hold=True))
+
+
+class EditingBot:
+    """A bot whose edit Telegram answers with one error."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def edit_message_text(self, *_: Any, **__: Any) -> Any:
+        raise self.error
+
+
+def bad_requests() -> float:
+    """relais_sends_failed_total{cause="bad_request"}, as /metrics shows it."""
+    found = metrics.REGISTRY.get_sample_value("relais_sends_failed_total", {"cause": "bad_request"})
+    return found or 0.0
+
+
+def test_an_edit_answered_not_modified_is_a_success_not_a_failure(caplog):
+    # as python-telegram-bot words it: the prefix stripped, the first letter capitalised
+    late = BadRequest(
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message"
+    )
+    before = bad_requests()
+    sender = Sender(EditingBot(late))  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="bot.sender"):
+        assert asyncio.run(sender.edit(1, 42, "C-0001 prise par Marie Roy", hold=True)) is True
+    assert bad_requests() == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_an_edit_refused_for_another_reason_is_still_a_failure(caplog):
+    sender = Sender(EditingBot(BadRequest("Bad Request: message to edit not found")))  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="bot.sender"):
+        assert asyncio.run(sender.edit(1, 42, "C-0001 prise par Marie Roy")) is False
+    assert any("bad request" in r.getMessage() for r in caplog.records)
