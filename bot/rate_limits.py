@@ -5,11 +5,14 @@ bursts allowed), which is what a worker receiving a case's queued messages, or a
 and a worker exchanging quickly, runs into. This fills that gap and only that one: a small
 bucket per private chat for the calls that post a message, and a 429 on one chat holds that
 chat alone (the library's own retries, which would pause every request, stay off: the sender
-waits out a 429 itself)."""
+waits out a 429 itself). With no retries of its own, the library logs each 429 as an ERROR
+with a traceback before raising it; that one record is dropped (FloodWaitIsNotAnError), the
+sender's warning and the flood-wait counters saying it instead."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -30,6 +33,25 @@ POSTING = frozenset(
 MAX_CHATS = 1024  # buckets kept; a full (idle) one is forgotten past this
 
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
+LIBRARY_LOGGER = "telegram.ext.AIORateLimiter"
+GAVE_UP = "Rate limit hit after maximum of %d retries"  # the library's words, max_retries=0
+
+
+class FloodWaitIsNotAnError(logging.Filter):
+    """Drops the library's ERROR for a 429 it does not retry (ours never does): a flood wait
+    is waited out by the sender, which logs a warning, so operators alerting on ERROR are
+    not called for one. Every other record of the library passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.msg == GAVE_UP
+            and record.args == (0,)
+            and record.exc_info is not None
+            and isinstance(record.exc_info[1], RetryAfter)
+        )
+
+
+_FLOOD_WAITS_ARE_NOT_ERRORS = FloodWaitIsNotAnError()
 
 
 class TelegramLimits(AIORateLimiter):
@@ -46,6 +68,7 @@ class TelegramLimits(AIORateLimiter):
         chat_burst: int = 2,
     ) -> None:
         super().__init__(overall_max_rate=overall_per_second, overall_time_period=1, max_retries=0)
+        logging.getLogger(LIBRARY_LOGGER).addFilter(_FLOOD_WAITS_ARE_NOT_ERRORS)  # added once
         self._chat_per_second = chat_per_second
         self._chat_burst = chat_burst
         self._chats: dict[int, AsyncLimiter] = {}

@@ -151,6 +151,7 @@ def sent_answer(world: World, officer_id: int, prompt: int) -> str:
 def test_shares_of_429_and_bad_gateway_and_resets_lose_nothing_and_duplicate_nothing(world):
     team(world)
     accepted(world)
+    world.user.inject_flood(chat_id=ROY, retry_after=1, count=1)  # one 429 for certain
     world.user.inject_share(0.25, error_code=429, retry_after=1)
     world.user.inject_share(0.15, error_code=502)
     world.user.inject_share(0.1, error_code=500)
@@ -163,6 +164,9 @@ def test_shares_of_429_and_bad_gateway_and_resets_lose_nothing_and_duplicate_not
     assert sum(injected.values()) >= 5, injected  # the faults did happen
     assert max(to_roy.values()) == 1 and max(to_officer.values()) == 1
     assert not any(FAILED in t for t in world.texts(OFFICER) + world.texts(ROY))
+    log = world.bot.log_path.read_text()
+    assert "flood control on" in log  # a warning, waited out
+    assert "Rate limit hit" not in log  # not the library's ERROR and traceback as well
 
 
 def test_an_answer_slower_than_the_timeout_is_sent_again_at_most_once(world):

@@ -5,6 +5,7 @@ are not held up by it, a 429 on one chat holds that chat alone, and what is not 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -80,3 +81,29 @@ def test_a_429_on_one_chat_holds_that_chat_only():
     assert limiter.flood_waits == 1
     assert dict(later)[8] < 0.1
     assert dict(later)[7] >= 0.9
+
+
+def test_a_429_logs_no_error_from_the_library_only_the_flood_wait_it_is(caplog):
+    limiter = limits(chat_per_second=1000, chat_burst=100)
+
+    def answer(chat_id: int) -> None:
+        raise RetryAfter(1)
+
+    calls = [("sendMessage", 7), ("editMessageText", 8)]
+    with caplog.at_level(logging.DEBUG):
+        assert asyncio.run(sends(limiter, calls, answer)) == []
+    assert limiter.flood_waits == 2  # still counted, still raised to the sender
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert "Rate limit hit" not in caplog.text
+
+
+def test_the_librarys_other_records_still_pass(caplog):
+    limits()
+    library = logging.getLogger("telegram.ext.AIORateLimiter")
+    with caplog.at_level(logging.INFO):
+        library.exception("Rate limit hit after maximum of %d retries", 3)  # retries not ours
+        library.error("something else went wrong")
+    assert [r.getMessage() for r in caplog.records] == [
+        "Rate limit hit after maximum of 3 retries",
+        "something else went wrong",
+    ]
