@@ -95,10 +95,13 @@ class PriorityGate:
 class ChatQueue:
     """One chat's waiting notices, grouped by consultation (those about none are one group).
     A group keeps the order its notices were decided, since an edit must not pass its card
-    nor a case's line the one before; between groups the most urgent (lowest priority) goes
-    first, ties to the oldest notice. A group is as urgent as its most urgent notice, so a
-    case raised to immediate pulls its whole queue forward, in order. A pick costs one pass
-    over the groups, not over the notices."""
+    nor a case's line the one before; between consultations the most urgent (lowest
+    priority) goes first, ties to the oldest notice. A group is as urgent as its most urgent
+    notice, so a case raised to immediate pulls its whole queue forward, in order. A notice
+    about no consultation keeps its place among all the others, neither passing nor passed:
+    many such notices are about a case without saying which (the accept's and a hand-over's
+    lines to the officer, a care plan, a relay failure), so only consultations decided before
+    it may overtake one another. A pick costs one pass over the groups, not the notices."""
 
     def __init__(self) -> None:
         self._groups: dict[int | None, deque[Notice]] = {}
@@ -125,8 +128,15 @@ class ChatQueue:
         return min(min(counts) for counts in self._priorities.values())
 
     def pop(self) -> Notice:
-        """The oldest notice of the most urgent group (ties: the group with the oldest)."""
-        key = min(self._groups, key=self._rank)
+        """The oldest notice of the most urgent consultation decided before the oldest notice
+        about none (ties: the group with the oldest); that one once none is left before it."""
+        unnamed = self._groups.get(None)
+        barrier = unnamed[0].id if unnamed else None
+        before = [
+            key for key, group in self._groups.items()
+            if key is not None and (barrier is None or group[0].id < barrier)
+        ]  # fmt: skip
+        key = min(before, key=self._rank) if before else None
         group, counts = self._groups[key], self._priorities[key]
         notice = group.popleft()
         counts[notice.priority] -= 1
@@ -301,6 +311,10 @@ class Dispatcher:
                 delivered = False
                 break
             produced += ids
+        if blocked and self._on_blocked is not None:
+            # first: the record of a failed relay then tells its sender the other blocked
+            # the bot (not "try again"), in the same terms as the block's own notices
+            await self._on_blocked(notice.chat_id)
         caused = await self._run_retrying(
             "recording a sent notice", self._record, notice, produced, delivered
         )
@@ -308,8 +322,6 @@ class Dispatcher:
         if delivered:
             metrics.NOTICES.labels(str(notice.kind)).inc()
         self.post(caused)  # type: ignore[arg-type]
-        if blocked and self._on_blocked is not None:
-            await self._on_blocked(notice.chat_id)
 
     def _forget(self, notice_id: int) -> None:
         """A recorded notice leaves the pending set; the last few thousand stay remembered,

@@ -251,12 +251,17 @@ def tell_relay_failed(
     reference: str,
     recipient_name: str,
 ) -> None:
-    """A copy that did not reach the other side: its sender hears, with the consultation's
-    reference, that the other blocked the bot when they are recorded so (trying again
-    cannot help: reach them another way or close it); else to try again, with the
-    fallback line."""
+    """A copy that did not reach the other side: a holder whose officer blocked the bot
+    hears so, with the consultation's reference (trying again cannot help: reach them
+    another way or close it); anyone else, an officer whose holder blocked it included (the
+    case is back in the queue: never told to close it), to try again, with the fallback
+    line."""
     recipient = session.scalar(select(Person).where(Person.telegram_user_id == recipient_chat))
-    if recipient is not None and recipient.unreachable_since is not None:
+    if (
+        recipient is not None
+        and recipient.unreachable_since is not None
+        and recipient.role == Role.OFFICER
+    ):
         box.say(
             sender, "relay.failed_blocked", priority=Priority.URGENT, ref=reference,
             name=recipient_name,

@@ -337,7 +337,16 @@ def _forget_held_lines(
 ) -> None:
     """A line held while its writer says whether it answers the bot's question: when the
     question is about this person (one of their consultations, follow-ups, assessments, or
-    their care plan), the line goes; the question stays (its answer then finds no line)."""
+    their care plan), or its writer holds one of their consultations (a held line is often
+    meant for another case in hand), the line goes; the question stays (its answer then
+    finds no line). Held lines are transient: one too many lost is a line to type again."""
+    holders = set(
+        session.scalars(
+            select(Consultation.worker_id).where(
+                Consultation.id.in_(ids), Consultation.worker_id.is_not(None)
+            )
+        )
+    )
     targets = {
         InputKind.PLAN_DATE: set(ids),
         InputKind.SUBJECT_KEY: set(ids),
@@ -351,7 +360,7 @@ def _forget_held_lines(
             about = row.target_id // 10 == subject_id
         else:
             about = row.target_id in targets.get(InputKind(row.kind), set())
-        if about:
+        if about or row.person_id in holders:
             row.held_text, row.held_message_id = None, None
 
 

@@ -108,9 +108,23 @@ def test_a_consultations_notices_keep_their_order_and_the_others_go_oldest_first
         ("N2", None, URGENT),  # the group of no consultation, now urgent: N1 goes first
     ]
     order = drained(db, clock, plan)
-    # urgent groups by their oldest notice (N1 before U1), then N2 still urgent; then the
-    # rest by their oldest notice, U2 never before U1
-    assert order == ["N1", "U1", "N2", "A1", "B1", "U2", "A2"]
+    # a notice about no consultation is neither passed nor passing (N1 after A1 and B1, N2
+    # last though urgent); between them the urgent case first, U2 never before U1
+    assert order == ["A1", "B1", "N1", "U1", "U2", "A2", "N2"]
+
+
+def test_an_urgent_line_about_a_case_unnamed_does_not_pass_the_lines_before_it(db, clock):
+    """A hand-over's line to the officer ("C-0001 is now with Y", urgent, no consultation
+    id: the id routes replies) must not pass X's relayed lines queued before it: the officer
+    would read X's words after being told the case moved. Nor may a later line pass it."""
+    plan = [
+        ("L1", 1, NORMAL),
+        ("L2", 1, NORMAL),
+        ("H1", None, URGENT),  # handover.officer
+        ("L3", 1, URGENT),  # the new holder's first line
+        ("B1", 2, URGENT),  # another case, decided after the hand-over's line
+    ]
+    assert drained(db, clock, plan) == ["L1", "L2", "H1", "L3", "B1"]
 
 
 def test_a_case_raised_to_immediate_pulls_its_whole_queue_forward_in_order(db, clock):
@@ -177,7 +191,7 @@ def test_offer_cards_and_their_rewrites_are_grouped_by_the_consultation_they_sho
     queue.add(notice(2, None, NORMAL))  # about no consultation
     queue.add(card(3, 10, NORMAL, edit=555))  # its rewrite: never before it
     queue.add(card(4, 11, URGENT, None))  # an immediate request's card
-    assert [queue.pop().id for _ in range(4)] == [4, 1, 2, 3]
+    assert [queue.pop().id for _ in range(4)] == [1, 2, 4, 3]  # 2 holds its place
 
 
 def test_the_queue_keeps_decided_order_in_a_group_even_when_a_notice_comes_late():

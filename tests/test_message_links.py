@@ -52,3 +52,23 @@ def test_a_relay_to_an_officer_who_blocked_the_bot_says_so_with_the_reference(db
     assert (told.chat_id, told.params["key"]) == (roy.chat_id, "relay.failed_blocked")
     assert told.params["values"] == {"ref": c.reference, "name": "Julie Tremblay"}
     assert EventKind.RELAY_FAILED in [e.kind for e in events.timeline(db, c.id)]
+
+
+def test_an_officers_line_to_a_holder_who_blocked_the_bot_keeps_the_fallback(db, clock):
+    """The holder blocked the bot just after the officer's line went out: the case is back in
+    the queue, so the officer must hear the usual sentence with the fallback line, never the
+    holder's "reach them another way or close the consultation"."""
+    officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    cid = submit(db, clock, officer).consultation.id
+    act(db, clock, cs.accept, roy.id, cid, POLICY)
+    line = Incoming(officer.chat_id, 702, "text", "Il s'approche du bord")
+    with unit_of_work(db, clock) as unit:
+        messages.receive(unit, officer.telegram_user_id, line, FU_POLICY, POLICY)
+    [relay] = [n for n in unit.outbox.recorded if n.kind == NoticeKind.RELAY]
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+
+    with db.unit_of_work() as session:
+        caused = message_links.record(session, relay, [], False, clock)
+
+    assert [(n.chat_id, n.params["key"]) for n in caused] == [(officer.chat_id, "relay.failed")]

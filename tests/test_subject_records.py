@@ -400,3 +400,21 @@ def test_the_sandbox_and_the_demo_run_without_a_secret(monkeypatch):
     sandboxed.require_subject_secret()  # no error
     with pytest.raises(Exception, match="RELAIS_SUBJECT_KEY_SECRET"):
         load_settings().require_subject_secret()
+
+
+def test_erasure_clears_a_line_held_by_a_holder_of_the_persons_consultation(any_db, clock):
+    """Roy holds JT 1987's consultation while the bot asks for a note about another person's
+    follow-up: the line Roy types is held for a choice, and is likely about the case in hand
+    (JT 1987), not the question's. Erasing JT 1987 clears it too."""
+    officer, roy, _ = team(any_db, clock)
+    other = handled(any_db, clock, officer, roy, key="AB 1970")
+    act(any_db, clock, fu.plan, roy.id, other, Plan.HOURS_24, MTL)  # the note is asked
+    cid = about(any_db, clock, officer).consultation.id  # JT 1987
+    act(any_db, clock, cs.accept, roy.id, cid, POLICY)
+    act(any_db, clock, messages.receive, roy.telegram_user_id, text(roy, 63, HELD),
+        FU_POLICY, POLICY)  # fmt: skip
+    with any_db.engine.connect() as conn:
+        assert HELD in str(conn.exec_driver_sql("SELECT * FROM pending_inputs").fetchall())
+    subject_records.erase_subject(any_db, hash_of(KEY, POLICY.subjects.secret), clock.now)
+    with any_db.engine.connect() as conn:
+        assert HELD not in str(conn.exec_driver_sql("SELECT * FROM pending_inputs").fetchall())
