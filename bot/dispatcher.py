@@ -4,8 +4,8 @@ waits, retries), and what it produced is recorded with the row marked sent, in o
 transaction. Inside a chat, a consultation's notices go in the order they were decided: an
 edit never passes its card, a case's relayed lines never pass each other; a notice that
 names no consultation keeps its place among all. Between consultations the most urgent
-goes first (its oldest notice), so under a burst an immediate request's card does not wait behind a worker's
-older advice cards; chats are served in parallel, the one with the most urgent notice first.
+goes first (its oldest notice), so under a burst an immediate request's card does not wait
+behind a worker's older advice cards; chats are served in parallel, the most urgent first.
 On start, whatever was committed and not sent is sent. A crash after a send and before its
 record sends that notice again on restart: at most one duplicate, never a loss. The gate
 orders sends by urgency; Telegram's limits are kept below it, by the bot's rate limiter
