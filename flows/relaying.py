@@ -253,9 +253,9 @@ def tell_relay_failed(
 ) -> None:
     """A copy that did not reach the other side: a holder whose officer blocked the bot
     hears so, with the consultation's reference (trying again cannot help: reach them
-    another way or close it); anyone else, an officer whose holder blocked it included (the
-    case is back in the queue: never told to close it), to try again, with the fallback
-    line."""
+    another way or close it); another holder, to try again, with the reference (they may
+    hold several); an officer, whose holder may have blocked it (the case is then back in
+    the queue: never told to close it), to try again, with the fallback line."""
     recipient = session.scalar(select(Person).where(Person.telegram_user_id == recipient_chat))
     if (
         recipient is not None
@@ -264,6 +264,12 @@ def tell_relay_failed(
     ):
         box.say(
             sender, "relay.failed_blocked", priority=Priority.URGENT, ref=reference,
+            name=recipient_name,
+        )  # fmt: skip
+        return
+    if sender.role != Role.OFFICER:  # a holder: the public fallback line is not for them
+        box.say(
+            sender, "relay.failed_holder", priority=Priority.URGENT, ref=reference,
             name=recipient_name,
         )  # fmt: skip
         return

@@ -72,3 +72,22 @@ def test_an_officers_line_to_a_holder_who_blocked_the_bot_keeps_the_fallback(db,
         caused = message_links.record(session, relay, [], False, clock)
 
     assert [(n.chat_id, n.params["key"]) for n in caused] == [(officer.chat_id, "relay.failed")]
+
+
+def test_a_holders_line_that_failed_names_the_case_without_the_public_line(db, clock):
+    """A social worker whose line did not reach the officer hears which case (they may hold
+    several), never "call 811": the fallback line is the officer's."""
+    officer = enrol(db, clock, Role.OFFICER, "Julie Tremblay")
+    roy = enrol(db, clock, Role.WORKER, "Marie Roy", available=True)
+    c = submit(db, clock, officer).consultation
+    act(db, clock, cs.accept, roy.id, c.id, POLICY)
+    line = Incoming(roy.chat_id, 703, "text", "J'arrive dans dix minutes")
+    with unit_of_work(db, clock) as unit:
+        messages.receive(unit, roy.telegram_user_id, line, FU_POLICY, POLICY)
+    [relay] = [n for n in unit.outbox.recorded if n.kind == NoticeKind.RELAY]
+
+    with db.unit_of_work() as session:
+        [told] = message_links.record(session, relay, [], False, clock)
+
+    assert (told.chat_id, told.params["key"]) == (roy.chat_id, "relay.failed_holder")
+    assert told.params["values"] == {"ref": c.reference, "name": "Julie Tremblay"}
