@@ -243,7 +243,9 @@ def accept(
             status = AcceptStatus.TAKEN
         record_event(session, c.id, EventKind.ACCEPT_REFUSED, worker_id, now, reason=status.value)
         return AcceptResult(status, view_in(session, c))
-    record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=c.tier)
+    # the tier of the card pressed (a first-tier card accepted after the request escalated
+    # is a tier-1 accept; how far it escalated is in its `escalated` events)
+    record_event(session, c.id, EventKind.ACCEPTED, worker_id, now, tier=offer.tier)
     cards = settle_offers(session, c.id, worker_id)
     view = view_in(session, c)
     result = AcceptResult(

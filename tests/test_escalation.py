@@ -92,6 +92,20 @@ def test_each_tier_comes_when_the_window_runs_out(db, clock):
     assert escalation.pending_timers(db) == [(cid, clock() + POLICY.requeue_every)]
 
 
+def test_an_accept_records_the_tier_of_the_card_pressed(db, clock):
+    """Roy accepts from her first-tier card after the request went to the supervisors: the
+    timeline's accept says tier 1 (the card), the escalation is in its own events."""
+    officer, roy, _backup, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    for _ in range(2):
+        clock.advance(seconds=60)
+        escalation.escalate_due(db, clock, POLICY)
+    act(db, clock, cs.accept, roy.id, cid, POLICY)
+    [accepted] = [e for e in events.timeline(db, cid) if e.kind == EventKind.ACCEPTED]
+    assert accepted.data["tier"] == Tier.AVAILABLE
+    assert kinds(db, cid).count(EventKind.ESCALATED) == 2
+
+
 def test_windows_follow_the_urgency(db, clock):
     officer, *_ = team(db, clock)
     for urgency, seconds in [(Urgency.URGENT, 180), (Urgency.ADVICE, 900)]:
