@@ -197,7 +197,7 @@ async def on_location(services: Services, person: PersonView, location: Location
 async def location_for_search_only(services: Services, officer: PersonView) -> None:
     """An officer without a consultation: the location answered the search, no request was
     started, and the officer is told how to start one."""
-    text = t(officer.language, "resources.location_for_search")
+    text = resource_cards.location_for_search(officer.language)
     await services.sender.text(officer.chat_id, text)
 
 

@@ -267,6 +267,12 @@ def results(lang: str, result: Page, search_id: int, query: Query) -> Rendered:
     return page(lang, result, search_id, words, title, query.open_now)
 
 
+def location_for_search(lang: str) -> str:
+    """A location that answered an officer's search, with no consultation open: no request
+    was started by it, and how to start one."""
+    return t(lang, "resources.location_for_search")
+
+
 def empty(lang: str, fallback_line: str) -> str:
     """No directory loaded: the one line that always answers."""
     return t(lang, "resources.empty", fallback=fallback_line)
