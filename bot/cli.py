@@ -521,7 +521,8 @@ def shifts_list() -> None:
             if s.revoked
             else f"{s.person_name} (id {s.person_id})"
         )
-        click.echo(f"{s.id:>4}  {s.day:<4} {s.starts}-{s.ends:<6} {kind:<8} {who}")
+        day = t(CLI_LANGUAGE, f"day.{s.day}").lower()  # as typed: mon, lun
+        click.echo(f"{s.id:>4}  {day:<4} {s.starts}-{s.ends:<6} {kind:<8} {who}")
     revoked = sum(s.revoked for s in rows)
     if revoked:
         click.echo(t(CLI_LANGUAGE, "cli.shifts.revoked_note", count=revoked))
@@ -566,7 +567,7 @@ def _shift_line(s: roster.ShiftView) -> str:
         "cli.shifts.line",
         kind=_shift_kind(s),
         id=s.id,
-        day=s.day,
+        day=t(CLI_LANGUAGE, f"day.{s.day}").lower(),
         starts=s.starts,
         ends=s.ends,
         name=s.person_name,

@@ -94,3 +94,28 @@ def test_directory_validate_speaks_the_cli_language(tmp_path, monkeypatch) -> No
     assert result.exit_code == 1
     assert "champ organization : obligatoire" in result.output
     assert "required" not in result.output
+
+
+def test_the_roster_listing_names_days_in_the_cli_language(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`relais shifts add/list` in French say "lun", as the chat's /shifts does (they said
+    the stored code, "mon", beside French headings)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main as cli_main
+    from flows.store import Database
+    from flows.vocabulary import Role
+    from tests.support.clock import FakeClock
+    from tests.support.people import enrol
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    db = Database(url)
+    db.upgrade()
+    worker = enrol(db, FakeClock(), Role.WORKER, "Luc Wilson")
+    db.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("RELAIS_CLI_LANGUAGE", "fr")
+    added = CliRunner().invoke(cli_main, ["shifts", "add", str(worker.id), "lun", "16:00-24:00"])
+    assert added.exit_code == 0, added.output
+    assert "lun 16:00-24:00" in added.output and "mon" not in added.output
+    listing = CliRunner().invoke(cli_main, ["shifts", "list"])
+    assert "lun  16:00-24:00" in listing.output and " mon " not in listing.output

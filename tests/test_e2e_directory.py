@@ -338,7 +338,7 @@ def test_the_top_three_use_the_location_shared_in_the_consultation_only(world: W
     world.user.press(SECOND_OFFICER, prompt["message_id"], text="Urgente (dans l'heure)")
     top = world.user.wait_for_text(SECOND_OFFICER, "ressources ouvertes maintenant", world.step)
     lines = top["text"].splitlines()
-    assert lines[2].startswith("1. Refuge 8 · ouvert · 0.0 km"), top["text"]  # at 45.48
+    assert lines[2].startswith("1. Refuge 8 · ouvert · 0,0 km"), top["text"]  # at 45.48
     cid = views.parse_reference(top["text"].split(" ")[0])
     assert cid is not None
     shared = [
@@ -364,7 +364,7 @@ def test_an_officers_location_after_a_word_search_is_the_scene_of_a_request(
     world.user.wait_for_text(OFFICER, "Quelle urgence", world.step)
     world.user.press(OFFICER, first["message_id"], text="Urgente (dans l'heure)")
     top = world.user.wait_for_text(OFFICER, "ressources ouvertes maintenant", world.step)
-    assert "1. Refuge 8 · ouvert · 0.0 km" in top["text"], top["text"]  # the scene
+    assert "1. Refuge 8 · ouvert · 0,0 km" in top["text"], top["text"]  # the scene
     world.user.send_location(OFFICER, 45.47, -73.57)  # in the consultation: relayed
     world.user.wait_until_idle(world.step)
     assert not any("Les plus proches" in text for text in world.texts(OFFICER))

@@ -121,3 +121,10 @@ def test_every_problem_code_has_its_english_text_in_the_catalog() -> None:
     for code, text in MESSAGES.items():
         assert catalog("en")[f"resources.problem.{code}"] == text
         assert f"resources.problem.{code}" in catalog("fr")
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("fr", "1,4 km"), ("en", "1.4 km")])
+def test_a_distance_is_written_in_the_readers_number_format(lang: str, shown: str) -> None:
+    placed = resource("    location: {address: Centre-ville, latitude: 45.5, longitude: -73.57}\n")
+    text = cards.card_text(lang, placed, NOW, MONTREAL, distance_km=1.44)
+    assert shown in text

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
@@ -31,6 +32,11 @@ from flows.vocabulary import Category
 CONSULTATION_CATEGORIES = {c.value for c in Category}
 
 
+def _km(lang: str, distance: float) -> str:
+    """A distance to one decimal in the reader's format: "1,4" in French, "1.4" in English."""
+    return format_decimal(round(distance, 1), format="0.0", locale=lang)
+
+
 def category_label(lang: str, key: str) -> str:
     if key in CONSULTATION_CATEGORIES:
         return t(lang, f"category.{key}")
@@ -52,7 +58,7 @@ def compact(lang: str, number: int, hit: Hit) -> str:
     state = t(lang, "resources.open" if hit.open_now else "resources.closed")
     head = f"{number}. {r.name.get(lang)} · {state}"
     if hit.distance_km is not None:
-        head += " · " + t(lang, "resources.km", km=f"{hit.distance_km:.1f}")
+        head += " · " + t(lang, "resources.km", km=_km(lang, hit.distance_km))
     if not r.verified:
         head += " · " + t(lang, "resources.unverified")
     line = phone_line(r)
@@ -140,7 +146,7 @@ def card_text(
     if r.address:
         where = r.address
         if distance_km is not None:
-            where += " · " + t(lang, "resources.km", km=f"{distance_km:.1f}")
+            where += " · " + t(lang, "resources.km", km=_km(lang, distance_km))
         lines.append(t(lang, "resources.address", address=where))
     lines.append(t(lang, "resources.hours", hours=hours_text(lang, r.hours)))
     lines.append(t(lang, "resources.languages", languages=", ".join(r.languages)))
@@ -247,7 +253,7 @@ def fallback_lines(lang: str, fallback: Fallback) -> str:
             else t(lang, "resources.fallback_name", name=name)
         )
         if h.distance_km is not None:
-            item += " (" + t(lang, "resources.km", km=f"{h.distance_km:.1f}") + ")"
+            item += " (" + t(lang, "resources.km", km=_km(lang, h.distance_km)) + ")"
         parts.append(item)
     return "\n".join(parts)
 
