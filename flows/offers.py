@@ -14,7 +14,7 @@ from flows import routing, subjects
 from flows.events import record_event, screening_answers
 from flows.models import Consultation, Offer, Person
 from flows.people import PersonView, view_of
-from flows.routing import RoutingPolicy, window_ran_out
+from flows.routing import RoutingPolicy
 from flows.unit import Unit
 from flows.views import ConsultationView, area_of, priority_of, scene_in, view_in
 from flows.vocabulary import (
@@ -120,7 +120,7 @@ def offer_to_pool(
     targets = []
     people = [p for p in routing.pool(session, tier, now, policy) if p.id not in already]
     load = routing.active_load(session, [p.id for p in people])
-    waited = window_ran_out(c, now, policy)
+    waited = waited_in_vain(session, c, now, policy)
     for person in people:
         cap = routing.capacity_of(person, policy)
         full = cap is not None and load.get(person.id, 0) >= cap
@@ -128,11 +128,31 @@ def offer_to_pool(
     return targets
 
 
+def waited_in_vain(session: Session, c: Consultation, now: datetime, policy: RoutingPolicy) -> bool:
+    """Whether someone has had this request for a whole window without accepting it (an
+    offer of this round, not withdrawn, older than the urgency's window): an escalated card
+    then says nobody accepted in time. Otherwise (nobody was free, everyone declined at once,
+    or a request back in the queue whose new round found nobody) it says nobody on shift
+    could take it. Measured from the offers, not the submission: a request requeued long
+    after it was sent has given nobody a window yet."""
+    since = now - policy.window(c.urgency)
+    held_a_window = session.scalar(
+        select(Offer.id)
+        .where(
+            Offer.consultation_id == c.id,
+            Offer.state != OfferState.WITHDRAWN,
+            Offer.created_at <= since,
+        )
+        .limit(1)
+    )
+    return held_a_window is not None
+
+
 def offer_one(
     session: Session, c: Consultation, person: Person, now: datetime, policy: RoutingPolicy
 ) -> OfferTarget:
     """An offer of this consultation to one person (the case owner, before the pool)."""
-    waited = window_ran_out(c, now, policy)
+    waited = waited_in_vain(session, c, now, policy)
     return _offer(
         session, c, person, c.tier, now, not routing.has_capacity(session, person, policy), waited
     )
@@ -191,7 +211,8 @@ def offer_waiting_to(unit: Unit, worker_id: int, policy: RoutingPolicy) -> list[
             in_pool[tier] = person in routing.pool(session, tier, now, policy)
         if not in_pool[tier]:
             continue
-        target = _offer(session, c, person, c.tier, now, full, window_ran_out(c, now, policy))
+        waited = waited_in_vain(session, c, now, policy)
+        target = _offer(session, c, person, c.tier, now, full, waited)
         view = view_in(session, c)
         announce_offers(unit, view, [target], policy)
         result.append(PendingOffer(view, target))

@@ -140,12 +140,6 @@ def availability_of_everyone(
         }
 
 
-def window_ran_out(c: Consultation, now: datetime, policy: RoutingPolicy) -> bool:
-    """Whether the first window has passed: an escalated card then says nobody accepted in
-    time; before it (nobody free, or everyone declined) it says nobody on shift could take it."""
-    return c.submitted_at is not None and now - c.submitted_at >= policy.window(c.urgency)
-
-
 def next_wait(c: Consultation, policy: RoutingPolicy) -> timedelta:
     """How long this tier has to answer: the urgency's window, or the re-offer period once
     the officer has had the fallback."""

@@ -17,6 +17,7 @@ from flows import (
     messages,
     offers,
     people,
+    reachability,
     relaying,
     roster,
     views,
@@ -25,12 +26,12 @@ from flows import consultations as cs
 from flows.escalation import DeclineStatus
 from flows.handover import HandoverStatus
 from flows.store import Database
-from flows.vocabulary import Category, EventKind, Presence, Role, Tier, Urgency
+from flows.vocabulary import Category, EventKind, NoticeKind, Presence, Role, Tier, Urgency
 from tests.support.clock import FakeClock
 from tests.support.databases import database
 from tests.support.followups import FU_POLICY
 from tests.support.people import POLICY, enrol
-from tests.support.units import act, last_notice_id, notices
+from tests.support.units import act, last_notice_id, notices, recorded
 
 
 def submit(db, clock, officer, urgency=Urgency.IMMEDIATE, text="Homme en crise sur le pont"):
@@ -104,6 +105,22 @@ def test_an_accept_records_the_tier_of_the_card_pressed(db, clock):
     [accepted] = [e for e in events.timeline(db, cid) if e.kind == EventKind.ACCEPTED]
     assert accepted.data["tier"] == Tier.AVAILABLE
     assert kinds(db, cid).count(EventKind.ESCALATED) == 2
+
+
+def test_a_request_back_in_the_queue_long_after_it_was_sent_has_waited_for_nobody(db, clock):
+    """Roy held it for ten minutes, then blocked the bot: the request is back in the queue
+    and goes at once to the on-call backup. That card must say nobody on shift could take
+    it, not "nobody accepted in time": nobody has had it for a window yet."""
+    officer, roy, backup, _chief = team(db, clock)
+    cid = submit(db, clock, officer).consultation.id
+    act(db, clock, cs.accept, roy.id, cid, POLICY)
+    clock.advance(minutes=10)
+    act(db, clock, reachability.became_unreachable, roy.telegram_user_id)
+    before = last_notice_id(db)
+    escalation.escalate_due(db, clock, POLICY)
+    [card] = [n for n in recorded(db, before) if n.kind == NoticeKind.OFFER_CARD]
+    assert card.chat_id == backup.chat_id
+    assert card.params["window_ran_out"] is False
 
 
 def test_windows_follow_the_urgency(db, clock):
