@@ -161,15 +161,25 @@ async def _read(request: web.Request) -> dict[str, object] | None:
         log.error("webhook: ignored a body of %d bytes", request.content_length)
         return None
     try:
-        body = await request.read()
+        body = await request.read()  # a chunked body over the server's limit raises here
+    except web.HTTPRequestEntityTooLarge:
+        log.error("webhook: ignored a body over %d bytes", MAX_BODY)
+        return None
+    try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         log.error("webhook: ignored a body that is not JSON")
         return None
-    if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+    if not isinstance(raw, dict) or not _is_update_id(raw.get("update_id")):
         log.error("webhook: ignored a body without an update_id")
         return None
     return raw
+
+
+def _is_update_id(value: object) -> bool:
+    """An id the inbox can store (a bigint): JSON's true is an int in Python, and a number
+    past 2**63 fails the insert (a 500, which Telegram would send again for ever)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
 def _without(given: str | None) -> str:

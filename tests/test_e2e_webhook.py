@@ -160,6 +160,8 @@ def test_a_request_without_the_right_secret_is_refused_and_nothing_of_it_is_proc
     assert post(url, forged_line(990_001, "ligne forgée sans secret"), None) == 401
     assert post(url, forged_line(990_002, "ligne forgée mauvais secret"), "x" * 40) == 403
     assert post(url, b"{not json", SECRET) == 200  # read by nobody, never sent again
+    assert post(url, b'{"update_id": true}', SECRET) == 200  # was a 500: bool is an int
+    assert post(url, b'{"update_id": 99999999999999999999999}', SECRET) == 200  # past bigint
     world.user.send_text(OFFICER, "ligne vraie")  # through the sandbox, with the secret
     world.user.wait_for_text(ROY, "ligne vraie", world.step)
     assert not any("forgée" in line for line in world.texts(ROY))
