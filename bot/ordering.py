@@ -57,6 +57,7 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         self.fresh: set[int] = set()  # just stored by the poller: nothing to check
         self._expected: dict[int, tuple[Received, asyncio.Future[bool]]] = {}
         self._handling: set[asyncio.Task[Any]] = set()
+        self._finished: dict[int, asyncio.Future[None]] = {}
         self._abandoned = False
 
     def expect(self, received: Received) -> asyncio.Future[bool]:
@@ -65,6 +66,20 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._expected[received.update_id] = (received, future)
         return future
+
+    def finished(self, update_id: int) -> asyncio.Future[None]:
+        """Done once this update's handling has ended (handled, skipped as seen, or dropped
+        at a stop): webhook mode answers Telegram then, so its next update comes after."""
+        future = self._finished.get(update_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._finished[update_id] = future
+        return future
+
+    def _end(self, update_id: int) -> None:
+        future = self._finished.pop(update_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
 
     def unstored(self, update_id: int) -> Received | None:
         """The update being handled, if the inbox may have no row for it yet."""
@@ -85,6 +100,8 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if self._abandoned:
             _discard(coroutine)
+            if isinstance(update, Update):
+                self._end(update.update_id)
             return
         if not isinstance(update, Update):
             await coroutine
@@ -106,6 +123,7 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
             async with lock:
                 await self._process(update, coroutine)
         finally:
+            self._end(update.update_id)
             expected = self._expected.pop(update.update_id, None)
             if expected is not None and not expected[1].done():
                 expected[1].set_result(False)

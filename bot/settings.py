@@ -185,6 +185,14 @@ class Settings(_CliLanguage):
     webhook_replay_seconds: int = Field(
         default=10, validation_alias="RELAIS_WEBHOOK_REPLAY_SECONDS", ge=1, le=3600
     )
+    # Telegram's parallel deliveries: 1 keeps each chat's order across several processes
+    webhook_max_connections: int = Field(
+        default=1, validation_alias="RELAIS_WEBHOOK_MAX_CONNECTIONS", ge=1, le=100
+    )
+    # how long the 200 waits for the update's handling (0: answered once stored)
+    webhook_handling_wait_seconds: float = Field(
+        default=10.0, validation_alias="RELAIS_WEBHOOK_HANDLING_WAIT_SECONDS", ge=0, le=60
+    )
     instance_name: str | None = Field(default=None, validation_alias="RELAIS_INSTANCE_NAME")
 
     @field_validator("webhook_url")

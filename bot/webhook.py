@@ -9,10 +9,13 @@ again for ever); a database that is down answers 503, so Telegram sends it again
 Several processes may serve one URL behind a load balancer, on one database: an update is
 applied once whichever process receives it (the inbox mark is a conditional write in the
 handling transaction), and each process regularly queues what another one stored and did
-not handle (it died after its 200)."""
+not handle (it died after its 200). Each chat keeps its order across them: the 200 waits for
+the handling, and Telegram is asked for one delivery at a time, so the next update of a
+chat is sent only once the last one was handled, whichever process it went to."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -112,27 +115,35 @@ class WebhookReceiver:
                 update_id,
             )
             return web.Response(status=503)
-        await self._dispatch(raw, update_id, update, problem, update_id in fresh)
+        finished = await self._dispatch(raw, update_id, update, problem, update_id in fresh)
+        wait = services.settings.webhook_handling_wait_seconds
+        if finished is not None and wait > 0:  # answered once handled: the next comes after
+            await asyncio.wait({finished}, timeout=wait)
         return web.Response(status=200)
 
     async def _dispatch(
         self, raw: dict[str, object], update_id: int, update: object, problem: object, fresh: bool
-    ) -> None:
-        """Hand a stored update to the processing. One seen before (Telegram sent it again:
-        its earlier answer was lost) is queued too; the processor skips it if handled."""
+    ) -> asyncio.Future[None] | None:
+        """Hand a stored update to the processing; what says when its handling ended. One
+        seen before (Telegram sent it again: its earlier answer was lost) is queued too; the
+        processor skips it if handled."""
         if update is None:
             if fresh:
                 log_set_aside(update_id, problem if isinstance(problem, Exception) else None)
                 self._app.create_task(
                     tell_unsupported(self._services, raw), name=f"unsupported:{update_id}"
                 )
-            return
+            return None
         processor = self._app.update_processor
-        if fresh and isinstance(processor, OrderedOnceProcessor):
-            processor.fresh.add(update_id)  # just stored: no need to ask if it was handled
-        elif not fresh:
+        finished = None
+        if isinstance(processor, OrderedOnceProcessor):
+            finished = processor.finished(update_id)
+            if fresh:
+                processor.fresh.add(update_id)  # just stored: no need to ask if handled
+        if not fresh:
             log.info("webhook: update=%s received again", update_id)
         await self._app.update_queue.put(update)
+        return finished
 
     async def replay_stale(self) -> int:
         """Queue what was stored a while ago and is still unhandled (a process that stored it
@@ -150,7 +161,7 @@ class WebhookReceiver:
             secret_token=self._secret.decode(),
             allowed_updates=ALLOWED_UPDATES,
             drop_pending_updates=False,
-            max_connections=40,
+            max_connections=settings.webhook_max_connections,
         )
         self.set = True
 

@@ -636,6 +636,7 @@ class SandboxServer:
                         "url": world.webhook.url,
                         "delivered": world.webhook.delivered,
                         "failed": world.webhook.failed,
+                        "max_connections": world.webhook.max_connections,
                     }
                     if world.webhook is not None
                     else None

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from flows import events as event_log
 from flows import views
-from flows.models import InboxUpdate, OutboxNotice
+from flows.models import Consultation, InboxUpdate, OutboxNotice
 from flows.store import Database
 from flows.vocabulary import EventKind, OutboxState, Role
 from sandbox import SandboxServer
@@ -198,8 +198,13 @@ def test_requests_refused_for_their_secret_turn_the_health_red_until_one_is_take
     assert status == 200 and body["checks"]["webhook"]["detail"] == "set"
 
 
-def test_a_sigkill_right_after_the_200s_loses_nothing(hooked):
-    world = hooked
+def test_a_sigkill_right_after_the_200s_loses_nothing(db, tmp_path):
+    answer_at_once = {"RELAIS_WEBHOOK_HANDLING_WAIT_SECONDS": "0"}  # 200 once stored
+    with webhook_world(db, tmp_path, answer_at_once) as world:
+        _killed_after_the_200s(world)
+
+
+def _killed_after_the_200s(world: World) -> None:
     talking(world)
     # The officer's /help answer comes late: the officer's next updates wait behind it, in
     # order, stored (answered 200) and not yet handled when the bot is killed.
@@ -409,3 +414,58 @@ def assert_each_notice_sent_once(db: Database, sandbox: SandboxServer) -> None:
         if entry.get("event") in ("sendMessage", "copyMessage")
     )
     assert all(n == 1 for n in sent.values())
+
+
+def test_two_processes_keep_one_officers_messages_in_order(shared_db, tmp_path):
+    """Round robin spreads one officer's consecutive messages over both processes: the three
+    first lines make one request (not two drafts), and twelve lines typed in a row reach the
+    worker in order. Each 200 waits for the update's handling, and setWebhook asks Telegram
+    for one delivery at a time (RELAIS_WEBHOOK_MAX_CONNECTIONS=1)."""
+    db = shared_db
+    ports = [free_port(), free_port()]
+    balancer = RoundRobin([f"http://127.0.0.1:{port}{PATH}" for port in ports])
+    with SandboxServer(token=TOKEN) as sandbox, HttpStub(balancer.handle) as front:
+        world = World(sandbox, db, tmp_path)
+        bots = [
+            webhook_bot(
+                token=TOKEN, base_url=sandbox.base_url, database_url=db.url,
+                log_path=tmp_path / f"bot{n}.log", webhook_url=front.url, port=port, env=None,
+            )
+            for n, port in enumerate(ports)
+        ]  # fmt: skip
+        world.bot = bots[0]
+        for bot in bots:
+            bot.start()
+        try:
+            wait_until(lambda: all(taking(bot) for bot in bots), 60, "both taking updates")
+            world.enrol(OFFICER, Role.OFFICER, "Julie Tremblay")
+            world.enrol(ROY, Role.WORKER, "Marie Roy")
+            world.go_on(ROY)
+            assert webhook_state(world)["max_connections"] == 1
+            before = world.last_id(OFFICER)
+            for line in ("Homme en crise au parc", "il a un couteau", "il crie"):
+                world.user.send_text(OFFICER, line)
+            ref = world.finish_request(OFFICER, before)
+            world.user.wait_until_idle(world.step, quiet=1.0)
+            with db.unit_of_work() as session:
+                cases = session.scalars(select(Consultation.request_text)).all()
+            assert len(cases) == 1, cases  # one request holds all three lines, not two drafts
+            card = world.card(ROY, ref)
+            assert "il a un couteau" in card["text"] and "il crie" in card["text"]
+            world.accept(ROY, ref)
+            world.user.wait_for_text(OFFICER, f"{ref} acceptée par Marie Roy", world.step)
+            for i in range(1, 13):
+                world.user.send_text(OFFICER, f"b-{i}")
+            wait_until(lambda: len(numbered(world, ROY, "b")) >= 12, world.step, "the lines")
+            assert numbered(world, ROY, "b") == [f"b-{i}" for i in range(1, 13)]
+            answered = zip(balancer.forwarded, balancer.statuses, strict=True)
+            took = Counter(i for i, status in answered if status == 200)
+            assert took[0] >= 5 and took[1] >= 5, took  # both processes took the officer's lines
+        except BaseException:
+            for bot in bots:
+                print(f"---- {bot.log_path.name} ----\n" + bot.log_tail(60))
+            raise
+        finally:
+            for bot in bots:
+                bot.stop()
+            world.user.close()
