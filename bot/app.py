@@ -458,11 +458,7 @@ async def _stop(
         running.receiver.ready = False  # what comes now is answered 503: sent again
     assert services.dispatcher is not None
     if not await services.dispatcher.until_idle(SHUTDOWN_DRAIN_S):
-        released = await services.dispatcher.release()
-        if released:
-            log.warning("stopping with %d notices unsent, released to other processes", released)
-        else:
-            log.warning("stopping with notices unsent; they go out at the next start")
+        log.warning("stopping with notices unsent; they go out at the next start")
     if running.ops is not None:
         await running.ops.stop()
     if application.running:

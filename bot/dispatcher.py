@@ -37,7 +37,7 @@ from bot.sender import Blocked, Sender, Unreachable
 from flows import outbox
 from flows.directory import DirectoryHolder
 from flows.outbox import Notice
-from flows.store import TRANSIENT_ERRORS, Clock, Database, describe_error
+from flows.store import Clock, Database
 from flows.views import ConsultationView
 
 log = logging.getLogger(__name__)
@@ -236,23 +236,6 @@ class Dispatcher:
     async def wake(self) -> None:
         """Send what timed passes committed (they run several units in a worker thread)."""
         await self.resume()
-
-    async def release(self) -> int:
-        """At a stop with notices left (several processes): this process stops sending and
-        gives its unsent notices back, for the others to send now rather than after its
-        claims lapse. One attempt: with the database away they lapse as after a crash."""
-        if self._claims is None:
-            return 0
-        drains = list(self._drains.values())
-        for task in drains:
-            task.cancel()
-        await asyncio.gather(*drains, return_exceptions=True)
-        self._pending.clear()
-        try:
-            return await asyncio.to_thread(outbox.release_claims, self._db, self._claims.name)
-        except TRANSIENT_ERRORS as exc:
-            log.warning("could not give back unsent notices (%s)", describe_error(exc))
-            return 0
 
     async def until_idle(self, timeout: float) -> bool:
         """Wait until nothing is pending (at shutdown); False if time ran out first."""

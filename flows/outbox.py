@@ -221,21 +221,6 @@ def claim_unsent(db: Database, claimant: str, now: datetime, stale: timedelta) -
     return sorted(found, key=lambda n: n.id)
 
 
-def release_claims(db: Database, claimant: str) -> int:
-    """At a clean stop, this process's unsent notices become nobody's: the other processes
-    take them at their next read instead of waiting for the claims to lapse (a minute). How
-    many were released."""
-    table = _OUTBOX
-    with db.unit_of_work() as session:
-        released = session.execute(
-            update(table)
-            .where(table.c.state == OutboxState.PENDING, table.c.claimed_by == claimant)
-            .values(claimed_by=None, claimed_at=None)
-            .returning(table.c.id)
-        ).all()
-    return len(released)
-
-
 def renew_claim(db: Database, claimant: str, notice_id: int, now: datetime) -> bool:
     """Still this process's to send (renewed now)? False when another process took it over
     (this one was cut off for longer than a claim lasts) or it is no longer pending."""

@@ -212,27 +212,3 @@ def test_picking_from_a_queue_of_hundreds_stays_cheap():
     assert queue.most_urgent() == URGENT
     assert queue.pop().id == 5000
     assert [queue.pop().id for _ in range(3)] == [1, 2, 3]
-
-
-def test_a_stop_with_notices_left_gives_them_back_for_the_other_processes(db, clock):
-    """Several processes: at a stop, a notice still held (its chat's sends hanging) is no
-    longer this process's to send, and is nobody's in the outbox: another takes it at once."""
-    from bot.dispatcher import Claims
-    from flows.models import OutboxNotice
-
-    async def scenario() -> int:
-        sender = SlowSender()  # the first send never ends before the stop
-        out = Dispatcher(
-            db, sender, clock, None, "911", direct, claims=Claims("a:8443")  # type: ignore[arg-type]
-        )
-        db.claimant = "a:8443"
-        posted = committed(db, clock, [("A1", 1, NORMAL), ("A2", 1, NORMAL)])
-        db.claimant = None
-        out.post(posted)
-        await asyncio.wait_for(sender.sending.wait(), 5.0)
-        return await out.release()
-
-    assert asyncio.run(scenario()) == 2
-    with db.unit_of_work() as session:
-        holders = set(session.scalars(select(OutboxNotice.claimed_by)))
-    assert holders == {None}

@@ -69,20 +69,6 @@ def test_notices_belong_to_the_process_that_committed_them_until_it_stops_renewi
     assert not outbox.renew_claim(any_db, "a:8443", mine, clock())  # it may not send it now
 
 
-def test_a_clean_stop_gives_its_unsent_notices_to_the_others_at_once(any_db, clock):
-    """A rolling restart: a:8443 stops with a notice it could not send (its chat's Telegram
-    was failing). Released, it is b:8444's at its next read, not a minute later."""
-    any_db.claimant = "a:8443"
-    mine = record_notice(any_db, clock)
-    any_db.claimant = None
-    assert outbox.claim_unsent(any_db, "b:8444", clock(), LEASE) == []  # a's, alive
-    assert outbox.release_claims(any_db, "a:8443") == 1
-    assert holder(any_db, mine) is None
-    taken = outbox.claim_unsent(any_db, "b:8444", clock(), LEASE)  # no lease waited out
-    assert [n.id for n in taken] == [mine]
-    assert outbox.release_claims(any_db, "a:8443") == 0  # b's now: a releases nothing
-
-
 def test_webhook_processes_share_the_lock_and_a_polling_one_is_kept_out(any_db):
     with (
         InstanceLock.acquire(any_db, shared=True),
