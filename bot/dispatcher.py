@@ -3,7 +3,8 @@ rendered in the recipient's language at send time, sent through the sender (spli
 waits, retries), and what it produced is recorded with the row marked sent, in one
 transaction. Inside a chat, a consultation's notices go in the order they were decided: an
 edit never passes its card, a case's relayed lines never pass each other; a notice that
-names no consultation keeps its place among all. Between consultations the most urgent
+names no consultation never passes an older one and is passed only by a more urgent
+consultation. Between consultations the most urgent
 goes first (its oldest notice), so under a burst an immediate request's card does not wait
 behind a worker's older advice cards; chats are served in parallel, the most urgent first.
 On start, whatever was committed and not sent is sent. A crash after a send and before its
@@ -98,10 +99,11 @@ class ChatQueue:
     nor a case's line the one before; between consultations the most urgent (lowest
     priority) goes first, ties to the oldest notice. A group is as urgent as its most urgent
     notice, so a case raised to immediate pulls its whole queue forward, in order. A notice
-    about no consultation keeps its place among all the others, neither passing nor passed:
-    many such notices are about a case without saying which (the accept's and a hand-over's
-    lines to the officer, a care plan, a relay failure), so only consultations decided before
-    it may overtake one another. A pick costs one pass over the groups, not the notices."""
+    about no consultation never passes an older one, and is passed only by a consultation
+    more urgent than it: many such notices are about a case without saying which (the
+    accept's and a hand-over's lines to the officer, a care plan, a relay failure), so a
+    case's lines of the same urgency wait behind them, while an immediate card still goes
+    before a digest or a report. A pick costs one pass over the groups, not the notices."""
 
     def __init__(self) -> None:
         self._groups: dict[int | None, deque[Notice]] = {}
@@ -128,14 +130,10 @@ class ChatQueue:
         return min(min(counts) for counts in self._priorities.values())
 
     def pop(self) -> Notice:
-        """The oldest notice of the most urgent consultation decided before the oldest notice
-        about none (ties: the group with the oldest); that one once none is left before it."""
-        unnamed = self._groups.get(None)
-        barrier = unnamed[0].id if unnamed else None
-        before = [
-            key for key, group in self._groups.items()
-            if key is not None and (barrier is None or group[0].id < barrier)
-        ]  # fmt: skip
+        """The oldest notice of the most urgent consultation that may go before the oldest
+        notice about none (ties: the group with the oldest); that one once none may."""
+        unnamed = self._groups.get(None, deque())
+        before = [key for key in self._groups if key is not None and self._may_pass(key, unnamed)]
         key = min(before, key=self._rank) if before else None
         group, counts = self._groups[key], self._priorities[key]
         notice = group.popleft()
@@ -146,6 +144,13 @@ class ChatQueue:
             del self._groups[key], self._priorities[key]
         self._size -= 1
         return notice
+
+    def _may_pass(self, key: int, unnamed: deque[Notice]) -> bool:
+        """Whether a consultation may go before the notices that name none: those decided
+        before its oldest, each less urgent than it (an immediate card before a digest or a
+        report; never a case's line before a hand-over or accept line of the same urgency)."""
+        head, urgency = self._groups[key][0].id, min(self._priorities[key])
+        return all(urgency < n.priority for n in unnamed if n.id < head)
 
     def _rank(self, key: int | None) -> tuple[int, int]:
         return min(self._priorities[key]), self._groups[key][0].id
@@ -313,8 +318,12 @@ class Dispatcher:
             produced += ids
         if blocked and self._on_blocked is not None:
             # first: the record of a failed relay then tells its sender the other blocked
-            # the bot (not "try again"), in the same terms as the block's own notices
-            await self._on_blocked(notice.chat_id)
+            # the bot (not "try again"), in the same terms as the block's own notices; a
+            # failure there must not keep the notice from its record (resent for ever)
+            try:
+                await self._on_blocked(notice.chat_id)
+            except Exception:
+                log.exception("chat=%s: recording the block failed", notice.chat_id)
         caused = await self._run_retrying(
             "recording a sent notice", self._record, notice, produced, delivered
         )

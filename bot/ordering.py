@@ -36,12 +36,17 @@ class UpdateScope:
     unstored: Received | None = None
     secured: asyncio.Future[bool] | None = None
     marked: bool = False
+    finished: asyncio.Future[None] | None = None  # webhook mode: its 200 waits for this
 
     def mark(self) -> None:
-        """Its row is committed: the poller may confirm it to Telegram."""
+        """Its row is committed: the poller may confirm it to Telegram, and the webhook
+        answer it (its effects are in the database: the next update may be handled anywhere;
+        what the handler still sends itself, a toast or a page, need not be waited for)."""
         self.marked = True
         if self.secured is not None and not self.secured.done():
             self.secured.set_result(True)
+        if self.finished is not None and not self.finished.done():
+            self.finished.set_result(None)
 
 
 CURRENT: ContextVar[UpdateScope | None] = ContextVar("relais_update", default=None)
@@ -68,8 +73,9 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
         return future
 
     def finished(self, update_id: int) -> asyncio.Future[None]:
-        """Done once this update's handling has ended (handled, skipped as seen, or dropped
-        at a stop): webhook mode answers Telegram then, so its next update comes after."""
+        """Done once this update's use case committed (or its handling ended: skipped as
+        seen, dropped at a stop, nothing to record): webhook mode answers Telegram then, so
+        its next update comes after."""
         future = self._finished.get(update_id)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -140,7 +146,7 @@ class OrderedOnceProcessor(BaseUpdateProcessor):
             log.info("skipped already handled update=%s", update.update_id)
             _discard(coroutine)
             return
-        scope = UpdateScope(update.update_id)
+        scope = UpdateScope(update.update_id, finished=self._finished.get(update.update_id))
         if expected is not None:
             scope.unstored, scope.secured = expected
         token = CURRENT.set(scope)

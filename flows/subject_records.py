@@ -31,7 +31,7 @@ from flows.models import (
 from flows.retention import EVENT_FREE_TEXT
 from flows.store import Database
 from flows.subjects import Seen, linked_consultations, subject_by_hash, subject_reference
-from flows.vocabulary import EventKind, InputKind, OutboxState
+from flows.vocabulary import ConsultationState, EventKind, InputKind, OutboxState
 
 # Views recorded in the consultations' own event log by other features (e.g. an assessment
 # viewed): every event kind whose name ends in _VIEWED belongs to the audit.
@@ -337,13 +337,15 @@ def _forget_held_lines(
 ) -> None:
     """A line held while its writer says whether it answers the bot's question: when the
     question is about this person (one of their consultations, follow-ups, assessments, or
-    their care plan), or its writer holds one of their consultations (a held line is often
+    their care plan), or its writer holds one of their consultations now (a held line is often
     meant for another case in hand), the line goes; the question stays (its answer then
     finds no line). Held lines are transient: one too many lost is a line to type again."""
     holders = set(
         session.scalars(
             select(Consultation.worker_id).where(
-                Consultation.id.in_(ids), Consultation.worker_id.is_not(None)
+                Consultation.id.in_(ids),
+                Consultation.state == ConsultationState.ACTIVE,  # held now, not years ago
+                Consultation.worker_id.is_not(None),
             )
         )
     )

@@ -1,7 +1,8 @@
-"""The dispatcher's order inside one chat, with a fake sender: a consultation's notices (and,
-as one group, those about no consultation) leave in the order they were decided, but under a
-burst the group holding the most urgent notice goes first, so an immediate request's card is
-not stuck behind a worker's older advice cards."""
+"""The dispatcher's order inside one chat, with a fake sender: a consultation's notices leave
+in the order they were decided, but under a burst the consultation holding the most urgent
+notice goes first, so an immediate request's card is not stuck behind a worker's older advice
+cards; a notice about no consultation never passes an older one and is passed only by a more
+urgent consultation."""
 
 from __future__ import annotations
 
@@ -108,9 +109,17 @@ def test_a_consultations_notices_keep_their_order_and_the_others_go_oldest_first
         ("N2", None, URGENT),  # the group of no consultation, now urgent: N1 goes first
     ]
     order = drained(db, clock, plan)
-    # a notice about no consultation is neither passed nor passing (N1 after A1 and B1, N2
-    # last though urgent); between them the urgent case first, U2 never before U1
-    assert order == ["A1", "B1", "N1", "U1", "U2", "A2", "N2"]
+    # the urgent case passes N1 (more urgent than it), U2 never before U1; a notice about no
+    # consultation never passes an older one (N1 after A1 and B1, N2 last though urgent)
+    assert order == ["U1", "A1", "B1", "N1", "U2", "A2", "N2"]
+
+
+def test_an_immediate_card_passes_an_older_digest_but_not_an_urgent_line_about_a_case(db, clock):
+    """A supervisor's report or digest (no consultation, normal) is passed by an immediate
+    request's card; an accept's line to the officer (no consultation, urgent) is not passed
+    by the worker's first urgent line."""
+    plan = [("D1", None, NORMAL), ("U1", 1, URGENT), ("K1", None, URGENT), ("U2", 2, URGENT)]
+    assert drained(db, clock, plan) == ["U1", "D1", "K1", "U2"]
 
 
 def test_an_urgent_line_about_a_case_unnamed_does_not_pass_the_lines_before_it(db, clock):
@@ -191,7 +200,7 @@ def test_offer_cards_and_their_rewrites_are_grouped_by_the_consultation_they_sho
     queue.add(notice(2, None, NORMAL))  # about no consultation
     queue.add(card(3, 10, NORMAL, edit=555))  # its rewrite: never before it
     queue.add(card(4, 11, URGENT, None))  # an immediate request's card
-    assert [queue.pop().id for _ in range(4)] == [1, 2, 4, 3]  # 2 holds its place
+    assert [queue.pop().id for _ in range(4)] == [4, 1, 2, 3]  # 2 is passed by the urgent card only
 
 
 def test_the_queue_keeps_decided_order_in_a_group_even_when_a_notice_comes_late():
