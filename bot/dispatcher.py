@@ -103,7 +103,8 @@ class ChatQueue:
     more urgent than it: many such notices are about a case without saying which (the
     accept's and a hand-over's lines to the officer, a care plan, a relay failure), so a
     case's lines of the same urgency wait behind them, while an immediate card still goes
-    before a digest or a report. A pick costs one pass over the groups, not the notices."""
+    before a digest or a report. A pick looks at each group's first notice and at the notices
+    naming none (few), not at every notice."""
 
     def __init__(self) -> None:
         self._groups: dict[int | None, deque[Notice]] = {}
