@@ -113,11 +113,19 @@ def _view(session: Session, a: Assessment) -> AssessmentView:
 
 
 def _step(
-    unit: Unit, person: Person | PersonView, a: AssessmentView, zone: ZoneInfo, edit: int | None
+    unit: Unit,
+    person: Person | PersonView,
+    a: AssessmentView,
+    zone: ZoneInfo,
+    edit: int | None,
+    *,
+    void: bool = False,
 ) -> None:
-    """The assessment's next question (or, once recorded, its summary) for its author. Not
-    linked to the consultation (no consultation_id): a reply to the question is its answer,
-    never a message relayed to the officer."""
+    """The assessment's next question (or, once recorded, its summary) for its author; void:
+    a pressed question that no longer counts, rewritten without buttons. Not linked to the
+    consultation (no consultation_id): a reply to the question is its answer, never a
+    message relayed to the officer."""
+    extra = {"void": True} if void else {}
     unit.outbox.notify(
         person,
         NoticeKind.ASSESSMENT_STEP,
@@ -125,6 +133,7 @@ def _step(
         assessment=a.as_params(),
         state=a.state,
         zone=zone.key,
+        **extra,
     )
 
 
@@ -221,17 +230,8 @@ def _void(
 ) -> None:
     """A question that no longer counts, pressed: its message is rewritten without buttons,
     saying so (nothing happens when the pressed message is not known)."""
-    if pressed is None:
-        return
-    unit.outbox.notify(
-        author,
-        NoticeKind.ASSESSMENT_STEP,
-        edit=pressed,
-        assessment=a.as_params(),
-        state=a.state,
-        zone=zone.key,
-        void=True,
-    )
+    if pressed is not None:
+        _step(unit, author, a, zone, pressed, void=True)
 
 
 # --- the danger, the observations, the decision --------------------------------------------
