@@ -304,18 +304,7 @@ def test_two_processes_behind_a_load_balancer_serve_one_consultation_once(shared
     limits = SandboxServer(token=TOKEN, enforce_limits=True)  # notices wait their turn
     with limits as sandbox, HttpStub(balancer.handle) as front:
         world = World(sandbox, db, tmp_path, SHORT)
-        bots = [
-            webhook_bot(
-                token=TOKEN,
-                base_url=sandbox.base_url,
-                database_url=db.url,
-                log_path=tmp_path / f"bot{n}.log",
-                webhook_url=front.url,
-                port=port,
-                env=SHORT,
-            )
-            for n, port in enumerate(ports)
-        ]
+        bots = behind(front.url, ports, sandbox, db, tmp_path, SHORT)
         world.bot = bots[0]
         for bot in bots:
             bot.start()
@@ -388,6 +377,24 @@ def test_two_processes_behind_a_load_balancer_serve_one_consultation_once(shared
             world.user.close()
 
 
+def behind(
+    url: str,
+    ports: list[int],
+    sandbox: SandboxServer,
+    db: Database,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+) -> list:  # type: ignore[type-arg]
+    """One webhook process per port, all on one database, Telegram's URL the balancer's."""
+    return [
+        webhook_bot(
+            token=TOKEN, base_url=sandbox.base_url, database_url=db.url,
+            log_path=tmp_path / f"bot{n}.log", webhook_url=url, port=port, env=env,
+        )
+        for n, port in enumerate(ports)
+    ]  # fmt: skip
+
+
 def taking(bot: object) -> bool:
     path = bot.log_path  # type: ignore[attr-defined]
     return bool(path.exists() and "webhook (unsent=" in path.read_text(errors="replace"))
@@ -426,13 +433,7 @@ def test_two_processes_keep_one_officers_messages_in_order(shared_db, tmp_path):
     balancer = RoundRobin([f"http://127.0.0.1:{port}{PATH}" for port in ports])
     with SandboxServer(token=TOKEN) as sandbox, HttpStub(balancer.handle) as front:
         world = World(sandbox, db, tmp_path)
-        bots = [
-            webhook_bot(
-                token=TOKEN, base_url=sandbox.base_url, database_url=db.url,
-                log_path=tmp_path / f"bot{n}.log", webhook_url=front.url, port=port, env=None,
-            )
-            for n, port in enumerate(ports)
-        ]  # fmt: skip
+        bots = behind(front.url, ports, sandbox, db, tmp_path)
         world.bot = bots[0]
         for bot in bots:
             bot.start()
